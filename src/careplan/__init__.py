@@ -1,0 +1,52 @@
+"""careplan: plan elderly-care service facilities against policy standards.
+
+Public API only; see the modules for details.
+"""
+
+from careplan import compliance, coverage, datasets, locate, standards
+from careplan._errors import (
+    CareplanError,
+    CareplanWarning,
+    CRSError,
+    InfeasibleError,
+    InputError,
+    SolverError,
+)
+from careplan._progress import set_quiet
+from careplan.data import (
+    aggregate_households,
+    estimate_households,
+    read_areas,
+    read_candidates,
+    read_facilities,
+    read_households,
+)
+from careplan.network import WalkNetwork
+from careplan.plan import LayoutPlan, plan_layout
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CRSError",
+    "CareplanError",
+    "CareplanWarning",
+    "InfeasibleError",
+    "InputError",
+    "LayoutPlan",
+    "SolverError",
+    "WalkNetwork",
+    "__version__",
+    "aggregate_households",
+    "compliance",
+    "coverage",
+    "datasets",
+    "estimate_households",
+    "locate",
+    "plan_layout",
+    "read_areas",
+    "read_candidates",
+    "read_facilities",
+    "read_households",
+    "set_quiet",
+    "standards",
+]

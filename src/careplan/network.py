@@ -1,0 +1,3 @@
+"""Stub: being written (issue 3)."""
+class WalkNetwork:
+    pass
