@@ -1,0 +1,109 @@
+"""Thin wrapper around HiGHS (highspy): pass a sparse model, solve, read back.
+
+Models are built by the callers as scipy.sparse matrices and handed to HiGHS in
+one ``passModel`` call (no per-variable Python objects), so building is cheap.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from careplan._errors import InfeasibleError, SolverError
+
+__all__ = ["MipResult", "solve_mip"]
+
+
+@dataclass(frozen=True)
+class MipResult:
+    x: np.ndarray | None
+    objective: float
+    bound: float
+    gap: float
+    status: str  # 'optimal' | 'time_limit' | 'infeasible'
+    solve_time_s: float
+
+
+def solve_mip(c: np.ndarray, A: sp.sparray, row_lo: np.ndarray, row_hi: np.ndarray,
+              col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray, *,
+              maximize: bool = False, time_limit_s: float | None = None, mip_gap: float = 1e-6,
+              start: np.ndarray | None = None, verbose: bool = False,
+              offset: float = 0.0) -> MipResult:
+    """Solve ``min/max c.x + offset`` s.t. ``row_lo <= A x <= row_hi``, bounds, integrality.
+
+    Returns a :class:`MipResult`; ``status`` is ``'infeasible'`` (x None) when HiGHS
+    proves infeasibility. Raises SolverError when HiGHS stops without a solution.
+    """
+    t0 = time.perf_counter()
+    A = sp.csc_array(A)
+    A.sort_indices()
+    n_col = A.shape[1]
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_col
+    lp.num_row_ = A.shape[0]
+    lp.col_cost_ = np.asarray(c, dtype=np.float64)
+    lp.col_lower_ = np.asarray(col_lo, dtype=np.float64)
+    lp.col_upper_ = np.asarray(col_hi, dtype=np.float64)
+    lp.row_lower_ = np.where(np.isinf(row_lo), -inf, row_lo).astype(np.float64)
+    lp.row_upper_ = np.where(np.isinf(row_hi), inf, row_hi).astype(np.float64)
+    lp.offset_ = float(offset)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(np.float64)
+    integ = np.where(np.asarray(integer, dtype=bool), 1, 0).astype(np.uint8)
+    lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in integ]
+    if maximize:
+        lp.sense_ = highspy.ObjSense.kMaximize
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(verbose))
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    h.setOptionValue("mip_abs_gap", 1e-9)
+    if time_limit_s is not None:
+        h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
+    st = h.passModel(lp)
+    if st == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS rejected the model (internal error building it); please report this.")
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = np.asarray(start, dtype=np.float64)
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    t = time.perf_counter() - t0
+    if ms == highspy.HighsModelStatus.kInfeasible:
+        return MipResult(None, np.nan, np.nan, np.nan, "infeasible", t)
+    if info.primal_solution_status < 2:  # no feasible solution
+        if ms == highspy.HighsModelStatus.kTimeLimit:
+            raise SolverError("HiGHS reached the time limit before finding any feasible solution; "
+                              "raise time_limit_s or use method='heuristic'.")
+        if ms == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+            raise InfeasibleError("the model is infeasible (HiGHS: unbounded or infeasible).")
+        raise SolverError(f"HiGHS stopped without a solution (status: {h.modelStatusToString(ms)}).")
+    x = np.asarray(h.getSolution().col_value, dtype=float)
+    obj = float(info.objective_function_value)
+    bound = float(info.mip_dual_bound) if integ.any() else obj
+    if ms == highspy.HighsModelStatus.kOptimal:
+        status = "optimal"
+    elif ms == highspy.HighsModelStatus.kTimeLimit:
+        status = "time_limit"
+    else:
+        status = h.modelStatusToString(ms).lower().replace(" ", "_")
+    gap = _gap(obj, bound)
+    return MipResult(x, obj, bound, gap, status, t)
+
+
+def _gap(obj: float, bound: float) -> float:
+    if not np.isfinite(bound) or not np.isfinite(obj):
+        return np.inf
+    diff = abs(obj - bound)
+    if diff <= 1e-12 * max(1.0, abs(obj)):
+        return 0.0
+    return diff / max(abs(obj), 1e-12)

@@ -1,0 +1,678 @@
+"""The location models: SetCovering, MaximalCovering, PMedian, PCenter."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from careplan._errors import InfeasibleError
+
+from . import _heuristics as H
+from ._base import LocationModel, Problem, RawSolution, nearest_assignment
+from ._check import nearest_open
+from ._mip import solve_mip
+from ._reduce import collapse_rows, dominated_columns, greedy_cover, submatrix
+
+__all__ = ["SetCovering", "MaximalCovering", "PMedian", "PCenter"]
+
+
+def _names(labels, pos, limit: int = 10) -> str:
+    shown = [repr(x) for x in labels[np.asarray(pos)[:limit]]]
+    more = f" and {len(pos) - limit} more" if len(pos) > limit else ""
+    return ", ".join(shown) + more
+
+
+def _binary(A: sp.csr_array) -> sp.csr_array:
+    return sp.csr_array((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
+
+
+def _unreachable_error(prob: Problem, rows: np.ndarray, what: str) -> InfeasibleError:
+    return InfeasibleError(
+        f"{len(rows)} demand(s) cannot be served: no candidate that may be opened {what}: "
+        f"{_names(prob.data.demand, rows)}. Add candidate sites near them, raise the radius/cutoff, "
+        "or give them weight 0.")
+
+
+# --------------------------------------------------------------------------- capacitated
+def _capacitated(prob: Problem, kind: str, p: int | None, radius: float | None, *,
+                 mip_gap: float, verbose: bool) -> RawSolution:
+    """Single-source capacitated model as one MIP (y: open, x: demand->site)."""
+    t0 = time.perf_counter()
+    data = prob.data
+    n, m = data.shape
+    w = data.weights
+    need = w > 0
+    allowed = ~prob.excluded
+    entry = None if radius is None else data.matrix.data <= radius
+    sub, rows, cols = submatrix(data.matrix, need, allowed, entry)
+    deg = np.diff(sub.indptr)
+    if kind != "maximal_covering" and (deg == 0).any():
+        what = "lies within the radius" if radius is not None else "is reachable"
+        raise _unreachable_error(prob, rows[deg == 0], what)
+    nr, nc, K = len(rows), len(cols), sub.nnz
+    prow = np.repeat(np.arange(nr), deg)
+    pcol = sub.indices
+    wr = w[rows]
+    cap = prob.capacity[cols]
+    ex = prob.existing[cols]
+    # variables: y (nc) then x (K)
+    ny = nc
+    c = np.zeros(ny + K)
+    if kind == "set_covering":
+        c[:ny] = (~ex).astype(float)
+    elif kind == "maximal_covering":
+        c[ny:] = wr[prow]
+    else:
+        c[ny:] = wr[prow] * sub.data
+    xi = ny + np.arange(K)
+    # assignment rows
+    r_assign = (prow, xi, np.ones(K))
+    # link rows x - y <= 0
+    off = nr
+    r_link = (np.concatenate((off + np.arange(K), off + np.arange(K))),
+              np.concatenate((xi, pcol)), np.concatenate((np.ones(K), -np.ones(K))))
+    off += K
+    fin = np.isfinite(cap)
+    capcols = np.flatnonzero(fin)
+    cmap = np.full(nc, -1)
+    cmap[capcols] = off + np.arange(len(capcols))
+    xin = fin[pcol]
+    r_cap = (np.concatenate((cmap[pcol[xin]], cmap[capcols])),
+             np.concatenate((xi[xin], capcols)),
+             np.concatenate((wr[prow[xin]], -cap[capcols])))
+    off += len(capcols)
+    parts = [r_assign, r_link, r_cap]
+    lo = [np.ones(nr) if kind != "maximal_covering" else np.zeros(nr), np.full(K, -np.inf),
+          np.full(len(capcols), -np.inf)]
+    hi = [np.ones(nr), np.zeros(K), np.zeros(len(capcols))]
+    if p is not None:
+        free_c = np.flatnonzero(~ex)
+        parts.append((np.full(len(free_c), off), free_c, np.ones(len(free_c))))
+        lo.append(np.array([float(p)]))
+        hi.append(np.array([float(p)]))
+        off += 1
+    R = np.concatenate([q[0] for q in parts])
+    C = np.concatenate([q[1] for q in parts])
+    V = np.concatenate([q[2] for q in parts])
+    A = sp.csc_array((V, (R, C)), shape=(off, ny + K))
+    col_lo = np.zeros(ny + K)
+    col_lo[:ny] = ex.astype(float)
+    col_hi = np.ones(ny + K)
+    build = time.perf_counter() - t0
+    res = solve_mip(c, A, np.concatenate(lo), np.concatenate(hi), col_lo, col_hi,
+                    np.ones(ny + K, dtype=bool), maximize=kind == "maximal_covering",
+                    time_limit_s=prob.remaining(), mip_gap=mip_gap, verbose=verbose)
+    if res.status == "infeasible":
+        tot_cap = float(np.where(np.isfinite(prob.capacity), prob.capacity, np.inf)[allowed].sum())
+        raise InfeasibleError(
+            f"the capacitated {kind.replace('_', ' ')} is infeasible: the demand ({w[need].sum():g}) "
+            f"cannot be split whole over the sites that may be opened (total capacity {tot_cap:g}"
+            + (f", p={p} new sites" if p is not None else "")
+            + (f", radius {radius:g}" if radius is not None else "")
+            + "). Raise capacities or p, add candidates, or lower the weights.")
+    x = res.x
+    is_open = prob.existing.copy()
+    is_open[cols[x[:ny] > 0.5]] = True
+    assign = np.full(n, -1, dtype=np.int64)
+    sel = x[ny:] > 0.5
+    assign[rows[prow[sel]]] = cols[pcol[sel]]
+    # zero-weight demands: nearest open site (within the radius), they use no capacity
+    near = nearest_assignment(data, is_open, radius)
+    assign[~need] = near[~need]
+    obj = float(res.objective)
+    if kind == "set_covering":
+        obj = float((is_open & ~prob.existing).sum())
+    return RawSolution(is_open, assign, obj, res.bound, res.status, "mip", res.solve_time_s, build,
+                       {"n_pairs": int(K)})
+
+
+# --------------------------------------------------------------------------- covering
+@dataclass
+class SetCovering(LocationModel):
+    """Location set covering (LSCP): fewest new sites so every demand is within ``radius``.
+
+    Existing sites count as covering for free; the objective is the number of NEW
+    sites. Demands with weight 0 need no cover. With ``capacity`` each demand is
+    served whole by one open site within the radius without exceeding capacities.
+
+    Parameters
+    ----------
+    radius : float
+        Service radius in the unit of the cost (e.g. metres).
+    """
+
+    radius: float
+
+    model_name: ClassVar[str] = "SetCovering"
+    kind: ClassVar[str] = "set_covering"
+
+    def _solve(self, prob: Problem) -> RawSolution:
+        if prob.capacity is not None:
+            return _capacitated(prob, self.kind, None, self.radius, mip_gap=self.mip_gap,
+                                verbose=bool(self.verbose))
+        t0 = time.perf_counter()
+        data = prob.data
+        need = data.weights > 0
+        ok = ~prob.excluded
+        A_all, rows, cols = submatrix(data.matrix, need, ok, data.matrix.data <= self.radius)
+        deg = np.diff(A_all.indptr)
+        if (deg == 0).any():
+            raise _unreachable_error(prob, rows[deg == 0], f"lies within radius {self.radius:g}")
+        A_all = _binary(A_all)
+        ex_c = prob.existing[cols]
+        by_ex = np.asarray((A_all @ ex_c.astype(float)) > 0).ravel()
+        free_c = ~ex_c
+        A, _, fcols = submatrix(A_all, ~by_ex, free_c)
+        info = {"n_demand_to_cover": int(A.shape[0])}
+        chosen = np.zeros(A.shape[1], dtype=bool)
+        status, bound, solve_t, method = "optimal", 0.0, 0.0, "none"
+        if A.shape[0]:
+            A, _, _ = collapse_rows(A, np.ones(A.shape[0]))
+            dom = dominated_columns(A)
+            keep = ~dom
+            Ak, _, kcols = submatrix(A, np.ones(A.shape[0], bool), keep)
+            info.update(n_unique_demand=int(A.shape[0]), n_candidates_kept=int(len(kcols)),
+                        n_dominated=int(dom.sum()))
+            g = greedy_cover(Ak)
+            build = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            if self.method == "heuristic":
+                sol = g
+                status, bound, method = "heuristic", np.nan, "greedy"
+            else:
+                nk = Ak.shape[1]
+                res = solve_mip(np.ones(nk), Ak, np.ones(Ak.shape[0]), np.full(Ak.shape[0], np.inf),
+                                np.zeros(nk), np.ones(nk), np.ones(nk, bool),
+                                time_limit_s=prob.remaining(), mip_gap=self.mip_gap,
+                                start=g.astype(float), verbose=bool(self.verbose))
+                sol = res.x > 0.5
+                status, bound, method = res.status, np.ceil(res.bound - 1e-6), "mip"
+            chosen[kcols[sol]] = True
+            solve_t = time.perf_counter() - t0
+        else:
+            build = time.perf_counter() - t0
+        is_open = prob.existing.copy()
+        is_open[cols[fcols[chosen]]] = True
+        assign = nearest_assignment(data, is_open, self.radius)
+        obj = float((is_open & ~prob.existing).sum())
+        return RawSolution(is_open, assign, obj, bound, status, method, solve_t, build, info)
+
+
+@dataclass
+class MaximalCovering(LocationModel):
+    """Maximal covering (MCLP): ``p`` NEW sites maximising the weight within ``radius``.
+
+    Existing sites are open in addition to the ``p`` new ones and their coverage
+    counts. The objective is the total covered weight. With ``capacity`` a covered
+    demand is served whole by one open site within the radius.
+
+    Parameters
+    ----------
+    p : int
+        Number of new sites (existing sites are extra).
+    radius : float
+        Service radius in the unit of the cost.
+    """
+
+    p: int
+    radius: float
+
+    model_name: ClassVar[str] = "MaximalCovering"
+    kind: ClassVar[str] = "maximal_covering"
+
+    def _solve(self, prob: Problem) -> RawSolution:
+        if prob.capacity is not None:
+            return _capacitated(prob, self.kind, self.p, self.radius, mip_gap=self.mip_gap,
+                                verbose=bool(self.verbose))
+        t0 = time.perf_counter()
+        data = prob.data
+        w = data.weights
+        need = w > 0
+        ok = ~prob.excluded
+        A_all, rows, cols = submatrix(data.matrix, need, ok, data.matrix.data <= self.radius)
+        A_all = _binary(A_all)
+        ex_c = prob.existing[cols]
+        by_ex = np.asarray((A_all @ ex_c.astype(float)) > 0).ravel()
+        deg = np.diff(A_all.indptr)
+        todo = ~by_ex & (deg > 0)
+        free_c = ~ex_c
+        A, arows, fcols = submatrix(A_all, todo, free_c)
+        wa = w[rows[arows]]
+        const = float(w[rows[by_ex]].sum())
+        info = {"n_demand_open": int(A.shape[0])}
+        chosen = np.zeros(A.shape[1], dtype=bool)
+        p = self.p
+        status, bound, method, solve_t = "optimal", const, "none", 0.0
+        if A.shape[0] and p > 0:
+            A, wa, _ = collapse_rows(A, wa)
+            dom = dominated_columns(A)
+            kcols = np.flatnonzero(~dom)
+            Ak, _, _ = submatrix(A, np.ones(A.shape[0], bool), ~dom)
+            nr, nk = Ak.shape
+            info.update(n_unique_demand=int(nr), n_candidates_kept=int(nk), n_dominated=int(dom.sum()))
+            # greedy start
+            g = _greedy_mclp(Ak, wa, min(p, nk))
+            build = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            if self.method == "heuristic":
+                sol = g
+                status, bound, method = "heuristic", np.nan, "greedy"
+            else:
+                # vars: y (nk, binary) then z (nr, continuous in [0,1]); max w.z
+                # z_i - sum_{j in N_i} y_j <= 0 ; sum y <= p
+                Z = sp.csr_array((np.ones(nr), np.arange(nr), np.arange(nr + 1)), shape=(nr, nr))
+                top = sp.hstack([-Ak, Z], format="csc")
+                card = sp.csc_array(np.concatenate((np.ones(nk), np.zeros(nr)))[None, :])
+                M = sp.vstack([top, card], format="csc")
+                c = np.concatenate((np.zeros(nk), wa))
+                zst = np.minimum(Ak @ g.astype(float), 1.0)
+                res = solve_mip(c, M, np.full(nr + 1, -np.inf), np.concatenate((np.zeros(nr), [p])),
+                                np.zeros(nk + nr), np.ones(nk + nr),
+                                np.concatenate((np.ones(nk, bool), np.zeros(nr, bool))), maximize=True,
+                                time_limit_s=prob.remaining(), mip_gap=self.mip_gap,
+                                start=np.concatenate((g.astype(float), zst)), verbose=bool(self.verbose))
+                sol = res.x[:nk] > 0.5
+                status, bound, method = res.status, res.bound + const, "mip"
+            chosen[kcols[sol]] = True
+            solve_t = time.perf_counter() - t0
+        else:
+            build = time.perf_counter() - t0
+        is_open = prob.existing.copy()
+        is_open[cols[fcols[chosen]]] = True
+        _pad(is_open, prob, self.p)
+        assign = nearest_assignment(data, is_open, self.radius)
+        obj = float(w[assign >= 0].sum())
+        if method == "none":
+            bound = obj
+        return RawSolution(is_open, assign, obj, bound, status, method, solve_t, build, info)
+
+
+def _pad(is_open: np.ndarray, prob: Problem, p: int) -> None:
+    """Open further free sites (candidate order) until exactly ``p`` new are open.
+
+    Only used where extra sites cannot worsen the objective (covering, p-center).
+    """
+    short = p - int((is_open & prob.free).sum())
+    if short > 0:
+        extra = np.flatnonzero(prob.free & ~is_open)[:short]
+        is_open[extra] = True
+
+
+def _greedy_mclp(A: sp.csr_array, w: np.ndarray, p: int) -> np.ndarray:
+    csc = sp.csc_array(A)
+    nr, nk = A.shape
+    cov = np.zeros(nr, dtype=bool)
+    gain = np.asarray(csc.T @ w).ravel() if nr else np.zeros(nk)
+    chosen = np.zeros(nk, dtype=bool)
+    for _ in range(p):
+        gg = np.where(chosen, -1.0, gain)
+        j = int(np.argmax(gg))
+        if gg[j] < 0:
+            break
+        chosen[j] = True
+        r = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
+        newly = r[~cov[r]]
+        cov[newly] = True
+        if len(newly):
+            sub = A[newly]
+            np.subtract.at(gain, sub.indices, np.repeat(w[newly], np.diff(sub.indptr)))
+    return chosen
+
+
+# --------------------------------------------------------------------------- p-median
+@dataclass
+class PMedian(LocationModel):
+    """p-median: ``p`` NEW sites minimising the total weighted cost to the nearest open site.
+
+    Existing sites stay open in addition to the ``p`` new ones. Every demand with
+    positive weight must reach at least one site that may be open. With
+    ``capacity`` each demand is served whole by one site (single-source
+    capacitated p-median, solved as a MIP).
+
+    The uncapacitated model is solved by greedy + fast interchange (upper bound)
+    and Lagrangian relaxation with subgradient optimisation (proven lower bound,
+    reduced-cost fixing of sites). If the gap is not closed, ``method='auto'``
+    solves the reduced MIP with HiGHS: only the pairs closer than the nearest
+    fixed-open site, and per demand only its ``k`` nearest of those, with a
+    fallback variable priced at the (k+1)-th cost. The fallback makes the reduced
+    MIP a relaxation; ``k`` is doubled for any demand that uses it until none
+    does, so the answer is exact.
+
+    Parameters
+    ----------
+    p : int
+        Number of new sites (existing sites are extra).
+    """
+
+    p: int
+
+    model_name: ClassVar[str] = "PMedian"
+    kind: ClassVar[str] = "p_median"
+
+    def _solve(self, prob: Problem) -> RawSolution:
+        if prob.capacity is not None:
+            return _capacitated(prob, self.kind, self.p, None, mip_gap=self.mip_gap,
+                                verbose=bool(self.verbose))
+        return _pmedian(prob, self.p, method=self.method, mip_gap=self.mip_gap, verbose=bool(self.verbose))
+
+
+MAX_MIP_PAIRS = 6_000_000
+
+
+def _pmedian(prob: Problem, p: int, *, method: str, mip_gap: float, verbose: bool) -> RawSolution:
+    t0 = time.perf_counter()
+    data = prob.data
+    w = data.weights
+    need = w > 0
+    S, rows, cols = submatrix(data.matrix, need, ~prob.excluded)
+    deg = np.diff(S.indptr)
+    if (deg == 0).any():
+        raise _unreachable_error(prob, rows[deg == 0], "is reachable")
+    ws = w[rows]
+    Sc = sp.csc_array(S)
+    Sc.sort_indices()
+    fixed = prob.existing[cols]
+    can = ~fixed
+    build = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    info: dict = {"n_demand": int(S.shape[0]), "n_candidates": int(S.shape[1]), "n_pairs": int(S.nnz)}
+
+    def remaining():
+        return prob.remaining()
+
+    n_can = int(can.sum())
+    if p == n_can:  # nothing to choose
+        ub_open = fixed | can
+        ub = H.pmedian_cost(S, ws, ub_open)
+        lb, status, meth = ub, "optimal", "trivial"
+    else:
+        g_open = H.greedy(S, Sc, ws, fixed, can, p)
+        ub_open, ub, nsw = H.interchange(S, Sc, ws, g_open, can, can, time_limit_s=remaining())
+        info["swaps"] = nsw
+        lb, meth, status = -np.inf, "heuristic", "heuristic"
+        if np.isfinite(ub):
+            lag = H.lagrangian(S, Sc, ws, fixed, can, p, ub, ub_open, target_gap=min(mip_gap, 1e-4) / 2,
+                               time_limit_s=remaining())
+            info["lagrangian_iterations"] = lag["iterations"]
+            lb = lag["bound"]
+            lo_open = lag["lagr_open"]
+            c2 = H.pmedian_cost(S, ws, lo_open)
+            if np.isfinite(c2) and c2 < ub * 1.02 and not np.array_equal(lo_open, ub_open):
+                o2, c2, _ = H.interchange(S, Sc, ws, lo_open, can, can, time_limit_s=remaining())
+                if c2 < ub:
+                    ub, ub_open = c2, o2
+            meth = "heuristic+lagrangian"
+        if np.isfinite(ub) and ub - lb <= mip_gap * max(abs(ub), 1e-12) + 1e-9:
+            status = "optimal"
+        elif method != "heuristic":
+            if np.isfinite(ub) and method == "auto":
+                tol = 1e-9 * max(abs(ub), 1.0)
+                close, force = H.reduced_cost_fixing(lag, fixed, p, ub, tol)
+            else:
+                close = force = np.zeros(len(cols), dtype=bool)
+            info["fixed_closed"], info["fixed_open"] = int(close.sum()), int(force.sum())
+            p_rem = p - int(force.sum())
+            cand = can & ~close & ~force
+            if p_rem < 0 or p_rem > int(cand.sum()):
+                status = "optimal"  # no solution better than the incumbent exists
+                lb = ub
+            else:
+                out = _pmedian_mip(S, ws, fixed | force, cand, p_rem, ub_open if np.isfinite(ub) else None,
+                                   prob, mip_gap, verbose, info)
+                if out is not None:
+                    m_open, m_bound, m_status = out
+                    c3 = H.pmedian_cost(S, ws, m_open)
+                    if c3 < ub:
+                        ub, ub_open = c3, m_open
+                    lb = max(lb, min(ub, m_bound))
+                    status = m_status if not (ub - lb <= mip_gap * max(abs(ub), 1e-12) + 1e-9) else "optimal"
+                    meth = meth + "+mip" if meth != "heuristic" else "mip"
+        if not np.isfinite(ub):
+            raise InfeasibleError("no feasible p-median solution was found: some demands can reach only "
+                                  "candidates that cannot all be opened with this p; raise p or add candidates.")
+    is_open = prob.existing.copy()
+    is_open[cols[ub_open]] = True
+    assign = nearest_assignment(data, is_open)
+    obj = float(np.dot(ws, H.nearest_two(S.indptr, S.indices, S.data, ub_open)[0]))
+    return RawSolution(is_open, assign, obj, lb, status, meth, time.perf_counter() - t1, build, info)
+
+
+def _pmedian_mip(S, ws, fo, cand, p_rem, ub_open, prob, mip_gap, verbose, info):
+    """Reduced p-median MIP with k-nearest pairs and proof-safe fallback variables."""
+    nr, nc = S.shape
+    f_dist = H.nearest_two(S.indptr, S.indices, S.data, fo)[0]
+    deg = np.diff(S.indptr)
+    ent_row = np.repeat(np.arange(nr), deg)
+    useful = cand[S.indices] & (S.data < f_dist[ent_row])
+    idx = np.flatnonzero(useful)
+    order = np.lexsort((S.data[idx], ent_row[idx]))
+    idx = idx[order]
+    r_of = ent_row[idx]
+    ucount = np.bincount(r_of, minlength=nr)
+    row_start = np.zeros(nr + 1, dtype=np.int64)
+    np.cumsum(ucount, out=row_start[1:])
+    rank = np.arange(len(idx)) - row_start[r_of]
+    const_rows = ucount == 0
+    if (const_rows & ~np.isfinite(f_dist)).any():
+        return None  # cannot serve some demand: the fixings leave no better solution
+    offset = float(np.dot(ws[const_rows], f_dist[const_rows]))
+    if ub_open is not None:
+        d_ub, phi_ub, _ = H.nearest_two(S.indptr, S.indices, S.data, ub_open)
+        hit = idx[S.indices[idx] == phi_ub[r_of]]
+        rk = np.zeros(nr, dtype=np.int64)
+        rk[ent_row[hit]] = rank[np.searchsorted(idx, hit)] if len(hit) else 0
+    else:
+        rk = np.zeros(nr, dtype=np.int64)
+    n_cand = int(cand.sum())
+    kmin = max(8, int(np.ceil(3.0 * n_cand / max(p_rem, 1))))
+    k = np.minimum(np.maximum(kmin, 2 * rk + 2), ucount)
+    ymap = np.full(nc, -1, dtype=np.int64)
+    ycols = np.flatnonzero(cand)
+    ymap[ycols] = np.arange(len(ycols))
+    ny = len(ycols)
+    rows_v = np.flatnonzero(~const_rows)
+    rmap = np.full(nr, -1, dtype=np.int64)
+    rmap[rows_v] = np.arange(len(rows_v))
+    nrv = len(rows_v)
+    best = None
+    it = 0
+    total_solve = 0.0
+    while True:
+        it += 1
+        sel = rank < k[r_of]
+        e = idx[sel]
+        xr = ent_row[e]
+        xc = ymap[S.indices[e]]
+        K = len(e)
+        if K > MAX_MIP_PAIRS and it == 1:
+            info["mip_skipped_pairs"] = K
+            return None
+        has_next = k < ucount
+        nxt = np.full(nr, np.inf)
+        nxt[has_next] = S.data[idx[row_start[:-1][has_next] + k[has_next]]]
+        fb = np.minimum(nxt, f_dist)
+        urows = np.flatnonzero(np.isfinite(fb) & ~const_rows)
+        relaxed = nxt < f_dist
+        nu = len(urows)
+        nv = ny + K + nu
+        c = np.concatenate((np.zeros(ny), ws[xr] * S.data[e], ws[urows] * fb[urows]))
+        xi = ny + np.arange(K)
+        ui = ny + K + np.arange(nu)
+        R = np.concatenate((rmap[xr], rmap[urows], nrv + np.arange(K), nrv + np.arange(K), np.full(ny, nrv + K)))
+        C = np.concatenate((xi, ui, xi, xc, np.arange(ny)))
+        V = np.concatenate((np.ones(K), np.ones(nu), np.ones(K), -np.ones(K), np.ones(ny)))
+        A = sp.csc_array((V, (R, C)), shape=(nrv + K + 1, nv))
+        lo = np.concatenate((np.ones(nrv), np.full(K, -np.inf), [p_rem]))
+        hi = np.concatenate((np.ones(nrv), np.zeros(K), [p_rem]))
+        integer = np.zeros(nv, dtype=bool)
+        integer[:ny] = True
+        start = None
+        src = best if best is not None else (ub_open if ub_open is not None else None)
+        if src is not None and int((src & cand).sum()) == p_rem:
+            y0 = src[ycols].astype(float)
+            dd, ph, _ = H.nearest_two(S.indptr, S.indices, S.data, src)
+            x0 = (S.indices[e] == ph[xr]).astype(float)
+            u0 = np.ones(nu) - np.bincount(xr, weights=x0, minlength=nr)[urows]
+            start = np.concatenate((y0, x0, np.clip(u0, 0, 1)))
+        res = solve_mip(c, A, lo, hi, np.zeros(nv), np.ones(nv), integer, time_limit_s=prob.remaining(),
+                        mip_gap=mip_gap, start=start, verbose=verbose, offset=offset)
+        total_solve += res.solve_time_s
+        if res.x is None:
+            return None
+        y = res.x[:ny] > 0.5
+        cur = fo.copy()
+        cur[ycols[y]] = True
+        best = cur
+        u = res.x[ny + K:]
+        viol = relaxed[urows] & (u > 1e-6)
+        info["mip_pairs"] = int(K)
+        info["mip_rounds"] = it
+        if not viol.any() or res.status != "optimal":
+            return best, res.bound, res.status
+        vr = urows[viol]
+        k[vr] = np.minimum(2 * k[vr] + 1, ucount[vr])
+
+
+# --------------------------------------------------------------------------- p-center
+@dataclass
+class PCenter(LocationModel):
+    """p-center: ``p`` NEW sites minimising the largest cost from a demand to its nearest open site.
+
+    Unweighted: weights only select which demands count (weight > 0). Solved
+    exactly by bisection over the distinct costs, each step a set-covering MIP
+    ("can p new sites cover every demand within r?"), started from a
+    farthest-first heuristic. Existing sites stay open in addition.
+
+    Parameters
+    ----------
+    p : int
+        Number of new sites (existing sites are extra).
+    """
+
+    p: int
+
+    model_name: ClassVar[str] = "PCenter"
+    kind: ClassVar[str] = "p_center"
+    supports_capacity: ClassVar[bool] = False
+
+    def _solve(self, prob: Problem) -> RawSolution:
+        t0 = time.perf_counter()
+        data = prob.data
+        need = data.weights > 0
+        S, rows, cols = submatrix(data.matrix, need, ~prob.excluded)
+        deg = np.diff(S.indptr)
+        if (deg == 0).any():
+            raise _unreachable_error(prob, rows[deg == 0], "is reachable")
+        Sc = sp.csc_array(S)
+        Sc.sort_indices()
+        fixed = prob.existing[cols]
+        p = self.p
+        build = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        info: dict = {}
+        if S.shape[0] == 0:
+            heur = fixed.copy()
+            values = np.array([0.0])
+            hi = 0
+        else:
+            rowmin = np.minimum.reduceat(S.data, S.indptr[:-1])
+            lb0 = float(rowmin.max())
+            heur = _farthest_first(S, Sc, fixed, p)
+            ub0 = float(H.nearest_two(S.indptr, S.indices, S.data, heur)[0].max())
+            values = np.unique(S.data)
+            values = values[(values >= lb0) & (values <= ub0)] if np.isfinite(ub0) else values[values >= lb0]
+            hi = len(values) - 1
+        best = heur
+        lo = 0
+        proven_lo = 0
+        status = "optimal"
+        steps = 0
+        if S.shape[0] and not np.isfinite(float(H.nearest_two(S.indptr, S.indices, S.data, heur)[0].max())):
+            feas, sol, proven = self._cover(S, fixed, values[hi], p, prob)
+            steps += 1
+            if not feas:
+                raise InfeasibleError(f"p={p} new sites cannot reach every demand even at the largest cost; "
+                                      "raise p or add candidates near the unreached demands.")
+            best = sol
+        while lo < hi:
+            mid = (lo + hi) // 2
+            feas, sol, proven = self._cover(S, fixed, values[mid], p, prob)
+            steps += 1
+            if feas:
+                hi = mid
+                best = sol
+            else:
+                lo = mid + 1
+                if proven and proven_lo == mid:
+                    proven_lo = mid + 1
+                elif not proven:
+                    status = "time_limit"
+        info["bisection_steps"] = steps
+        is_open = prob.existing.copy()
+        is_open[cols[best]] = True
+        _pad(is_open, prob, p)
+        assign = nearest_assignment(data, is_open)
+        d1, _ = nearest_open(data, is_open)
+        obj = float(d1[need].max()) if need.any() else 0.0
+        bound = float(values[min(proven_lo, len(values) - 1)]) if status != "optimal" else obj
+        return RawSolution(is_open, assign, obj, bound, status, "bisection+mip", time.perf_counter() - t1,
+                           build, info)
+
+    def _cover(self, S, fixed, r, p, prob):
+        """Can ``p`` new sites (plus the fixed ones) cover every row within ``r``?"""
+        A_all, _, _ = submatrix(S, np.ones(S.shape[0], bool), np.ones(S.shape[1], bool), S.data <= r)
+        A_all = _binary(A_all)
+        by_fixed = np.asarray(A_all @ fixed.astype(float)).ravel() > 0
+        A, _, fcols = submatrix(A_all, ~by_fixed, ~fixed)
+        open_ = fixed.copy()
+        if A.shape[0] == 0:
+            return True, open_, True
+        if (np.diff(A.indptr) == 0).any():
+            return False, None, True
+        A, _, _ = collapse_rows(A, np.ones(A.shape[0]))
+        g = greedy_cover(A)
+        if g.sum() <= p:
+            open_[fcols[g]] = True
+            return True, open_, True
+        if p == 0:
+            return False, None, True
+        dom = dominated_columns(A)
+        Ak, _, kcols = submatrix(A, np.ones(A.shape[0], bool), ~dom)
+        nk = Ak.shape[1]
+        # feasibility: at most p columns covering every row
+        M = sp.vstack([Ak, sp.csr_array(np.ones((1, nk)))], format="csc")
+        res = solve_mip(np.ones(nk), M, np.concatenate((np.ones(Ak.shape[0]), [-np.inf])),
+                        np.concatenate((np.full(Ak.shape[0], np.inf), [p])), np.zeros(nk), np.ones(nk),
+                        np.ones(nk, bool), time_limit_s=prob.remaining(), mip_gap=0.0,
+                        verbose=bool(self.verbose))
+        if res.status == "infeasible":
+            return False, None, True
+        if res.x is not None and (res.x > 0.5).sum() <= p:
+            open_[fcols[kcols[res.x > 0.5]]] = True
+            return True, open_, True
+        return False, None, False
+
+
+def _farthest_first(S, Sc, fixed, p):
+    is_open = fixed.copy()
+    d1 = H.nearest_two(S.indptr, S.indices, S.data, is_open)[0]
+    for _ in range(p):
+        i = int(np.argmax(d1))
+        ent = slice(S.indptr[i], S.indptr[i + 1])
+        cj = S.indices[ent]
+        ok = ~is_open[cj]
+        if ok.any():
+            j = int(cj[ok][np.argmin(S.data[ent][ok])])
+        else:
+            rest = np.flatnonzero(~is_open)
+            if not len(rest):
+                break
+            j = int(rest[0])
+        is_open[j] = True
+        col = slice(Sc.indptr[j], Sc.indptr[j + 1])
+        np.minimum.at(d1, Sc.indices[col], Sc.data[col])
+    return is_open

@@ -1,0 +1,113 @@
+"""Formulation reductions shared by the models (pure numpy / scipy)."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["submatrix", "within", "collapse_rows", "dominated_columns", "greedy_cover"]
+
+
+def submatrix(mat: sp.csr_array, row_mask: np.ndarray, col_mask: np.ndarray,
+              entry_mask: np.ndarray | None = None) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """Rows/columns/entries subset of a CSR matrix, keeping explicit zeros.
+
+    Returns (sub, rows, cols): ``rows``/``cols`` map sub positions to the original.
+    """
+    rows = np.flatnonzero(row_mask)
+    cols = np.flatnonzero(col_mask)
+    colmap = np.full(mat.shape[1], -1, dtype=np.int64)
+    colmap[cols] = np.arange(len(cols))
+    counts = np.diff(mat.indptr)[rows]
+    starts = mat.indptr[:-1][rows]
+    total = int(counts.sum())
+    offs = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    ent = np.repeat(starts, counts) + offs
+    keep = col_mask[mat.indices[ent]]
+    if entry_mask is not None:
+        keep &= entry_mask[ent]
+    ent = ent[keep]
+    newrow = np.repeat(np.arange(len(rows), dtype=np.int64), counts)[keep]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(newrow, minlength=len(rows)), out=indptr[1:])
+    sub = sp.csr_array((mat.data[ent], colmap[mat.indices[ent]], indptr), shape=(len(rows), len(cols)))
+    sub.has_sorted_indices = True
+    return sub, rows, cols
+
+
+def within(mat: sp.csr_array, radius: float) -> np.ndarray:
+    """Entry mask: pairs with cost <= radius."""
+    return mat.data <= radius
+
+
+def collapse_rows(A: sp.csr_array, w: np.ndarray) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """Merge rows with identical column sets (weights summed).
+
+    Returns (unique_rows_matrix, summed_weights, group_of_each_row).
+    """
+    n = A.shape[0]
+    keys: dict[bytes, int] = {}
+    group = np.empty(n, dtype=np.int64)
+    first = []
+    ind, ptr = A.indices, A.indptr
+    for i in range(n):
+        k = ind[ptr[i]:ptr[i + 1]].tobytes()
+        g = keys.get(k)
+        if g is None:
+            g = len(first)
+            keys[k] = g
+            first.append(i)
+        group[i] = g
+    first = np.asarray(first, dtype=np.int64)
+    wsum = np.bincount(group, weights=w, minlength=len(first))
+    sub, _, _ = submatrix(A, _mask(n, first), np.ones(A.shape[1], bool))
+    return sub, wsum, group
+
+
+def _mask(n: int, idx: np.ndarray) -> np.ndarray:
+    m = np.zeros(n, dtype=bool)
+    m[idx] = True
+    return m
+
+
+def dominated_columns(A: sp.csr_array, max_work: float = 8e7) -> np.ndarray:
+    """Columns whose row set is contained in another column's (ties: keep the first).
+
+    Returns a boolean mask of dominated columns (all False when the check would
+    cost more than ``max_work`` pair operations).
+    """
+    n, m = A.shape
+    deg = np.diff(A.indptr).astype(float)
+    if float((deg ** 2).sum()) > max_work:
+        return np.zeros(m, dtype=bool)
+    B = sp.csr_array((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
+    C = (B.T @ B).tocoo()
+    size = np.asarray(B.sum(axis=0)).ravel()
+    j, k, v = C.row, C.col, C.data
+    dom = (j != k) & (v >= size[j] - 0.5) & ((size[k] > size[j] + 0.5) | ((np.abs(size[k] - size[j]) < 0.5) & (k < j)))
+    out = np.zeros(m, dtype=bool)
+    out[j[dom]] = True
+    out[size == 0] = True
+    return out
+
+
+def greedy_cover(A: sp.csr_array) -> np.ndarray:
+    """Greedy set cover of all rows of A (every row must have an entry). Column mask."""
+    n, m = A.shape
+    csc = sp.csc_array(A)
+    uncovered = np.ones(n, dtype=bool)
+    chosen = np.zeros(m, dtype=bool)
+    gain = np.diff(csc.indptr).astype(np.int64)
+    while uncovered.any():
+        j = int(np.argmax(gain))
+        if gain[j] <= 0:
+            break
+        chosen[j] = True
+        rows = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
+        newly = rows[uncovered[rows]]
+        uncovered[newly] = False
+        # lower the gain of every column touching the newly covered rows
+        sub = A[newly] if len(newly) else None
+        if sub is not None:
+            np.subtract.at(gain, sub.indices, 1)
+    return chosen
