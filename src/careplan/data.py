@@ -597,6 +597,15 @@ def read_areas(
     CRSError
         No CRS, or a geographic ``crs=`` target.
     """
+    return _read_areas(
+        src, id_col=id_col, layer=layer, columns=columns, crs=crs, src_crs=src_crs,
+        coord_system=coord_system, make_valid=make_valid, default_built=default_built,
+        require_households=require_households, require_built=True,
+    )
+
+
+def _read_areas(src, *, id_col, layer, columns, crs, src_crs, coord_system, make_valid,
+                default_built, require_households, require_built) -> gpd.GeoDataFrame:
     what = "areas"
     gdf = _prepare(
         src, what, canonical_id="area_id", id_col=id_col, layer=layer, columns=columns, crs=crs,
@@ -622,7 +631,7 @@ def read_areas(
             raise InputError(f"{what}: default_built={default_built!r} is not one of {BUILT_VALUES}.")
         gdf["built"] = value
         _note(gdf, "built_default", value)
-    else:
+    elif require_built:
         raise InputError(
             f"{what}: column 'built' is missing: say for each area whether it is a 'new' or an "
             "'existing' estate (standards use different rates), or pass default_built='existing'."
@@ -940,8 +949,8 @@ def aggregate_households(
         ``elderly`` is summed too when present). Output of :func:`estimate_households`
         works directly (pass ``households_id_col=None`` to use its index).
     areas : GeoDataFrame or path
-        Read with :func:`read_areas` (``households`` may be absent and is replaced;
-        polygon areas only).
+        Validated like :func:`read_areas`, except that ``households`` and ``built``
+        may be absent (``households`` is replaced); polygon areas only.
 
     Returns
     -------
@@ -951,7 +960,11 @@ def aggregate_households(
         ``unassigned`` (ids outside every area), ``unassigned_households`` (their
         total), ``multiple_areas`` (ids inside more than one area).
     """
-    a = read_areas(areas, id_col=areas_id_col, require_households=False)
+    a = _read_areas(
+        areas, id_col=areas_id_col, layer=None, columns=None, crs=None, src_crs=None,
+        coord_system="wgs84", make_valid=False, default_built=None,
+        require_households=False, require_built=False,
+    )
     h = read_households(households, id_col=households_id_col, crs=a.crs)
     if "households" in a.columns:
         _warn("aggregate_households: the areas' existing 'households' column is replaced by the sums.")
@@ -1001,12 +1014,12 @@ def aggregate_households(
 
 
 # ----------------------------------------------------------------------------- OSM helpers
-def features_from_osm(path: str | PathLike, tags: Mapping[str, Any]) -> gpd.GeoDataFrame:
+def features_from_osm(path: str | PathLike, tags: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
     """Read OSM features matching ``tags`` from a local .osm / .osm.bz2 file (offline).
 
     Thin wrapper of :func:`osmnx.features_from_xml`; ``tags`` as in osmnx
-    (``{"building": True}``, ``{"landuse": ["residential"]}``). Returns EPSG:4326
-    features indexed by (element, id).
+    (``{"building": True}``, ``{"landuse": ["residential"]}``); None reads every
+    tagged feature. Returns EPSG:4326 features indexed by (element, id).
     """
     import osmnx as ox
 
@@ -1014,9 +1027,9 @@ def features_from_osm(path: str | PathLike, tags: Mapping[str, Any]) -> gpd.GeoD
     if not path.exists():
         raise InputError(f"OSM file not found: {path}")
     try:
-        return ox.features_from_xml(path, tags=dict(tags))
+        return ox.features_from_xml(path, tags=None if tags is None else dict(tags))
     except ox._errors.InsufficientResponseError as exc:
-        raise InputError(f"{path.name}: no OSM features match tags {dict(tags)}.") from exc
+        raise InputError(f"{path.name}: no OSM features match tags {tags}.") from exc
 
 
 def buildings_from_osm(path: str | PathLike) -> gpd.GeoDataFrame:
