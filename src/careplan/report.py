@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from careplan._errors import CareplanWarning, CRSError, InputError
 from careplan._progress import progress
@@ -434,6 +435,9 @@ def _geojson_frame(gdf: gpd.GeoDataFrame, cols: list[str]) -> dict:
                       else None if (v is not None and pd.isna(v)) else v
                       for v in sub[c]]
     sub = _wgs84(sub)
+    # 6 decimals of a degree is ~0.1 m: plenty for a map, and a much smaller report
+    sub = sub.set_geometry(shapely.transform(sub.geometry.to_numpy(), lambda c: np.round(c, 6)),
+                           crs=sub.crs)
     return json.loads(sub.to_json(na="null", drop_id=True))
 
 

@@ -1,0 +1,626 @@
+"""Tests for careplan.report: HTML report, folium map, Excel, GeoPackage, PNG maps."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from pyproj import Transformer
+from shapely.geometry import LineString, Point, box
+
+import careplan.report as report
+from careplan._errors import CareplanError, CareplanWarning, CRSError, InputError
+from careplan.plan import LayoutPlan
+
+CRS = "EPSG:32650"
+LON0, LAT0 = 118.78, 32.04  # Nanjing
+TO_UTM = Transformer.from_crs(4326, CRS, always_xy=True)
+TO_LL = Transformer.from_crs(CRS, 4326, always_xy=True)
+X0, Y0 = TO_UTM.transform(LON0, LAT0)
+
+HOUSEHOLDS = {"a1": 400, "a2": 250, "a3": 600, "a4": 150}
+RATE = 20.0  # m2 per 100 households
+PROVIDED_BEFORE = {"a1": 100.0, "a2": 0.0, "a3": 60.0, "a4": 30.0}
+PROPOSED_TO = {"a2": 50.0, "a3": 60.0}  # new floor area by area
+COVERED_BEFORE = {"a1": True, "a2": False, "a3": True, "a4": False}
+CITATION_1 = "珠海市金湾区养老服务设施专项规划（2020）第3.2条"
+CITATION_2 = "Taiyuan 2021, clause 4.1"
+
+
+def _areas() -> gpd.GeoDataFrame:
+    ids = list(HOUSEHOLDS)
+    geoms = []
+    for i, _ in enumerate(ids):
+        col, row = i % 2, i // 2
+        x, y = X0 + col * 320, Y0 + row * 320
+        geoms.append(box(x, y, x + 300, y + 300))
+    hh = np.array([HOUSEHOLDS[a] for a in ids])
+    required = hh * RATE / 100
+    before = np.array([PROVIDED_BEFORE[a] for a in ids])
+    after = before + np.array([PROPOSED_TO.get(a, 0.0) for a in ids])
+    df = gpd.GeoDataFrame(
+        {
+            "area_id": ids,
+            "name": ["Area One", "二号小区", "Area <Three> & co", "Area Four"],
+            "households": hh.astype("int64"),
+            "elderly": (hh * 0.3).astype("int64"),
+            "built": ["existing"] * 4,
+            "required_m2": required,
+            "provided_before_m2": before,
+            "provided_after_m2": after,
+            "deficit_before_m2": np.maximum(required - before, 0),
+            "deficit_after_m2": np.maximum(required - after, 0),
+            "compliant_before": before >= required,
+            "compliant_after": after >= required,
+            "nearest_distance_before_m": [120.0, np.nan, 80.0, np.nan],
+            "nearest_distance_after_m": [120.0, 60.0, 80.0, 400.0],
+            "covered_before": [COVERED_BEFORE[a] for a in ids],
+            "covered_after": [True] * 4,
+            "served_by": [None, "S1", "S1", "S2"],
+        },
+        geometry=geoms,
+        crs=CRS,
+        index=pd.Index(ids),
+    )
+    return df
+
+
+def _plan(*, with_proposed: bool = True, with_edges: bool = True) -> LayoutPlan:
+    areas = _areas()
+    c = areas.geometry.centroid
+    existing = gpd.GeoDataFrame(
+        {
+            "facility_id": ["E1", "E2"],
+            "name": ["Jinling community station", "街道中心"],
+            "level": ["community", "street"],
+            "floor_area_m2": [100.0, 90.0],
+            "beds": [0, 10],
+            "nursing_beds": [0, 5],
+        },
+        geometry=[c["a1"], c["a3"]],
+        crs=CRS,
+        index=pd.Index(["E1", "E2"]),
+    )
+    if with_proposed:
+        proposed = gpd.GeoDataFrame(
+            {
+                "station_id": ["S1", "S2"],
+                "candidate_id": ["c7", "c9"],
+                "floor_area_m2": [110.0, 500.0],
+                "households_served": [850, 150],
+                "elderly_served": [255, 45],
+                "areas_served": ["a2,a3", "a4"],
+            },
+            geometry=[Point(c["a2"].x + 10, c["a2"].y), Point(c["a4"].x, c["a4"].y + 10)],
+            crs=CRS,
+            index=pd.Index(["S1", "S2"]),
+        )
+    else:
+        proposed = gpd.GeoDataFrame(
+            {col: pd.Series(dtype=t) for col, t in [
+                ("station_id", object), ("candidate_id", object), ("floor_area_m2", float),
+                ("households_served", "int64"), ("elderly_served", "int64"),
+                ("areas_served", object)]},
+            geometry=gpd.GeoSeries([], crs=CRS), crs=CRS,
+        )
+    sa_rows = [("E1", "existing", existing.geometry["E1"]),
+               ("E2", "existing", existing.geometry["E2"])]
+    if with_proposed:
+        sa_rows += [(s, "proposed", g) for s, g in zip(proposed["station_id"], proposed.geometry,
+                                                       strict=True)]
+    service = gpd.GeoDataFrame(
+        {"facility_id": [r[0] for r in sa_rows], "status": [r[1] for r in sa_rows],
+         "cutoff_m": [1000.0] * len(sa_rows)},
+        geometry=[r[2].buffer(500) for r in sa_rows], crs=CRS,
+    )
+    hh_total = sum(HOUSEHOLDS.values())
+    hh_cov_b = sum(h for a, h in HOUSEHOLDS.items() if COVERED_BEFORE[a])
+    summary = pd.DataFrame(
+        {
+            "metric": ["households", "households_covered", "covered_share",
+                       "areas_compliant", "deficit_m2", "new_stations"],
+            "label_en": ["Households", "Households within walking reach", "Share covered",
+                         "Areas meeting the floor-area rule", "Total floor-area deficit (m2)",
+                         "New stations"],
+            "label_zh": ["总户数", "步行可达户数", "覆盖比例", "面积达标小区数", "面积缺口合计", "新增设施数"],
+            "before": [hh_total, hh_cov_b, hh_cov_b / hh_total,
+                       int(areas["compliant_before"].sum()),
+                       float(areas["deficit_before_m2"].sum()), 0],
+            "after": [hh_total, hh_total, 1.0, int(areas["compliant_after"].sum()),
+                      float(areas["deficit_after_m2"].sum()), 2 if with_proposed else 0],
+        }
+    )
+
+    def rules(found, passed):
+        return pd.DataFrame(
+            {
+                "rule_id": ["floor_area_per_100hh", "street_centre_min_m2"],
+                "label_en": ["Community care floor area per 100 households",
+                             "Street care centre minimum floor area"],
+                "label_zh": ["每百户养老服务设施建筑面积", "街道级养老服务中心最小建筑面积"],
+                "required": [RATE, 500.0],
+                "found": found,
+                "passed": passed,
+                "citation": [CITATION_1, CITATION_2],
+            }
+        )
+
+    edges = None
+    if with_edges:
+        edges = gpd.GeoDataFrame(
+            {"u": [1, 2], "v": [2, 3], "length_m": [640.0, 640.0]},
+            geometry=[LineString([(X0 - 10, Y0 + 310), (X0 + 630, Y0 + 310)]),
+                      LineString([(X0 + 310, Y0 - 10), (X0 + 310, Y0 + 630)])],
+            crs=CRS,
+        )
+    return LayoutPlan(
+        areas=areas,
+        existing=existing,
+        proposed=proposed,
+        service_areas=service,
+        summary=summary,
+        rules_before=rules([13.57, 90.0], [False, False]),
+        rules_after=rules([21.43, 500.0], [True, True]),
+        parameters={"standard": "zhuhai-jinwan-2020", "minutes": 15, "speed_m_per_min": 60.0,
+                    "cutoff_m": 900.0, "model": "SetCovering",
+                    "candidates": "given: 12 candidate sites", "levels": ["community", "street"]},
+        network_edges=edges,
+    )
+
+
+@pytest.fixture(scope="module")
+def plan() -> LayoutPlan:
+    return _plan()
+
+
+@pytest.fixture(scope="module")
+def out_dir(plan, tmp_path_factory):
+    d = tmp_path_factory.mktemp("out") / "plan"
+    paths = report.write_all(plan, d, lang="zh", verbose=False)
+    return d, paths
+
+
+def _unescaped_report(path) -> tuple[str, str]:
+    """(report page, map page) of a report.html."""
+    page = path.read_text(encoding="utf-8")
+    m = re.search(r'<iframe[^>]*srcdoc="([^"]*)"', page)
+    assert m, "the report embeds the map in an iframe srcdoc"
+    return page, html.unescape(m.group(1))
+
+
+# ---------------------------------------------------------------------------------------
+# write_all: files
+# ---------------------------------------------------------------------------------------
+def test_write_all_writes_every_file(out_dir):
+    d, paths = out_dir
+    assert set(paths) == {"geopackage", "report", "tables", "map_before", "map_after"}
+    for p in paths.values():
+        assert p.parent == d
+        assert p.is_file() and p.stat().st_size > 1000, p
+    assert paths["geopackage"].name == "plan.gpkg"
+    assert paths["report"].name == "report.html"
+    assert paths["tables"].name == "tables.xlsx"
+    # no temporary directory left beside the output
+    assert sorted(x.name for x in d.parent.iterdir()) == ["plan"]
+
+
+# ---------------------------------------------------------------------------------------
+# GeoPackage
+# ---------------------------------------------------------------------------------------
+def test_geopackage_layers_round_trip(plan, out_dir):
+    gpkg = out_dir[1]["geopackage"]
+    layers = dict(pyogrio.list_layers(gpkg))
+    assert set(layers) == {"areas", "existing_facilities", "proposed_stations",
+                           "service_areas", "network_edges"}
+    areas = gpd.read_file(gpkg, layer="areas").set_index("area_id")
+    assert areas.crs.equals(plan.crs)
+    assert len(areas) == 4
+    for a, hh in HOUSEHOLDS.items():
+        assert areas.loc[a, "households"] == hh
+        req = hh * RATE / 100
+        before = PROVIDED_BEFORE[a]
+        after = before + PROPOSED_TO.get(a, 0.0)
+        assert areas.loc[a, "required_m2"] == pytest.approx(req)
+        assert areas.loc[a, "deficit_before_m2"] == pytest.approx(max(req - before, 0))
+        assert areas.loc[a, "deficit_after_m2"] == pytest.approx(max(req - after, 0))
+        assert bool(areas.loc[a, "compliant_before"]) == (before >= req)
+        assert bool(areas.loc[a, "covered_before"]) == COVERED_BEFORE[a]
+        # 300 m x 300 m squares
+        assert areas.loc[a, "geometry"].area == pytest.approx(90_000)
+    assert areas.loc["a2", "served_by"] == "S1"
+    assert areas.loc["a3", "name"] == "Area <Three> & co"  # stored raw, not HTML-escaped
+
+    prop = gpd.read_file(gpkg, layer="proposed_stations").set_index("station_id")
+    assert list(prop.index) == ["S1", "S2"]
+    assert prop.loc["S1", "floor_area_m2"] == 110.0
+    assert prop.loc["S1", "areas_served"] == "a2,a3"
+    assert prop.loc["S2", "households_served"] == 150
+    assert prop.geometry["S1"].distance(plan.proposed.geometry["S1"]) < 1e-6
+
+    ex = gpd.read_file(gpkg, layer="existing_facilities")
+    assert sorted(ex["facility_id"]) == ["E1", "E2"]
+    assert sorted(ex["level"]) == ["community", "street"]
+
+    sa = gpd.read_file(gpkg, layer="service_areas")
+    assert len(sa) == 4
+    assert sorted(sa["status"]) == ["existing", "existing", "proposed", "proposed"]
+    # buffers of 500 m: area close to pi * 500^2
+    assert sa.geometry.area.to_numpy() == pytest.approx(np.pi * 500**2, rel=0.01)
+    edges = gpd.read_file(gpkg, layer="network_edges")
+    assert edges["length_m"].tolist() == [640.0, 640.0]
+
+
+def test_geopackage_empty_proposed_and_no_edges(tmp_path):
+    p = _plan(with_proposed=False, with_edges=False)
+    out = report.write_geopackage(p, tmp_path / "x.gpkg")
+    layers = dict(pyogrio.list_layers(out))
+    assert set(layers) == {"areas", "existing_facilities", "proposed_stations", "service_areas"}
+    prop = gpd.read_file(out, layer="proposed_stations")
+    assert len(prop) == 0
+    assert {"station_id", "floor_area_m2", "areas_served"} <= set(prop.columns)
+    assert len(gpd.read_file(out, layer="service_areas")) == 2
+    assert [x.name for x in tmp_path.iterdir()] == ["x.gpkg"]
+
+
+def test_geopackage_overwrites_existing_file(tmp_path, plan):
+    path = tmp_path / "plan.gpkg"
+    path.write_bytes(b"not a geopackage")
+    report.write_geopackage(plan, path)
+    assert len(gpd.read_file(path, layer="areas")) == 4
+
+
+# ---------------------------------------------------------------------------------------
+# Excel
+# ---------------------------------------------------------------------------------------
+def test_excel_sheets_match_plan(plan, out_dir):
+    xlsx = out_dir[1]["tables"]
+    sheets = pd.read_excel(xlsx, sheet_name=None)
+    assert list(sheets) == ["summary", "areas", "proposed", "existing", "rules_before",
+                            "rules_after", "parameters"]
+    s = sheets["summary"].set_index("metric")
+    assert s.loc["households", "before"] == 1400
+    assert s.loc["households_covered", "before"] == 400 + 600
+    assert s.loc["households_covered", "after"] == 1400
+    assert s.loc["deficit_m2", "before"] == pytest.approx(50 + 60)
+    assert s.loc["deficit_m2", "after"] == 0
+    assert s.loc["covered_share", "before"] == pytest.approx(1000 / 1400)
+    assert s.loc["areas_compliant", "label_zh"] == "面积达标小区数"
+
+    a = sheets["areas"].set_index("area_id")
+    assert "geometry" not in a.columns
+    assert a["households"].to_dict() == HOUSEHOLDS
+    assert a.loc["a3", "deficit_before_m2"] == pytest.approx(600 * RATE / 100 - 60)
+    assert a["compliant_after"].astype(bool).all()
+    assert pd.isna(a.loc["a2", "nearest_distance_before_m"])
+    assert a.loc["a3", "name"] == "Area <Three> & co"
+
+    pr = sheets["proposed"].set_index("station_id")
+    assert pr["floor_area_m2"].to_dict() == {"S1": 110.0, "S2": 500.0}
+    assert pr.loc["S1", "areas_served"] == "a2,a3"
+    # coordinates: independent pyproj transform of the station point
+    g = plan.proposed.geometry["S1"]
+    lon, lat = TO_LL.transform(g.x, g.y)
+    assert pr.loc["S1", "lon"] == pytest.approx(lon, abs=1e-9)
+    assert pr.loc["S1", "lat"] == pytest.approx(lat, abs=1e-9)
+    assert pr.loc["S1", "x_m"] == pytest.approx(g.x)
+    assert abs(lon - LON0) < 0.02 and abs(lat - LAT0) < 0.02
+
+    ex = sheets["existing"].set_index("facility_id")
+    assert ex["floor_area_m2"].to_dict() == {"E1": 100.0, "E2": 90.0}
+
+    for name, found in (("rules_before", [13.57, 90.0]), ("rules_after", [21.43, 500.0])):
+        r = sheets[name]
+        assert r["citation"].tolist() == [CITATION_1, CITATION_2]
+        assert r["found"].tolist() == found
+        assert r["required"].tolist() == [RATE, 500.0]
+    assert sheets["rules_after"]["passed"].astype(bool).all()
+    assert not sheets["rules_before"]["passed"].astype(bool).any()
+
+    par = dict(zip(sheets["parameters"]["parameter"], sheets["parameters"]["value"],
+                   strict=True))
+    assert par["standard"] == "zhuhai-jinwan-2020"
+    assert str(par["cutoff_m"]) == "900"
+    assert par["levels"] == '["community", "street"]'
+    assert par["crs"] == "EPSG:32650"
+    assert "OpenStreetMap" in par["attribution"]
+
+
+# ---------------------------------------------------------------------------------------
+# HTML report
+# ---------------------------------------------------------------------------------------
+_TILE_RE = re.compile(r"\{z\}|\{x\}|\{y\}|tile\.openstreetmap|/tiles?/|cartocdn|arcgisonline|"
+                      r"stamen|thunderforest|tianditu|amap\.com|map\.baidu|mapbox", re.I)
+
+
+def _xstatic_leaflet() -> bool:
+    try:
+        import xstatic.pkg.leaflet  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_html_report_zh(plan, out_dir):
+    page, mp = _unescaped_report(out_dir[1]["report"])
+    assert "<html lang='zh-CN'>" in page
+    assert "养老服务设施布局规划报告" in page
+    # summary: the plan's numbers (formatted as integers / 2 decimals), zh labels
+    assert "<td>步行可达户数</td><td class='num'>1000</td><td class='num'>1400</td>" \
+           "<td class='num'>400</td>" in page
+    assert "<td>面积缺口合计</td><td class='num'>110</td><td class='num'>0</td>" \
+           "<td class='num'>-110</td>" in page
+    assert f"<td class='num'>{1000 / 1400:.2f}</td>" in page
+    # rule tables with citations, both before and after
+    assert page.count(html.escape(CITATION_1)) == 2
+    assert page.count(CITATION_2) == 2
+    assert "每百户养老服务设施建筑面积" in page
+    assert "Community care floor area per 100 households" not in page
+    # proposed stations
+    assert "<td>S1</td><td>c7</td><td class='num'>110</td><td class='num'>850</td>" in page
+    # parameters and attribution
+    assert "zhuhai-jinwan-2020" in page and "SetCovering" in page
+    assert "© OpenStreetMap contributors" in page
+    assert "© OpenStreetMap contributors" in mp  # shown on the map itself too
+    # text is escaped
+    assert "Area &lt;Three&gt; &amp; co" in page
+    assert "<Three>" not in page
+    # two charts embedded as PNG
+    assert len(re.findall(r"src='data:image/png;base64,[A-Za-z0-9+/=]{200,}'", page)) == 2
+    # no tile server, in the report or in the map page
+    assert not _TILE_RE.search(page) and not _TILE_RE.search(mp)
+
+
+def test_html_report_en(plan, tmp_path):
+    path = report.write_html(plan, tmp_path / "r.html", lang="en")
+    page, mp = _unescaped_report(path)
+    assert "<html lang='en'>" in page
+    assert "Elderly-care facility layout plan" in page
+    assert "<td>Households within walking reach</td><td class='num'>1000</td>" in page
+    assert "Community care floor area per 100 households" in page
+    assert "每百户养老服务设施建筑面积" not in page
+    assert "Rule check (after)" in page
+    assert "Proposed stations" in mp and "Areas: compliance after" in mp
+    assert "© OpenStreetMap contributors" in page
+
+
+@pytest.mark.skipif(not _xstatic_leaflet(), reason="xstatic-leaflet not installed")
+def test_html_report_is_self_contained(out_dir):
+    page, mp = _unescaped_report(out_dir[1]["report"])
+    for doc in (page, mp):
+        assert not re.search(r'<(?:script|link|img)[^>]+(?:src|href)=["\']?(?:https?:)?//',
+                             doc), "external resource referenced"
+    assert "L.map(" in mp or "L.map (" in mp
+    assert "leaflet-control-layers" in mp  # Leaflet CSS inlined
+
+
+def test_html_without_leaflet_package_warns(plan, tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "_leaflet_assets", lambda: None)
+    with pytest.warns(CareplanWarning, match="xstatic-leaflet"):
+        path = report.write_html(plan, tmp_path / "r.html", lang="en")
+    page, mp = _unescaped_report(path)
+    assert "leaflet.js" in mp
+    assert "install xstatic-leaflet" in page
+    assert not _TILE_RE.search(mp)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not available")
+def test_map_scripts_are_valid_javascript(plan, tmp_path):
+    """Inline scripts of the map page parse (catches broken escaping of names)."""
+    import dataclasses
+
+    a = plan.areas.copy()
+    a.loc["a1", "name"] = "</script><img src=x onerror=alert(1)>"
+    p = dataclasses.replace(plan, areas=a)
+    page, mp = _unescaped_report(report.write_html(p, tmp_path / "r.html", lang="en"))
+    assert "<img src=x" not in page and "<img src=x" not in mp
+    scripts = re.findall(r"<script>(.*?)</script>", mp, flags=re.S)
+    assert len(scripts) >= 2
+    for i, js in enumerate(scripts):
+        f = tmp_path / f"s{i}.js"
+        f.write_text(js, encoding="utf-8")
+        r = subprocess.run(["node", "--check", str(f)], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 0, r.stderr
+
+
+# ---------------------------------------------------------------------------------------
+# folium map
+# ---------------------------------------------------------------------------------------
+def test_folium_map_layers_popups_and_coordinates(plan):
+    import folium
+
+    m = report.folium_map(plan, lang="en")
+    assert isinstance(m, folium.Map)
+    doc = m.get_root().render()
+    for name in ("Areas: compliance after", "Areas: compliance before", "Existing facilities",
+                 "Proposed stations", "Service areas: existing", "Service areas: proposed",
+                 "Street network"):
+        assert name in doc, name
+    assert "L.control.layers" in doc
+    assert "careplan-legend" in doc
+    assert "tileLayer" not in doc
+    # proposed station S1 at its WGS84 position, with a popup holding its numbers
+    g = plan.proposed.geometry["S1"]
+    lon, lat = TO_LL.transform(g.x, g.y)
+    markers = [(float(a), float(b)) for a, b in
+               re.findall(r"L\.circleMarker\(\s*\[([-\d.]+), ([-\d.]+)\]", doc)]
+    assert len(markers) == 4  # 2 existing + 2 proposed
+    assert min(abs(a - lat) + abs(b - lon) for a, b in markers) < 1e-9
+    popups = re.findall(r"<table>.*?</table>", doc)
+    s1 = [p for p in popups if ">S1<" in p]
+    assert s1 and ">110<" in s1[0] and ">850<" in s1[0] and ">a2,a3<" in s1[0]
+    # areas coloured by compliance: before has red (a2, a3 non-compliant), after none
+    assert report._C_BAD in doc and report._C_OK in doc
+
+
+def test_folium_map_optional_tiles(plan):
+    doc = report.folium_map(plan, lang="zh", tiles="OpenStreetMap").get_root().render()
+    assert "tileLayer" in doc
+
+
+def test_folium_map_reprojects_other_crs_with_warning(plan, tmp_path):
+    import dataclasses
+
+    p = dataclasses.replace(plan, existing=plan.existing.to_crs(4326))
+    with pytest.warns(CareplanWarning, match="existing"):
+        out = report.write_geopackage(p, tmp_path / "p.gpkg")
+    ex = gpd.read_file(out, layer="existing_facilities").set_index("facility_id")
+    assert ex.crs.equals(plan.crs)
+    assert ex.geometry["E1"].distance(plan.existing.geometry["E1"]) < 1e-3
+    # the input plan is not mutated
+    assert p.existing.crs.to_epsg() == 4326
+
+
+# ---------------------------------------------------------------------------------------
+# PNG maps
+# ---------------------------------------------------------------------------------------
+def _orange_pixels(path) -> int:
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(path)[..., :3]
+    target = np.array([1.0, 127 / 255, 0.0])
+    return int((np.abs(img - target).max(axis=2) < 0.02).sum())
+
+
+def test_png_maps(plan, out_dir):
+    import matplotlib.image as mpimg
+
+    before, after = out_dir[1]["map_before"], out_dir[1]["map_after"]
+    for p in (before, after):
+        img = mpimg.imread(p)
+        assert img.ndim == 3 and img.shape[0] > 500 and img.shape[1] > 500
+        assert img[..., :3].std() > 0.05  # not blank
+    # proposed stations (opaque orange stars) only on the after map
+    assert _orange_pixels(before) == 0
+    assert _orange_pixels(after) > 50
+
+
+def test_png_maps_requires_directory(plan, tmp_path):
+    with pytest.raises(InputError, match="not a directory"):
+        report.write_png_maps(plan, tmp_path / "missing")
+
+
+# ---------------------------------------------------------------------------------------
+# atomic writing
+# ---------------------------------------------------------------------------------------
+def _snapshot(d):
+    return {p.name: p.read_bytes() for p in d.iterdir()}
+
+
+def test_failed_run_leaves_earlier_output_intact(plan, tmp_path, monkeypatch):
+    d = tmp_path / "out"
+    report.write_all(plan, d, lang="zh", verbose=False)
+    good = _snapshot(d)
+
+    def boom(*_a, **_k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(report, "write_excel", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        report.write_all(_plan(with_proposed=False), d, lang="en", verbose=False)
+    assert _snapshot(d) == good
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["out"]  # no temp dir left
+
+    # a failure on a fresh target leaves nothing behind
+    with pytest.raises(RuntimeError):
+        report.write_all(plan, tmp_path / "fresh", verbose=False)
+    assert not (tmp_path / "fresh").exists()
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["out"]
+
+
+def test_successful_rerun_replaces_output(plan, tmp_path):
+    d = tmp_path / "out"
+    report.write_all(plan, d, lang="zh", verbose=False)
+    report.write_all(_plan(with_proposed=False), d, lang="en", verbose=False)
+    assert "<html lang='en'>" in (d / "report.html").read_text(encoding="utf-8")
+    assert len(gpd.read_file(d / "plan.gpkg", layer="proposed_stations")) == 0
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["out"]
+
+
+def test_write_all_keeps_unrelated_files(plan, tmp_path):
+    d = tmp_path / "mine"
+    d.mkdir()
+    (d / "notes.txt").write_text("keep me")
+    (d / "report.html").write_text("old")
+    paths = report.write_all(plan, d, lang="en", verbose=False)
+    assert (d / "notes.txt").read_text() == "keep me"
+    assert paths["report"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert all(p.is_file() for p in paths.values())
+
+
+# ---------------------------------------------------------------------------------------
+# bad input
+# ---------------------------------------------------------------------------------------
+def test_bad_language(plan, tmp_path):
+    with pytest.raises(InputError, match="lang='fr'"):
+        report.write_html(plan, tmp_path / "r.html", lang="fr")
+    with pytest.raises(CareplanError):
+        report.folium_map(plan, lang="de")
+
+
+def test_missing_column_named(plan, tmp_path):
+    import dataclasses
+
+    p = dataclasses.replace(plan, areas=plan.areas.drop(columns=["deficit_after_m2"]))
+    with pytest.raises(InputError, match="deficit_after_m2"):
+        report.write_all(p, tmp_path / "o", verbose=False)
+    assert not (tmp_path / "o").exists()
+    p = dataclasses.replace(plan, rules_after=plan.rules_after.drop(columns=["citation"]))
+    with pytest.raises(InputError, match="rules_after.*citation"):
+        report.write_excel(p, tmp_path / "t.xlsx")
+
+
+def test_geographic_or_missing_crs(plan, tmp_path):
+    import dataclasses
+
+    p = dataclasses.replace(plan, areas=plan.areas.to_crs(4326))
+    with pytest.raises(CRSError, match="projected"):
+        report.write_geopackage(p, tmp_path / "p.gpkg")
+    p = dataclasses.replace(plan, areas=plan.areas.set_crs(None, allow_override=True))
+    with pytest.raises(CRSError, match="no CRS"):
+        report.write_excel(p, tmp_path / "t.xlsx")
+
+
+def test_target_is_a_file(plan, tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(InputError, match="not a directory"):
+        report.write_all(plan, f, verbose=False)
+    assert f.read_text() == "x"
+
+
+def test_not_a_plan(tmp_path):
+    with pytest.raises(InputError, match="LayoutPlan"):
+        report.write_html(object(), tmp_path / "r.html")
+
+
+# ---------------------------------------------------------------------------------------
+# optional: headless browser screenshot
+# ---------------------------------------------------------------------------------------
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no chromium on this machine")
+def test_report_renders_in_headless_chromium(out_dir, tmp_path):
+    import matplotlib.image as mpimg
+
+    shot = tmp_path / "shot.png"
+    cmd = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+           "--virtual-time-budget=5000", "--window-size=1280,2000",
+           f"--screenshot={shot}", out_dir[1]["report"].as_uri()]
+    subprocess.run(cmd, capture_output=True, timeout=60, check=False)
+    assert shot.is_file()
+    img = mpimg.imread(shot)[..., :3]
+    assert img.std() > 0.05
+    assert len(np.unique((img * 255).astype(int).reshape(-1, 3), axis=0)) > 50
