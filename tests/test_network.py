@@ -1,0 +1,443 @@
+"""Tests for careplan.network (WalkNetwork): build, snap, distances.
+
+Every distance is checked against an independent computation: networkx
+Dijkstra on the same graph, or a hand calculation.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import LineString, Point, Polygon
+
+from careplan._errors import CareplanError, CareplanWarning, CRSError, InputError
+from careplan.network import WalkNetwork, is_walkable
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SMALL_OSM = DATA / "shanghai_center" / "shanghai_huangpu_jingan_drive_osmnx.osm"
+OAKLAND = DATA / "west_oakland_us" / "West-Oakland.osm.bz2"
+NANJING = DATA / "nanjing_xuanwu" / "nanjing_xuanwu_overpass_2021-06-12.osm"
+CRS = "EPSG:32651"
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"shared data {path.name} not available")
+    return path
+
+
+def grid_graph(n: int = 3, spacing: float = 100.0) -> nx.Graph:
+    G = nx.Graph(crs=CRS)
+    for i in range(n):
+        for j in range(n):
+            G.add_node((i, j), x=i * spacing, y=j * spacing)
+    for i in range(n):
+        for j in range(n):
+            if i + 1 < n:
+                G.add_edge((i, j), (i + 1, j), length=spacing)
+            if j + 1 < n:
+                G.add_edge((i, j), (i, j + 1), length=spacing)
+    return G
+
+
+def pts(coords, labels=None, crs=CRS) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(geometry=[Point(c) for c in coords], crs=crs,
+                            index=labels if labels is not None else range(len(coords)))
+
+
+def osm_graph(path: Path):
+    ox = pytest.importorskip("osmnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ox.graph_from_xml(path, retain_all=True)
+
+
+def walk_nx(G):
+    """The same walkable, undirected graph in networkx (independent of WalkNetwork)."""
+    import osmnx as ox
+
+    H = G.copy()
+    H.remove_edges_from([(u, v, k) for u, v, k, d in G.edges(keys=True, data=True)
+                         if d.get("highway") is None or not is_walkable(d)])
+    return ox.convert.to_undirected(H)
+
+
+# --------------------------------------------------------------------- build
+def test_hand_grid_csr():
+    net = WalkNetwork.from_graph(grid_graph())
+    assert net.n_nodes == 9 and net.n_edges == 12
+    assert net.indptr.size == 10 and net.indices.size == 24
+    assert np.all(net.weights == 100.0)
+    deg = np.diff(net.indptr)
+    assert sorted(deg) == [2, 2, 2, 2, 3, 3, 3, 3, 4]
+    assert not net.indptr.flags.writeable
+    e = net.edges
+    assert len(e) == 12 and e.crs == net.crs and np.allclose(e.length, e["length_m"])
+
+
+def test_parallel_edges_shortest_and_directed_twins():
+    G = nx.MultiDiGraph(crs=CRS)
+    G.add_node(1, x=0, y=0)
+    G.add_node(2, x=100, y=0)
+    G.add_edge(1, 2, length=100.0)
+    G.add_edge(2, 1, length=100.0)  # reverse twin of a two-way street
+    G.add_edge(1, 2, length=150.0, geometry=LineString([(0, 0), (50, 50), (100, 0)]))
+    net = WalkNetwork.from_graph(G)
+    assert net.n_edges == 2  # the twin counted once, the detour kept for snapping
+    d = net.node_distances([1], cutoff_m=500)
+    assert d.set_index("node").loc[2, "distance_m"] == 100.0
+
+
+def test_components_keep_largest_warns_and_all_keeps():
+    G = grid_graph()
+    G.add_node("a", x=1000, y=0)
+    G.add_node("b", x=1050, y=0)
+    G.add_edge("a", "b", length=50.0)
+    with pytest.warns(CareplanWarning, match="removed 2 nodes"):
+        net = WalkNetwork.from_graph(G)
+    assert net.n_nodes == 9
+    comps = net.components
+    assert comps["n_nodes"].tolist() == [9, 2] and comps["kept"].tolist() == [True, False]
+    assert net.removed["small_component_nodes"] == 2
+    net_all = WalkNetwork.from_graph(G, keep="all")
+    assert net_all.n_nodes == 11
+    far = pts([(0, 0), (1025, 0)], ["grid", "island"])
+    od = net_all.distances(far, far, cutoff_m=10_000)
+    assert set(zip(od.origin, od.destination, strict=True)) == {("grid", "grid"), ("island", "island")}
+    with pytest.raises(InputError):
+        WalkNetwork.from_graph(G, keep="biggest")
+
+
+def test_walkable_filter():
+    assert not is_walkable({"highway": "motorway"})
+    assert not is_walkable({"highway": "motorway_link"})
+    assert is_walkable({"highway": "trunk"})
+    assert not is_walkable({"highway": "primary_link", "motorroad": "yes"})
+    assert is_walkable({"highway": "footway"})
+    assert is_walkable({"highway": "steps"})
+    assert is_walkable({"highway": "living_street"})
+    assert not is_walkable({"highway": "service", "access": "private"})
+    assert is_walkable({"highway": "service", "access": "private", "foot": "yes"})
+    assert not is_walkable({"highway": "residential", "foot": "no"})
+    assert not is_walkable({"highway": "pedestrian", "area": "yes"})
+    assert is_walkable({"highway": ["motorway", "residential"]})
+    assert not is_walkable({"highway": ["motorway", "motorway_link"]})
+    G = grid_graph()
+    G.edges[(0, 0), (1, 0)]["highway"] = "motorway"
+    for u, v in G.edges:
+        G.edges[u, v].setdefault("highway", "residential")
+    with pytest.warns(CareplanWarning, match="not walkable"):
+        net = WalkNetwork.from_graph(G)
+    assert net.n_edges == 11 and net.removed["not_walkable_edges"] == 1
+    # around the removed block edge: 300 m instead of 100 m
+    d = net.node_distances([(0, 0)], cutoff_m=1000).set_index("node")["distance_m"]
+    assert d[(1, 0)] == 300.0
+
+
+def test_empty_inputs_raise():
+    with pytest.raises(InputError):
+        WalkNetwork.from_graph(nx.MultiDiGraph(crs=CRS))
+    G = nx.MultiDiGraph(crs=CRS)
+    G.add_node(1, x=0, y=0)
+    G.add_node(2, x=1, y=0)
+    G.add_edge(1, 2, highway="motorway", length=1.0)
+    with pytest.warns(CareplanWarning), pytest.raises(InputError, match="empty"):
+        WalkNetwork.from_graph(G)
+    with pytest.raises(InputError):
+        WalkNetwork.from_lines(gpd.GeoDataFrame(geometry=[], crs=CRS))
+    with pytest.raises(CRSError):
+        WalkNetwork.from_graph(nx.Graph(grid_graph().edges(data=True)))  # no crs, no coordinates
+    with pytest.raises(InputError):
+        WalkNetwork.from_file(DATA / "does-not-exist.osm")
+
+
+def test_from_lines_noding_and_tolerance():
+    lines = gpd.GeoDataFrame(geometry=[
+        LineString([(0, 0), (200, 0)]),
+        LineString([(100, -100), (100, 100)]),     # crosses the first at (100, 0)
+        LineString([(200.4, 0.3), (300, 0)]),      # starts 0.5 m from the end of the first
+    ], crs=CRS)
+    net = WalkNetwork.from_lines(lines, tolerance_m=1.0)
+    assert net.n_nodes == 6 and net.n_edges == 5
+    a = pts([(0, 0), (100, 100), (300, 0)], ["w", "n", "e"])
+    od = net.distances(a, a, cutoff_m=1000).set_index(["origin", "destination"])["distance_m"]
+    assert od["w", "n"] == pytest.approx(200.0)
+    assert od["w", "e"] == pytest.approx(300.0, abs=0.01)  # gap merged, end moved 0.25 m
+    net2 = WalkNetwork.from_lines(lines, tolerance_m=1.0, split_at_intersections=False,
+                                  keep="all")
+    od2 = net2.distances(a, a, cutoff_m=1000)
+    assert not ((od2.origin == "w") & (od2.destination == "n")).any()  # grade-separated
+    with pytest.raises(CRSError):
+        WalkNetwork.from_lines(lines.to_crs(4326))
+
+
+# ----------------------------------------------------------------- snapping
+def test_access_legs_hand_grid():
+    net = WalkNetwork.from_graph(grid_graph())
+    o = pts([(30, 10)], ["o"])          # 10 m off edge (0,0)-(100,0), 30 m along it
+    d = pts([(200, 200), (80, -4), (100, 60)], ["corner", "same_edge", "other"])
+    sn = net.snap(o)
+    assert sn.loc["o", "snap_distance_m"] == pytest.approx(10.0)
+    assert sn.loc["o", "offset_m"] in (pytest.approx(30.0), pytest.approx(70.0))
+    assert {sn.loc["o", "u"], sn.loc["o", "v"]} == {(0, 0), (1, 0)}
+    od = net.distances(o, d, cutoff_m=1000).set_index("destination")["distance_m"]
+    # corner: 10 + 70 (to (1,0)) + 300 along the grid
+    assert od["corner"] == pytest.approx(380.0)
+    # same edge: 10 + |30 - 80| + 4, not through a node
+    assert od["same_edge"] == pytest.approx(64.0)
+    # other: snaps to edge (1,0)-(1,1) at 60 m: 10 + 70 + 60 + 0
+    assert od["other"] == pytest.approx(140.0)
+    # cutoff is respected
+    od2 = net.distances(o, d, cutoff_m=139.0)
+    assert set(od2.destination) == {"same_edge"}
+
+
+def test_polygons_use_representative_point():
+    net = WalkNetwork.from_graph(grid_graph())
+    poly = gpd.GeoDataFrame(geometry=[Polygon([(40, 40), (60, 40), (60, 60), (40, 60)])],
+                            crs=CRS, index=["block"])
+    sn = net.snap(poly)
+    rp = poly.geometry.iloc[0].representative_point()
+    edges = net.edges.geometry
+    assert sn.loc["block", "snap_distance_m"] == pytest.approx(edges.distance(rp).min())
+
+
+def test_far_points_unreachable_reported():
+    net = WalkNetwork.from_graph(grid_graph())
+    p = pts([(50, 0), (5000, 5000)], ["near", "far"])
+    with pytest.warns(CareplanWarning, match="far"):
+        sn = net.snap(p, max_snap_m=100)
+    assert sn["reachable"].tolist() == [True, False]
+    with pytest.warns(CareplanWarning, match="unreachable"):
+        od = net.distances(p, p, cutoff_m=10_000, max_snap_m=100)
+    assert od.attrs["unreachable_origins"] == ["far"]
+    assert od.attrs["unreachable_destinations"] == ["far"]
+    assert "far" not in set(od.origin) | set(od.destination)
+
+
+def test_bad_inputs_raise_careplan_errors():
+    net = WalkNetwork.from_graph(grid_graph())
+    p = pts([(50, 0)])
+    for bad in (0, -1, float("nan"), "x"):
+        with pytest.raises(InputError):
+            net.distances(p, p, cutoff_m=bad)
+    with pytest.raises(CRSError, match="to_crs"):
+        net.distances(pts([(50, 0)], crs="EPSG:32650"), p, cutoff_m=100)
+    with pytest.raises(CRSError):
+        net.distances(p.to_crs(4326), p, cutoff_m=100)
+    with pytest.raises(CRSError):
+        net.snap(gpd.GeoDataFrame(geometry=[Point(0, 0)]))
+    with pytest.raises(InputError, match="duplicate"):
+        net.distances(pts([(0, 0), (1, 1)], ["a", "a"]), p, cutoff_m=100)
+    with pytest.raises(InputError):
+        net.distances(gpd.GeoDataFrame(geometry=[None], crs=CRS), p, cutoff_m=100)
+    with pytest.raises(InputError):
+        net.node_distances(["nope"], cutoff_m=100)
+    with pytest.raises(CareplanError):
+        net.nearest(p, p, k=0, cutoff_m=100)
+
+
+# ------------------------------------------------- against networkx / brute force
+def test_random_points_match_bruteforce_networkx():
+    rng = np.random.default_rng(42)
+    G = grid_graph(6, 100.0)
+    for n in G.nodes:  # perturb nodes; lengths from straight geometry
+        G.nodes[n]["x"] += rng.uniform(-20, 20)
+        G.nodes[n]["y"] += rng.uniform(-20, 20)
+    for u, v in G.edges:
+        del G.edges[u, v]["length"]
+    net = WalkNetwork.from_graph(G)
+    o = pts(rng.uniform(-30, 530, size=(25, 2)), [f"o{i}" for i in range(25)])
+    d = pts(rng.uniform(-30, 530, size=(30, 2)), [f"d{i}" for i in range(30)])
+    od = net.distances(o, d, cutoff_m=450)
+    got = {(a, b): x for a, b, x in od.itertuples(index=False)}
+    # independent: splice each point into a networkx graph (its own edge copy)
+    expected = {}
+    for lab_o in o.index:
+        for lab_d in d.index:
+            # both splices on the same base graph (handles same-edge pairs)
+            H = _merge_splices(net, o.loc[[lab_o]], d.loc[[lab_d]])
+            try:
+                x = nx.dijkstra_path_length(H, ("o", lab_o), ("d", lab_d), weight="length")
+            except nx.NetworkXNoPath:
+                continue
+            if x <= 450:
+                expected[(lab_o, lab_d)] = x
+    assert set(got) == set(expected)
+    for k, x in expected.items():
+        assert got[k] == pytest.approx(x, abs=1e-6)
+
+
+def _merge_splices(net, o, d):
+    """Base edges, with the origin and destination spliced onto their nearest edges."""
+    edges = net.edges
+    H = nx.MultiGraph()
+    cuts: dict[int, list] = {}
+    for tag, g in (("o", o), ("d", d)):
+        for lab, p in g.geometry.items():
+            dist = edges.geometry.distance(p).to_numpy()
+            e = int(np.argmin(dist))
+            geom = edges.geometry.iloc[e]
+            frac = geom.project(p) / geom.length
+            cuts.setdefault(e, []).append((frac * edges["length_m"].iloc[e], (tag, lab), dist[e]))
+    for e in edges.itertuples():
+        chain = [(0.0, e.u)]
+        for pos, lab, leg in sorted(cuts.get(e.Index, []), key=lambda t: t[0]):
+            mid = (*lab, "on")
+            chain.append((pos, mid))
+            H.add_edge(lab, mid, length=leg)
+        chain.append((e.length_m, e.v))
+        for (p0, a), (p1, b) in zip(chain[:-1], chain[1:], strict=True):
+            H.add_edge(a, b, length=p1 - p0)
+    return H
+
+
+def test_node_points_match_networkx_osmnx_graph():
+    G = osm_graph(need(SMALL_OSM))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CareplanWarning)
+        net = WalkNetwork.from_graph(G)
+    Gu = walk_nx(G)
+    nodes = net.nodes
+    o = nodes.sample(40, random_state=1)[["geometry"]]
+    d = nodes.sample(400, random_state=2)[["geometry"]]
+    od = net.distances(o, d, cutoff_m=1500, verbose=False)
+    dset = set(d.index)
+    n = 0
+    for s in o.index:
+        exp = {k: v for k, v in nx.single_source_dijkstra_path_length(
+            Gu, s, cutoff=1500, weight="length").items() if k in dset}
+        sub = od[od.origin == s]
+        mine = dict(zip(sub.destination, sub.distance_m, strict=True))
+        assert set(mine) == set(exp)
+        for k, v in exp.items():
+            assert abs(mine[k] - v) < 1e-6
+        n += len(exp)
+    assert n > 500
+    # node-level API too
+    nd = net.node_distances(list(o.index[:5]), cutoff_m=800)
+    for s in o.index[:5]:
+        exp = nx.single_source_dijkstra_path_length(Gu, s, cutoff=800, weight="length")
+        sub = nd[nd.source == s]
+        assert dict(zip(sub.node, sub.distance_m, strict=True)) == pytest.approx(exp, abs=1e-6)
+
+
+@pytest.mark.parametrize("path", [OAKLAND, NANJING])
+def test_from_file_matches_osmnx_lengths(path):
+    need(path)
+    G = osm_graph(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CareplanWarning)
+        net = WalkNetwork.from_file(path)
+    Gu = walk_nx(G)
+    # motorroad=yes is not an osmnx edge attribute: drop those ways from networkx too
+    import osmium
+
+    motorroad = {w.id for w in osmium.FileProcessor(str(path), osmium.osm.WAY)
+                 if w.tags.get("motorroad") == "yes"}
+    Gu.remove_edges_from([(u, v, k) for u, v, k, dd in Gu.edges(keys=True, data=True)
+                          if set(np.atleast_1d(dd.get("osmid"))) & motorroad])
+    common = [n for n in net.node_ids if n in Gu][:30]
+    assert len(common) >= 20
+    nd = net.node_distances(common, cutoff_m=1200)
+    n = 0
+    for s in common:
+        exp = nx.single_source_dijkstra_path_length(Gu, s, cutoff=1200, weight="length")
+        sub = nd[nd.source == s]
+        mine = dict(zip(sub.node, sub.distance_m, strict=True))
+        shared = set(mine) & set(exp)  # osmnx simplifies away some degree-2 nodes
+        assert len(shared) >= 0.5 * len(exp)
+        for k in shared:
+            assert abs(mine[k] - exp[k]) < 1e-6
+        n += len(shared)
+    assert n > 100
+
+
+def test_from_file_pbf_and_bz2_equal_xml(tmp_path):
+    import bz2
+
+    import osmium
+
+    src = need(OAKLAND)
+    xml = tmp_path / "oak.osm"
+    xml.write_bytes(bz2.decompress(src.read_bytes()))
+    pbf = tmp_path / "oak.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as w:
+        for obj in osmium.FileProcessor(str(xml)):
+            w.add(obj)
+    nets = []
+    for p in (src, xml, pbf):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CareplanWarning)
+            nets.append(WalkNetwork.from_file(p))
+    for other in nets[1:]:
+        assert other.n_nodes == nets[0].n_nodes and other.n_edges == nets[0].n_edges
+        assert np.allclose(other.weights, nets[0].weights)
+    txt = tmp_path / "x.txt"
+    txt.write_text("")
+    with pytest.raises(InputError, match="unknown OSM file type"):
+        WalkNetwork.from_file(txt)
+
+
+def test_distance_matrix_and_nearest():
+    net = WalkNetwork.from_graph(grid_graph())
+    o = pts([(0, 0), (100, 100), (5, 3)], ["a", "b", "c"])
+    d = pts([(0, 0), (200, 0), (100, 200)], ["x", "y", "z"])
+    od = net.distances(o, d, cutoff_m=250)
+    m = net.distance_matrix(o, d, cutoff_m=250)
+    assert m.shape == (3, 3)
+    dense = np.full((3, 3), np.nan)
+    for a, b, x in od.itertuples(index=False):
+        dense[o.index.get_loc(a), d.index.get_loc(b)] = x
+    assert m.nnz == len(od) == int(np.isfinite(dense).sum())
+    assert m[0, 0] == 0.0
+    stored = {(i, j) for i in range(3) for j in m.indices[m.indptr[i]:m.indptr[i + 1]]}
+    assert (0, 0) in stored  # explicit zero kept
+    for (i, j) in stored:
+        assert m[i, j] == dense[i, j]
+    near = net.nearest(o, d, k=2, cutoff_m=250)
+    for lab in o.index:
+        sub = od[od.origin == lab].sort_values("distance_m").head(2)
+        got = near[near.origin == lab]
+        assert got["destination"].tolist() == sub["destination"].tolist()
+        assert got["rank"].tolist() == list(range(1, len(sub) + 1))
+
+
+def test_node_counts_match_pairs():
+    net = WalkNetwork.from_graph(grid_graph(4))
+    rng = np.random.default_rng(3)
+    f = pts(rng.uniform(0, 300, size=(15, 2)))
+    counts = net.node_counts(f, cutoff_m=180)
+    nodes = net.nodes[["geometry"]]
+    od = net.distances(nodes, f, cutoff_m=180)
+    exp = od.groupby("origin").size().reindex(nodes.index, fill_value=0)
+    # node -> point distance equals point -> node distance (undirected)
+    assert counts.to_numpy().tolist() == exp.to_numpy().tolist()
+    assert counts.sum() > 0
+
+
+def test_threads_give_same_result():
+    net = WalkNetwork.from_graph(grid_graph(8, 50.0))
+    rng = np.random.default_rng(5)
+    o = pts(rng.uniform(0, 350, size=(300, 2)))
+    d = pts(rng.uniform(0, 350, size=(50, 2)))
+    a = net.distances(o, d, cutoff_m=200, n_threads=1)
+    b = net.distances(o, d, cutoff_m=200, n_threads=2)
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) > 0
+
+
+def test_inputs_not_mutated():
+    net = WalkNetwork.from_graph(grid_graph())
+    o = pts([(30, 10)])
+    before = o.copy()
+    net.distances(o, o, cutoff_m=100)
+    pd.testing.assert_frame_equal(o, before)
+    assert shapely.equals(o.geometry.iloc[0], Point(30, 10))
