@@ -160,6 +160,7 @@ def plan_layout(
     model: str = "auto",
     circle_levels: Sequence[str] = DEFAULT_CIRCLE_LEVELS,
     min_station_floor_area_m2: float = 0.0,
+    fallback_candidates: bool = True,
     max_snap_m: float | None = None,
     time_limit_s: float = 60.0,
     lang: str = "zh",
@@ -202,6 +203,12 @@ def plan_layout(
         Facility levels whose reach counts toward the walking circle.
     min_station_floor_area_m2 : float
         Smallest floor area a new station is given.
+    fallback_candidates : bool
+        When an area with households has no existing facility and no candidate site
+        within the walking circle, add a candidate inside it (its representative
+        point), with a CareplanWarning; the areas are listed in
+        ``plan.parameters['candidates']``. With False such areas stay unserved
+        (listed in ``plan.parameters['unreachable_areas']``).
     max_snap_m : float, optional
         Passed to the network's snapping (points farther away are unreachable and
         reported).
@@ -306,6 +313,28 @@ def plan_layout(
         od = net.distances(demand, sites, cutoff_m=cutoff, **snap_kw)
     for w in caught:  # re-emit what the network reported (unreachable points...)
         warnings.warn(w.message, w.category, stacklevel=2)
+    fallback: list = []
+    if fallback_candidates:
+        lonely = demand.loc[[a for a in demand.index if a not in set(od["origin"])]]
+        if len(lonely):
+            extra = _default_candidates(lonely)
+            extra.index = pd.Index([f"candidate:{i}" for i in extra.index])
+            extra = gpd.GeoDataFrame({"kind": "candidate", "source_id": extra["candidate_id"]},
+                                     geometry=extra.geometry, crs=areas.crs)
+            extra = extra[~extra.index.isin(sites.index)]
+            od_extra = net.distances(demand, extra, cutoff_m=cutoff, **snap_kw)
+            sites = pd.concat([sites, extra])
+            ca_lab = ca_lab + list(extra.index)
+            od = pd.concat([od, od_extra], ignore_index=True)
+            fallback = list(lonely.index)
+            cand_note += (f"; plus a fallback site inside each of {len(fallback)} area(s) "
+                          f"that no site reached within {cutoff:.0f} m: "
+                          f"{', '.join(map(str, fallback[:10]))}"
+                          f"{' ...' if len(fallback) > 10 else ''}")
+            warnings.warn(f"{len(fallback)} area(s) had no existing facility or candidate "
+                          f"site within {cutoff:.0f} m walking; added a candidate site inside "
+                          f"each: {', '.join(map(str, fallback[:10]))} (fallback_candidates="
+                          "False turns this off)", CareplanWarning, stacklevel=2)
     reachable_demand = sorted(set(od["origin"]))
     unreachable = [a for a in demand.index if a not in set(reachable_demand)]
     if unreachable:
@@ -348,10 +377,17 @@ def plan_layout(
     counted_exist = [f"existing:{i}" for i in facilities.index
                      if facilities.at[i, "level"] in counted_levels
                      and f"existing:{i}" in set(ex_lab)]
-    hosts = set(new_sites) | set(counted_exist)
-    od_hosts = od[od["destination"].isin(hosts)]
-    nearest_host = (od_hosts.sort_values(["origin", "distance_m", "destination"])
-                    .drop_duplicates("origin").set_index("origin"))
+    nearest_host = _nearest(od, set(new_sites) | set(counted_exist))
+    # areas with a deficit but no station that may host it within reach (e.g. covered
+    # only by a district centre or an institution): open the fewest extra stations
+    # among the remaining candidates that reach them
+    # (not with a budget p: then such deficits stay and are reported)
+    short = [a for a, d in deficit.items() if d > 0 and a not in nearest_host.index]
+    if short and n_cand and p is None:
+        extra = _cover_rest(od, short, [c for c in ca_lab if c not in set(new_sites)],
+                            cutoff, time_limit_s)
+        new_sites = new_sites + extra
+        nearest_host = _nearest(od, set(new_sites) | set(counted_exist))
     alloc_rows = []
     unresolved = []
     for a, d in deficit.items():
@@ -467,6 +503,7 @@ def plan_layout(
         "floor_area_levels": ", ".join(counted_levels),
         "candidates": cand_note,
         "n_candidates": n_cand,
+        "fallback_candidate_areas": ", ".join(map(str, fallback)) or "none",
         "min_station_floor_area_m2": min_station_floor_area_m2,
         "sizing": ("each area's floor-area deficit is allocated to its nearest station "
                    "within the walking circle (a new station, or an expansion of an "
@@ -493,6 +530,28 @@ def plan_layout(
         parameters=params, network_edges=edges,
         attribution="© OpenStreetMap contributors",
     )
+
+
+def _nearest(od: pd.DataFrame, hosts: set) -> pd.DataFrame:
+    """Nearest host (destination in ``hosts``) of every origin, ties broken by label."""
+    sub = od[od["destination"].isin(hosts)]
+    return (sub.sort_values(["origin", "distance_m", "destination"])
+            .drop_duplicates("origin").set_index("origin"))
+
+
+def _cover_rest(od: pd.DataFrame, areas: list, candidates: list, cutoff: float,
+                time_limit_s: float) -> list:
+    """Fewest candidates that put every area in ``areas`` that any of them reaches in reach."""
+    from careplan import locate as _locate
+
+    sub = od[od["origin"].isin(set(areas)) & od["destination"].isin(set(candidates))]
+    reach = sorted(set(sub["origin"]), key=str)
+    if not reach:
+        return []
+    res = _locate.SetCovering(radius=cutoff, time_limit_s=time_limit_s).solve(
+        sub, weights=pd.Series(1.0, index=reach),
+        candidate_labels=sorted(set(sub["destination"]), key=str))
+    return list(res.new)
 
 
 def _summary_table(out: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame,
