@@ -330,12 +330,15 @@ def _assign(areas: gpd.GeoDataFrame, fac: gpd.GeoDataFrame, alloc: pd.DataFrame 
             right = gpd.GeoDataFrame({"_aid": polys.index, "_order": np.arange(len(polys)),
                                       "_size": polys.geometry.area.values},
                                      geometry=polys.geometry.values, crs=areas.crs)
-            hits = gpd.sjoin(left, right, how="inner", predicate="intersects")
-            for fid, grp in hits.groupby("_fid", sort=False):
+            hits = pd.DataFrame(gpd.sjoin(left, right, how="inner", predicate="intersects")
+                                .drop(columns="geometry"))
+            n_hits = hits["_fid"].map(hits["_fid"].value_counts())
+            single = hits[n_hits == 1]
+            m2s = fac["floor_area_m2"].reindex(single["_fid"]).astype(float)
+            rows.extend(zip(single["_fid"], single["_aid"], m2s, ["within"] * len(single),
+                            strict=True))
+            for fid, grp in hits[n_hits > 1].groupby("_fid", sort=False):
                 m2 = float(fac.at[fid, "floor_area_m2"])
-                if len(grp) == 1:
-                    rows.append((fid, grp["_aid"].iloc[0], m2, "within"))
-                    continue
                 grp = grp.sort_values("_order")
                 cand = list(grp["_aid"])
                 if overlap == "split":
@@ -588,7 +591,11 @@ def _eval_service_circle(rule: Rule, c: _Ctx) -> dict[str, Any]:
     if missing:
         raise InputError(f"coverage has no row for areas {missing[:10]}; compute coverage for "
                          "the same areas")
-    covered = tab["covered"].reindex(c.out.index).astype(bool)
+    covered = tab["covered"].reindex(c.out.index)
+    if covered.isna().any():
+        raise InputError(f"coverage 'covered' is missing for areas "
+                         f"{list(covered.index[covered.isna()][:10])}; give True/False")
+    covered = covered.astype(bool)
     hh = c.out["households"].astype(float)
     share = float(hh[covered].sum() / hh.sum()) if hh.sum() > 0 else float(covered.mean())
     note = (f"share of households within the {rule.value:g}-minute walk: {int(covered.sum())} of "
@@ -796,17 +803,12 @@ def check(
         levels_used[b] = levels if levels is not None else (
             r.levels if r is not None else DEFAULT_FLOOR_AREA_LEVELS)
 
-    # per-area provided floor area by level
-    by_level = (assignment.pivot_table(index="area_id", columns="level",
-                                       values="floor_area_m2", aggfunc="sum")
-                if len(assignment) else pd.DataFrame())
-    by_level = by_level.reindex(index=ar.index, columns=list(FACILITY_LEVELS), fill_value=0.0)
-    by_level = by_level.fillna(0.0)
-    cnt_level = (assignment.pivot_table(index="area_id", columns="level",
-                                        values="facility_id", aggfunc="count")
-                 if len(assignment) else pd.DataFrame())
-    cnt_level = cnt_level.reindex(index=ar.index, columns=list(FACILITY_LEVELS),
-                                  fill_value=0).fillna(0)
+    # per-area provided floor area (and facility count) by level
+    grp = assignment.groupby(["area_id", "level"])["floor_area_m2"]
+    by_level = (grp.sum().unstack() if len(assignment) else pd.DataFrame())
+    by_level = by_level.reindex(index=ar.index, columns=list(FACILITY_LEVELS)).fillna(0.0)
+    cnt_level = (grp.size().unstack() if len(assignment) else pd.DataFrame())
+    cnt_level = cnt_level.reindex(index=ar.index, columns=list(FACILITY_LEVELS)).fillna(0)
 
     built = ar["built"]
     hh = pd.to_numeric(ar["households"]).astype("int64")
@@ -838,6 +840,8 @@ def check(
                  "deficit_m2": deficit, "compliant": compliant, "n_facilities": n_counted})
     out = gpd.GeoDataFrame(cols, geometry=ar.geometry.values, index=ar.index, crs=ar.crs)
 
+    fac = pd.DataFrame(fac.drop(columns=fac.geometry.name))  # attributes only from here on
+    ar = pd.DataFrame(ar.drop(columns=ar.geometry.name))
     fac_zone = {col: _facility_zone(fac, assignment, ar, col) for col in ("street", "district")}
 
     # facility table
@@ -863,7 +867,7 @@ def check(
         care_land_m2 = float(pd.to_numeric(fac["land_area_m2"], errors="coerce").fillna(0).sum())
         land_source = "sum of facilities' land_area_m2"
 
-    ctx = _Ctx(out=out, areas=ar, fac=fac, assignment=assignment, fac_zone=fac_zone,
+    ctx = _Ctx(out=pd.DataFrame(out.drop(columns="geometry")), areas=ar, fac=fac, assignment=assignment, fac_zone=fac_zone,
                standard=std, coverage=coverage, population=population,
                care_land_m2=care_land_m2, land_source=land_source,
                social_workers=social_workers, district_types=district_types,
@@ -890,8 +894,8 @@ def check(
     rules["passed"] = pd.Series([r["passed"] for r in rule_rows], index=rules.index,
                                 dtype=object)
 
-    streets = _rollup(out, fac, fac_zone, "street")
-    districts = _rollup(out, fac, fac_zone, "district")
+    streets = _rollup(ctx.out, fac, fac_zone, "street")
+    districts = _rollup(ctx.out, fac, fac_zone, "district")
 
     summary = _summary(out, ftab, overlaps, rules)
     params = {"standard": std.name, "assign": assign, "overlap": overlap,
@@ -925,6 +929,14 @@ def _summary(out: pd.DataFrame, ftab: pd.DataFrame, overlaps: pd.DataFrame,
          int((out["compliant"] == True).sum())),  # noqa: E712
         ("n_not_evaluated", "Areas without a floor-area rate in the standard",
          "标准未规定面积指标的居住区数量", int((~ev).sum())),
+    ]
+    for col, en, zh in (("street", "Areas without a street (left out of the street roll-up)",
+                         "未标注街道的居住区数量"),
+                        ("district", "Areas without a district (left out of the district "
+                         "roll-up)", "未标注区县的居住区数量")):
+        if col in out.columns:
+            rows.append((f"n_areas_without_{col}", en, zh, int(out[col].isna().sum())))
+    rows += [
         ("n_facilities", "Facilities", "设施数量", len(ftab)),
         ("n_facilities_unassigned", "Facilities assigned to no area", "未归属任何居住区的设施数量",
          int((ftab["method"] == "none").sum())),
