@@ -27,11 +27,13 @@ A broken profile (missing field, wrong type, negative value, unknown kind,
 ``min`` > ``max``) raises :class:`careplan.InputError` naming the file and the
 dotted path of the bad field, e.g. ``rules[0]<floor_area_new>.value``.
 
-Rule kinds are listed in :data:`KINDS` (with what the compliance check evaluates).
+Rule kinds are listed in :data:`KINDS` (with what the compliance check evaluates);
+``profiles/README.md`` describes the file format.
 """
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -113,8 +115,8 @@ def load(name_or_path: str | Path | Standard) -> Standard:
     """
     if isinstance(name_or_path, Standard):
         return name_or_path
-    if isinstance(name_or_path, Path):
-        return read_profile(name_or_path)
+    if isinstance(name_or_path, os.PathLike):
+        return read_profile(Path(os.fspath(name_or_path)))
     if not isinstance(name_or_path, str):
         raise InputError(f"standard must be a name, a path or a Standard, got "
                          f"{type(name_or_path).__name__}")
