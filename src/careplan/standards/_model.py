@@ -466,8 +466,7 @@ def parse_profile(data: Mapping[str, Any], *, source: str = "<dict>") -> Standar
         if not isinstance(r, dict):
             raise ctx.fail(w, "must be a table ([[rules]])")
         rid = _str(ctx, r, "id", w)
-        w = f"rules[{i}]"  # keep the index; the id is added to messages below
-        wid = f"{w}<{rid}>"
+        wid = f"{w}<{rid}>"  # messages name the index and the id
         _unknown(ctx, wid, r, _RULE_KEYS)
         if rid in seen:
             raise ctx.fail(f"{wid}.id", f"duplicates rule id {rid!r}; ids must be unique")
