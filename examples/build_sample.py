@@ -15,7 +15,8 @@ polygons and streets, but no elderly-care facilities and no household counts, so
 parts of the sample are *derived with stated assumptions* or *illustrative*:
 
 Areas (layer ``areas``)
-    1. every ``landuse=residential`` polygon is an area (``lu-<way id>``);
+    1. every ``landuse=residential`` polygon is an area (``lu-<way id>``); where two
+       overlap in OSM, the overlap stays with the lower way id;
     2. the extract is cut into street blocks by the public streets (highway =
        trunk/primary/secondary/tertiary/unclassified/residential/living_street and
        links) and its bounding box; the part of a block outside the landuse polygons
@@ -183,9 +184,12 @@ def build(osm_path: Path = DEFAULT_OSM, out_dir: Path = DEFAULT_OUT, *, quiet: b
 
     # ---------------------------------------------------------------- areas
     areas = []
-    for (_, osm_id), row in res_lu.iterrows():
+    taken = shapely.Polygon()
+    for (_, osm_id), row in res_lu.iterrows():  # sorted by way id; overlaps stay with the lower id
+        geom = row.geometry.difference(taken)
+        taken = taken.union(row.geometry)
         areas.append({"area_id": f"lu-{osm_id}", "name": row.get("name"), "source": "osm landuse=residential",
-                      "geometry": row.geometry})
+                      "geometry": geom})
     lines = shapely.union_all(list(streets.geometry.intersection(frame)) + [frame.exterior])
     blocks = list(shapely.polygonize([lines]).geoms)
     lu_union = shapely.union_all(res_lu.geometry.to_numpy())
