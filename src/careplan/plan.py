@@ -41,8 +41,12 @@ class LayoutPlan:
     existing : GeoDataFrame
         Existing facilities as read by :func:`careplan.read_facilities`.
     proposed : GeoDataFrame
-        New stations: ``station_id, candidate_id, floor_area_m2, households_served,
-        elderly_served, areas_served`` (comma-separated area ids), Point geometry.
+        Proposed supply, one row per new station (``kind='new'``) or expansion of an
+        existing facility (``kind='expansion'``): ``station_id, kind, candidate_id,
+        facility_id, floor_area_m2, households_served, elderly_served, areas_served``
+        (comma-separated ids of the areas whose floor-area deficit it takes, plus the
+        areas it newly brings into the walking circle), ``n_areas_served``, Point
+        geometry.
     service_areas : GeoDataFrame
         Walking service areas: ``facility_id, status ('existing'|'proposed'),
         cutoff_m``, polygon geometry.
@@ -120,6 +124,14 @@ def _network(network: Any) -> Any:
         return WalkNetwork.from_file(p)
     raise InputError(f"network must be a careplan.WalkNetwork or a path to an OSM file, "
                      f"got {type(network).__name__}")
+
+
+def _by_id(gdf: gpd.GeoDataFrame, col: str) -> gpd.GeoDataFrame:
+    """A copy indexed by its id column (the index is kept as is when it already is)."""
+    out = gdf.copy()
+    if not out.index.equals(pd.Index(out[col])):
+        out.index = pd.Index(out[col].to_numpy(), name=None)
+    return out
 
 
 def _default_candidates(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -253,10 +265,8 @@ def plan_layout(
     if "facility_id" not in getattr(facilities, "columns", []):
         raise InputError("facilities need a 'facility_id' column; read them with "
                          "careplan.read_facilities()")
-    areas = areas.copy()
-    areas.index = pd.Index(areas["area_id"].to_numpy())
-    facilities = facilities.copy()
-    facilities.index = pd.Index(facilities["facility_id"].to_numpy())
+    areas = _by_id(areas, "area_id")
+    facilities = _by_id(facilities, "facility_id")
     if candidates is None:
         cand_note = ("default: one candidate site inside every residential area "
                      "(its representative point); pass candidates= to use your own sites")
@@ -265,8 +275,7 @@ def plan_layout(
         if "candidate_id" not in candidates.columns:
             raise InputError("candidates need a 'candidate_id' column; read them with "
                              "careplan.read_candidates()")
-        candidates = candidates.copy()
-        candidates.index = pd.Index(candidates["candidate_id"].to_numpy())
+        candidates = _by_id(candidates, "candidate_id")
         cand_note = f"{len(candidates)} user-supplied candidate sites"
     _check_crs(areas, facilities, candidates, net)
 
@@ -282,7 +291,9 @@ def plan_layout(
             raise InputError(f"cutoff_m must be > 0, got {cutoff_m!r}")
         speed = float(std.walk_speed_m_per_min if speed_m_per_min is None else speed_m_per_min)
         minutes = cutoff / speed
-    snap_kw = {} if max_snap_m is None else {"max_snap_m": float(max_snap_m)}
+    snap_kw: dict[str, Any] = {"verbose": verbose}
+    if max_snap_m is not None:
+        snap_kw["max_snap_m"] = float(max_snap_m)
     circle_levels = tuple(circle_levels)
     weight_col = "elderly" if "elderly" in areas.columns else "households"
 
@@ -405,6 +416,7 @@ def plan_layout(
     nearest_new = (od_new.sort_values(["origin", "distance_m", "destination"])
                    .drop_duplicates("origin").set_index("origin")["destination"])
 
+    uncovered_before = set(cov_before.areas.index[~cov_before.areas["covered"].astype(bool)])
     rows = []
     fac_rows = []
     alloc_out = []
@@ -412,8 +424,10 @@ def plan_layout(
         is_new = s in set(new_sites)
         src = sites.at[s, "source_id"]
         part = alloc[alloc["site"] == s]
-        served = sorted(set(part["area_id"]) | (
-            set(nearest_new[nearest_new == s].index) if is_new else set()), key=str)
+        # served: areas whose deficit it takes, plus areas it newly brings into the
+        # walking circle (uncovered before, this is their nearest new station)
+        newly = set(nearest_new[nearest_new == s].index) & uncovered_before if is_new else set()
+        served = sorted(set(part["area_id"]) | newly, key=str)
         need = float(part["floor_area_m2"].sum())
         size = max(need, float(min_station_floor_area_m2)) if is_new else need
         sid = f"S{k + 1:03d}" if is_new else f"X-{src}"
@@ -482,7 +496,7 @@ def plan_layout(
     summary = _summary_table(out, proposed, weight_col)
     sa_fac = fac_after[fac_after["level"].isin(circle_levels) | fac_after.index.isin(add.index)]
     sa_fac = sa_fac[~sa_fac.index.duplicated()]
-    svc = _coverage.service_areas(net, sa_fac, cutoff_m=cutoff)
+    svc = _coverage.service_areas(net, sa_fac, cutoff_m=cutoff, **snap_kw)
     svc = svc.copy()
     if "facility_id" not in svc.columns:
         svc["facility_id"] = svc.index

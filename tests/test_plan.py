@@ -1,0 +1,227 @@
+"""plan_layout: a hand-worked plan on a one-street town, and the bundled sample."""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point, box
+
+import careplan as cp
+
+CRS = "EPSG:32650"
+
+
+def _square(x, y, half=20.0):
+    return box(x - half, y - half, x + half, y + half)
+
+
+@pytest.fixture(scope="module")
+def town():
+    """One 2 km street along y=0; estates sit 30 m north of it.
+
+    Hand-worked (jinwan-2020: new 20, existing 15 m2 per 100 households), cutoff 400 m:
+    A new 1000 hh -> 200 m2, has F1 (120 m2) inside: deficit 80, covered (60 m).
+    B existing 400 hh -> 60 m2, nothing inside: deficit 60, covered by F1 (30+200+30 = 260 m).
+    C new 500 hh -> 100 m2, nothing within 400 m: deficit 100, uncovered.
+    D existing 0 hh: needs nothing.
+    Plan: one new station near C (K2 at 50 m or K3 at 250 m) sized 100 m2; A's and
+    B's deficits go to F1 (nearest host): an expansion of 140 m2.
+    """
+    net = cp.WalkNetwork.from_lines(
+        gpd.GeoSeries([LineString([(0, 0), (2000, 0)])], crs=CRS))
+    areas = gpd.GeoDataFrame(
+        {"area_id": ["A", "B", "C", "D"], "households": [1000, 400, 500, 0],
+         "built": ["new", "existing", "new", "existing"]},
+        geometry=[_square(100, 30), _square(300, 30), _square(1500, 30), _square(1900, 30)],
+        crs=CRS, index=["A", "B", "C", "D"])
+    facs = gpd.GeoDataFrame(
+        {"facility_id": ["F1"], "level": ["community"], "floor_area_m2": [120.0],
+         "beds": [0], "nursing_beds": [0]},
+        geometry=[Point(100, 30)], crs=CRS, index=["F1"])
+    cands = gpd.GeoDataFrame(
+        {"candidate_id": ["K1", "K2", "K3"]},
+        geometry=[Point(300, -20), Point(1500, -20), Point(1700, -20)], crs=CRS,
+        index=["K1", "K2", "K3"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = cp.plan_layout(areas, facs, cands, net, standard="jinwan-2020", cutoff_m=400,
+                              verbose=False)
+    return plan, areas, facs, cands, net
+
+
+def test_hand_plan_before_state(town):
+    plan = town[0]
+    a = plan.areas
+    assert a.loc["A", "required_m2"] == pytest.approx(200)
+    assert a.loc["B", "required_m2"] == pytest.approx(60)
+    assert a.loc["C", "required_m2"] == pytest.approx(100)
+    assert a.loc["A", "deficit_before_m2"] == pytest.approx(80)
+    assert a.loc["B", "deficit_before_m2"] == pytest.approx(60)
+    assert a.loc["C", "deficit_before_m2"] == pytest.approx(100)
+    assert a.loc["A", "nearest_distance_before_m"] == pytest.approx(60)
+    assert a.loc["B", "nearest_distance_before_m"] == pytest.approx(260)
+    assert list(a["covered_before"]) == [True, True, False, False]
+
+
+def test_hand_plan_proposal(town):
+    plan = town[0]
+    prop = plan.proposed
+    new = prop[prop["kind"] == "new"]
+    assert len(new) == 1
+    assert new.iloc[0]["candidate_id"] in {"K2", "K3"}
+    assert new.iloc[0]["floor_area_m2"] == pytest.approx(100)
+    assert new.iloc[0]["areas_served"] == "C"
+    exp = prop[prop["kind"] == "expansion"]
+    assert list(exp["facility_id"]) == ["F1"]
+    assert exp.iloc[0]["floor_area_m2"] == pytest.approx(140)
+    assert set(exp.iloc[0]["areas_served"].split(",")) == {"A", "B"}
+
+
+def test_hand_plan_after_state(town):
+    plan = town[0]
+    a = plan.areas
+    assert a["compliant_after"].all()
+    assert a["deficit_after_m2"].sum() == pytest.approx(0)
+    assert a.loc["A", "provided_after_m2"] == pytest.approx(200)
+    assert a.loc["B", "provided_after_m2"] == pytest.approx(60)
+    assert a.loc["C", "provided_after_m2"] == pytest.approx(100)
+    assert bool(a.loc["C", "covered_after"])
+    s = plan.summary.set_index("metric")
+    assert s.loc["households_covered", "before"] == 1400
+    assert s.loc["households_covered", "after"] == 1900
+    assert s.loc["new_floor_area_m2", "after"] == pytest.approx(240)
+    # inputs untouched
+    assert list(town[2]["floor_area_m2"]) == [120.0]
+
+
+def test_hand_plan_budget_zero_keeps_deficit(town):
+    _, areas, facs, cands, net = town
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = cp.plan_layout(areas, facs, cands, net, standard="jinwan-2020", cutoff_m=400,
+                              p=0, verbose=False)
+    assert (plan.proposed["kind"] == "new").sum() == 0
+    assert plan.areas.loc["C", "deficit_after_m2"] == pytest.approx(100)
+    assert "C" in plan.parameters["unresolved_deficit_areas"]
+
+
+def test_custom_rates_change_sizes(town, tmp_path):
+    _, areas, facs, cands, net = town
+    text = cp.standards.profile_path("jinwan-2020").read_text(encoding="utf-8")
+    text = text.replace("value = 20.0", "value = 30.0", 1).replace("value = 15.0", "value = 20.0", 1)
+    path = tmp_path / "mine.toml"
+    path.write_text(text, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = cp.plan_layout(areas, facs, cands, net, standard=path, cutoff_m=400,
+                              verbose=False)
+    new = plan.proposed[plan.proposed["kind"] == "new"]
+    assert new.iloc[0]["floor_area_m2"] == pytest.approx(150)  # C: 500/100*30
+    exp = plan.proposed[plan.proposed["kind"] == "expansion"]
+    assert exp.iloc[0]["floor_area_m2"] == pytest.approx((300 - 120) + 80)  # A + B
+
+
+def test_plan_errors(town):
+    _, areas, facs, cands, net = town
+    with pytest.raises(cp.InputError, match="model"):
+        cp.plan_layout(areas, facs, cands, net, model="nope")
+    with pytest.raises(cp.InputError, match="budget"):
+        cp.plan_layout(areas, facs, cands, net, model="p_median")
+    with pytest.raises(cp.InputError, match="p "):
+        cp.plan_layout(areas, facs, cands, net, p=-1)
+    with pytest.raises(cp.CRSError):
+        cp.plan_layout(areas.to_crs(4326), facs, cands, net)
+    with pytest.raises(cp.CRSError):
+        cp.plan_layout(areas, facs, cands.to_crs("EPSG:32651"), net)
+    with pytest.raises(cp.InputError, match="does not exist"):
+        cp.plan_layout(areas, facs, cands, "/nonexistent/roads.osm")
+    with pytest.raises(cp.CareplanError):
+        cp.plan_layout(areas, facs, cands, net, cutoff_m=-5)
+
+
+# ------------------------------------------------------------------ the bundled sample
+@pytest.fixture(scope="module")
+def sample_plan():
+    s = cp.datasets.load_sample()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = cp.WalkNetwork.from_file(s.network_path)
+        plan = cp.plan_layout(s.areas, s.facilities, s.candidates, net,
+                              standard="jinwan-2020", verbose=False)
+    return s, net, plan
+
+
+def test_sample_plan_meets_rules(sample_plan):
+    s, net, plan = sample_plan
+    a = plan.areas
+    assert a["compliant_after"].fillna(False).all(), a.loc[~a["compliant_after"].fillna(False)]
+    hh = a["households"]
+    assert hh[a["covered_after"]].sum() >= hh[a["covered_before"]].sum()
+    assert a["covered_after"].all()
+    # existing facilities are kept unchanged
+    pd.testing.assert_frame_equal(plan.existing.drop(columns="geometry"),
+                                  s.facilities.drop(columns="geometry"))
+
+
+def test_sample_plan_sizes_and_distances_independently(sample_plan):
+    """Re-derive every station's size and every allocation distance with networkx."""
+    s, net, plan = sample_plan
+    std = cp.standards.load("jinwan-2020")
+    a = plan.areas
+    # sizes: allocated deficits sum to the station's floor area
+    for _, st in plan.proposed.iterrows():
+        served = [x for x in st["areas_served"].split(",") if x]
+        need = sum(max(0.0, a.loc[x, "households"] / 100
+                       * std.floor_area_rate_m2_per_100hh(a.loc[x, "built"])
+                       - a.loc[x, "provided_before_m2"]) for x in served)
+        assert st["floor_area_m2"] >= need - 1e-6
+        if st["kind"] == "expansion":
+            assert st["floor_area_m2"] == pytest.approx(need)
+    # total added = total deficit removed
+    assert plan.proposed["floor_area_m2"].sum() == pytest.approx(
+        a["deficit_before_m2"].sum() - a["deficit_after_m2"].sum())
+    # the after-coverage distances agree with networkx on the network's own graph
+    G = nx.Graph()
+    e = net.edges
+    for u, v, length in zip(e["u"], e["v"], e["length_m"], strict=True):
+        if G.has_edge(u, v):
+            length = min(length, G[u][v]["w"])
+        G.add_edge(u, v, w=length)
+    pts = plan.proposed[plan.proposed["kind"] == "new"]
+    snap_p = net.snap(pts)
+    snap_a = net.snap(a)
+    cutoff = plan.parameters["cutoff_m"]
+    for sid, st in pts.iterrows():
+        sp = snap_p.loc[sid]
+        for x in [x for x in st["areas_served"].split(",") if x]:
+            sa = snap_a.loc[x]
+            best = np.inf
+            for nu, ou in ((sa["u"], sa["offset_m"]), (sa["v"], sa["edge_length_m"] - sa["offset_m"])):
+                for nv, ov in ((sp["u"], sp["offset_m"]),
+                               (sp["v"], sp["edge_length_m"] - sp["offset_m"])):
+                    try:
+                        d = nx.dijkstra_path_length(G, nu, nv, weight="w")
+                    except nx.NetworkXNoPath:
+                        continue
+                    best = min(best, ou + d + ov)
+            if sa["edge"] == sp["edge"]:
+                best = min(best, abs(sa["offset_m"] - sp["offset_m"]))
+            best += sa["snap_distance_m"] + sp["snap_distance_m"]
+            assert best <= cutoff + 1e-6, (sid, x, best)
+
+
+def test_sample_plan_to_file(sample_plan, tmp_path):
+    _, _, plan = sample_plan
+    files = plan.to_file(tmp_path / "out", lang="en")
+    for key in ("geopackage", "report", "tables"):
+        assert files[key].exists() and files[key].stat().st_size > 0
+    back = gpd.read_file(files["geopackage"], layer="proposed_stations")
+    assert len(back) == len(plan.proposed)
+    assert back["floor_area_m2"].sum() == pytest.approx(plan.proposed["floor_area_m2"].sum())
+    html = files["report"].read_text(encoding="utf-8")
+    assert "OpenStreetMap contributors" in html
