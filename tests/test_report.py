@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 import subprocess
@@ -410,6 +411,28 @@ def test_html_without_leaflet_package_warns(plan, tmp_path, monkeypatch):
     assert not _TILE_RE.search(mp)
 
 
+def test_map_needs_no_jquery_and_survives_template_syntax_in_data(plan, tmp_path):
+    """Names with Jinja syntax are shown literally (folium re-renders its output as a
+    template), and no script uses jQuery (only Leaflet is loaded)."""
+    import dataclasses
+
+    a = plan.areas.copy()
+    a.loc["a1", "name"] = "{{ x }} {% if"
+    p = dataclasses.replace(plan, areas=a, attribution="{{ boom }} & co")
+    page, mp = _unescaped_report(report.write_html(p, tmp_path / "r.html", lang="en"))
+    # in the GeoJSON (JSON-escaped "&"): HTML entities that display as "{{ x }} {% if"
+    amp = "\\u0026"
+    assert f"{amp}#123;{amp}#123; x {amp}#125;{amp}#125; {amp}#123;% if" in mp
+    assert "&#123;&#123; boom &#125;&#125; &amp; co" in mp  # legend
+    assert "{{ boom }} &amp; co" in page  # footer, escaped once
+    assert "OpenStreetMap contributors" in mp
+    scripts = re.findall(r"<script>(.*?)</script>", mp, flags=re.S)
+    for js in scripts:
+        if "Leaflet" in js[:300]:
+            continue  # the inlined library itself
+        assert not re.search(r"(?<![\w$.])\$\(", js), "map script uses jQuery"
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="node not available")
 def test_map_scripts_are_valid_javascript(plan, tmp_path):
     """Inline scripts of the map page parse (catches broken escaping of names)."""
@@ -453,7 +476,8 @@ def test_folium_map_layers_popups_and_coordinates(plan):
                re.findall(r"L\.circleMarker\(\s*\[([-\d.]+), ([-\d.]+)\]", doc)]
     assert len(markers) == 4  # 2 existing + 2 proposed
     assert min(abs(a - lat) + abs(b - lon) for a, b in markers) < 1e-9
-    popups = re.findall(r"<table>.*?</table>", doc)
+    popups = [json.loads(x) for x in re.findall(r'\.bindPopup\(("(?:[^"\\]|\\.)*")', doc)]
+    assert len(popups) == 4
     s1 = [p for p in popups if ">S1<" in p]
     assert s1 and ">110<" in s1[0] and ">850<" in s1[0] and ">a2,a3<" in s1[0]
     # areas coloured by compliance: before has red (a2, a3 non-compliant), after none
@@ -514,7 +538,19 @@ def _snapshot(d):
     return {p.name: p.read_bytes() for p in d.iterdir()}
 
 
-def test_failed_run_leaves_earlier_output_intact(plan, tmp_path, monkeypatch):
+@pytest.fixture
+def fast_figures(monkeypatch):
+    """Skip matplotlib in the atomic-write tests (figures are tested above)."""
+
+    def fake_map(plan, when, path, lang):
+        path.write_bytes(f"png {when} {lang} {len(plan.proposed)}".encode())
+        return path
+
+    monkeypatch.setattr(report, "_draw_map", fake_map)
+    monkeypatch.setattr(report, "_charts", lambda plan, lang: [])
+
+
+def test_failed_run_leaves_earlier_output_intact(plan, fast_figures, tmp_path, monkeypatch):
     d = tmp_path / "out"
     report.write_all(plan, d, lang="zh", verbose=False)
     good = _snapshot(d)
@@ -535,7 +571,7 @@ def test_failed_run_leaves_earlier_output_intact(plan, tmp_path, monkeypatch):
     assert sorted(x.name for x in tmp_path.iterdir()) == ["out"]
 
 
-def test_successful_rerun_replaces_output(plan, tmp_path):
+def test_successful_rerun_replaces_output(plan, fast_figures, tmp_path):
     d = tmp_path / "out"
     report.write_all(plan, d, lang="zh", verbose=False)
     report.write_all(_plan(with_proposed=False), d, lang="en", verbose=False)
@@ -544,7 +580,7 @@ def test_successful_rerun_replaces_output(plan, tmp_path):
     assert sorted(x.name for x in tmp_path.iterdir()) == ["out"]
 
 
-def test_write_all_keeps_unrelated_files(plan, tmp_path):
+def test_write_all_keeps_unrelated_files(plan, fast_figures, tmp_path):
     d = tmp_path / "mine"
     d.mkdir()
     (d / "notes.txt").write_text("keep me")

@@ -428,12 +428,19 @@ def _geojson_frame(gdf: gpd.GeoDataFrame, cols: list[str]) -> dict:
     keep = [c for c in cols if c in gdf.columns]
     sub = gdf[keep + [gdf.geometry.name]].copy()
     for c in keep:
-        sub[c] = [_plain(v) for v in sub[c]]
-        if sub[c].dtype == object:
-            # tooltips show values as HTML: escape text
-            sub[c] = [html.escape(v) if isinstance(v, str)
-                      else None if (v is not None and pd.isna(v)) else v
-                      for v in sub[c]]
+        col = sub[c]
+        if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+            continue
+        # text (object or string dtype): tooltips show values as HTML, so escape it
+        vals = []
+        for v in map(_plain, col):
+            if v is None or (not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)):
+                vals.append(None)
+            elif isinstance(v, bool | int | float):
+                vals.append(v)
+            else:
+                vals.append(_map_text(v))
+        sub[c] = pd.Series(vals, index=sub.index, dtype=object)
     sub = _wgs84(sub)
     # 6 decimals of a degree is ~0.1 m: plenty for a map, and a much smaller report
     sub = sub.set_geometry(shapely.transform(sub.geometry.to_numpy(), lambda c: np.round(c, 6)),
@@ -443,11 +450,36 @@ def _geojson_frame(gdf: gpd.GeoDataFrame, cols: list[str]) -> dict:
 
 def _popup_table(rows: list[tuple[str, Any]], lang: str) -> str:
     cells = "".join(
-        f"<tr><th style='text-align:left;padding-right:6px'>{html.escape(k)}</th>"
-        f"<td>{html.escape(_fmt(v, lang))}</td></tr>"
+        f"<tr><th style='text-align:left;padding-right:6px'>{_map_text(k)}</th>"
+        f"<td>{_map_text(_fmt(v, lang))}</td></tr>"
         for k, v in rows
     )
     return f"<table>{cells}</table>"
+
+
+def _map_text(text: Any) -> str:
+    """Escape text for the folium map: HTML-escaped, and braces as entities.
+
+    folium/branca render the map's script and HTML as Jinja templates a second
+    time, so a literal ``{{`` in data would be evaluated (or crash the render).
+    """
+    return html.escape(_fmt(text)).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def _popup(content_html: str, *, max_width_px: int = 320):
+    """A Leaflet popup bound with plain ``bindPopup`` (folium's Popup needs jQuery)."""
+    import folium
+    from folium.template import Template
+
+    el = folium.MacroElement()
+    el.content = content_html
+    el.max_width_px = int(max_width_px)
+    el._template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindPopup({{ this.content|tojson }}, "
+        "{maxWidth: {{ this.max_width_px }}});{% endmacro %}"
+    )
+    return el
 
 
 def _legend_html(plan: LayoutPlan, lang: str) -> str:
@@ -461,7 +493,7 @@ def _legend_html(plan: LayoutPlan, lang: str) -> str:
             s = (f"display:inline-block;width:14px;height:12px;background:{color};"
                  f"opacity:{opacity};border:1px solid #555")
         return (f"<div style='margin:2px 0'><span style='{s};vertical-align:middle'></span>"
-                f" {html.escape(label)}</div>")
+                f" {_map_text(label)}</div>")
 
     items = [swatch(_C_OK, _t("lg_compliant", lang)), swatch(_C_BAD, _t("lg_deficit", lang))]
     if len(plan.existing):
@@ -484,8 +516,8 @@ def _legend_html(plan: LayoutPlan, lang: str) -> str:
         "<div id='careplan-legend' style='position:absolute;bottom:24px;left:10px;z-index:9999;"
         "background:rgba(255,255,255,0.92);padding:6px 9px;border:1px solid #999;"
         "border-radius:4px;font:12px/1.35 sans-serif;max-width:260px'>"
-        f"<b>{html.escape(_t('legend', lang))}</b>{''.join(items)}"
-        f"<div style='margin-top:4px;color:#444'>{html.escape(_attribution(plan))}</div></div>"
+        f"<b>{_map_text(_t('legend', lang))}</b>{''.join(items)}"
+        f"<div style='margin-top:4px;color:#444'>{_map_text(_attribution(plan))}</div></div>"
     )
 
 
@@ -601,9 +633,8 @@ def folium_map(plan: LayoutPlan, *, lang: str = "zh", tiles: str | None = None) 
                 location=[row.geometry.y, row.geometry.x], radius=5,
                 color="#222222", weight=1, fill=True,
                 fill_color=_LEVEL_COLORS.get(level, "#7f7f7f"), fill_opacity=0.9,
-                popup=folium.Popup(_popup_table(rows, lang), max_width=320),
-                tooltip=html.escape(_fmt(fid)),
-            ).add_to(fg)
+                tooltip=_map_text(fid),
+            ).add_child(_popup(_popup_table(rows, lang), max_width_px=320)).add_to(fg)
         fg.add_to(m)
 
     # proposed stations
@@ -619,9 +650,8 @@ def folium_map(plan: LayoutPlan, *, lang: str = "zh", tiles: str | None = None) 
                 location=[row.geometry.y, row.geometry.x],
                 radius=6 + 12 * math.sqrt(max(area, 0.0) / amax),
                 color="#7f2704", weight=2, fill=True, fill_color=_C_PROPOSED, fill_opacity=0.9,
-                popup=folium.Popup(_popup_table(rows, lang), max_width=360),
-                tooltip=html.escape(_fmt(row["station_id"])),
-            ).add_to(fg)
+                tooltip=_map_text(row["station_id"]),
+            ).add_child(_popup(_popup_table(rows, lang), max_width_px=360)).add_to(fg)
         fg.add_to(m)
 
     folium.LayerControl(collapsed=False).add_to(m)
@@ -629,11 +659,11 @@ def folium_map(plan: LayoutPlan, *, lang: str = "zh", tiles: str | None = None) 
     # legend + attribution
     m.get_root().html.add_child(folium.Element(_legend_html(plan, lang)))
     attr = folium.MacroElement()
+    attr.text = _map_text(_attribution(plan))
     attr._template = Template(
         "{% macro script(this, kwargs) %}"
         "{{ this._parent.get_name() }}.attributionControl.addAttribution("
-        + json.dumps(html.escape(_attribution(plan)))
-        + ");{% endmacro %}"
+        "{{ this.text|tojson }});{% endmacro %}"
     )
     m.add_child(attr)
 
