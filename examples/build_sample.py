@@ -52,7 +52,8 @@ district
     中山路) is 鼓楼区 by its position. No street (街道) boundaries are in the extract,
     so no ``street`` column.
 Facilities (layer ``facilities``): ILLUSTRATIVE ONLY (``source='illustrative'``)
-    placed at real OSM features (see ``FACILITIES``) with assumed floor areas and beds.
+    placed at real OSM features (see ``FACILITIES``) with assumed floor areas and beds;
+    ``district`` from the district polygons above.
 Candidates (layer ``candidates``)
     Representative points of non-residential-like buildings with footprint >= 150 m2
     (not school/university/college/hospital/kindergarten buildings),
@@ -257,6 +258,8 @@ def build(osm_path: Path = DEFAULT_OSM, out_dir: Path = DEFAULT_OUT, *, quiet: b
                      "geometry": geom.representative_point()})
     facilities = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS).set_index("facility_id", drop=False)
     facilities.index.name = None
+    fj = gpd.sjoin(facilities[["geometry"]], dpolys, predicate="within")
+    facilities.insert(3, "district", fj["district"].reindex(facilities.index))
 
     # ---------------------------------------------------------------- candidates
     cand = bld[~bld["residential_like"] & (bld.area >= CANDIDATE_MIN_FOOTPRINT_M2)
