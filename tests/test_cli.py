@@ -1,0 +1,93 @@
+"""The careplan command: demo, plan from a config, check, standards, and bad input."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from careplan.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "plan.toml"
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "careplan-demo"
+    assert main(["demo", "--out", str(out), "--quiet", "--lang", "en"]) == 0
+    return out
+
+
+def test_demo_writes_everything(demo_dir):
+    names = {p.name for p in demo_dir.iterdir()}
+    assert {"plan.gpkg", "report.html", "tables.xlsx"} <= names
+    xl = pd.read_excel(demo_dir / "tables.xlsx", sheet_name=None)
+    assert "summary" in xl
+    summ = xl["summary"].set_index("metric")
+    # after the plan every area meets the floor-area rule; coverage does not fall
+    assert summ.loc["areas_compliant", "after"] == summ.loc["areas", "after"]
+    assert summ.loc["households_covered", "after"] >= summ.loc["households_covered", "before"]
+    assert "OpenStreetMap contributors" in (demo_dir / "report.html").read_text(encoding="utf-8")
+
+
+def _config(tmp_path, **changes) -> Path:
+    text = EXAMPLE.read_text(encoding="utf-8").replace("../", str(ROOT) + "/")
+    for old, new in changes.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "plan.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_plan_from_config(tmp_path, capsys):
+    cfg = _config(tmp_path)
+    out = tmp_path / "out"
+    assert main(["plan", str(cfg), "--out", str(out), "--quiet"]) == 0
+    assert (out / "report.html").exists() and (out / "plan.gpkg").exists()
+    assert "Proposed stations" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("change, needle", [
+    ({"nanjing_xuanwu.osm.bz2": "missing.osm.bz2"}, "does not exist"),
+    ({'standard = "jinwan-2020"': 'standard = "atlantis-2099"'}, "atlantis-2099"),
+    ({"minutes = 15": 'minutes = "fifteen"'}, "minutes"),
+    ({"time_limit_s = 60": "time_limit_s = 60\nbogus = 1"}, "bogus"),
+])
+def test_bad_config_fails_with_one_line_and_keeps_old_output(tmp_path, capsys, demo_dir,
+                                                              change, needle):
+    out = tmp_path / "out"
+    shutil.copytree(demo_dir, out)
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    cfg = _config(tmp_path, **change)
+    code = main(["plan", str(cfg), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code != 0
+    assert len(err.splitlines()) == 1 and err.startswith("careplan: error:")
+    assert needle in err
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+def test_missing_config(tmp_path, capsys):
+    assert main(["plan", str(tmp_path / "nope.toml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_check_and_standards(tmp_path, capsys):
+    gpkg = ROOT / "src" / "careplan" / "datasets" / "sample.gpkg"
+    out = tmp_path / "check.xlsx"
+    assert main(["check", "--areas", str(gpkg), "--areas-layer", "areas",
+                 "--facilities", str(gpkg), "--facilities-layer", "facilities",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "floor_area_new" in text
+    assert out.exists()
+    assert main(["standards"]) == 0
+    listed = capsys.readouterr().out
+    for name in ("jinwan-2020", "taiyuan-2021", "urumqi-2024"):
+        assert name in listed
+    assert main(["standards", "jinwan-2020"]) == 0
+    assert "floor_area_existing" in capsys.readouterr().out
