@@ -189,6 +189,8 @@ def test_missing_ids_and_id_column():
     assert list(out["area_id"]) == ["x", "y", "z"]
     out = read_areas(src.rename(columns={"note": "code"}), id_col="code")
     assert list(out.index) == ["x", "y", "z"] and "code" in out.columns
+    # a second id-like column is never overwritten silently
+    _raises_naming(cp.InputError, lambda: read_areas(areas_gdf(), id_col="note"), "area_id", "overwritten")
 
 
 def test_built_values():
@@ -456,7 +458,7 @@ def test_aggregate_buildings_and_point_areas():
                          crs=UTM)
     est = estimate_households(b)
     with pytest.warns(cp.CareplanWarning, match="replaced"):
-        out = aggregate_households(est, areas_gdf(), households_id_col=None)
+        out = aggregate_households(est, areas_gdf())  # no household_id column: index used
     assert out["households"].tolist() == [36, 36, 0]
     pts = areas_gdf()
     pts["geometry"] = [Point(0, 0), Point(1, 1), Point(2, 2)]

@@ -286,6 +286,11 @@ def _set_ids(gdf: gpd.GeoDataFrame, id_col: str | None, canonical: str, what: st
                 f"{what}: id column {id_col!r} not found (columns: {list(gdf.columns)}). "
                 f"Pass id_col='<your id column>', or id_col=None to use the index as ids."
             )
+        if id_col != canonical and canonical in gdf.columns:
+            raise InputError(
+                f"{what}: id_col={id_col!r} but a {canonical!r} column also exists and would be "
+                f"overwritten; drop or rename it, or pass id_col={canonical!r}."
+            )
         ids = _canonical_id(gdf[id_col])
     missing = ids.isna() | (ids == "")
     if missing.any():
@@ -938,7 +943,8 @@ def aggregate_households(
     """Sum household points (or buildings) into the areas that contain them.
 
     Each record is placed by its point (polygons: representative point) and
-    counted in the **first** area (points on a boundary count as inside) (in ``areas`` order) that contains it, so
+    counted in the **first** area (in ``areas`` order) that contains it (points on a
+    boundary count as inside), so
     overlapping areas never double count (such records are reported). Records
     outside every area are not counted; they are warned about and listed.
 
@@ -947,7 +953,12 @@ def aggregate_households(
     households : GeoDataFrame or path
         Read with :func:`read_households` (``households`` defaults to 1 per point;
         ``elderly`` is summed too when present). Output of :func:`estimate_households`
-        works directly (pass ``households_id_col=None`` to use its index).
+        works directly.
+    households_id_col : str or None
+        Id column of ``households``; when a GeoDataFrame lacks it, its index is used
+        (ids only label the records reported as outside / in several areas).
+    areas_id_col : str or None
+        Id column of ``areas`` (None: the index).
     areas : GeoDataFrame or path
         Validated like :func:`read_areas`, except that ``households`` and ``built``
         may be absent (``households`` is replaced); polygon areas only.
@@ -960,6 +971,9 @@ def aggregate_households(
         ``unassigned`` (ids outside every area), ``unassigned_households`` (their
         total), ``multiple_areas`` (ids inside more than one area).
     """
+    if (isinstance(households, pd.DataFrame) and households_id_col is not None
+            and households_id_col not in households.columns):
+        households_id_col = None
     a = _read_areas(
         areas, id_col=areas_id_col, layer=None, columns=None, crs=None, src_crs=None,
         coord_system="wgs84", make_valid=False, default_built=None,
