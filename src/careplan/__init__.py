@@ -3,7 +3,7 @@
 Public API only; see the modules for details.
 """
 
-from careplan import compliance, coverage, datasets, locate, standards
+from careplan import compliance, coverage, datasets, locate, report, standards
 from careplan._errors import (
     CareplanError,
     CareplanWarning,
@@ -47,6 +47,7 @@ __all__ = [
     "read_candidates",
     "read_facilities",
     "read_households",
+    "report",
     "set_quiet",
     "standards",
 ]
