@@ -468,10 +468,13 @@ def test_aggregate_buildings_and_point_areas():
 
 # ----------------------------------------------------------------------------- OSM helpers
 def test_osm_helpers_on_real_extract():
+    # the shipped .osm.bz2 is read directly (offline, compressed)
+    lu = landuse_from_osm(cp.datasets.network_path("nanjing_xuanwu"))
+    assert len(lu) == 11 and set(lu["landuse"]) == {"residential"}
+    with pytest.raises(cp.InputError, match="not found"):
+        landuse_from_osm("/nonexistent/file.osm")
     if not NANJING_OSM.exists():
         pytest.skip("shared data not available")
-    lu = landuse_from_osm(NANJING_OSM)
-    assert len(lu) == 11 and set(lu["landuse"]) == {"residential"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", cp.CareplanWarning)
         b = buildings_from_osm(NANJING_OSM)
