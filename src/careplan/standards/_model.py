@@ -46,6 +46,7 @@ from typing import Any
 import pandas as pd
 
 from careplan._errors import InputError
+from careplan.data import FACILITY_LEVELS  # the one vocabulary of facility levels
 
 __all__ = [
     "BUILT_CLASSES",
@@ -60,10 +61,6 @@ __all__ = [
     "parse_profile",
 ]
 
-#: Facility levels (same vocabulary as ``careplan.data.FACILITY_LEVELS``).
-FACILITY_LEVELS: tuple[str, ...] = (
-    "district", "street", "community", "institution", "canteen", "other",
-)
 #: Classes of residential area for the floor-area rule.
 BUILT_CLASSES: tuple[str, ...] = ("new", "existing")
 #: Default walking speed of older pedestrians, metres per minute (an assumption,
