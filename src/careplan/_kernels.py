@@ -3,9 +3,9 @@
 Bounded single-source Dijkstra over an undirected graph stored as CSR arrays
 (``indptr``, ``indices``, ``weights``), with
 
-* an indexed binary heap (decrease-key), so the heap never holds more
-  entries than the nodes reached;
-* a distance array and a heap-position array allocated once per *block* of
+* a binary heap with lazy deletion and inline keys (only entries within the
+  cutoff are ever pushed);
+* a distance array and a settled-flag array allocated once per *block* of
   sources and reset through the list of touched nodes after every source, so
   the work and the memory of one search are proportional to what lies within
   the cutoff, never to ``n_sources x n_nodes``;
@@ -31,94 +31,97 @@ _INF = np.inf
 
 
 @njit(cache=True, nogil=True)
-def _heap_push_or_decrease(heap, pos, dist, size, v):
-    """Insert node v (or move it up after its key decreased); return new size."""
-    i = pos[v]
-    if i < 0:
-        i = size
-        heap[i] = v
-        pos[v] = i
-        size += 1
-    dv = dist[v]
-    # sift up
+def _push(hk, hv, size, key, v):
+    """Push (key, v) on the binary min-heap stored in hk (keys) / hv (nodes)."""
+    i = size
     while i > 0:
-        parent = (i - 1) >> 1
-        p = heap[parent]
-        if dist[p] <= dv:
+        p = (i - 1) >> 1
+        if hk[p] <= key:
             break
-        heap[i] = p
-        pos[p] = i
-        i = parent
-    heap[i] = v
-    pos[v] = i
-    return size
+        hk[i] = hk[p]
+        hv[i] = hv[p]
+        i = p
+    hk[i] = key
+    hv[i] = v
+    return size + 1
 
 
 @njit(cache=True, nogil=True)
-def _heap_pop(heap, pos, dist, size):
-    """Remove and return the node with the smallest distance; return (node, size)."""
-    top = heap[0]
-    size -= 1
-    pos[top] = -2  # settled
-    if size > 0:
-        last = heap[size]
-        dl = dist[last]
-        i = 0
-        while True:
-            c = 2 * i + 1
-            if c >= size:
-                break
-            if c + 1 < size and dist[heap[c + 1]] < dist[heap[c]]:
-                c += 1
-            if dist[heap[c]] >= dl:
-                break
-            heap[i] = heap[c]
-            pos[heap[c]] = i
-            i = c
-        heap[i] = last
-        pos[last] = i
-    return top, size
+def _sssp(indptr, indices, weights, seed_nodes, seed_dist, cutoff, dist, done, hk, hv, touched):
+    """Bounded Dijkstra from several seeds; fill ``touched`` with the settled nodes.
 
-
-@njit(cache=True, nogil=True)
-def _sssp(indptr, indices, weights, seed_nodes, seed_dist, cutoff, dist, pos, heap, touched):
-    """Bounded Dijkstra from several seeds; fill ``touched`` with settled nodes.
-
-    Returns the number of settled nodes (all with ``dist <= cutoff``), in
-    settling order. Nodes that were reached but not settled (distance above
-    the cutoff) are reset before returning; the caller resets the settled ones
-    with :func:`_reset`.
+    Binary heap with lazy deletion and the keys stored inline (faster than a
+    decrease-key heap here). ``hk``/``hv`` must hold ``len(indices) + len(seeds)``
+    entries (every push follows a strict improvement, so at most one per arc
+    plus the seeds). Only nodes with distance <= cutoff are ever pushed, so
+    every reached node is settled and listed in ``touched``; the caller resets
+    ``dist``/``done`` through that list with :func:`_reset`. Returns the number
+    of settled nodes, in settling order.
     """
     size = 0
-    n_touched = 0
+    nt = 0
     for k in range(seed_nodes.shape[0]):
         s = seed_nodes[k]
         d0 = seed_dist[k]
         if d0 <= cutoff and d0 < dist[s]:
             dist[s] = d0
-            size = _heap_push_or_decrease(heap, pos, dist, size, s)
+            size = _push(hk, hv, size, d0, s)
     while size > 0:
-        u, size = _heap_pop(heap, pos, dist, size)
-        touched[n_touched] = u
-        n_touched += 1
-        du = dist[u]
+        du = hk[0]
+        u = hv[0]
+        size -= 1
+        if size > 0:
+            lk = hk[size]
+            lv = hv[size]
+            i = 0
+            while True:
+                c = 2 * i + 1
+                if c >= size:
+                    break
+                if c + 1 < size and hk[c + 1] < hk[c]:
+                    c += 1
+                if hk[c] >= lk:
+                    break
+                hk[i] = hk[c]
+                hv[i] = hv[c]
+                i = c
+            hk[i] = lk
+            hv[i] = lv
+        if done[u]:
+            continue
+        done[u] = True
+        touched[nt] = u
+        nt += 1
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
-            if pos[v] == -2:
-                continue
             nd = du + weights[e]
             if nd <= cutoff and nd < dist[v]:
                 dist[v] = nd
-                size = _heap_push_or_decrease(heap, pos, dist, size, v)
-    return n_touched
+                size = _push(hk, hv, size, nd, v)
+    return nt
 
 
 @njit(cache=True, nogil=True)
-def _reset(touched, n_touched, dist, pos):
+def _reset(touched, n_touched, dist, done):
     for k in range(n_touched):
         v = touched[k]
         dist[v] = _INF
-        pos[v] = -1
+        done[v] = False
+
+
+@njit(cache=True, nogil=True)
+def _work_arrays(indptr, indices, seed_ptr):
+    n = indptr.shape[0] - 1
+    max_seeds = 0
+    for s in range(seed_ptr.shape[0] - 1):
+        max_seeds = max(max_seeds, seed_ptr[s + 1] - seed_ptr[s])
+    m = indices.shape[0] + max_seeds + 1
+    dist = np.full(n, _INF)
+    done = np.zeros(n, dtype=np.bool_)
+    hk = np.empty(m, dtype=np.float64)  # untouched pages cost no memory
+    hv = np.empty(m, dtype=np.int64)
+    touched = np.empty(n, dtype=np.int64)
+    return dist, done, hk, hv, touched
 
 
 @njit(cache=True, nogil=True)
@@ -143,11 +146,7 @@ def node_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
     initial distances ``seed_dist[...]``. Returns ``(src, node, dist)``
     arrays of every (source, node) pair with distance <= cutoff.
     """
-    n = indptr.shape[0] - 1
-    dist = np.full(n, _INF)
-    pos = np.full(n, -1, dtype=np.int64)
-    heap = np.empty(n, dtype=np.int64)
-    touched = np.empty(n, dtype=np.int64)
+    dist, done, hk, hv, touched = _work_arrays(indptr, indices, seed_ptr)
     cap = 1024
     out_s = np.empty(cap, dtype=np.int64)
     out_n = np.empty(cap, dtype=np.int64)
@@ -156,7 +155,7 @@ def node_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
     for s in range(s0, s1):
         a, b = seed_ptr[s], seed_ptr[s + 1]
         nt = _sssp(indptr, indices, weights, seed_nodes[a:b], seed_dist[a:b], cutoff,
-                   dist, pos, heap, touched)
+                   dist, done, hk, hv, touched)
         if m + nt > out_s.shape[0]:
             out_s = _grow_i(out_s, m + nt)
             out_n = _grow_i(out_n, m + nt)
@@ -167,26 +166,22 @@ def node_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
             out_n[m] = v
             out_d[m] = dist[v]
             m += 1
-        _reset(touched, nt, dist, pos)
+        _reset(touched, nt, dist, done)
     return out_s[:m].copy(), out_n[:m].copy(), out_d[:m].copy()
 
 
 @njit(cache=True, nogil=True)
 def count_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1, cutoff):
     """Per node, how many of sources ``s0 .. s1-1`` lie within ``cutoff`` (no pair output)."""
-    n = indptr.shape[0] - 1
-    dist = np.full(n, _INF)
-    pos = np.full(n, -1, dtype=np.int64)
-    heap = np.empty(n, dtype=np.int64)
-    touched = np.empty(n, dtype=np.int64)
-    counts = np.zeros(n, dtype=np.int64)
+    dist, done, hk, hv, touched = _work_arrays(indptr, indices, seed_ptr)
+    counts = np.zeros(indptr.shape[0] - 1, dtype=np.int64)
     for s in range(s0, s1):
         a, b = seed_ptr[s], seed_ptr[s + 1]
         nt = _sssp(indptr, indices, weights, seed_nodes[a:b], seed_dist[a:b], cutoff,
-                   dist, pos, heap, touched)
+                   dist, done, hk, hv, touched)
         for k in range(nt):
             counts[touched[k]] += 1
-        _reset(touched, nt, dist, pos)
+        _reset(touched, nt, dist, done)
     return counts
 
 
@@ -208,11 +203,7 @@ def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
 
     Returns ``(origin, destination, dist)`` arrays of the pairs <= cutoff.
     """
-    n = indptr.shape[0] - 1
-    dist = np.full(n, _INF)
-    pos = np.full(n, -1, dtype=np.int64)
-    heap = np.empty(n, dtype=np.int64)
-    touched = np.empty(n, dtype=np.int64)
+    dist, done, hk, hv, touched = _work_arrays(indptr, indices, seed_ptr)
     best = np.full(n_dest, _INF)
     found = np.empty(n_dest, dtype=np.int64)
     cap = 1024
@@ -223,7 +214,7 @@ def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
     for s in range(s0, s1):
         a, b = seed_ptr[s], seed_ptr[s + 1]
         nt = _sssp(indptr, indices, weights, seed_nodes[a:b], seed_dist[a:b], cutoff,
-                   dist, pos, heap, touched)
+                   dist, done, hk, hv, touched)
         nf = 0
         for k in range(nt):
             v = touched[k]
@@ -258,5 +249,5 @@ def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
                 out_d[m] = best[j]
                 m += 1
             best[j] = _INF
-        _reset(touched, nt, dist, pos)
+        _reset(touched, nt, dist, done)
     return out_s[:m].copy(), out_t[:m].copy(), out_d[:m].copy()

@@ -331,40 +331,30 @@ class WalkNetwork:
                 "(points near them then reach only their own piece); see .components.",
                 CareplanWarning, stacklevel=3)
 
-        # relabel nodes
+        # relabel nodes in spatial (Z-order) order: neighbours sit close in
+        # memory, which makes the searches several times faster on big graphs
+        kept = np.flatnonzero(keep_node)
+        kept = kept[_morton_order(x[kept], y[kept])]
         new_pos = np.full(n_all, -1, dtype=np.int64)
-        new_pos[keep_node] = np.arange(int(keep_node.sum()))
-        self._node_ids = node_ids[keep_node]
-        self._x = x[keep_node]
-        self._y = y[keep_node]
-        self._node_component = node_comp[keep_node]
+        new_pos[kept] = np.arange(kept.size)
+        self._node_ids = node_ids[kept]
+        self._x = x[kept]
+        self._y = y[kept]
+        self._node_component = node_comp[kept]
         eu = new_pos[edge_u[keep_edge]]
         ev = new_pos[edge_v[keep_edge]]
         elen = edge_length[keep_edge]
         egeom = edge_geometry[keep_edge]
         eattrs = edge_attrs.loc[keep_edge].reset_index(drop=True)
 
-        # geometry: fill missing with straight lines, orient from u to v
-        xs, ys = self._x, self._y
-        missing = pd.isna(egeom) | shapely.is_empty(np.where(pd.isna(egeom), None, egeom))
-        if missing.any():
-            coords = np.stack([np.column_stack([xs[eu[missing]], ys[eu[missing]]]),
-                               np.column_stack([xs[ev[missing]], ys[ev[missing]]])], axis=1)
-            egeom = egeom.copy()
-            egeom[missing] = shapely.linestrings(coords)
-        first = shapely.get_point(egeom, 0)
-        fx, fy = shapely.get_x(first), shapely.get_y(first)
-        du = np.hypot(fx - xs[eu], fy - ys[eu])
-        dv = np.hypot(fx - xs[ev], fy - ys[ev])
-        flip = dv < du
-        if flip.any():
-            egeom = egeom.copy()
-            egeom[flip] = shapely.reverse(egeom[flip])
+        # geometries are completed lazily (see _edge_geometry): straight lines
+        # for edges without one, all oriented from u to v
         self._edge_u = eu
         self._edge_v = ev
         self._edge_length = elen
-        self._edge_geometry = egeom
-        self._edge_geom_length = shapely.length(egeom)
+        self._geom_given = egeom
+        self._geom_cache: np.ndarray | None = None
+        self._geom_len_cache: np.ndarray | None = None
         self._edge_attrs = eattrs
 
         # CSR, both directions, no self-loops, parallel arcs -> shortest
@@ -373,19 +363,21 @@ class WalkNetwork:
         src = np.concatenate([eu[~loop], ev[~loop]])
         dst = np.concatenate([ev[~loop], eu[~loop]])
         w = np.concatenate([elen[~loop], elen[~loop]])
-        o = np.lexsort((w, dst, src))
-        src, dst, w = src[o], dst[o], w[o]
+        key = src * np.int64(n) + dst
+        o = np.argsort(key, kind="stable")
+        key, src, dst, w = key[o], src[o], dst[o], w[o]
         first_arc = np.ones(src.size, dtype=bool)
-        first_arc[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-        src, dst, w = src[first_arc], dst[first_arc], w[first_arc]
+        first_arc[1:] = key[1:] != key[:-1]
+        starts = np.flatnonzero(first_arc)
+        w = np.minimum.reduceat(w, starts) if starts.size else w
+        src, dst = src[first_arc], dst[first_arc]
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
         self._indptr = indptr
         self._indices = dst.astype(np.int64)
         self._weights = w.astype(np.float64)
-        for a in (self._indptr, self._indices, self._weights, self._x, self._y,
-                  self._edge_u, self._edge_v, self._edge_length):
-            a.setflags(write=False)
+        # kept writable internally (numba optimises read-only arrays less well);
+        # the public properties hand out read-only views
         self._crs = crs
         self._components = comps
         self._keep = keep
@@ -734,23 +726,23 @@ class WalkNetwork:
 
     @property
     def indptr(self) -> np.ndarray:
-        return self._indptr
+        return _readonly(self._indptr)
 
     @property
     def indices(self) -> np.ndarray:
-        return self._indices
+        return _readonly(self._indices)
 
     @property
     def weights(self) -> np.ndarray:
-        return self._weights
+        return _readonly(self._weights)
 
     @property
     def x(self) -> np.ndarray:
-        return self._x
+        return _readonly(self._x)
 
     @property
     def y(self) -> np.ndarray:
-        return self._y
+        return _readonly(self._y)
 
     @property
     def node_ids(self) -> pd.Index:
@@ -800,6 +792,46 @@ class WalkNetwork:
         km = float(self._edge_length.sum()) / 1000
         return (f"WalkNetwork({self.n_nodes} nodes, {self.n_edges} edges, {km:.1f} km, "
                 f"crs={self._crs.to_string()!r}, keep={self._keep!r})")
+
+    # -------------------------------------------------------------- geometry
+    @property
+    def _edge_geometry(self) -> np.ndarray:
+        if self._geom_cache is None:
+            egeom = self._geom_given
+            eu, ev, xs, ys = self._edge_u, self._edge_v, self._x, self._y
+            missing = np.array([g is None or (isinstance(g, float) and math.isnan(g))
+                                for g in egeom], dtype=bool)
+            out = np.empty(egeom.size, dtype=object)
+            given = np.flatnonzero(~missing)
+            if given.size:
+                g = egeom[given]
+                empty = shapely.is_empty(g)
+                missing[given[empty]] = True
+                given, g = given[~empty], g[~empty]
+                first = shapely.get_point(g, 0)
+                fx, fy = shapely.get_x(first), shapely.get_y(first)
+                du = np.hypot(fx - xs[eu[given]], fy - ys[eu[given]])
+                dv = np.hypot(fx - xs[ev[given]], fy - ys[ev[given]])
+                flip = dv < du
+                g = g.copy()
+                g[flip] = shapely.reverse(g[flip])
+                out[given] = g
+            if missing.any():
+                m = np.flatnonzero(missing)
+                coords = np.empty((m.size, 2, 2))
+                coords[:, 0, 0] = xs[eu[m]]
+                coords[:, 0, 1] = ys[eu[m]]
+                coords[:, 1, 0] = xs[ev[m]]
+                coords[:, 1, 1] = ys[ev[m]]
+                out[m] = shapely.linestrings(coords)
+            self._geom_cache = out
+        return self._geom_cache
+
+    @property
+    def _edge_geom_length(self) -> np.ndarray:
+        if self._geom_len_cache is None:
+            self._geom_len_cache = shapely.length(self._edge_geometry)
+        return self._geom_len_cache
 
     # ---------------------------------------------------------------- snapping
     def _tree_(self) -> shapely.STRtree:
@@ -1158,6 +1190,31 @@ class WalkNetwork:
 # ----------------------------------------------------------------------------
 # module helpers
 # ----------------------------------------------------------------------------
+def _part1by1(v: np.ndarray) -> np.ndarray:
+    v = v & np.uint64(0x0000FFFF)
+    v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
+    v = (v | (v << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+    v = (v | (v << np.uint64(2))) & np.uint64(0x33333333)
+    v = (v | (v << np.uint64(1))) & np.uint64(0x55555555)
+    return v
+
+
+def _morton_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Permutation sorting points along a Z-order (Morton) curve, 16 bits per axis."""
+    if x.size == 0:
+        return np.arange(0)
+    span = max(float(np.ptp(x)), float(np.ptp(y)), 1e-9)
+    qx = ((x - x.min()) / span * 65535).astype(np.uint64)
+    qy = ((y - y.min()) / span * 65535).astype(np.uint64)
+    return np.argsort(_part1by1(qx) | (_part1by1(qy) << np.uint64(1)), kind="stable")
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.setflags(write=False)
+    return v
+
+
 def _great_circle(lat1, lon1, lat2, lon2, earth_radius: float = 6_371_009.0) -> np.ndarray:
     """Great-circle distance in metres (the formula osmnx uses for edge lengths)."""
     y1 = np.deg2rad(lat1)

@@ -1,0 +1,242 @@
+"""Benchmark: bounded walking distances, careplan's compiled kernel vs networkx (and pandana).
+
+Not a test. Run::
+
+    CAREPLAN_QUIET=1 python benchmarks/bench_distances.py [--quick]
+
+1. Shanghai roads (../shared/data/shanghai_center, ~17k nodes in the largest
+   component): node-to-node distances within 1,000 m from sources, careplan
+   (``WalkNetwork.node_distances``) vs ``networkx.single_source_dijkstra_path_length
+   (cutoff=...)`` on the same graph and sources; identical distances checked.
+   Also ``net.distances`` between 4,000 random points and 4,000 facilities.
+2. A generated city-like graph of ~1M nodes (perturbed 1000 x 1000 grid,
+   ~70 m blocks, 10% of edges removed): 20,000 sources at 1,000 m;
+   networkx on a sample of sources, extrapolated.
+3. The pandana job: how many of 4,000 facilities lie within 1,000 m of every
+   node of the Shanghai graph, build + query; pandana side by side when it
+   is installed (facilities on nodes, so both count the same thing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+
+from careplan import _kernels
+from careplan._errors import CareplanWarning
+from careplan.network import WalkNetwork
+
+ROOT = Path(__file__).resolve().parents[1]
+SHANGHAI = ROOT.parent / "shared" / "data" / "shanghai_center" / \
+    "shanghai_center_roads_overpass_2025-08-09.osm"
+warnings.simplefilter("ignore", CareplanWarning)
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def to_nx(net: WalkNetwork) -> nx.Graph:
+    """The very same graph (CSR arcs, parallel edges already collapsed) in networkx."""
+    G = nx.Graph()
+    G.add_nodes_from(range(net.n_nodes))
+    src = np.repeat(np.arange(net.n_nodes), np.diff(net.indptr))
+    keep = src < net.indices
+    G.add_weighted_edges_from(zip(src[keep].tolist(), net.indices[keep].tolist(),
+                                  net.weights[keep].tolist(), strict=True), weight="length")
+    return G
+
+
+def nx_pairs(G: nx.Graph, sources, cutoff: float) -> dict:
+    out = {}
+    for s in sources:
+        for t, d in nx.single_source_dijkstra_path_length(G, s, cutoff=cutoff,
+                                                          weight="length").items():
+            out[(s, t)] = d
+    return out
+
+
+def compare(ours: dict, theirs: dict) -> str:
+    same_keys = set(ours) == set(theirs)
+    diff = max((abs(ours[k] - theirs[k]) for k in theirs if k in ours), default=0.0)
+    return f"pairs {len(theirs):,}, same pairs: {same_keys}, max |diff| = {diff:.2e} m"
+
+
+def kernel_pairs(net: WalkNetwork, pos: np.ndarray, cutoff: float) -> tuple[dict, float]:
+    t = time.perf_counter()
+    df = net.node_distances(net.node_ids[pos], cutoff_m=cutoff, verbose=False)
+    el = time.perf_counter() - t
+    s = net.node_ids.get_indexer(df["source"])
+    v = net.node_ids.get_indexer(df["node"])
+    return dict(zip(zip(s.tolist(), v.tolist(), strict=True), df["distance_m"].tolist(),
+                    strict=True)), el
+
+
+def bench_shanghai(cutoff: float, n_nx: int) -> WalkNetwork:
+    print(f"\n== Shanghai roads: {SHANGHAI.name}")
+    t = time.perf_counter()
+    net = WalkNetwork.from_file(SHANGHAI)
+    print(f"build from file: {time.perf_counter() - t:.2f} s   {net}")
+    # warm-up (JIT cache load)
+    net.node_distances(net.node_ids[:2], cutoff_m=cutoff, verbose=False)
+    all_pos = np.arange(net.n_nodes)
+    t = time.perf_counter()
+    df = net.node_distances(net.node_ids, cutoff_m=cutoff, verbose=False)
+    t_all = time.perf_counter() - t
+    print(f"careplan node_distances, all {net.n_nodes:,} sources, {cutoff:g} m: {t_all:.3f} s "
+          f"({len(df):,} pairs)")
+    rng = np.random.default_rng(0)
+    sample = rng.choice(all_pos, size=min(n_nx, net.n_nodes), replace=False)
+    ours, t_s = kernel_pairs(net, sample, cutoff)
+    G = to_nx(net)
+    t = time.perf_counter()
+    theirs = nx_pairs(G, sample.tolist(), cutoff)
+    t_nx = time.perf_counter() - t
+    print(f"same {sample.size:,} sources: careplan {t_s:.3f} s, networkx {t_nx:.2f} s "
+          f"-> {t_nx / t_s:.0f}x;  {compare(ours, theirs)}")
+    print(f"networkx extrapolated to all sources: {t_nx * net.n_nodes / sample.size:.1f} s "
+          f"-> ratio vs careplan all-sources run {t_nx * net.n_nodes / sample.size / t_all:.0f}x")
+    # points API
+    minx, miny, maxx, maxy = net.edges.total_bounds
+    o = gpd.GeoDataFrame(geometry=gpd.points_from_xy(rng.uniform(minx, maxx, 4000),
+                                                     rng.uniform(miny, maxy, 4000)), crs=net.crs)
+    d = gpd.GeoDataFrame(geometry=gpd.points_from_xy(rng.uniform(minx, maxx, 4000),
+                                                     rng.uniform(miny, maxy, 4000)), crs=net.crs)
+    t = time.perf_counter()
+    od = net.distances(o, d, cutoff_m=cutoff, verbose=False)
+    print(f"net.distances 4,000 x 4,000 random points (snapped to edges), {cutoff:g} m: "
+          f"{time.perf_counter() - t:.3f} s ({len(od):,} pairs)")
+    return net
+
+
+def city_graph(n_side: int, spacing: float, drop: float, seed: int = 1) -> WalkNetwork:
+    rng = np.random.default_rng(seed)
+    ii, jj = np.meshgrid(np.arange(n_side), np.arange(n_side), indexing="ij")
+    x = (ii * spacing + rng.uniform(-0.3, 0.3, ii.shape) * spacing).ravel()
+    y = (jj * spacing + rng.uniform(-0.3, 0.3, jj.shape) * spacing).ravel()
+    idx = (ii * n_side + jj)
+    u = np.concatenate([idx[:-1, :].ravel(), idx[:, :-1].ravel()])
+    v = np.concatenate([idx[1:, :].ravel(), idx[:, 1:].ravel()])
+    keep = rng.random(u.size) >= drop
+    u, v = u[keep], v[keep]
+    # streets are not straight: length 0-15% longer than the straight line
+    length = np.hypot(x[u] - x[v], y[u] - y[v]) * (1 + rng.uniform(0, 0.15, u.size))
+    geom = np.full(u.size, None, dtype=object)  # straight lines, made by WalkNetwork
+    return WalkNetwork(node_ids=np.arange(n_side * n_side), x=x + 500_000, y=y + 3_400_000,
+                       edge_u=u, edge_v=v, edge_length=length, edge_geometry=geom,
+                       crs="EPSG:32651", keep="largest", source="generated grid")
+
+
+def bench_city(n_side: int, n_sources: int, cutoff: float, n_nx: int) -> None:
+    print(f"\n== generated city-like graph, {n_side} x {n_side} perturbed grid")
+    t = time.perf_counter()
+    net = city_graph(n_side, 70.0, 0.10)
+    print(f"build: {time.perf_counter() - t:.1f} s   {net}   peak RSS {rss_mb():.0f} MB")
+    rng = np.random.default_rng(2)
+    pos = rng.choice(net.n_nodes, size=n_sources, replace=False)
+    net.node_distances(net.node_ids[pos[:2]], cutoff_m=cutoff, verbose=False)  # warm-up
+    # raw kernel, both threads
+    ptr = np.arange(pos.size + 1, dtype=np.int64)
+    rss0 = rss_mb()
+    t = time.perf_counter()
+    df = net.node_distances(net.node_ids[pos], cutoff_m=cutoff, verbose=False)
+    t_ours = time.perf_counter() - t
+    print(f"careplan node_distances, {n_sources:,} sources, {cutoff:g} m: {t_ours:.2f} s "
+          f"({len(df):,} pairs, {len(df) / n_sources:.0f} per source; "
+          f"peak RSS {rss_mb():.0f} MB, was {rss0:.0f} MB)")
+    del df
+    t = time.perf_counter()
+    res = _kernels.node_block(net._indptr, net._indices, net._weights, ptr, pos.astype(np.int64),
+                              np.zeros(pos.size), 0, pos.size, cutoff)
+    print(f"  (kernel alone, 1 thread, no DataFrame: {time.perf_counter() - t:.2f} s, "
+          f"{res[0].size:,} pairs)")
+    del res
+    sample = pos[:n_nx]
+    ours, t_s = kernel_pairs(net, sample, cutoff)
+    t = time.perf_counter()
+    G = to_nx(net)
+    print(f"networkx graph build: {time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
+    theirs = nx_pairs(G, sample.tolist(), cutoff)
+    t_nx = time.perf_counter() - t
+    ext = t_nx * n_sources / n_nx
+    print(f"networkx {n_nx} sources: {t_nx:.2f} s ({compare(ours, theirs)})")
+    print(f"networkx extrapolated to {n_sources:,} sources: {ext:.0f} s -> careplan is "
+          f"{ext / t_ours:.0f}x faster")
+
+
+def bench_pandana_job(net_file: Path, cutoff: float, n_fac: int) -> None:
+    print(f"\n== pandana job: facilities within {cutoff:g} m of every node, {n_fac:,} facilities")
+    t0 = time.perf_counter()
+    net = WalkNetwork.from_file(net_file)
+    t_build = time.perf_counter() - t0
+    rng = np.random.default_rng(7)
+    fpos = rng.choice(net.n_nodes, size=n_fac, replace=True)  # facilities on nodes
+    fac = gpd.GeoDataFrame(geometry=gpd.points_from_xy(net.x[fpos], net.y[fpos]), crs=net.crs)
+    t = time.perf_counter()
+    counts = net.node_counts(fac, cutoff_m=cutoff, verbose=False)
+    t_q = time.perf_counter() - t
+    print(f"careplan: build from .osm {t_build:.2f} s + query {t_q:.3f} s = "
+          f"{t_build + t_q:.2f} s   (mean {counts.mean():.1f} facilities per node)")
+    t = time.perf_counter()
+    net2 = WalkNetwork(node_ids=net.node_ids, x=net.x, y=net.y, edge_u=net._edge_u,
+                       edge_v=net._edge_v, edge_length=net._edge_length,
+                       edge_geometry=net._edge_geometry, crs=net.crs)
+    t_arr = time.perf_counter() - t
+    t = time.perf_counter()
+    net2.node_counts(fac, cutoff_m=cutoff, verbose=False)
+    print(f"careplan from arrays (like pandana's input): build {t_arr:.2f} s + query "
+          f"{time.perf_counter() - t:.3f} s")
+    try:
+        import pandana
+        import pandas as pd
+    except ImportError:
+        print("pandana is not installed: `pip install pandana` to compare.")
+        return
+    src = np.repeat(np.arange(net.n_nodes), np.diff(net.indptr))
+    keep = src < net.indices
+    t = time.perf_counter()
+    pn = pandana.Network(pd.Series(net.x), pd.Series(net.y), pd.Series(src[keep]),
+                         pd.Series(net.indices[keep]),
+                         pd.DataFrame({"w": net.weights[keep]}), twoway=True)
+    pn.precompute(cutoff)
+    t_pb = time.perf_counter() - t
+    t = time.perf_counter()
+    pn.set(pd.Series(fpos), name="fac")
+    pc = pn.aggregate(cutoff, type="count", decay="flat", name="fac")
+    t_pq = time.perf_counter() - t
+    print(f"pandana {pandana.__version__ if hasattr(pandana, '__version__') else ''}: "
+          f"build+precompute {t_pb:.2f} s + query {t_pq:.3f} s = {t_pb + t_pq:.2f} s")
+    mine = counts.to_numpy()
+    theirs = pc.to_numpy()
+    print(f"counts identical on {np.mean(mine == theirs) * 100:.2f}% of nodes "
+          f"(max |diff| {np.abs(mine - theirs).max():.0f}; pandana stores weights as float32)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="300 x 300 grid instead of 1000 x 1000")
+    ap.add_argument("--cutoff", type=float, default=1000.0)
+    args = ap.parse_args()
+    os.environ.setdefault("CAREPLAN_QUIET", "1")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, networkx {nx.__version__}")
+    if not SHANGHAI.exists():
+        print(f"missing {SHANGHAI}; skipping the Shanghai parts")
+    else:
+        bench_shanghai(args.cutoff, n_nx=2000)
+        bench_pandana_job(SHANGHAI, args.cutoff, 4000)
+    side = 300 if args.quick else 1000
+    bench_city(side, 20_000, args.cutoff, n_nx=200)
+
+
+if __name__ == "__main__":
+    main()
