@@ -660,3 +660,39 @@ def test_report_renders_in_headless_chromium(out_dir, tmp_path):
     img = mpimg.imread(shot)[..., :3]
     assert img.std() > 0.05
     assert len(np.unique((img * 255).astype(int).reshape(-1, 3), axis=0)) > 50
+
+
+# ---------------------------------------------------------------------------------------
+# contract extras: expansions, NA flags, rule units/notes
+# ---------------------------------------------------------------------------------------
+def test_expansions_na_flags_and_rule_notes(plan, tmp_path):
+    import dataclasses
+
+    pr = plan.proposed.copy()
+    pr["kind"] = ["new", "expansion"]
+    pr["facility_id"] = [None, "E2"]
+    pr["n_areas_served"] = [2, 1]
+    a = plan.areas.copy()
+    # an area without households: the floor-area rule does not apply (NA)
+    a["compliant_before"] = pd.array([True, False, False, pd.NA], dtype="boolean")
+    a["compliant_after"] = pd.array([True, True, True, pd.NA], dtype="boolean")
+    rb = plan.rules_before.copy()
+    rb["unit"] = ["m2/100hh", "m2"]
+    rb["note"] = ["per area", "no street centre <found>"]
+    rb["passed"] = pd.array([False, pd.NA], dtype="boolean")
+    p = dataclasses.replace(plan, proposed=pr, areas=a, rules_before=rb)
+    paths = report.write_all(p, tmp_path / "o", lang="zh", verbose=False)
+    page, mp = _unescaped_report(paths["report"])
+    assert "<td>S2</td><td>扩建</td><td>c9</td><td>E2</td><td class='num'>500</td>" in page
+    assert "现状设施扩建" in mp  # legend entry for expansions
+    assert report._C_NA in mp and "无需配置" in mp  # NA areas drawn grey, in the legend
+    assert "<td>m2/100hh</td><td class='bad'>否</td><td>per area</td>" in page
+    assert "<td>m2</td><td>–</td><td>no street centre &lt;found&gt;</td>" in page
+    areas = gpd.read_file(paths["geopackage"], layer="areas").set_index("area_id")
+    assert pd.isna(areas.loc["a4", "compliant_after"])
+    assert bool(areas.loc["a3", "compliant_after"])
+    prop = gpd.read_file(paths["geopackage"], layer="proposed_stations").set_index("station_id")
+    assert prop.loc["S2", "kind"] == "expansion" and prop.loc["S2", "facility_id"] == "E2"
+    xl = pd.read_excel(paths["tables"], sheet_name="rules_before")
+    assert xl["note"].tolist() == ["per area", "no street centre <found>"]
+    assert pd.isna(xl["passed"].iloc[1])

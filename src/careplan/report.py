@@ -105,6 +105,15 @@ _UI: dict[str, dict[str, str]] = {
     "households_served": {"zh": "服务户数", "en": "Households served"},
     "elderly_served": {"zh": "服务老年人数", "en": "Elderly served"},
     "areas_served": {"zh": "服务小区", "en": "Areas served"},
+    "n_areas_served": {"zh": "服务小区数", "en": "Number of areas served"},
+    "kind": {"zh": "类型", "en": "Kind"},
+    "kind_new": {"zh": "新建", "en": "new"},
+    "kind_expansion": {"zh": "扩建", "en": "expansion"},
+    "facility_id": {"zh": "现状设施编号", "en": "Existing facility"},
+    "unit": {"zh": "单位", "en": "Unit"},
+    "note": {"zh": "说明", "en": "Note"},
+    "lg_expansion": {"zh": "现状设施扩建（按面积大小）", "en": "Expansion of an existing facility (sized by m²)"},
+    "lg_na": {"zh": "无需配置（无住户）", "en": "Not applicable (no households)"},
     "existing": {"zh": "现状设施", "en": "Existing facilities"},
     "level": {"zh": "等级", "en": "Level"},
     "count": {"zh": "数量", "en": "Count"},
@@ -187,6 +196,7 @@ _C_PROPOSED = "#ff7f00"
 _C_SA_EXISTING = "#4393c3"
 _C_SA_PROPOSED = "#ff7f00"
 _C_NETWORK = "#8c8c8c"
+_C_NA = "#bdbdbd"
 
 _AREA_REQUIRED = (
     "households",
@@ -218,10 +228,13 @@ _AREA_TABLE_COLS = (
 )
 _PROPOSED_COLS = (
     "station_id",
+    "kind",
     "candidate_id",
+    "facility_id",
     "floor_area_m2",
     "households_served",
     "elderly_served",
+    "n_areas_served",
     "areas_served",
 )
 _SUMMARY_REQUIRED = ("metric", "label_en", "label_zh", "before", "after")
@@ -329,7 +342,7 @@ def _attribution(plan: LayoutPlan) -> str:
 def _fmt(v: Any, lang: str = "en") -> str:
     """Format one table value as text (numbers without thousands separators)."""
     if v is None:
-        return ""
+        return "–"
     if isinstance(v, bool | np.bool_):
         return _t("yes", lang) if v else _t("no", lang)
     if isinstance(v, int | np.integer):
@@ -350,6 +363,18 @@ def _fmt(v: Any, lang: str = "en") -> str:
     if isinstance(v, dict | list | tuple | set):
         return json.dumps(v, ensure_ascii=False, default=str, sort_keys=isinstance(v, dict))
     return str(v)
+
+
+def _flag(v: Any) -> bool | None:
+    """True/False, or None for a missing (NA) flag."""
+    if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)):
+        return None
+    return bool(v)
+
+
+def _truthy(series: pd.Series) -> np.ndarray:
+    """Boolean array of *series*, NA counted as False."""
+    return np.array([_flag(v) is True for v in series], dtype=bool)
 
 
 def _num(v: Any) -> float | None:
@@ -466,6 +491,17 @@ def _map_text(text: Any) -> str:
     return html.escape(_fmt(text)).replace("{", "&#123;").replace("}", "&#125;")
 
 
+def _kind_label(kind: Any, lang: str) -> str:
+    k = _fmt(kind)
+    return _UI[f"kind_{k}"][lang] if f"kind_{k}" in _UI else k
+
+
+def _is_expansion(proposed: pd.DataFrame) -> np.ndarray:
+    if "kind" not in proposed.columns:
+        return np.zeros(len(proposed), dtype=bool)
+    return (proposed["kind"].astype(str) == "expansion").to_numpy()
+
+
 def _popup(content_html: str, *, max_width_px: int = 320):
     """A Leaflet popup bound with plain ``bindPopup`` (folium's Popup needs jQuery)."""
     import folium
@@ -484,7 +520,10 @@ def _popup(content_html: str, *, max_width_px: int = 320):
 
 def _legend_html(plan: LayoutPlan, lang: str) -> str:
     def swatch(color: str, label: str, *, shape: str = "box", opacity: float = 0.6) -> str:
-        if shape == "circle":
+        if shape == "ring":
+            s = (f"display:inline-block;width:10px;height:10px;border-radius:50%;"
+                 f"border:3px solid {color}")
+        elif shape == "circle":
             s = (f"display:inline-block;width:12px;height:12px;border-radius:50%;"
                  f"background:{color};border:1px solid #333;opacity:{opacity}")
         elif shape == "line":
@@ -496,6 +535,9 @@ def _legend_html(plan: LayoutPlan, lang: str) -> str:
                 f" {_map_text(label)}</div>")
 
     items = [swatch(_C_OK, _t("lg_compliant", lang)), swatch(_C_BAD, _t("lg_deficit", lang))]
+    flags = [_flag(v) for c in ("compliant_before", "compliant_after") for v in plan.areas[c]]
+    if any(f is None for f in flags):
+        items.append(swatch(_C_NA, _t("lg_na", lang)))
     if len(plan.existing):
         levels = (plan.existing["level"].astype(str).unique()
                   if "level" in plan.existing.columns else ["other"])
@@ -505,7 +547,12 @@ def _legend_html(plan: LayoutPlan, lang: str) -> str:
             items.append(swatch(_LEVEL_COLORS.get(lv, "#7f7f7f"), label, shape="circle",
                                 opacity=0.9))
     if len(plan.proposed):
-        items.append(swatch(_C_PROPOSED, _t("lg_proposed", lang), shape="circle", opacity=0.9))
+        exp = _is_expansion(plan.proposed)
+        if (~exp).any():
+            items.append(swatch(_C_PROPOSED, _t("lg_proposed", lang), shape="circle",
+                                opacity=0.9))
+        if exp.any():
+            items.append(swatch(_C_PROPOSED, _t("lg_expansion", lang), shape="ring"))
     if len(plan.service_areas):
         items.append(swatch(_C_SA_EXISTING, _t("lg_sa_existing", lang), opacity=0.3))
         if (plan.service_areas["status"] == "proposed").any():
@@ -593,9 +640,11 @@ def folium_map(plan: LayoutPlan, *, lang: str = "zh", tiles: str | None = None) 
     shown = [c for c in ("area_id", "name", "households", "required_m2") if c in areas.columns]
     for when, key in (("before", "lyr_areas_before"), ("after", "lyr_areas_after")):
         data = areas.copy()
-        data["_ok"] = data[f"compliant_{when}"].astype(bool)
+        data["_ok"] = pd.Series([_flag(v) for v in data[f"compliant_{when}"]],
+                                index=data.index, dtype=object)
         for c in (f"compliant_{when}", f"covered_{when}"):
-            data[c] = [_fmt(bool(v), lang) for v in data[c]]
+            data[c] = pd.Series([_fmt(_flag(v), lang) for v in data[c]], index=data.index,
+                                dtype=object)
         fields = shown + [c for c in (f"provided_{when}_m2", f"deficit_{when}_m2",
                                       f"compliant_{when}", f"covered_{when}",
                                       f"nearest_distance_{when}_m") if c in areas.columns]
@@ -606,7 +655,7 @@ def folium_map(plan: LayoutPlan, *, lang: str = "zh", tiles: str | None = None) 
             _geojson_frame(data, list(dict.fromkeys(area_cols + fields + ["_ok"]))),
             style_function=lambda f: {
                 "color": "#333333", "weight": 1,
-                "fillColor": _C_OK if f["properties"]["_ok"] else _C_BAD,
+                "fillColor": {True: _C_OK, False: _C_BAD}.get(f["properties"]["_ok"], _C_NA),
                 "fillOpacity": 0.45,
             },
             highlight_function=lambda f: {"weight": 3},
@@ -644,12 +693,15 @@ def folium_map(plan: LayoutPlan, *, lang: str = "zh", tiles: str | None = None) 
         pts = _wgs84(pr.set_geometry(pr.geometry.representative_point()))
         amax = float(np.nanmax(pts["floor_area_m2"].to_numpy(dtype=float))) or 1.0
         for _, row in pts.iterrows():
-            rows = [(_t(c, lang), row[c]) for c in _PROPOSED_COLS if c in pts.columns]
+            rows = [(_t(c, lang), _kind_label(row[c], lang) if c == "kind" else row[c])
+                    for c in _PROPOSED_COLS if c in pts.columns]
             area = float(row["floor_area_m2"]) if not pd.isna(row["floor_area_m2"]) else 0.0
+            expansion = str(row.get("kind", "new")) == "expansion"
             folium.CircleMarker(
                 location=[row.geometry.y, row.geometry.x],
                 radius=6 + 12 * math.sqrt(max(area, 0.0) / amax),
-                color="#7f2704", weight=2, fill=True, fill_color=_C_PROPOSED, fill_opacity=0.9,
+                color=_C_PROPOSED if expansion else "#7f2704", weight=4 if expansion else 2,
+                fill=not expansion, fill_color=_C_PROPOSED, fill_opacity=0.9,
                 tooltip=_map_text(row["station_id"]),
             ).add_child(_popup(_popup_table(rows, lang), max_width_px=360)).add_to(fg)
         fg.add_to(m)
@@ -731,8 +783,8 @@ def _households_covered(areas: pd.DataFrame) -> tuple[float, float, float]:
     hh = areas["households"].astype(float)
     return (
         float(hh.sum()),
-        float(hh[areas["covered_before"].astype(bool)].sum()),
-        float(hh[areas["covered_after"].astype(bool)].sum()),
+        float(hh[_truthy(areas["covered_before"])].sum()),
+        float(hh[_truthy(areas["covered_after"])].sum()),
     )
 
 
@@ -759,10 +811,10 @@ def _charts(plan: LayoutPlan, lang: str, max_areas: int = 30) -> list[tuple[str,
         for b_, v in zip(bars, [cov_b, cov_a], strict=True):
             ax.annotate(_fmt(v), (b_.get_x() + b_.get_width() / 2, v), ha="center",
                         va="bottom", fontsize=9)
+        ax.set_ylim(0, max(total, 1.0) * 1.18)
         ax.set_ylabel(_t("households", flang))
         ax.set_title(_t("chart_households", flang))
-        ax.legend(loc="lower right", fontsize=8)
-        fig.tight_layout()
+        ax.legend(loc="upper center", ncols=2, fontsize=8, frameon=False)
         out.append((_t("chart_households", lang), _png_b64(fig)))
         plt.close(fig)
 
@@ -788,7 +840,6 @@ def _charts(plan: LayoutPlan, lang: str, max_areas: int = 30) -> list[tuple[str,
             ax.set_xlabel(_t("deficit_m2", flang))
             ax.set_title(_t("chart_deficit", flang))
             ax.legend(fontsize=8)
-            fig.tight_layout()
             out.append((title, _png_b64(fig)))
             plt.close(fig)
     return out
@@ -810,6 +861,10 @@ def _html_table(df: pd.DataFrame, cols: list[tuple[str, str]], lang: str, *,
             style = " class='num'" if num else ""
             if isinstance(v, bool | np.bool_):
                 style = " class='ok'" if v else " class='bad'"
+            elif c == "passed" or c.startswith(("compliant_", "covered_")):
+                f = _flag(v)
+                style = "" if f is None else (" class='ok'" if f else " class='bad'")
+                v = f
             cells.append(f"<td{style}>{html.escape(_fmt(v, lang))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f"<table class='{cls}'><thead><tr>{head}</tr></thead>"
@@ -832,10 +887,15 @@ def _summary_table(summary: pd.DataFrame, lang: str) -> str:
 def _rules_table(rules: pd.DataFrame, lang: str) -> str:
     df = rules.copy()
     df["_label"] = df[f"label_{lang}"]
-    return _html_table(df, [("rule_id", _t("rule_id", lang)), ("_label", _t("label", lang)),
-                            ("required", _t("required", lang)), ("found", _t("found", lang)),
-                            ("passed", _t("passed", lang)), ("citation", _t("citation", lang))],
-                       lang, cls="rules")
+    cols = [("rule_id", _t("rule_id", lang)), ("_label", _t("label", lang)),
+            ("required", _t("required", lang)), ("found", _t("found", lang))]
+    if "unit" in df.columns:
+        cols.append(("unit", _t("unit", lang)))
+    cols.append(("passed", _t("passed", lang)))
+    if "note" in df.columns:
+        cols.append(("note", _t("note", lang)))
+    cols.append(("citation", _t("citation", lang)))
+    return _html_table(df, cols, lang, cls="rules")
 
 
 def _existing_by_level(existing: pd.DataFrame, lang: str) -> str:
@@ -902,8 +962,11 @@ def _report_html(plan: LayoutPlan, lang: str) -> tuple[str, bool]:
 
     parts.append(f"<h2 id='proposed'>{esc(_t('proposed', lang))}</h2>")
     if len(plan.proposed):
-        cols = [(c, _t(c, lang)) for c in _PROPOSED_COLS if c in plan.proposed.columns]
-        parts.append(_html_table(pd.DataFrame(plan.proposed.drop(columns=plan.proposed.geometry.name)), cols, lang))
+        pr = pd.DataFrame(plan.proposed.drop(columns=plan.proposed.geometry.name))
+        if "kind" in pr.columns:
+            pr["kind"] = [_kind_label(k, lang) for k in pr["kind"]]
+        cols = [(c, _t(c, lang)) for c in _PROPOSED_COLS if c in pr.columns]
+        parts.append(_html_table(pr, cols, lang))
     else:
         parts.append(f"<p>{esc(_t('no_proposed', lang))}</p>")
 
@@ -1155,11 +1218,13 @@ def _draw_map(plan: LayoutPlan, when: str, path: Path, lang: str) -> Path:
                            linewidth=0.6, zorder=2)
                 handles.append(Patch(color=_C_SA_PROPOSED, alpha=0.3,
                                      label=_t("lg_sa_proposed", flang)))
-        ok = a[f"compliant_{when}"].astype(bool).to_numpy()
-        a.plot(ax=ax, color=np.where(ok, _C_OK, _C_BAD), alpha=0.5, edgecolor="#333333",
-               linewidth=0.6, zorder=3)
+        flags = [_flag(v) for v in a[f"compliant_{when}"]]
+        colors = [{True: _C_OK, False: _C_BAD}.get(f, _C_NA) for f in flags]
+        a.plot(ax=ax, color=colors, alpha=0.5, edgecolor="#333333", linewidth=0.6, zorder=3)
         handles += [Patch(color=_C_OK, alpha=0.5, label=_t("lg_compliant", flang)),
                     Patch(color=_C_BAD, alpha=0.5, label=_t("lg_deficit", flang))]
+        if any(f is None for f in flags):
+            handles.append(Patch(color=_C_NA, alpha=0.5, label=_t("lg_na", flang)))
         ex = plan.existing
         if len(ex):
             pts = ex.geometry.representative_point()
@@ -1178,13 +1243,21 @@ def _draw_map(plan: LayoutPlan, when: str, path: Path, lang: str) -> Path:
             pts = pr.geometry.representative_point()
             fa = pr["floor_area_m2"].astype(float).fillna(0).clip(lower=0).to_numpy()
             fmax = fa.max() or 1.0
-            ax.scatter(pts.x, pts.y, s=60 + 340 * fa / fmax, c=_C_PROPOSED, marker="*",
-                       edgecolors="#7f2704", linewidths=0.8, zorder=6)
+            size = 60 + 340 * fa / fmax
+            exp = _is_expansion(pr)
+            if (~exp).any():
+                ax.scatter(pts.x[~exp], pts.y[~exp], s=size[~exp], c=_C_PROPOSED, marker="*",
+                           edgecolors="#7f2704", linewidths=0.8, zorder=6)
+                handles.append(Line2D([], [], marker="*", ls="", ms=12, color=_C_PROPOSED,
+                                      mec="#7f2704", label=_t("lg_proposed", flang)))
+            if exp.any():
+                ax.scatter(pts.x[exp], pts.y[exp], s=2 * size[exp], facecolors="none",
+                           edgecolors=_C_PROPOSED, linewidths=2.2, zorder=6)
+                handles.append(Line2D([], [], marker="o", ls="", ms=11, mfc="none",
+                                      mec=_C_PROPOSED, mew=2.2, label=_t("lg_expansion", flang)))
             for x, y, sid in zip(pts.x, pts.y, pr["station_id"], strict=True):
                 ax.annotate(str(sid), (x, y), xytext=(6, 6), textcoords="offset points",
                             fontsize=8, zorder=7)
-            handles.append(Line2D([], [], marker="*", ls="", ms=12, color=_C_PROPOSED,
-                                  mec="#7f2704", label=_t("lg_proposed", flang)))
         ax.set_xlim(xmin, xmax)
         ax.set_ylim(ymin, ymax)
         ax.set_aspect("equal")
@@ -1204,7 +1277,8 @@ def _draw_map(plan: LayoutPlan, when: str, path: Path, lang: str) -> Path:
                 solid_capstyle="butt")
         ax.text(x0 + bar / 2, y0 + 0.012 * (ymax - ymin), f"{bar:.0f} m", ha="center",
                 va="bottom", fontsize=8, zorder=8)
-        ax.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.9)
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
+                  framealpha=0.9, borderaxespad=0.0)
         ax.set_title(f"{_t('title', flang)}: {_t('map_' + when, flang)}")
         ax.text(0.99, 0.01, f"{_attribution(plan)} | {_t('crs_note', flang)}: "
                 f"{plan.crs.to_string()}", transform=ax.transAxes, ha="right", va="bottom",
