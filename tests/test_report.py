@@ -681,7 +681,11 @@ def test_expansions_na_flags_and_rule_notes(plan, tmp_path):
     rb["note"] = ["per area", "no street centre <found>"]
     rb["passed"] = pd.array([False, pd.NA], dtype="boolean")
     p = dataclasses.replace(plan, proposed=pr, areas=a, rules_before=rb)
-    paths = report.write_all(p, tmp_path / "o", lang="zh", verbose=False)
+    paths = {"report": report.write_html(p, tmp_path / "r.html", lang="zh"),
+             "geopackage": report.write_geopackage(p, tmp_path / "p.gpkg"),
+             "tables": report.write_excel(p, tmp_path / "t.xlsx")}
+    pngs = report.write_png_maps(p, tmp_path, lang="en")
+    assert [x.name for x in pngs] == ["map_before.png", "map_after.png"]
     page, mp = _unescaped_report(paths["report"])
     assert "<td>S2</td><td>扩建</td><td>c9</td><td>E2</td><td class='num'>500</td>" in page
     assert "现状设施扩建" in mp  # legend entry for expansions
@@ -696,3 +700,19 @@ def test_expansions_na_flags_and_rule_notes(plan, tmp_path):
     xl = pd.read_excel(paths["tables"], sheet_name="rules_before")
     assert xl["note"].tolist() == ["per area", "no street centre <found>"]
     assert pd.isna(xl["passed"].iloc[1])
+
+
+def test_point_areas(plan, tmp_path):
+    """read_areas allows Point areas: they are drawn as circles and stored as points."""
+    import dataclasses
+
+    a = plan.areas.copy()
+    a = a.set_geometry(a.geometry.centroid)
+    p = dataclasses.replace(plan, areas=a)
+    doc = report.folium_map(p, lang="en").get_root().render()
+    assert "pointToLayer" in doc and "return new L.CircleMarker(latlng, opts)" in doc
+    out = report.write_geopackage(p, tmp_path / "p.gpkg")
+    g = gpd.read_file(out, layer="areas").set_index("area_id")
+    assert set(g.geom_type) == {"Point"}
+    assert g.geometry["a2"].distance(plan.areas.geometry["a2"].centroid) < 1e-6
+    assert len(report.write_png_maps(p, tmp_path, lang="en")) == 2

@@ -638,6 +638,7 @@ def folium_map(plan: LayoutPlan, *, lang: str = "zh", tiles: str | None = None) 
     # areas before / after
     area_cols = [c for c in _AREA_TABLE_COLS if c in areas.columns]
     shown = [c for c in ("area_id", "name", "households", "required_m2") if c in areas.columns]
+    point_areas = bool(areas.geom_type.isin(["Point", "MultiPoint"]).any())
     for when, key in (("before", "lyr_areas_before"), ("after", "lyr_areas_after")):
         data = areas.copy()
         data["_ok"] = pd.Series([_flag(v) for v in data[f"compliant_{when}"]],
@@ -661,6 +662,8 @@ def folium_map(plan: LayoutPlan, *, lang: str = "zh", tiles: str | None = None) 
             highlight_function=lambda f: {"weight": 3},
             tooltip=folium.GeoJsonTooltip(fields, aliases=[_t(c, lang) for c in fields],
                                           localize=False),
+            # areas given as points (allowed by read_areas) are drawn as circles, not pins
+            marker=folium.CircleMarker(radius=7, fill=True) if point_areas else None,
         ).add_to(fg)
         fg.add_to(m)
 
