@@ -440,3 +440,30 @@ def test_inputs_not_mutated():
     net.distances(o, o, cutoff_m=100)
     pd.testing.assert_frame_equal(o, before)
     assert shapely.equals(o.geometry.iloc[0], Point(30, 10))
+
+
+def test_empty_point_sets_and_pickle():
+    import pickle
+
+    net = WalkNetwork.from_graph(grid_graph())
+    p = pts([(50, 0), (150, 100)], ["a", "b"])
+    empty = p.iloc[:0]
+    od = net.distances(p, empty, cutoff_m=500)
+    assert len(od) == 0 and list(od.columns) == ["origin", "destination", "distance_m"]
+    assert net.distance_matrix(empty, p, cutoff_m=500).shape == (0, 2)
+    net.snap(p)  # builds the spatial index
+    net2 = pickle.loads(pickle.dumps(net))
+    pd.testing.assert_frame_equal(net2.distances(p, p, cutoff_m=500),
+                                  net.distances(p, p, cutoff_m=500))
+
+
+def test_geographic_graph_is_projected_and_lengths_kept():
+    G = grid_graph()
+    for n in G.nodes:  # ~100 m apart in lon/lat near Shanghai
+        G.nodes[n]["x"] = 121.47 + G.nodes[n]["x"] / 95_000
+        G.nodes[n]["y"] = 31.23 + G.nodes[n]["y"] / 111_000
+    G.graph["crs"] = "EPSG:4326"
+    net = WalkNetwork.from_graph(G)
+    assert net.crs.is_projected and net.crs.to_epsg() == 32651
+    assert np.all(net.weights == 100.0)  # the 'length' attribute, not the geometry
+    assert np.allclose(net.edges.length, 100, rtol=0.05)

@@ -788,6 +788,11 @@ class WalkNetwork:
             df[c] = self._edge_attrs[c].to_numpy()
         return gpd.GeoDataFrame(df, geometry=self._edge_geometry.copy(), crs=self._crs)
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_tree"] = None  # rebuilt on demand
+        return state
+
     def __repr__(self) -> str:
         km = float(self._edge_length.sum()) / 1000
         return (f"WalkNetwork({self.n_nodes} nodes, {self.n_edges} edges, {km:.1f} km, "
