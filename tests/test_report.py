@@ -716,3 +716,22 @@ def test_point_areas(plan, tmp_path):
     assert set(g.geom_type) == {"Point"}
     assert g.geometry["a2"].distance(plan.areas.geometry["a2"].centroid) < 1e-6
     assert len(report.write_png_maps(p, tmp_path, lang="en")) == 2
+
+
+def test_awkward_cell_values(plan, tmp_path):
+    """Mixed-type and list columns, control characters and very long text are written."""
+    import dataclasses
+
+    ex = plan.existing.copy()
+    ex["osmid"] = [[1, 2], 3]  # lists and ints mixed, as osmnx gives
+    ex["name"] = ["bad\x0bchar", "x" * 40_000]
+    p = dataclasses.replace(plan, existing=ex, parameters={**plan.parameters, "ids": "y" * 40_000})
+    g = gpd.read_file(report.write_geopackage(p, tmp_path / "p.gpkg"), layer="existing_facilities")
+    assert g["osmid"].tolist() == ["[1, 2]", "3"]
+    assert g["name"].tolist() == ["bad\x0bchar", "x" * 40_000]  # GPKG keeps everything
+    xl = pd.read_excel(report.write_excel(p, tmp_path / "t.xlsx"), sheet_name=None)
+    assert xl["existing"]["name"].iloc[0] == "badchar"
+    assert len(xl["existing"]["name"].iloc[1]) == 32767
+    assert xl["existing"]["name"].iloc[1].endswith("[truncated; see plan.gpkg]")
+    par = dict(zip(xl["parameters"]["parameter"], xl["parameters"]["value"], strict=True))
+    assert par["ids"].startswith("yyy") and len(par["ids"]) == 32767

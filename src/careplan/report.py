@@ -408,7 +408,35 @@ def _table_frame(df: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(df).copy()
     for c in out.columns:
         if out[c].dtype == object:
-            out[c] = out[c].map(_plain)
+            vals = [_plain(v) for v in out[c]]
+            kinds = {type(v) for v in vals
+                     if v is not None and not (pd.api.types.is_scalar(v) and pd.isna(v))}
+            if len(kinds) > 1:  # mixed types: a file column needs one type, use text
+                vals = [None if v is None or (pd.api.types.is_scalar(v) and pd.isna(v))
+                        else _fmt(v) for v in vals]
+            out[c] = pd.Series(vals, index=out.index, dtype=object)
+    return out
+
+
+_EXCEL_MAX_CHARS = 32767
+
+
+def _excel_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells Excel accepts: no control characters, at most 32,767 characters."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c].dtype):
+            vals = []
+            for v in out[c]:
+                if isinstance(v, str):
+                    v = ILLEGAL_CHARACTERS_RE.sub("", v)
+                    if len(v) > _EXCEL_MAX_CHARS:
+                        tail = " … [truncated; see plan.gpkg]"
+                        v = v[: _EXCEL_MAX_CHARS - len(tail)] + tail
+                vals.append(v)
+            out[c] = pd.Series(vals, index=out.index, dtype=object)
     return out
 
 
@@ -1107,7 +1135,7 @@ def write_excel(plan: LayoutPlan, path: str | os.PathLike) -> Path:
     try:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             for name, df in _excel_sheets(plan).items():
-                df.to_excel(xw, sheet_name=name, index=False)
+                _excel_safe(df).to_excel(xw, sheet_name=name, index=False)
                 ws = xw.sheets[name]
                 ws.freeze_panes = "A2"
                 for col in ws.columns:
