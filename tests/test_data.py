@@ -282,8 +282,17 @@ def test_csv_with_lon_lat_columns(tmp_path, xname, yname):
     with pytest.warns(cp.CareplanWarning):
         out = read_areas(f)
     assert list(out.index) == ["a", "b"] and out.crs.to_epsg() == 32650
+    assert list(out["built"]) == ["new", "existing"]
     expected = gpd.GeoSeries([Point(118.78, 32.04)], crs="EPSG:4326").to_crs(UTM).iloc[0]
     assert out.geometry["a"].distance(expected) < 1e-6
+
+
+def test_csv_ids_keep_leading_zeros(tmp_path):
+    f = tmp_path / "c.csv"
+    f.write_text("candidate_id,lng,lat\n007,118.78,32.04\n7,118.79,32.05\n", encoding="utf-8")
+    with pytest.warns(cp.CareplanWarning):
+        out = read_candidates(f)
+    assert list(out.index) == ["007", "7"]
 
 
 def test_csv_errors(tmp_path):

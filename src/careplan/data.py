@@ -231,7 +231,8 @@ def _points_from_table(df: pd.DataFrame, what: str, src_crs: Any) -> gpd.GeoData
     return gpd.GeoDataFrame(df.copy(), geometry=geom, crs=crs)
 
 
-def _load(src: Source, what: str, *, layer: str | int | None, src_crs: Any) -> gpd.GeoDataFrame:
+def _load(src: Source, what: str, *, layer: str | int | None, src_crs: Any,
+          id_col: str | None = None) -> gpd.GeoDataFrame:
     """Return a GeoDataFrame copy of ``src`` (CRS possibly None)."""
     if isinstance(src, gpd.GeoDataFrame):
         gdf = src.copy()
@@ -246,7 +247,9 @@ def _load(src: Source, what: str, *, layer: str | int | None, src_crs: Any) -> g
             raise InputError(f"{what}: file not found: {path}")
         if path.suffix.lower() in (".csv", ".txt", ".tsv"):
             sep = "\t" if path.suffix.lower() == ".tsv" else ","
-            df = pd.read_csv(path, sep=sep, encoding="utf-8-sig")
+            # ids stay text ("007" must not become 7)
+            df = pd.read_csv(path, sep=sep, encoding="utf-8-sig",
+                             dtype={id_col: str} if id_col is not None else None)
             return _points_from_table(df, f"{what} ({path.name})", src_crs)
         try:
             gdf = gpd.read_file(path, layer=layer)
@@ -442,7 +445,7 @@ def _prepare(
     make_valid: bool,
     allowed_geoms: tuple[str, ...],
 ) -> gpd.GeoDataFrame:
-    gdf = _load(src, what, layer=layer, src_crs=src_crs)
+    gdf = _load(src, what, layer=layer, src_crs=src_crs, id_col=id_col)
     gdf.attrs = {}
     gdf = _rename(gdf, columns, what)
     if gdf.crs is None:
