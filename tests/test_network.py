@@ -467,3 +467,18 @@ def test_geographic_graph_is_projected_and_lengths_kept():
     assert net.crs.is_projected and net.crs.to_epsg() == 32651
     assert np.all(net.weights == 100.0)  # the 'length' attribute, not the geometry
     assert np.allclose(net.edges.length, 100, rtol=0.05)
+
+
+def test_point_on_node_prefers_incident_edge_over_bridge():
+    G = grid_graph()
+    # a bridge from (-50, 100) to (250, 100) passing exactly over node (1, 1) at (100, 100)
+    G.add_node("b0", x=-50, y=100)
+    G.add_node("b1", x=250, y=100)
+    G.add_edge("b0", "b1", length=300.0)
+    G.add_edge("b0", (0, 0), length=500.0)  # connected far away only
+    net = WalkNetwork.from_graph(G)
+    p = pts([(100, 100), (0, 0)], ["centre", "corner"])
+    sn = net.snap(p)
+    assert (1, 1) in (sn.loc["centre", "u"], sn.loc["centre", "v"])
+    od = net.distances(p, p, cutoff_m=1000).set_index(["origin", "destination"])["distance_m"]
+    assert od["centre", "corner"] == pytest.approx(200.0)

@@ -876,9 +876,18 @@ class WalkNetwork:
 
     def _snap_arrays(self, g: np.ndarray) -> dict[str, np.ndarray]:
         tree = self._tree_()
-        (pi, ei), dist = tree.query_nearest(g, return_distance=True, all_matches=False)
-        order = np.argsort(pi, kind="stable")
+        (pi, ei), dist = tree.query_nearest(g, return_distance=True, all_matches=True)
+        # ties (a point on a node touches every edge there, and maybe a bridge
+        # passing over it): prefer the edge with an end node nearest the point
+        px, py = shapely.get_x(g)[pi], shapely.get_y(g)[pi]
+        eu, ev = self._edge_u[ei], self._edge_v[ei]
+        end_d = np.minimum(np.hypot(self._x[eu] - px, self._y[eu] - py),
+                           np.hypot(self._x[ev] - px, self._y[ev] - py))
+        order = np.lexsort((ei, end_d, pi))
         pi, ei, dist = pi[order], ei[order], dist[order]
+        first = np.ones(pi.size, dtype=bool)
+        first[1:] = pi[1:] != pi[:-1]
+        pi, ei, dist = pi[first], ei[first], dist[first]
         edge = np.full(g.size, -1, dtype=np.int64)
         snap = np.full(g.size, np.inf)
         edge[pi] = ei
