@@ -224,6 +224,8 @@ def lagrangian(csr, csc, w, fixed_open, can_open, p, ub, ub_open, *, target_gap=
     it = 0
     fixed_idx = np.flatnonzero(fixed_open)
     chosen_best = None
+    improved: list[float] = []
+    hist: list[float] = []
     for it in range(1, max_iter + 1):  # noqa: B007 - count is reported
         rho = _rho(csc.indptr, csc.indices, csc.data, w, lam)
         val, chosen = _lagr_value(rho, lam, fixed_idx, free_idx, p)
@@ -235,10 +237,20 @@ def lagrangian(csr, csc, w, fixed_open, can_open, p, ub, ub_open, *, target_gap=
             if stall >= 15:
                 theta /= 2.0
                 stall = 0
+        hist.append(best_lb)
         if ub - best_lb <= target_gap * max(abs(ub), 1e-12) or theta < 1e-5:
             break
+        if it > 150 and best_lb - hist[-100] <= 1e-6 * max(abs(best_lb), 1e-12):
+            break  # the bound has stalled
         if time_limit_s is not None and time.perf_counter() - t0 > time_limit_s:
             break
+        if it % 5 == 1:  # Lagrangian heuristic: the relaxed open set is a feasible solution
+            trial = fixed_open.copy()
+            trial[chosen] = True
+            c = pmedian_cost(csr, w, trial)
+            if c < ub:
+                ub, ub_open = c, trial
+                improved.append(c)
         g = _subgrad(csc.indptr, csc.indices, csc.data, w, lam, np.concatenate((fixed_idx, chosen)), n)
         norm = float(g @ g)
         if norm == 0.0:  # the relaxed solution is feasible and complementary: optimal
@@ -249,7 +261,8 @@ def lagrangian(csr, csc, w, fixed_open, can_open, p, ub, ub_open, *, target_gap=
     if chosen_best is not None:
         lagr_open[chosen_best] = True
     return {"bound": best_lb, "lam": best_lam, "rho": best_rho, "lagr_open": lagr_open,
-            "iterations": it, "free_idx": free_idx}
+            "iterations": it, "free_idx": free_idx, "ub": ub, "ub_open": ub_open,
+            "ub_improvements": len(improved)}
 
 
 def reduced_cost_fixing(lagr, fixed_open, p, ub, tol):

@@ -32,7 +32,7 @@ def solve_mip(c: np.ndarray, A: sp.sparray, row_lo: np.ndarray, row_hi: np.ndarr
               col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray, *,
               maximize: bool = False, time_limit_s: float | None = None, mip_gap: float = 1e-6,
               start: np.ndarray | None = None, verbose: bool = False,
-              offset: float = 0.0) -> MipResult:
+              offset: float = 0.0, options: dict | None = None) -> MipResult:
     """Solve ``min/max c.x + offset`` s.t. ``row_lo <= A x <= row_hi``, bounds, integrality.
 
     Returns a :class:`MipResult`; ``status`` is ``'infeasible'`` (x None) when HiGHS
@@ -66,6 +66,14 @@ def solve_mip(c: np.ndarray, A: sp.sparray, row_lo: np.ndarray, row_hi: np.ndarr
     h.setOptionValue("mip_abs_gap", 1e-9)
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
+    import os
+    extra = dict(options or {})
+    if os.environ.get("CAREPLAN_HIGHS_OPTS"):
+        for kv in os.environ["CAREPLAN_HIGHS_OPTS"].split(","):
+            k, v = kv.split("=")
+            extra[k] = _parse(v)
+    for k, v in extra.items():
+        h.setOptionValue(k, v)
     st = h.passModel(lp)
     if st == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model (internal error building it); please report this.")
@@ -107,3 +115,12 @@ def _gap(obj: float, bound: float) -> float:
     if diff <= 1e-12 * max(1.0, abs(obj)):
         return 0.0
     return diff / max(abs(obj), 1e-12)
+
+
+def _parse(v: str):
+    for f in (int, float):
+        try:
+            return f(v)
+        except ValueError:
+            pass
+    return v

@@ -399,12 +399,16 @@ def _pmedian(prob: Problem, p: int, *, method: str, mip_gap: float, verbose: boo
                                time_limit_s=remaining())
             info["lagrangian_iterations"] = lag["iterations"]
             lb = lag["bound"]
-            lo_open = lag["lagr_open"]
-            c2 = H.pmedian_cost(S, ws, lo_open)
-            if np.isfinite(c2) and c2 < ub * 1.02 and not np.array_equal(lo_open, ub_open):
-                o2, c2, _ = H.interchange(S, Sc, ws, lo_open, can, can, time_limit_s=remaining())
-                if c2 < ub:
-                    ub, ub_open = c2, o2
+            if lag["ub"] < ub:  # the Lagrangian heuristic improved: polish it by interchange
+                o2, c2, _ = H.interchange(S, Sc, ws, lag["ub_open"], can, can, time_limit_s=remaining())
+                ub, ub_open = (c2, o2) if c2 < lag["ub"] else (lag["ub"], lag["ub_open"])
+                if ub - lb > mip_gap * ub:
+                    lag = H.lagrangian(S, Sc, ws, fixed, can, p, ub, ub_open,
+                                       target_gap=min(mip_gap, 1e-4) / 2, time_limit_s=remaining())
+                    lb = max(lb, lag["bound"])
+                    if lag["ub"] < ub:
+                        ub, ub_open = lag["ub"], lag["ub_open"]
+            info["lagrangian_ub_improvements"] = lag["ub_improvements"]
             meth = "heuristic+lagrangian"
         if np.isfinite(ub) and ub - lb <= mip_gap * max(abs(ub), 1e-12) + 1e-9:
             status = "optimal"
@@ -462,9 +466,9 @@ def _pmedian_mip(S, ws, fo, cand, p_rem, ub_open, prob, mip_gap, verbose, info):
     offset = float(np.dot(ws[const_rows], f_dist[const_rows]))
     if ub_open is not None:
         d_ub, phi_ub, _ = H.nearest_two(S.indptr, S.indices, S.data, ub_open)
-        hit = idx[S.indices[idx] == phi_ub[r_of]]
+        pos = np.flatnonzero(S.indices[idx] == phi_ub[r_of])
         rk = np.zeros(nr, dtype=np.int64)
-        rk[ent_row[hit]] = rank[np.searchsorted(idx, hit)] if len(hit) else 0
+        rk[r_of[pos]] = rank[pos]
     else:
         rk = np.zeros(nr, dtype=np.int64)
     n_cand = int(cand.sum())

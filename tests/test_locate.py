@@ -1,0 +1,380 @@
+"""Tests of careplan.locate: every objective checked against brute force."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from careplan._errors import CareplanError, InfeasibleError, InputError, SolverError
+from careplan.locate import LocationResult, MaximalCovering, PCenter, PMedian, SetCovering
+from careplan.locate._check import check_solution
+from careplan.locate._cost import cost_from_input
+
+# ----------------------------------------------------------------- brute force
+
+
+def _nearest(D, open_idx):
+    return D[:, open_idx].min(axis=1) if len(open_idx) else np.full(D.shape[0], np.inf)
+
+
+def _subsets(free, k):
+    return itertools.combinations(free, k)
+
+
+def _assignments(D, w, open_idx, cap, radius, optional):
+    """All single-source assignments of positive-weight demands respecting capacity."""
+    need = np.flatnonzero(w > 0)
+    opts = []
+    for i in need:
+        o = [j for j in open_idx if np.isfinite(D[i, j]) and (radius is None or D[i, j] <= radius)]
+        if optional:
+            o = o + [-1]
+        if not o:
+            return
+        opts.append(o)
+    for combo in itertools.product(*opts):
+        load = {}
+        ok = True
+        for i, j in zip(need, combo, strict=True):
+            if j >= 0:
+                load[j] = load.get(j, 0.0) + w[i]
+                if load[j] > cap[j] + 1e-9:
+                    ok = False
+                    break
+        if ok:
+            yield dict(zip(need, combo, strict=True))
+
+
+def brute(model, D, w, p=None, radius=None, existing=(), excluded=(), cap=None):
+    """Optimal objective by enumeration (None when infeasible)."""
+    m = D.shape[1]
+    free = [j for j in range(m) if j not in existing and j not in excluded]
+    need = w > 0
+    best = None
+    sizes = range(len(free) + 1) if model == "sc" else [p]
+    for k in sizes:
+        for sub in _subsets(free, k):
+            open_idx = list(existing) + list(sub)
+            if cap is None:
+                d = _nearest(D, open_idx)
+                if model == "pm":
+                    val = float(np.dot(w[need], d[need])) if np.all(np.isfinite(d[need])) else None
+                elif model == "pc":
+                    val = float(d[need].max()) if np.all(np.isfinite(d[need])) else None
+                elif model == "mclp":
+                    val = float(w[d <= radius].sum())
+                else:
+                    val = float(k) if np.all(d[need] <= radius) else None
+            else:
+                val = None
+                for a in _assignments(D, w, open_idx, cap, None if model == "pm" else radius,
+                                      optional=model == "mclp"):
+                    if model == "pm":
+                        v = sum(w[i] * D[i, j] for i, j in a.items())
+                    elif model == "mclp":
+                        v = sum(w[i] for i, j in a.items() if j >= 0)
+                    else:
+                        v = float(k)
+                    if val is None or (v > val if model == "mclp" else v < val):
+                        val = v
+            if val is None:
+                continue
+            if best is None or (val > best if model == "mclp" else val < best):
+                best = val
+        if model == "sc" and best is not None:
+            return best
+    return best
+
+
+def instance(seed, n=6, m=5, inf_frac=0.2, integer=True):
+    rng = np.random.default_rng(seed)
+    D = rng.integers(0, 20, size=(n, m)).astype(float) if integer else rng.random((n, m)) * 20
+    D[rng.random((n, m)) < inf_frac] = np.inf
+    # every demand reaches at least two candidates
+    for i in range(n):
+        if np.isfinite(D[i]).sum() < 2:
+            D[i, rng.choice(m, 2, replace=False)] = rng.integers(0, 20, 2)
+    w = rng.integers(0, 5, size=n).astype(float)
+    w[0] = max(w[0], 1.0)
+    return D, w
+
+
+def _solve_or_none(model, D, **kw):
+    try:
+        return model.solve(D, **kw)
+    except InfeasibleError:
+        return None
+
+
+CASES = [(seed, ex, exc) for seed in range(6) for ex, exc in [((), ()), ((1,), ()), ((0,), (3,))]]
+
+
+@pytest.mark.parametrize(("seed", "existing", "excluded"), CASES)
+def test_uncapacitated_models_equal_brute_force(seed, existing, excluded):
+    D, w = instance(seed)
+    kw = dict(weights=w, existing=list(existing), excluded=list(excluded))
+    for p in (1, 2):
+        for method in ("auto", "mip"):
+            r = PMedian(p=p, method=method).solve(D, **kw)
+            assert r.objective == pytest.approx(brute("pm", D, w, p, None, existing, excluded))
+            assert r.status == "optimal" and r.gap <= 1e-6
+            assert len(r.new) == p and set(existing) <= set(r.selected)
+            assert not set(excluded) & set(r.selected)
+        r = _solve_or_none(PCenter(p=p), D, **kw)
+        bf = brute("pc", D, w, p, None, existing, excluded)
+        assert (r is None and bf is None) or r.objective == pytest.approx(bf)
+        for radius in (4.0, 9.0):
+            r = MaximalCovering(p=p, radius=radius).solve(D, **kw)
+            assert r.objective == pytest.approx(brute("mclp", D, w, p, radius, existing, excluded))
+            assert r.covered.sum() == (r.assigned_cost <= radius).sum()
+    for radius in (6.0, 12.0):
+        r = _solve_or_none(SetCovering(radius=radius), D, **kw)
+        bf = brute("sc", D, w, None, radius, existing, excluded)
+        assert (r is None and bf is None) or r.objective == bf
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_capacitated_models_equal_brute_force(seed):
+    D, w = instance(100 + seed, n=5, m=4)
+    rng = np.random.default_rng(seed)
+    cap = rng.integers(2, 8, size=4).astype(float)
+    existing, excluded = [1], [3] if seed % 2 else []
+    kw = dict(weights=w, capacity=cap, existing=existing, excluded=excluded)
+    for p in (1, 2):
+        if p > 4 - 1 - len(excluded):
+            continue
+        bf = brute("pm", D, w, p, None, existing, excluded, cap)
+        r = _solve_or_none(PMedian(p=p), D, **kw)
+        assert (r is None and bf is None) or r.objective == pytest.approx(bf)
+        if r is not None:
+            load = r.load.reindex(range(4), fill_value=0).to_numpy()
+            assert np.all(load <= cap + 1e-9)
+        for radius in (6.0, 12.0):
+            bf = brute("mclp", D, w, p, radius, existing, excluded, cap)
+            r = MaximalCovering(p=p, radius=radius).solve(D, **kw)
+            assert r.objective == pytest.approx(bf)
+            assert r.objective == pytest.approx(w[r.covered.to_numpy()].sum())
+    for radius in (8.0, 15.0):
+        bf = brute("sc", D, w, None, radius, existing, excluded, cap)
+        r = _solve_or_none(SetCovering(radius=radius), D, **kw)
+        assert (r is None and bf is None) or r.objective == bf
+
+
+def test_pmedian_medium_all_paths_agree_with_brute_force():
+    # 60 x 16, p=3: brute force over C(15,3) subsets; exercises fixing and the k-nearest MIP
+    rng = np.random.default_rng(7)
+    xy_d, xy_c = rng.random((60, 2)), rng.random((16, 2))
+    D = np.hypot(*(xy_d[:, None, :] - xy_c[None, :, :]).transpose(2, 0, 1))
+    w = rng.integers(1, 10, 60).astype(float)
+    bf = brute("pm", D, w, 3, None, (0,), ())
+    for method in ("auto", "mip"):
+        r = PMedian(p=3, method=method).solve(D, weights=w, existing=[0])
+        assert r.objective == pytest.approx(bf, rel=1e-9)
+        assert r.status == "optimal"
+    h = PMedian(p=3, method="heuristic").solve(D, weights=w, existing=[0])
+    assert h.bound <= bf + 1e-9 <= h.objective + 2e-9  # proven bound, feasible objective
+    assert h.gap == pytest.approx((h.objective - h.bound) / h.objective)
+    # p-center and covering on the same instance
+    assert PCenter(p=3).solve(D, weights=w).objective == pytest.approx(brute("pc", D, w, 3))
+    assert MaximalCovering(p=2, radius=0.3).solve(D, weights=w).objective == pytest.approx(
+        brute("mclp", D, w, 2, 0.3))
+
+
+def test_kmeans_fallback_is_proof_safe():
+    """Demands whose best site lies beyond the initial k nearest still get it."""
+    from careplan.locate import _models
+
+    rng = np.random.default_rng(3)
+    D = rng.random((40, 30)) * 100
+    w = rng.integers(1, 5, 40).astype(float)
+    bf = None
+    # a p whose brute force is cheap: p=2 over 30 sites = 435 subsets
+    bf = brute("pm", D, w, 2)
+    old = _models.MAX_MIP_PAIRS
+    try:
+        r = PMedian(p=2, method="mip").solve(D, weights=w)
+    finally:
+        _models.MAX_MIP_PAIRS = old
+    assert r.objective == pytest.approx(bf, rel=1e-12)
+    assert r.info.get("mip_rounds", 1) >= 1
+
+
+# ------------------------------------------------------------------- cost forms
+
+
+def _forms(D, w):
+    n, m = D.shape
+    dem = [f"d{i}" for i in range(n)]
+    can = [f"c{j}" for j in range(m)]
+    wide = pd.DataFrame(D, index=dem, columns=can)
+    ii, jj = np.nonzero(np.isfinite(D))
+    long = pd.DataFrame({"origin": np.array(dem)[ii], "destination": np.array(can)[jj],
+                         "distance_m": D[ii, jj]})
+    sparse = sp.csr_array((D[ii, jj], (ii, jj)), shape=D.shape)  # explicit zeros stored
+    ws = pd.Series(w, index=dem)
+    return [
+        dict(cost=D, weights=w, demand_labels=dem, candidate_labels=can),
+        dict(cost=sparse, weights=ws, candidate_labels=can),
+        dict(cost=sp.coo_matrix(sparse), weights=w, demand_labels=dem, candidate_labels=can),
+        dict(cost=wide, weights=ws),
+        dict(cost=long, weights=ws, candidate_labels=can),
+    ]
+
+
+@pytest.mark.parametrize("model", [PMedian(p=2), MaximalCovering(p=2, radius=8),
+                                   SetCovering(radius=19), PCenter(p=2)])
+def test_all_cost_forms_give_the_same_answer(model):
+    D, w = instance(11, n=7, m=6)
+    D[0, 0] = 0.0  # an explicit zero: reachable at no cost
+    D[1, :] = np.inf
+    D[1, 2] = 0.0  # only reachable at cost zero: a dropped zero would make it infeasible
+    w[1] = 2.0
+    results = []
+    for f in _forms(D, w):
+        cost = f.pop("cost")
+        results.append(model.solve(cost, existing=["c5"], **f))
+    objs = [r.objective for r in results]
+    assert max(objs) - min(objs) < 1e-9
+    for r in results:
+        assert r.assignment.index.tolist() == [f"d{i}" for i in range(7)]
+        assert "c5" in r.selected
+        if not isinstance(model, MaximalCovering):  # d1 must be served, only c2 reaches it
+            assert r.assignment["d1"] == "c2"
+
+
+def test_result_is_labelled_and_frozen():
+    D = np.array([[1.0, 5.0, 9.0], [4.0, 1.0, 2.0], [3.0, 2.0, np.inf]])
+    wide = pd.DataFrame(D, index=["a", "b", "c"], columns=["X", "Y", "Z"])
+    r = PMedian(p=1).solve(wide, weights=pd.Series({"c": 1.0, "a": 2.0, "b": 1.0}), existing=["Z"])
+    assert isinstance(r, LocationResult)
+    assert r.existing == ["Z"] and r.new == ["X"] and r.selected == ["Z", "X"]
+    assert r.assignment.to_dict() == {"a": "X", "b": "Z", "c": "X"}
+    assert r.objective == pytest.approx(2 * 1 + 1 * 2 + 1 * 3)
+    assert r.params["p"] == 1 and r.model == "PMedian"
+    df = r.to_frame()
+    assert list(df.columns) == ["facility", "cost"] and df.loc["b", "cost"] == 2.0
+    with pytest.raises(AttributeError):
+        r.objective = 0  # frozen
+    mc = MaximalCovering(p=1, radius=1.5).solve(wide)
+    assert mc.covered.dtype == bool and mc.assignment.isna().sum() == (~mc.covered).sum()
+
+
+def test_set_covering_drops_dominated_and_duplicates_but_stays_optimal():
+    rng = np.random.default_rng(5)
+    xy_d, xy_c = rng.random((80, 2)), rng.random((14, 2))
+    D = np.hypot(*(xy_d[:, None, :] - xy_c[None, :, :]).transpose(2, 0, 1))
+    D = np.vstack([D, D[:10]])  # duplicated demands
+    D = np.hstack([D, D[:, :3] + 0.01])  # near-copies of candidates
+    r = SetCovering(radius=0.45).solve(D)
+    assert r.objective == brute("sc", D, np.ones(len(D)), None, 0.45)
+    assert r.info["n_unique_demand"] <= 80
+
+
+# ------------------------------------------------------------------------- errors
+
+
+def test_infeasible_set_covering_names_the_demands():
+    D = np.array([[1.0, 2.0], [50.0, 60.0], [1.0, np.inf]])
+    with pytest.raises(InfeasibleError, match=r"'far'"):
+        SetCovering(radius=10).solve(D, demand_labels=["near", "far", "x"])
+    # zero weight: no cover needed
+    assert SetCovering(radius=10).solve(D, weights=[1, 0, 1]).objective == 1
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    (dict(cost=np.array([[1.0, -2.0]])), "non-negative"),
+    (dict(cost=np.ones((2, 2)), weights=[1, -1]), "weights"),
+    (dict(cost=np.ones((2, 2)), weights=[1, 2, 3]), "weights"),
+    (dict(cost=np.ones((2, 2)), existing=[0], excluded=[0]), "both existing and excluded"),
+    (dict(cost=np.ones((2, 2)), existing=["nope"]), "not candidate labels"),
+    (dict(cost=np.ones((2, 2)), candidate_labels=["a"]), "columns"),
+    (dict(cost=np.ones(3)), "2-dimensional"),
+    (dict(cost=pd.DataFrame({"origin": [1], "destination": [2], "distance_m": [3.0]})), "weights"),
+    (dict(cost=np.ones((2, 2)), capacity=[1.0, -1.0]), "capacity"),
+])
+def test_bad_input_raises_careplan_error(kwargs, match):
+    cost = kwargs.pop("cost")
+    with pytest.raises(InputError, match=match):
+        PMedian(p=1).solve(cost, **kwargs)
+
+
+def test_parameter_errors():
+    with pytest.raises(InputError, match="only 1 candidates"):
+        PMedian(p=2).solve(np.ones((3, 2)), existing=[0])
+    with pytest.raises(InputError, match="p"):
+        PMedian(p=-1)
+    with pytest.raises(InputError, match="radius"):
+        SetCovering(radius=-1)
+    with pytest.raises(InputError, match="method"):
+        PMedian(p=1, method="magic")
+    with pytest.raises(InputError, match="no capacitated"):
+        PCenter(p=1).solve(np.ones((2, 2)), capacity=3)
+    assert issubclass(InputError, CareplanError)
+
+
+def test_capacity_infeasible_and_unreachable_pmedian():
+    D = np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]])
+    with pytest.raises(InfeasibleError, match="capacit"):
+        PMedian(p=1).solve(D, capacity=[2.0, 2.0])
+    with pytest.raises(InfeasibleError, match="'b'"):
+        PMedian(p=1).solve(np.array([[1.0, 2.0], [np.inf, np.inf]]), demand_labels=["a", "b"])
+    with pytest.raises(InputError, match="duplicate"):
+        PMedian(p=1).solve(sp.coo_array(([1.0, 2.0], ([0, 0], [1, 1])), shape=(1, 2)))
+
+
+def test_checker_rejects_bad_solutions():
+    data = cost_from_input(np.array([[1.0, 5.0], [4.0, 1.0]]))
+    ok = dict(existing=np.array([False, False]), excluded=np.array([False, False]), capacity=None,
+              p=1, radius=None)
+    assert check_solution("p_median", data, is_open=np.array([True, False]), assign=np.array([0, 0]),
+                          objective=5.0, **ok) == 5.0
+    with pytest.raises(SolverError, match="objective"):
+        check_solution("p_median", data, is_open=np.array([True, False]), assign=np.array([0, 0]),
+                       objective=4.0, **ok)
+    with pytest.raises(SolverError, match="closed"):
+        check_solution("p_median", data, is_open=np.array([True, False]), assign=np.array([0, 1]),
+                       objective=2.0, **ok)
+    with pytest.raises(SolverError, match="new sites"):
+        check_solution("p_median", data, is_open=np.array([True, True]), assign=np.array([0, 1]),
+                       objective=2.0, **ok)
+    with pytest.raises(SolverError, match="capacity"):
+        check_solution("p_median", data, is_open=np.array([True, False]), assign=np.array([0, 0]),
+                       objective=5.0, **{**ok, "capacity": np.array([1.0, 1.0])})
+
+
+def test_heuristic_path_scales_and_reports_a_proven_gap():
+    rng = np.random.default_rng(1)
+    xy_d, xy_c = rng.random((400, 2)), rng.random((60, 2))
+    D = np.hypot(*(xy_d[:, None, :] - xy_c[None, :, :]).transpose(2, 0, 1))
+    t = time.perf_counter()
+    r = PMedian(p=6, method="heuristic").solve(D)
+    assert time.perf_counter() - t < 20
+    assert 0 <= r.gap < 0.01 and r.bound <= r.objective
+    exact = PMedian(p=6).solve(D)
+    assert exact.status == "optimal"
+    assert exact.objective <= r.objective + 1e-9
+    assert r.bound <= exact.objective * (1 + 1e-9)
+    # brute force over the 60 choose 6 subsets is too big; check p=2 instead
+    assert PMedian(p=2).solve(D).objective == pytest.approx(brute("pm", D, np.ones(400), 2))
+
+
+def test_cross_check_with_spopt():
+    spopt = pytest.importorskip("spopt.locate")
+    pulp = pytest.importorskip("pulp")
+    rng = np.random.default_rng(2)
+    xy_d, xy_c = rng.random((60, 2)) * 1000, rng.random((20, 2)) * 1000
+    D = np.hypot(*(xy_d[:, None, :] - xy_c[None, :, :]).transpose(2, 0, 1))
+    w = rng.integers(1, 10, 60).astype(float)
+    solver = pulp.PULP_CBC_CMD(msg=False)
+    sm = spopt.PMedian.from_cost_matrix(D, w, p_facilities=4).solve(solver)
+    assert PMedian(p=4).solve(D, weights=w).objective == pytest.approx(sm.problem.objective.value(), rel=1e-6)
+    sc = spopt.MCLP.from_cost_matrix(D, w, service_radius=250, p_facilities=4).solve(solver)
+    assert MaximalCovering(p=4, radius=250).solve(D, weights=w).objective == pytest.approx(
+        sc.problem.objective.value(), rel=1e-6)
+    ls = spopt.LSCP.from_cost_matrix(D, service_radius=350).solve(solver)
+    assert SetCovering(radius=350).solve(D).objective == pytest.approx(ls.problem.objective.value())
