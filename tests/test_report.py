@@ -735,3 +735,26 @@ def test_awkward_cell_values(plan, tmp_path):
     assert xl["existing"]["name"].iloc[1].endswith("[truncated; see plan.gpkg]")
     par = dict(zip(xl["parameters"]["parameter"], xl["parameters"]["value"], strict=True))
     assert par["ids"].startswith("yyy") and len(par["ids"]) == 32767
+
+
+def test_figure_language_falls_back_without_cjk_font(monkeypatch):
+    monkeypatch.setattr(report, "_cjk_font", lambda: None)
+    assert report._fig_lang("zh") == ("en", None)
+    assert report._fig_lang("en") == ("en", None)
+
+
+def test_figures_in_chinese_when_a_cjk_font_exists(plan, tmp_path):
+    font = report._cjk_font()
+    if font is None:
+        pytest.skip("no CJK font (install mplfonts or fonts-noto-cjk)")
+    from matplotlib import font_manager
+
+    # the font really draws Chinese: it has a glyph for every character of a label
+    path = font_manager.findfont(font_manager.FontProperties(family=font),
+                                 fallback_to_default=False)
+    from matplotlib.ft2font import FT2Font
+
+    ft = FT2Font(path)
+    cmap = ft.get_charmap()
+    assert all(ord(ch) in cmap for ch in report._t("lg_deficit", "zh"))
+    assert report._fig_lang("zh") == ("zh", font)

@@ -81,6 +81,7 @@ _MARKER = ".careplan-output"
 _UI: dict[str, dict[str, str]] = {
     "title": {"zh": "养老服务设施布局规划报告", "en": "Elderly-care facility layout plan"},
     "map": {"zh": "规划地图", "en": "Map"},
+    "map_title": {"zh": "养老服务设施布局规划", "en": "Elderly-care facility layout plan"},
     "summary": {"zh": "规划前后对比", "en": "Before and after"},
     "metric": {"zh": "指标", "en": "Metric"},
     "before": {"zh": "规划前", "en": "Before"},
@@ -160,8 +161,8 @@ _UI: dict[str, dict[str, str]] = {
     "deficit_top": {"zh": "（缺口最大的 {n} 个小区）", "en": " (the {n} areas with the largest deficit)"},
     "map_before": {"zh": "规划前", "en": "Before the plan"},
     "map_after": {"zh": "规划后", "en": "After the plan"},
-    "easting": {"zh": "东向距离 (m)", "en": "Easting from lower-left (m)"},
-    "northing": {"zh": "北向距离 (m)", "en": "Northing from lower-left (m)"},
+    "easting": {"zh": "距左下角东向距离 (m)", "en": "Easting from lower-left (m)"},
+    "northing": {"zh": "距左下角北向距离 (m)", "en": "Northing from lower-left (m)"},
     "crs_note": {"zh": "坐标系", "en": "CRS"},
     "offline_note": {
         "zh": "地图不使用在线底图；底图为规划所用路网。",
@@ -449,9 +450,25 @@ def _frame_without_index_dup(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cjk_font() -> str | None:
-    """Name of an installed font that can draw Chinese, or None."""
+    """Name of an installed font that can draw Chinese, or None.
+
+    Looks at the fonts matplotlib knows, then at the Noto Sans CJK SC font shipped
+    by the optional ``mplfonts`` package (found without importing it).
+    """
+    import importlib.util
+
     from matplotlib import font_manager
 
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is not None and spec.submodule_search_locations:
+        for loc in spec.submodule_search_locations:
+            f = Path(loc) / "fonts" / "NotoSansCJKsc-Regular.otf"
+            known = {e.fname for e in font_manager.fontManager.ttflist}
+            if f.is_file() and str(f) not in known:
+                try:
+                    font_manager.fontManager.addfont(str(f))
+                except (OSError, RuntimeError, ValueError):  # pragma: no cover
+                    continue
     keys = ("CJK", "Hei", "Song", "WenQuanYi", "Noto Sans SC", "Noto Serif SC", "Droid Sans Fallback",
             "Source Han", "Microsoft YaHei", "PingFang", "Heiti", "SimSun", "AR PL")
     for f in font_manager.fontManager.ttflist:
@@ -1310,7 +1327,7 @@ def _draw_map(plan: LayoutPlan, when: str, path: Path, lang: str) -> Path:
                 va="bottom", fontsize=8, zorder=8)
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
                   framealpha=0.9, borderaxespad=0.0)
-        ax.set_title(f"{_t('title', flang)}: {_t('map_' + when, flang)}")
+        ax.set_title(f"{_t('map_title', flang)}: {_t('map_' + when, flang)}")
         ax.text(0.99, 0.01, f"{_attribution(plan)} | {_t('crs_note', flang)}: "
                 f"{plan.crs.to_string()}", transform=ax.transAxes, ha="right", va="bottom",
                 fontsize=7, color="#222222", zorder=9,
