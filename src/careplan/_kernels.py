@@ -201,7 +201,8 @@ def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
     destinations ``edst_idx[edst_ptr[e]:edst_ptr[e+1]]``; ``src_edge[s] < 0``
     means the origin has no edge).
 
-    Returns ``(origin, destination, dist)`` arrays of the pairs <= cutoff.
+    Returns ``(origin, destination, dist)`` arrays of the pairs <= cutoff,
+    by origin, then distance, then destination index.
     """
     dist, done, hk, hv, touched = _work_arrays(indptr, indices, seed_ptr)
     best = np.full(n_dest, _INF)
@@ -241,8 +242,11 @@ def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
             out_s = _grow_i(out_s, m + nf)
             out_t = _grow_i(out_t, m + nf)
             out_d = _grow_f(out_d, m + nf)
+        # output sorted by distance, ties by destination index
+        fj = np.sort(found[:nf])
+        order = np.argsort(best[fj], kind="mergesort")
         for k in range(nf):
-            j = found[k]
+            j = fj[order[k]]
             if best[j] <= cutoff:
                 out_s[m] = s
                 out_t[m] = j

@@ -874,9 +874,22 @@ class WalkNetwork:
             g[not_pt] = shapely.point_on_surface(g[not_pt])
         return geo.index, g
 
-    def _snap_arrays(self, g: np.ndarray) -> dict[str, np.ndarray]:
+    def _snap_arrays(self, g: np.ndarray, max_snap: float | None = None) -> dict[str, np.ndarray]:
         tree = self._tree_()
-        (pi, ei), dist = tree.query_nearest(g, return_distance=True, all_matches=True)
+        if max_snap is None:
+            (pi, ei), dist = tree.query_nearest(g, return_distance=True, all_matches=True)
+        else:
+            # bounded search first (fast), unbounded only for the far points
+            (pi, ei), dist = tree.query_nearest(g, max_distance=max(max_snap, 1e-9),
+                                                return_distance=True, all_matches=True)
+            miss = np.ones(g.size, dtype=bool)
+            miss[pi] = False
+            if miss.any():
+                rows = np.flatnonzero(miss)
+                (p2, e2), d2 = tree.query_nearest(g[rows], return_distance=True, all_matches=True)
+                pi = np.concatenate([pi, rows[p2]])
+                ei = np.concatenate([ei, e2])
+                dist = np.concatenate([dist, d2])
         # ties (a point on a node touches every edge there, and maybe a bridge
         # passing over it): prefer the edge with an end node nearest the point
         px, py = shapely.get_x(g)[pi], shapely.get_y(g)[pi]
@@ -926,7 +939,7 @@ class WalkNetwork:
         """
         max_snap = _check_max_snap(max_snap_m)
         index, g = self._points(points, "points")
-        s = self._snap_arrays(g)
+        s = self._snap_arrays(g, max_snap)
         reach = s["snap"] <= max_snap
         self._warn_unreachable(index, reach, "points", max_snap)
         sp = shapely.line_interpolate_point(self._edge_geometry[s["edge"]],
@@ -973,8 +986,8 @@ class WalkNetwork:
         n_threads = _n_threads(n_threads)
         oi, og = self._points(origins, "origins")
         di, dg = self._points(destinations, "destinations")
-        so = self._snap_arrays(og)
-        sd = self._snap_arrays(dg)
+        so = self._snap_arrays(og, max_snap)
+        sd = self._snap_arrays(dg, max_snap)
         ro = so["snap"] <= max_snap
         rd = sd["snap"] <= max_snap
         self._warn_unreachable(oi, ro, "origins", max_snap)
@@ -1016,9 +1029,9 @@ class WalkNetwork:
             src = np.empty(0, dtype=np.int64)
             dst = np.empty(0, dtype=np.int64)
             dist = np.empty(0)
-        orig = orows[src]
-        order = np.lexsort((dst, dist, orig))
-        return oi, di, orig[order], dst[order], dist[order], ro, rd, cutoff
+        # the kernel returns pairs by origin (blocks in order), then distance,
+        # then destination index
+        return oi, di, orows[src], dst, dist, ro, rd, cutoff
 
     def distances(self, origins: gpd.GeoDataFrame | gpd.GeoSeries,
                   destinations: gpd.GeoDataFrame | gpd.GeoSeries, *, cutoff_m: float,
@@ -1152,7 +1165,7 @@ class WalkNetwork:
     def _point_node_distances(self, points, cutoff, max_snap, verbose, n_threads, what="points"):
         """(point row, node position, distance) for every node within cutoff of each point."""
         index, g = self._points(points, what)
-        s = self._snap_arrays(g)
+        s = self._snap_arrays(g, max_snap)
         reach = s["snap"] <= max_snap
         self._warn_unreachable(index, reach, what, max_snap)
         rows = np.flatnonzero(reach)
@@ -1186,7 +1199,7 @@ class WalkNetwork:
         cutoff = _check_cutoff(cutoff_m)
         max_snap = _check_max_snap(max_snap_m)
         index, g = self._points(points, "points")
-        s = self._snap_arrays(g)
+        s = self._snap_arrays(g, max_snap)
         reach = s["snap"] <= max_snap
         self._warn_unreachable(index, reach, "points", max_snap)
         rows = np.flatnonzero(reach)
