@@ -680,6 +680,7 @@ def test_expansions_na_flags_and_rule_notes(plan, tmp_path):
     rb["unit"] = ["m2/100hh", "m2"]
     rb["note"] = ["per area", "no street centre <found>"]
     rb["passed"] = pd.array([False, pd.NA], dtype="boolean")
+    rb["required_max"] = [np.nan, 800.0]  # a range for the second rule
     p = dataclasses.replace(plan, proposed=pr, areas=a, rules_before=rb)
     paths = {"report": report.write_html(p, tmp_path / "r.html", lang="zh"),
              "geopackage": report.write_geopackage(p, tmp_path / "p.gpkg"),
@@ -692,6 +693,7 @@ def test_expansions_na_flags_and_rule_notes(plan, tmp_path):
     assert report._C_NA in mp and "无需配置" in mp  # NA areas drawn grey, in the legend
     assert "<td>m2/100hh</td><td class='bad'>否</td><td>per area</td>" in page
     assert "<td>m2</td><td>–</td><td>no street centre &lt;found&gt;</td>" in page
+    assert "<td>500–800</td><td class='num'>90</td><td>m2</td>" in page
     areas = gpd.read_file(paths["geopackage"], layer="areas").set_index("area_id")
     assert pd.isna(areas.loc["a4", "compliant_after"])
     assert bool(areas.loc["a3", "compliant_after"])

@@ -935,6 +935,13 @@ def _summary_table(summary: pd.DataFrame, lang: str) -> str:
 def _rules_table(rules: pd.DataFrame, lang: str) -> str:
     df = rules.copy()
     df["_label"] = df[f"label_{lang}"]
+    for c in ("required", "found"):  # a range when the rule has an upper bound
+        if f"{c}_max" in df.columns:
+            df[c] = pd.Series(
+                [f"{_fmt(lo)}–{_fmt(hi)}" if _num(lo) is not None and _num(hi) is not None
+                 and _num(hi) != _num(lo) else lo for lo, hi in zip(df[c], df[f"{c}_max"],
+                                                                     strict=True)],
+                index=df.index, dtype=object)
     cols = [("rule_id", _t("rule_id", lang)), ("_label", _t("label", lang)),
             ("required", _t("required", lang)), ("found", _t("found", lang))]
     if "unit" in df.columns:
@@ -980,6 +987,7 @@ font-size:12px;color:#444}
 def _report_html(plan: LayoutPlan, lang: str) -> tuple[str, bool]:
     m = folium_map(plan, lang=lang)
     map_page, inline = _standalone_map_html(m)
+    has_edges = plan.network_edges is not None and len(plan.network_edges) > 0
     attribution = _attribution(plan)
     esc = html.escape
     parts = [
@@ -989,14 +997,16 @@ def _report_html(plan: LayoutPlan, lang: str) -> tuple[str, bool]:
         f"<title>{esc(_t('title', lang))}</title><style>{_CSS}</style></head><body>",
         f"<h1>{esc(_t('title', lang))}</h1>",
     ]
-    std = plan.parameters.get("standard") if plan.parameters else None
-    if std is not None:
-        parts.append(f"<p>{esc(_fmt(std))}</p>")
+    params = plan.parameters or {}
+    std, std_title = params.get("standard"), params.get("standard_title")
+    if std is not None or std_title is not None:
+        text = " · ".join(_fmt(x) for x in (std_title, std) if x is not None)
+        parts.append(f"<p class='standard'>{esc(text)}</p>")
     parts += [
         f"<h2 id='map'>{esc(_t('map', lang))}</h2>",
         f"<iframe class='map' title='{esc(_t('map', lang))}' "
         f"srcdoc=\"{esc(map_page, quote=True)}\"></iframe>",
-        f"<p class='note'>{esc(_t('offline_note', lang))}"
+        f"<p class='note'>{esc(_t('offline_note', lang)) if has_edges else ''}"
         + ("" if inline else " " + esc(_t("cdn_note", lang)))
         + f" © {esc(attribution.lstrip('© '))}</p>",
         f"<h2 id='summary'>{esc(_t('summary', lang))}</h2>",
