@@ -726,42 +726,52 @@ class WalkNetwork:
 
     @property
     def indptr(self) -> np.ndarray:
+        """CSR row pointers (read-only view), length ``n_nodes + 1``."""
         return _readonly(self._indptr)
 
     @property
     def indices(self) -> np.ndarray:
+        """CSR neighbour node positions (read-only view)."""
         return _readonly(self._indices)
 
     @property
     def weights(self) -> np.ndarray:
+        """CSR arc lengths in metres, float64 (read-only view)."""
         return _readonly(self._weights)
 
     @property
     def x(self) -> np.ndarray:
+        """Node x coordinates in :attr:`crs` (read-only view)."""
         return _readonly(self._x)
 
     @property
     def y(self) -> np.ndarray:
+        """Node y coordinates in :attr:`crs` (read-only view)."""
         return _readonly(self._y)
 
     @property
     def node_ids(self) -> pd.Index:
+        """Node labels by position (OSM ids when built from OSM)."""
         return self._node_ids
 
     @property
     def n_nodes(self) -> int:
+        """Number of nodes."""
         return len(self._node_ids)
 
     @property
     def n_edges(self) -> int:
+        """Number of edges (parallel edges counted)."""
         return int(self._edge_u.size)
 
     @property
     def components(self) -> pd.DataFrame:
+        """Connected components before ``keep`` was applied (largest first)."""
         return self._components.copy()
 
     @property
     def removed(self) -> dict[str, int]:
+        """Counts of what was left out on the user's behalf."""
         return dict(self._removed)
 
     @property
