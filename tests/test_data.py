@@ -341,6 +341,11 @@ def test_read_facilities_levels_and_synonyms():
     assert set(syn.values()) == set(FACILITY_LEVELS)
 
 
+def test_facility_area_id_normalised_like_area_ids():
+    out = read_facilities(facilities_gdf(area_id=[1.0, None]))
+    assert out["area_id"].iloc[0] == "1" and out["area_id"].isna().iloc[1]
+
+
 def test_bad_level_and_missing_level():
     _raises_naming(cp.InputError, lambda: read_facilities(facilities_gdf(level=["community", "hotel"])),
                    "f2", "hotel", "level")

@@ -731,7 +731,9 @@ def read_facilities(
         raise InputError(
             f"{what}: nursing_beds must not exceed beds: {pairs}. Nursing beds are a subset of beds."
         )
-    for col in ("area_id", "street", "district", "name"):
+    if "area_id" in gdf.columns:  # same id normalisation as read_areas (1.0 -> "1")
+        gdf["area_id"] = _canonical_id(gdf["area_id"])
+    for col in ("street", "district", "name"):
         if col in gdf.columns:
             gdf[col] = _str_column(gdf, col)
     return _to_points(gdf, what)
