@@ -529,6 +529,8 @@ def test_png_maps(plan, out_dir):
 def test_png_maps_requires_directory(plan, tmp_path):
     with pytest.raises(InputError, match="not a directory"):
         report.write_png_maps(plan, tmp_path / "missing")
+    with pytest.raises(InputError, match="dpi"):
+        report.write_png_maps(plan, tmp_path, dpi=0)
 
 
 # ---------------------------------------------------------------------------------------
@@ -542,7 +544,7 @@ def _snapshot(d):
 def fast_figures(monkeypatch):
     """Skip matplotlib in the atomic-write tests (figures are tested above)."""
 
-    def fake_map(plan, when, path, lang):
+    def fake_map(plan, when, path, lang, dpi=150):
         path.write_bytes(f"png {when} {lang} {len(plan.proposed)}".encode())
         return path
 
@@ -685,7 +687,7 @@ def test_expansions_na_flags_and_rule_notes(plan, tmp_path):
     paths = {"report": report.write_html(p, tmp_path / "r.html", lang="zh"),
              "geopackage": report.write_geopackage(p, tmp_path / "p.gpkg"),
              "tables": report.write_excel(p, tmp_path / "t.xlsx")}
-    pngs = report.write_png_maps(p, tmp_path, lang="en")
+    pngs = report.write_png_maps(p, tmp_path, lang="en", dpi=40)
     assert [x.name for x in pngs] == ["map_before.png", "map_after.png"]
     page, mp = _unescaped_report(paths["report"])
     assert "<td>S2</td><td>扩建</td><td>c9</td><td>E2</td><td class='num'>500</td>" in page
@@ -717,7 +719,7 @@ def test_point_areas(plan, tmp_path):
     g = gpd.read_file(out, layer="areas").set_index("area_id")
     assert set(g.geom_type) == {"Point"}
     assert g.geometry["a2"].distance(plan.areas.geometry["a2"].centroid) < 1e-6
-    assert len(report.write_png_maps(p, tmp_path, lang="en")) == 2
+    assert len(report.write_png_maps(p, tmp_path, lang="en", dpi=40)) == 2
 
 
 def test_awkward_cell_values(plan, tmp_path):

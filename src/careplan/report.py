@@ -1243,7 +1243,7 @@ def write_geopackage(plan: LayoutPlan, path: str | os.PathLike) -> Path:
     return path
 
 
-def _draw_map(plan: LayoutPlan, when: str, path: Path, lang: str) -> Path:
+def _draw_map(plan: LayoutPlan, when: str, path: Path, lang: str, dpi: int = 150) -> Path:
     plt = _mpl()
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -1344,7 +1344,7 @@ def _draw_map(plan: LayoutPlan, when: str, path: Path, lang: str) -> Path:
                 bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 2})
         tmp = _tmp_sibling(path)
         try:
-            fig.savefig(tmp, format="png", dpi=150, bbox_inches="tight")
+            fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
             os.replace(tmp, path)
         finally:
             plt.close(fig)
@@ -1354,7 +1354,7 @@ def _draw_map(plan: LayoutPlan, when: str, path: Path, lang: str) -> Path:
 
 
 def write_png_maps(plan: LayoutPlan, directory: str | os.PathLike, *,
-                   lang: str = "zh") -> list[Path]:
+                   lang: str = "zh", dpi: int = 150) -> list[Path]:
     """Write static before/after maps for print: ``map_before.png``, ``map_after.png``.
 
     Each shows areas coloured by compliance, existing facilities by level,
@@ -1362,6 +1362,15 @@ def write_png_maps(plan: LayoutPlan, directory: str | os.PathLike, *,
     with a legend, axes in metres from the lower-left corner, a scale bar and the
     attribution.  Chinese text needs a CJK font; without one the figures fall back
     to English (the HTML report is unaffected).
+
+    Parameters
+    ----------
+    plan : LayoutPlan
+    directory : path-like
+        An existing directory.
+    lang : {"zh", "en"}, default "zh"
+    dpi : int, default 150
+        Resolution (an A4-wide map at 150 dpi is about 1,300 pixels).
 
     Returns
     -------
@@ -1373,7 +1382,9 @@ def write_png_maps(plan: LayoutPlan, directory: str | os.PathLike, *,
     directory = Path(directory)
     if not directory.is_dir():
         raise InputError(f"{directory} is not a directory; create it first.")
-    return [_draw_map(plan, when, directory / OUTPUT_FILES[f"map_{when}"], lang)
+    if not (isinstance(dpi, int | float) and 10 <= dpi <= 1200):
+        raise InputError(f"dpi={dpi!r} is out of range; use a number from 10 to 1200.")
+    return [_draw_map(plan, when, directory / OUTPUT_FILES[f"map_{when}"], lang, dpi)
             for when in ("before", "after")]
 
 
