@@ -11,7 +11,7 @@ write_html(plan, path, *, lang)
     One self-contained ``report.html``.
 write_excel(plan, path)
     ``tables.xlsx`` with one sheet per table.
-write_png_maps(plan, directory, *, lang)
+write_png_maps(plan, directory, *, lang, dpi)
     Static before/after maps for print (matplotlib).
 write_geopackage(plan, path)
     ``plan.gpkg`` with one layer per frame.
@@ -26,7 +26,13 @@ itself is inlined into the HTML when the small ``xstatic-leaflet`` package is
 installed (it ships Leaflet 1.9.3, the version folium uses); otherwise the
 report falls back to folium's CDN links for Leaflet's JavaScript/CSS (tables,
 charts and the static maps still work offline) and a :class:`CareplanWarning`
-says so.
+says so.  folium's jQuery/Bootstrap links are dropped: popups are bound with
+plain Leaflet.
+
+Text in figures (charts, PNG maps) is Chinese only when matplotlib can find a
+CJK font (a system font, or the Noto Sans CJK SC font of the optional
+``mplfonts`` package); otherwise figures fall back to English labels.  The HTML
+text is always in the requested language.
 """
 
 from __future__ import annotations
