@@ -110,6 +110,8 @@ def test_coverage_unreachable_and_errors():
     assert cov.summary.loc["households", "uncovered"] >= 7
     with pytest.raises(CRSError):
         walk_coverage(net, areas.to_crs(4326), facs)
+    with pytest.raises(InputError, match="None of the 1 origins"):
+        walk_coverage(net, far, facs, cutoff_m=100)
     with pytest.raises(InputError, match="level"):
         walk_coverage(net, areas, facs.drop(columns="level"), levels="community")
     with pytest.warns(CareplanWarning, match="No facility"):

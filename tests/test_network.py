@@ -220,6 +220,14 @@ def test_far_points_unreachable_reported():
     assert od.attrs["unreachable_origins"] == ["far"]
     assert od.attrs["unreachable_destinations"] == ["far"]
     assert "far" not in set(od.origin) | set(od.destination)
+    # every point off the network: an error, not an empty answer
+    only_far = p.loc[["far"]]
+    with pytest.raises(InputError, match="None of the 1 origins"):
+        net.distances(only_far, p, cutoff_m=10_000, max_snap_m=100)
+    with pytest.raises(CareplanError, match="destinations"):
+        net.distance_matrix(p.loc[["near"]], only_far, cutoff_m=10_000, max_snap_m=100)
+    with pytest.raises(CareplanError):
+        net.node_counts(only_far, cutoff_m=1000, max_snap_m=100)
 
 
 def test_bad_inputs_raise_careplan_errors():

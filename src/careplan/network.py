@@ -26,7 +26,10 @@ or, when both lie on the same edge, the direct walk along it
 ``snap_o + |offset_o - offset_d| + snap_d`` if that is shorter. Points farther
 than ``max_snap_m`` from every edge are *unreachable*: they are reported
 (a :class:`~careplan.CareplanWarning` and the ``unreachable_*`` entries of the
-result's ``attrs``), never silently dropped.
+result's ``attrs``), never silently dropped. When *every* origin (or every
+destination) is that far off, the query raises :class:`~careplan.InputError`:
+that is almost always a location or CRS mistake, and an empty answer would
+hide it.
 
 The edge length used in distances is the graph's ``length`` attribute (osmnx
 great-circle metres) when present, otherwise the projected geometry length.
@@ -951,7 +954,7 @@ class WalkNetwork:
         index, g = self._points(points, "points")
         s = self._snap_arrays(g, max_snap)
         reach = s["snap"] <= max_snap
-        self._warn_unreachable(index, reach, "points", max_snap)
+        self._warn_unreachable(index, reach, "points", max_snap, strict=False)
         sp = shapely.line_interpolate_point(self._edge_geometry[s["edge"]],
                                             np.divide(s["offset"], s["length"],
                                                       out=np.zeros_like(s["offset"]),
@@ -970,12 +973,21 @@ class WalkNetwork:
         }, index=index)
 
     @staticmethod
-    def _warn_unreachable(index: pd.Index, reach: np.ndarray, what: str, max_snap: float) -> None:
-        if not reach.all():
-            warnings.warn(f"{int((~reach).sum())} {what} lie farther than max_snap_m={max_snap:g} m "
-                          f"from the network and are unreachable: {_label_list(index, ~reach)}. "
-                          "Check their location/CRS or raise max_snap_m.",
-                          CareplanWarning, stacklevel=3)
+    def _warn_unreachable(index: pd.Index, reach: np.ndarray, what: str, max_snap: float,
+                          snap: np.ndarray | None = None, strict: bool = True) -> None:
+        """Warn about unreachable points; raise if *all* of them are (``strict``)."""
+        if reach.all():
+            return
+        if strict and not reach.any():
+            near = f" (the nearest is {np.min(snap):,.0f} m away)" if snap is not None else ""
+            raise InputError(
+                f"None of the {reach.size} {what} lies within max_snap_m={max_snap:g} m of the "
+                f"network{near}: are they in the network's area and CRS? Raise max_snap_m if "
+                "they really are that far from every street.")
+        warnings.warn(f"{int((~reach).sum())} {what} lie farther than max_snap_m={max_snap:g} m "
+                      f"from the network and are unreachable: {_label_list(index, ~reach)}. "
+                      "Check their location/CRS or raise max_snap_m.",
+                      CareplanWarning, stacklevel=3)
 
     def _seeds(self, s: dict[str, np.ndarray], rows: np.ndarray):
         """Seeds (2 per source: both edge ends with their access legs)."""
@@ -1000,8 +1012,8 @@ class WalkNetwork:
         sd = self._snap_arrays(dg, max_snap)
         ro = so["snap"] <= max_snap
         rd = sd["snap"] <= max_snap
-        self._warn_unreachable(oi, ro, "origins", max_snap)
-        self._warn_unreachable(di, rd, "destinations", max_snap)
+        self._warn_unreachable(oi, ro, "origins", max_snap, so["snap"])
+        self._warn_unreachable(di, rd, "destinations", max_snap, sd["snap"])
         orows = np.flatnonzero(ro)
         drows = np.flatnonzero(rd)
         n = self.n_nodes
@@ -1075,7 +1087,9 @@ class WalkNetwork:
         Raises
         ------
         InputError
-            ``cutoff_m <= 0``, non-unique or missing labels/geometries.
+            ``cutoff_m <= 0``, non-unique or missing labels/geometries, or
+            every origin (or every destination) farther than ``max_snap_m``
+            from the network.
         CRSError
             Points not in the network's CRS.
         """
@@ -1177,7 +1191,7 @@ class WalkNetwork:
         index, g = self._points(points, what)
         s = self._snap_arrays(g, max_snap)
         reach = s["snap"] <= max_snap
-        self._warn_unreachable(index, reach, what, max_snap)
+        self._warn_unreachable(index, reach, what, max_snap, s["snap"])
         rows = np.flatnonzero(reach)
         ptr, nodes, d = self._seeds(s, rows)
         res = _run_blocks(_kernels.node_block,
@@ -1211,7 +1225,7 @@ class WalkNetwork:
         index, g = self._points(points, "points")
         s = self._snap_arrays(g, max_snap)
         reach = s["snap"] <= max_snap
-        self._warn_unreachable(index, reach, "points", max_snap)
+        self._warn_unreachable(index, reach, "points", max_snap, s["snap"])
         rows = np.flatnonzero(reach)
         ptr, nodes, d = self._seeds(s, rows)
         res = _run_blocks(_kernels.count_block,
