@@ -63,8 +63,11 @@ Facilities: category -> careplan level, assumed floor area
     hospitals, memory clinics and the operator's branch offices as 'other'.
 Candidate sites
     Points along the walking network every ``--candidate-spacing-m`` metres (default
-    300 m), one per edge piece, labelled ``road-<n>``: a station goes into a
-    street-front building near that point.
+    200 m; the middles of equal pieces of each edge), thinned to one per 200 m x
+    200 m grid cell, labelled ``road-<n>``: a station goes into a street-front
+    building near that point. They are dense enough for every block to reach one
+    within the walking circle, so ``plan_layout(fallback_candidates=False)``: no
+    in-block sites are added (a block no site reaches would be listed as unreachable).
 Standard
     ``jinwan-2020`` (the only shipped profile with a floor-area-per-100-households
     rule; existing estates >= 15 m2 per 100 households, 15-minute circle at 60 m/min
@@ -511,7 +514,8 @@ def _assumptions(args: argparse.Namespace, blocks: gpd.GeoDataFrame,
         "case_facilities_excluded": "; ".join(
             f"{r.facility_id} {r.name} ({r.reason})" for r in excl.itertuples()),
         "case_candidates": (f"points along the streets every ~{args.candidate_spacing_m:g} m "
-                            "(middles of equal pieces of each edge)"),
+                            "(middles of equal pieces of each edge), at most one per "
+                            f"{args.candidate_spacing_m:g} m grid cell"),
     }
 
 
