@@ -106,6 +106,9 @@ def test_components_keep_largest_warns_and_all_keeps():
     comps = net.components
     assert comps["n_nodes"].tolist() == [9, 2] and comps["kept"].tolist() == [True, False]
     assert net.removed["small_component_nodes"] == 2
+    G.add_node("lonely", x=5000, y=5000)
+    with pytest.warns(CareplanWarning):
+        assert WalkNetwork.from_graph(G).removed["isolated_nodes"] == 1
     net_all = WalkNetwork.from_graph(G, keep="all")
     assert net_all.n_nodes == 11
     far = pts([(0, 0), (1025, 0)], ["grid", "island"])

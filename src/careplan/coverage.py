@@ -24,7 +24,6 @@ directly) to use another value, e.g. the one in a loaded standard
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -34,8 +33,14 @@ import pandas as pd
 import shapely
 import shapely.ops
 
-from careplan._errors import CareplanWarning, InputError
-from careplan.network import DEFAULT_MAX_SNAP_M, WalkNetwork, _check_cutoff, _check_max_snap
+from careplan._errors import InputError
+from careplan.network import (
+    DEFAULT_MAX_SNAP_M,
+    WalkNetwork,
+    _check_cutoff,
+    _check_max_snap,
+    _warn,
+)
 
 __all__ = [
     "DEFAULT_BUFFER_M",
@@ -82,8 +87,7 @@ def _filter_levels(facilities: gpd.GeoDataFrame, levels: Iterable[str] | str | N
                          "add it (e.g. read them with careplan.read_facilities) or drop levels=.")
     out = facilities[facilities["level"].isin(levels)]
     if out.empty:
-        warnings.warn(f"No facility has level in {levels}: nothing can cover any area.",
-                      CareplanWarning, stacklevel=3)
+        _warn(f"No facility has level in {levels}: nothing can cover any area.")
     return out
 
 

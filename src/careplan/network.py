@@ -158,6 +158,18 @@ def is_walkable(tags: Mapping[str, Any]) -> bool:
 # ----------------------------------------------------------------------------
 # helpers
 # ----------------------------------------------------------------------------
+def _warn(message: str) -> None:
+    """CareplanWarning attributed to the first caller outside careplan."""
+    import sys
+
+    level = 2
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("careplan."):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, CareplanWarning, stacklevel=level)
+
+
 def _check_keep(keep: str) -> None:
     if keep not in _KEEP:
         raise InputError(f"keep={keep!r} is not valid: use 'largest' or 'all'.")
@@ -256,7 +268,8 @@ class WalkNetwork:
         largest first.
     removed : dict
         What was left out on the user's behalf: ``not_walkable_edges``,
-        ``small_component_nodes``, ``small_component_edges`` (counts).
+        ``small_component_nodes``, ``small_component_edges``, ``isolated_nodes``
+        (nodes without any walkable edge; counts).
     """
 
     def __init__(self, *, node_ids: Iterable[Any], x: np.ndarray, y: np.ndarray,
@@ -327,12 +340,11 @@ class WalkNetwork:
         removed_nodes = int(used.sum() - keep_node.sum())
         removed_edges = int(n_edges - keep_edge.sum())
         if removed_nodes:
-            warnings.warn(
+            _warn(
                 f"keep='largest': removed {removed_nodes} nodes and {removed_edges} edges in "
                 f"{order.size - 1} smaller disconnected component(s); the largest has "
                 f"{int(comps['n_nodes'].iloc[0])} nodes. Pass keep='all' to keep them "
-                "(points near them then reach only their own piece); see .components.",
-                CareplanWarning, stacklevel=3)
+                "(points near them then reach only their own piece); see .components.")
 
         # relabel nodes in spatial (Z-order) order: neighbours sit close in
         # memory, which makes the searches several times faster on big graphs
@@ -388,6 +400,7 @@ class WalkNetwork:
             "not_walkable_edges": int(not_walkable_edges),
             "small_component_nodes": removed_nodes,
             "small_component_edges": removed_edges,
+            "isolated_nodes": int((~used).sum()),
         }
         self._tree: shapely.STRtree | None = None
         self._source = source
@@ -470,9 +483,8 @@ class WalkNetwork:
             geoms.append(geom)
             tags.append({k: d.get(k) for k in ("highway", "name", "osmid")})
         if dropped:
-            warnings.warn(f"{dropped} graph edge(s) are not walkable (motorway, access=no, ...) "
-                          "and were left out; pass walkable_only=False to keep them.",
-                          CareplanWarning, stacklevel=2)
+            _warn(f"{dropped} graph edge(s) are not walkable (motorway, access=no, ...) "
+                          "and were left out; pass walkable_only=False to keep them.")
         geoms_arr = np.empty(len(geoms), dtype=object)
         geoms_arr[:] = geoms
         if crs.is_geographic:
@@ -566,13 +578,11 @@ class WalkNetwork:
         except RuntimeError as exc:  # osmium parse errors
             raise InputError(f"Could not read OSM file {p.name!r}: {exc}") from exc
         if bad_nodes:
-            warnings.warn(f"{bad_nodes} way node reference(s) in {p.name!r} have no location "
-                          "(node missing from the extract) and were skipped.",
-                          CareplanWarning, stacklevel=2)
+            _warn(f"{bad_nodes} way node reference(s) in {p.name!r} have no location "
+                          "(node missing from the extract) and were skipped.")
         if dropped:
-            warnings.warn(f"{dropped} way(s) in {p.name!r} are not walkable (motorway, "
-                          "access=no, ...) and were left out; pass walkable_only=False to keep them.",
-                          CareplanWarning, stacklevel=2)
+            _warn(f"{dropped} way(s) in {p.name!r} are not walkable (motorway, "
+                          "access=no, ...) and were left out; pass walkable_only=False to keep them.")
         if not ways_refs:
             raise InputError(f"{p.name!r} has no walkable highway ways: the walking network is empty.")
         return cls._from_ways(ways_refs, ways_lon, ways_lat, tags, keep=keep,
@@ -984,10 +994,9 @@ class WalkNetwork:
                 f"None of the {reach.size} {what} lies within max_snap_m={max_snap:g} m of the "
                 f"network{near}: are they in the network's area and CRS? Raise max_snap_m if "
                 "they really are that far from every street.")
-        warnings.warn(f"{int((~reach).sum())} {what} lie farther than max_snap_m={max_snap:g} m "
+        _warn(f"{int((~reach).sum())} {what} lie farther than max_snap_m={max_snap:g} m "
                       f"from the network and are unreachable: {_label_list(index, ~reach)}. "
-                      "Check their location/CRS or raise max_snap_m.",
-                      CareplanWarning, stacklevel=3)
+                      "Check their location/CRS or raise max_snap_m.")
 
     def _seeds(self, s: dict[str, np.ndarray], rows: np.ndarray):
         """Seeds (2 per source: both edge ends with their access legs)."""
