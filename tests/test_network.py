@@ -179,6 +179,15 @@ def test_from_lines_noding_and_tolerance():
     assert not ((od2.origin == "w") & (od2.destination == "n")).any()  # grade-separated
     with pytest.raises(CRSError):
         WalkNetwork.from_lines(lines.to_crs(4326))
+    # tolerance 0: the 0.5 m gap stays open; MultiLineStrings are split into parts
+    multi = gpd.GeoSeries([shapely.MultiLineString([[(0, 0), (100, 0)], [(100, 0), (100, 50)]]),
+                           LineString([(100.5, 50), (200, 50)])], crs=CRS)
+    net0 = WalkNetwork.from_lines(multi, tolerance_m=0, keep="all")
+    assert net0.n_nodes == 5 and len(net0.components) == 2
+    net1 = WalkNetwork.from_lines(multi, tolerance_m=1)
+    assert net1.n_nodes == 4 and len(net1.components) == 1
+    with pytest.raises(InputError, match="not lines"):
+        WalkNetwork.from_lines(gpd.GeoSeries([Point(0, 0)], crs=CRS))
 
 
 # ----------------------------------------------------------------- snapping

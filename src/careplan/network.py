@@ -700,18 +700,13 @@ class WalkNetwork:
         ends = np.concatenate([start, end])
         exy = shapely.get_coordinates(ends)
         n_end = ends.size
-        if tol > 0:
-            tree = shapely.STRtree(ends)
-            i, j = tree.query(ends, predicate="dwithin", distance=tol)
-        else:
-            i = j = np.arange(n_end)
-            # exact coincidence
-            _, cl = np.unique(exy, axis=0, return_inverse=True)
-            i, j = np.arange(n_end), np.arange(n_end)
-            cl = cl.ravel()
-        if tol > 0:
+        if tol > 0:  # ends within the tolerance, transitively, form one node
+            i, j = shapely.STRtree(ends).query(ends, predicate="dwithin", distance=tol)
             adj = sparse.coo_array((np.ones(i.size), (i, j)), shape=(n_end, n_end)).tocsr()
             _, cl = connected_components(adj, directed=False)
+        else:  # exactly coincident ends only
+            _, cl = np.unique(exy, axis=0, return_inverse=True)
+            cl = cl.ravel()
         n_nodes = int(cl.max()) + 1
         cnt = np.bincount(cl, minlength=n_nodes)
         nx_ = np.bincount(cl, weights=exy[:, 0], minlength=n_nodes) / cnt
