@@ -10,10 +10,10 @@ Default walking speed
 :data:`DEFAULT_SPEED_M_PER_MIN` = 60 m/min (1.0 m/s) is an *assumption* for
 older pedestrians, stated here so it can be changed:
 
-* the US MUTCD (2009 edition, section 4E.06) times pedestrian signals with a
-  walking speed of 3.5 ft/s (1.07 m/s) and allows 3.0 ft/s (0.91 m/s) where
-  slower pedestrians such as the elderly routinely cross; 1.0 m/s lies
-  between the two;
+* the US MUTCD (2009 edition, section 4E.06) times the pedestrian clearance
+  interval with a walking speed of 3.5 ft/s (1.07 m/s), asks for a lower speed
+  where slower pedestrians routinely cross, and uses 3.0 ft/s (0.91 m/s) for
+  the whole walk + clearance time; 1.0 m/s lies between the two;
 * China's GB 50180-2018 (城市居住区规划设计标准) describes the 15-minute
   life circle as a walking distance of about 800-1,000 m, i.e. 53-67 m/min.
 
