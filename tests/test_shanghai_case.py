@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import sys
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -46,7 +47,12 @@ def sc():
 
 @pytest.fixture(scope="module")
 def net():
-    return cp.WalkNetwork.from_file(OSM)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = cp.WalkNetwork.from_file(OSM)
+    msgs = " ".join(str(w.message) for w in caught)
+    assert "not walkable" in msgs and "smaller disconnected component" in msgs
+    return out
 
 
 @pytest.fixture(scope="module")
