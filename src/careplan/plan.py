@@ -326,7 +326,7 @@ def plan_layout(
         warnings.warn(w.message, w.category, stacklevel=2)
     fallback: list = []
     if fallback_candidates:
-        lonely = demand.loc[[a for a in demand.index if a not in set(od["origin"])]]
+        lonely = demand.loc[~demand.index.isin(od["origin"].unique())]
         if len(lonely):
             extra = _default_candidates(lonely)
             extra.index = pd.Index([f"candidate:{i}" for i in extra.index])
@@ -346,8 +346,9 @@ def plan_layout(
                           f"site within {cutoff:.0f} m walking; added a candidate site inside "
                           f"each: {', '.join(map(str, fallback[:10]))} (fallback_candidates="
                           "False turns this off)", CareplanWarning, stacklevel=2)
-    reachable_demand = sorted(set(od["origin"]))
-    unreachable = [a for a in demand.index if a not in set(reachable_demand)]
+    reached = set(od["origin"])
+    reachable_demand = [a for a in demand.index if a in reached]
+    unreachable = [a for a in demand.index if a not in reached]
     if unreachable:
         warnings.warn(
             f"{len(unreachable)} area(s) with households have no existing facility or "
@@ -361,7 +362,8 @@ def plan_layout(
         chosen_model = "set_covering" if p is None else "max_covering"
     weights = demand.loc[reachable_demand, weight_col].astype(float)
     hh_weights = demand.loc[reachable_demand, "households"].astype(float)
-    existing_sites = [s for s in ex_lab if s in set(od["destination"])] if ex_lab else []
+    dests = set(od["destination"])
+    existing_sites = [s for s in ex_lab if s in dests]
     n_cand = len(ca_lab)
     loc_res = None
     new_sites: list[str] = []
@@ -385,17 +387,19 @@ def plan_layout(
 
     # ------------------------------------------------ (3) size: allocate deficits
     deficit = comp_before.areas["deficit_m2"].astype(float).fillna(0.0)
+    ex_set = set(ex_lab)
     counted_exist = [f"existing:{i}" for i in facilities.index
                      if facilities.at[i, "level"] in counted_levels
-                     and f"existing:{i}" in set(ex_lab)]
+                     and f"existing:{i}" in ex_set]
     nearest_host = _nearest(od, set(new_sites) | set(counted_exist))
     # areas with a deficit but no station that may host it within reach (e.g. covered
     # only by a district centre or an institution): open the fewest extra stations
     # among the remaining candidates that reach them
     # (not with a budget p: then such deficits stay and are reported)
     short = [a for a, d in deficit.items() if d > 0 and a not in nearest_host.index]
+    new_set = set(new_sites)
     if short and n_cand and p is None:
-        extra = _cover_rest(od, short, [c for c in ca_lab if c not in set(new_sites)],
+        extra = _cover_rest(od, short, [c for c in ca_lab if c not in new_set],
                             cutoff, time_limit_s)
         new_sites = new_sites + extra
         nearest_host = _nearest(od, set(new_sites) | set(counted_exist))
@@ -412,7 +416,7 @@ def plan_layout(
     alloc = pd.DataFrame(alloc_rows, columns=["site", "area_id", "floor_area_m2", "distance_m"])
 
     # serving station per area (for coverage-driven stations and the report)
-    od_new = od[od["destination"].isin(set(new_sites))]
+    od_new = od[od["destination"].isin(new_sites)]
     nearest_new = (od_new.sort_values(["origin", "distance_m", "destination"])
                    .drop_duplicates("origin").set_index("origin")["destination"])
 
@@ -420,8 +424,10 @@ def plan_layout(
     rows = []
     fac_rows = []
     alloc_out = []
-    for k, s in enumerate(new_sites + [e for e in counted_exist if e in set(alloc["site"])]):
-        is_new = s in set(new_sites)
+    new_set = set(new_sites)
+    alloc_sites = set(alloc["site"])
+    for k, s in enumerate(new_sites + [e for e in counted_exist if e in alloc_sites]):
+        is_new = s in new_set
         src = sites.at[s, "source_id"]
         part = alloc[alloc["site"] == s]
         # served: areas whose deficit it takes, plus areas it newly brings into the
