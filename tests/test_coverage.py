@@ -195,3 +195,13 @@ def test_two_step_fca_hand():
     bad = areas.assign(elderly=[1, -1, 2])
     with pytest.raises(InputError):
         two_step_fca(net, bad, facs, cutoff_m=250)
+
+
+def test_service_area_of_multipoint_entrances():
+    net = grid_net(3)
+    gate = shapely.MultiPoint([(0, 150), (190, 0)])
+    facs = gpd.GeoDataFrame({"level": ["community"]}, geometry=[gate], crs=CRS, index=["C"])
+    sa = service_areas(net, facs, cutoff_m=60, buffer_m=0)
+    # west gate: its edge (100) + 10 m on each of three edges beyond its two end nodes;
+    # south gate: 70 m of its edge + 50 m up from (200, 0)
+    assert sa.loc["C", "reached_length_m"] == pytest.approx(130 + 120)

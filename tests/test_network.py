@@ -502,3 +502,26 @@ def test_point_on_node_prefers_incident_edge_over_bridge():
     assert (1, 1) in (sn.loc["centre", "u"], sn.loc["centre", "v"])
     od = net.distances(p, p, cutoff_m=1000).set_index(["origin", "destination"])["distance_m"]
     assert od["centre", "corner"] == pytest.approx(200.0)
+
+
+def test_multipoint_entrances_take_the_shortest():
+    net = WalkNetwork.from_graph(grid_graph())
+    gate = shapely.MultiPoint([(0, 150), (190, 0)])  # two gates of one compound
+    o = gpd.GeoDataFrame(geometry=[gate, Point(0, 150)], crs=CRS, index=["compound", "west"])
+    d = pts([(200, 30), (0, 200)], ["se", "nw"])
+    od = net.distances(o, d, cutoff_m=1000).set_index(["origin", "destination"])["distance_m"]
+    # to 'se': gate (190,0) 10 to (200,0) + 30 up; to 'nw': gate (0,150) 50 up
+    assert od["compound", "se"] == pytest.approx(40.0)
+    assert od["compound", "nw"] == pytest.approx(50.0)
+    # west only: down 50 to (0,100), across 200, down 70 (the other way round is 380)
+    assert od["west", "se"] == pytest.approx(50 + 200 + 70)
+    # as a destination too
+    od2 = net.distances(d, o, cutoff_m=1000).set_index(["origin", "destination"])["distance_m"]
+    assert od2["se", "compound"] == pytest.approx(40.0)
+    sn = net.snap(o)
+    assert sn.loc["compound", "part"].tolist() == [0, 1] and len(sn) == 3
+    counts = net.node_counts(o.loc[["compound"]], cutoff_m=60)
+    # within 60 m: (0,100) and (0,200) from the west gate (50 m each), (2,0) from the
+    # south gate (10 m); (1,0) is 90 m away: three nodes, each counted once
+    assert counts[(2, 0)] == 1 and counts[(1, 0)] == 0 and counts[(0, 1)] == 1
+    assert counts[(0, 2)] == 1 and counts.sum() == 3

@@ -188,7 +188,7 @@ def count_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s
 @njit(cache=True, nogil=True)
 def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1, cutoff,
                dst_ptr, dst_idx, dst_acc, n_dest,
-               src_edge, src_off, src_snap, edst_ptr, edst_idx, edst_off, edst_snap):
+               sp_ptr, sp_edge, sp_off, sp_snap, edst_ptr, edst_idx, edst_off, edst_snap):
     """Destinations within ``cutoff`` of origins ``s0 .. s1-1``.
 
     Destinations hang off nodes: node ``v`` carries destinations
@@ -197,9 +197,9 @@ def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
     distance of a pair is the minimum over both end nodes of the origin's
     and the destination's edges of access + network + access, and, when both
     points lie on the same edge, the direct walk along it:
-    ``src_snap + |src_off - edst_off| + edst_snap`` (edge ``e`` carries
-    destinations ``edst_idx[edst_ptr[e]:edst_ptr[e+1]]``; ``src_edge[s] < 0``
-    means the origin has no edge).
+    ``sp_snap + |sp_off - edst_off| + edst_snap``. Origin ``s`` has snapped
+    points (entrances) ``sp_ptr[s]:sp_ptr[s+1]`` on edges ``sp_edge``; edge
+    ``e`` carries destinations ``edst_idx[edst_ptr[e]:edst_ptr[e+1]]``.
 
     Returns ``(origin, destination, dist)`` arrays of the pairs <= cutoff,
     by origin, then distance, then destination index.
@@ -228,11 +228,11 @@ def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
                         found[nf] = j
                         nf += 1
                     best[j] = c
-        e = src_edge[s]
-        if e >= 0:
+        for p in range(sp_ptr[s], sp_ptr[s + 1]):
+            e = sp_edge[p]
             for q in range(edst_ptr[e], edst_ptr[e + 1]):
                 j = edst_idx[q]
-                c = src_snap[s] + abs(src_off[s] - edst_off[q]) + edst_snap[q]
+                c = sp_snap[p] + abs(sp_off[p] - edst_off[q]) + edst_snap[q]
                 if c < best[j]:
                     if best[j] == _INF:
                         found[nf] = j

@@ -270,19 +270,20 @@ def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries
     b = float(buffer_m)
     if not b >= 0:
         raise InputError(f"buffer_m={buffer_m!r} must be >= 0.")
-    index, s, reach, src, node, dist = net._point_node_distances(
+    lab, src, node, dist = net._point_node_distances(
         facilities, cutoff, max_snap, verbose, None, what="facilities")
+    index, s, reach, owner, g = lab["index"], lab["s"], lab["reach"], lab["owner"], lab["g"]
     eu, ev = net._edge_u, net._edge_v
     L = net._edge_length
     geom = net._edge_geometry
     order = np.argsort(src, kind="stable")
     src, node, dist = src[order], node[order], dist[order]
     bounds = np.searchsorted(src, np.arange(len(index) + 1))
+    parts = lab["parts"]  # reachable entrances, grouped by label
+    pbounds = np.searchsorted(owner[parts], np.arange(len(index) + 1))
     d_full = np.full(net.n_nodes, np.inf)
     out_geom = np.full(len(index), None, dtype=object)
     out_len = np.zeros(len(index))
-    pts = np.asarray(facilities.geometry.values if isinstance(facilities, gpd.GeoDataFrame)
-                     else facilities.values, dtype=object)
     for i in range(len(index)):
         if not reach[i]:
             continue
@@ -294,8 +295,7 @@ def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries
         touched = (ru >= 0) | (rv >= 0)
         full = (ru >= 0) & (rv >= 0) & (ru + rv >= L)
         pieces = list(geom[full])
-        part = np.flatnonzero(touched & ~full)
-        for e in part:
+        for e in np.flatnonzero(touched & ~full):
             Le = L[e]
             if Le <= 0:
                 continue
@@ -305,23 +305,25 @@ def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries
             if rv[e] > 0:
                 pieces.append(shapely.ops.substring(geom[e], 1.0 - min(rv[e], Le) / Le, 1.0,
                                                     normalized=True))
-        # own edge, both ways from the snapped point
-        e0 = s["edge"][i]
-        r = cutoff - s["snap"][i]
-        Le = L[e0]
-        leg = None
-        if r >= 0 and Le > 0:
-            a0 = max(0.0, s["offset"][i] - r) / Le
-            a1 = min(Le, s["offset"][i] + r) / Le
+        # each entrance's own edge, both ways from the snapped point, + snap leg
+        legs = []
+        for k in parts[pbounds[i]:pbounds[i + 1]]:
+            e0 = s["edge"][k]
+            r = cutoff - s["snap"][k]
+            Le = L[e0]
+            if r < 0 or Le <= 0:
+                continue
+            a0 = max(0.0, s["offset"][k] - r) / Le
+            a1 = min(Le, s["offset"][k] + r) / Le
             pieces.append(shapely.ops.substring(geom[e0], a0, a1, normalized=True))
-            sp = shapely.line_interpolate_point(geom[e0], s["offset"][i] / Le, normalized=True)
-            p = pts[i] if shapely.get_type_id(pts[i]) == 0 else shapely.point_on_surface(pts[i])
-            if s["snap"][i] > 0:
-                leg = shapely.LineString([p, sp])
+            if s["snap"][k] > 0:
+                sp = shapely.line_interpolate_point(geom[e0], s["offset"][k] / Le,
+                                                    normalized=True)
+                legs.append(shapely.LineString([g[k], sp]))
         street = shapely.line_merge(shapely.union_all(
             [g for g in pieces if g is not None and not g.is_empty and g.length > 0]))
         out_len[i] = street.length
-        lines = street if leg is None else shapely.union_all([street, leg])
+        lines = shapely.union_all([street, *legs]) if legs else street
         out_geom[i] = lines.buffer(b) if b > 0 else lines
     return gpd.GeoDataFrame({"reached_length_m": out_len, "cutoff_m": cutoff, "reachable": reach},
                             geometry=out_geom, crs=net.crs, index=index.copy())

@@ -11,7 +11,10 @@ osmnx/networkx graph (:meth:`WalkNetwork.from_graph`), an OpenStreetMap file
 Distances between points
 ------------------------
 A point (a polygon is replaced by its representative point) is snapped to the
-nearest *edge* (not node). Walking from the point to the end nodes ``u`` and
+nearest *edge* (not node). A MultiPoint is a set of *entrances* of one place
+(e.g. the gates of a gated compound): each is snapped and the place's distance
+is the shortest over its entrances (entrances beyond ``max_snap_m`` are not
+used). Walking from the point to the end nodes ``u`` and
 ``v`` of that edge costs the straight snap leg plus the distance along the
 edge::
 
@@ -886,11 +889,35 @@ class WalkNetwork:
         if empty.any():
             raise InputError(f"{what} {_label_list(geo.index, empty)} have no geometry: "
                              "give them a location or remove them.")
-        not_pt = shapely.get_type_id(g) != 0
-        if not_pt.any():
+        types = shapely.get_type_id(g)
+        other = (types != 0) & (types != 4)
+        if other.any():
             g = g.copy()
-            g[not_pt] = shapely.point_on_surface(g[not_pt])
-        return geo.index, g
+            g[other] = shapely.point_on_surface(g[other])
+        if (types == 4).any():  # MultiPoint: one part per entrance
+            g, owner = shapely.get_parts(g, return_index=True)
+        else:
+            owner = np.arange(g.size)
+        return geo.index, g, owner.astype(np.int64)
+
+    def _snap_labels(self, points: Any, what: str, max_snap: float, strict: bool = True):
+        """Snap every part (entrance) of every label; reachability per label."""
+        index, g, owner = self._points(points, what)
+        s = self._snap_arrays(g, max_snap)
+        part_ok = s["snap"] <= max_snap
+        reach = np.zeros(len(index), dtype=bool)
+        reach[owner[part_ok]] = True
+        best = np.full(len(index), np.inf)
+        np.minimum.at(best, owner, s["snap"])
+        self._warn_unreachable(index, reach, what, max_snap, best, strict=strict)
+        parts = np.flatnonzero(part_ok)
+        parts = parts[np.argsort(owner[parts], kind="stable")]
+        rows = np.unique(owner[parts])  # reachable labels, in input order
+        ptr = np.searchsorted(owner[parts], np.arange(len(index) + 1))
+        # part ranges of the reachable labels
+        part_ptr = np.concatenate([[0], np.cumsum(ptr[rows + 1] - ptr[rows])]).astype(np.int64)
+        return {"index": index, "g": g, "owner": owner, "s": s, "reach": reach,
+                "parts": parts, "rows": rows, "part_ptr": part_ptr, "best_snap": best}
 
     def _snap_arrays(self, g: np.ndarray, max_snap: float | None = None) -> dict[str, np.ndarray]:
         tree = self._tree_()
@@ -941,14 +968,16 @@ class WalkNetwork:
         ----------
         points : GeoDataFrame or GeoSeries
             In the network's CRS. Polygons (or any non-point) are replaced by
-            their representative point (``point_on_surface``).
+            their representative point (``point_on_surface``); a MultiPoint
+            is a set of entrances (one row per entrance).
         max_snap_m : float
             Points farther than this from every edge are unreachable.
 
         Returns
         -------
         pandas.DataFrame
-            Indexed by the points' labels, with columns ``label``, ``edge``
+            Indexed by the points' labels, with columns ``label``, ``part``
+            (0, or the entrance number of a MultiPoint), ``edge``
             (position in :attr:`edges`), ``u``, ``v`` (node ids),
             ``snap_distance_m`` (straight leg to the edge), ``offset_m``
             (metres along the edge from ``u``), ``edge_length_m``, ``x``,
@@ -956,16 +985,20 @@ class WalkNetwork:
             lists unreachable points.
         """
         max_snap = _check_max_snap(max_snap_m)
-        index, g = self._points(points, "points")
+        index, g, owner = self._points(points, "points")
         s = self._snap_arrays(g, max_snap)
         reach = s["snap"] <= max_snap
-        self._warn_unreachable(index, reach, "points", max_snap, strict=False)
+        self._warn_unreachable(index[owner], reach, "points", max_snap, strict=False)
         sp = shapely.line_interpolate_point(self._edge_geometry[s["edge"]],
                                             np.divide(s["offset"], s["length"],
                                                       out=np.zeros_like(s["offset"]),
                                                       where=s["length"] > 0), normalized=True)
+        first = np.ones(owner.size, dtype=bool)
+        first[1:] = owner[1:] != owner[:-1]
+        start = np.maximum.accumulate(np.where(first, np.arange(owner.size), 0))
         return pd.DataFrame({
-            "label": index,
+            "label": index[owner],
+            "part": np.arange(owner.size) - start,
             "edge": s["edge"],
             "u": self._node_ids[s["u"]],
             "v": self._node_ids[s["v"]],
@@ -975,7 +1008,7 @@ class WalkNetwork:
             "x": shapely.get_x(sp),
             "y": shapely.get_y(sp),
             "reachable": reach,
-        }, index=index)
+        }, index=index[owner])
 
     @staticmethod
     def _warn_unreachable(index: pd.Index, reach: np.ndarray, what: str, max_snap: float,
@@ -993,58 +1026,55 @@ class WalkNetwork:
                       f"from the network and are unreachable: {_label_list(index, ~reach)}. "
                       "Check their location/CRS or raise max_snap_m.")
 
-    def _seeds(self, s: dict[str, np.ndarray], rows: np.ndarray):
-        """Seeds (2 per source: both edge ends with their access legs)."""
-        n = rows.size
+    @staticmethod
+    def _seeds(lab: dict[str, Any]):
+        """Seeds per reachable label: both end nodes of each entrance's edge with access legs."""
+        s, parts = lab["s"], lab["parts"]
+        n = parts.size
         nodes = np.empty(2 * n, dtype=np.int64)
         d = np.empty(2 * n, dtype=np.float64)
-        nodes[0::2] = s["u"][rows]
-        nodes[1::2] = s["v"][rows]
-        d[0::2] = s["snap"][rows] + s["offset"][rows]
-        d[1::2] = s["snap"][rows] + (s["length"][rows] - s["offset"][rows])
-        ptr = np.arange(0, 2 * n + 1, 2, dtype=np.int64)
-        return ptr, nodes, d
+        nodes[0::2] = s["u"][parts]
+        nodes[1::2] = s["v"][parts]
+        d[0::2] = s["snap"][parts] + s["offset"][parts]
+        d[1::2] = s["snap"][parts] + (s["length"][parts] - s["offset"][parts])
+        return 2 * lab["part_ptr"], nodes, d
 
     # --------------------------------------------------------------- distances
     def _od(self, origins, destinations, cutoff_m, max_snap_m, verbose, n_threads):
         cutoff = _check_cutoff(cutoff_m)
         max_snap = _check_max_snap(max_snap_m)
         n_threads = _n_threads(n_threads)
-        oi, og = self._points(origins, "origins")
-        di, dg = self._points(destinations, "destinations")
-        so = self._snap_arrays(og, max_snap)
-        sd = self._snap_arrays(dg, max_snap)
-        ro = so["snap"] <= max_snap
-        rd = sd["snap"] <= max_snap
-        self._warn_unreachable(oi, ro, "origins", max_snap, so["snap"])
-        self._warn_unreachable(di, rd, "destinations", max_snap, sd["snap"])
-        orows = np.flatnonzero(ro)
-        drows = np.flatnonzero(rd)
+        lo = self._snap_labels(origins, "origins", max_snap)
+        ld = self._snap_labels(destinations, "destinations", max_snap)
+        oi, di = lo["index"], ld["index"]
+        so, sd = lo["s"], ld["s"]
         n = self.n_nodes
-        # destinations per node
-        dn = np.concatenate([sd["u"][drows], sd["v"][drows]])
-        dj = np.concatenate([drows, drows])
-        da = np.concatenate([sd["snap"][drows] + sd["offset"][drows],
-                             sd["snap"][drows] + sd["length"][drows] - sd["offset"][drows]])
+        # destinations per node (every reachable entrance, labelled by its owner)
+        dp = ld["parts"]
+        downer = ld["owner"][dp]
+        dn = np.concatenate([sd["u"][dp], sd["v"][dp]])
+        dj = np.concatenate([downer, downer])
+        da = np.concatenate([sd["snap"][dp] + sd["offset"][dp],
+                             sd["snap"][dp] + sd["length"][dp] - sd["offset"][dp]])
         o = np.argsort(dn, kind="stable")
         dn, dj, da = dn[o], dj[o], da[o]
         dst_ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(dn, minlength=n), out=dst_ptr[1:])
         # destinations per edge
-        de = sd["edge"][drows]
+        de = sd["edge"][dp]
         o = np.argsort(de, kind="stable")
-        edst_idx = drows[o].astype(np.int64)
-        edst_off = sd["offset"][drows][o]
-        edst_snap = sd["snap"][drows][o]
+        edst_idx = downer[o].astype(np.int64)
+        edst_off = sd["offset"][dp][o]
+        edst_snap = sd["snap"][dp][o]
         edst_ptr = np.zeros(self.n_edges + 1, dtype=np.int64)
         np.cumsum(np.bincount(de, minlength=self.n_edges), out=edst_ptr[1:])
-        seed_ptr, seed_nodes, seed_dist = self._seeds(so, orows)
-        src_edge = so["edge"][orows].astype(np.int64)
-        src_off = so["offset"][orows]
-        src_snap = so["snap"][orows]
+        seed_ptr, seed_nodes, seed_dist = self._seeds(lo)
+        op = lo["parts"]
         before = (self._indptr, self._indices, self._weights, seed_ptr, seed_nodes, seed_dist)
         after = (cutoff, dst_ptr, dj.astype(np.int64), da, int(len(di)),
-                 src_edge, src_off, src_snap, edst_ptr, edst_idx, edst_off, edst_snap)
+                 lo["part_ptr"], so["edge"][op].astype(np.int64), so["offset"][op],
+                 so["snap"][op], edst_ptr, edst_idx, edst_off, edst_snap)
+        orows = lo["rows"]
         res = _run_blocks(_kernels.dest_block, before, after, orows.size,
                           n_threads=n_threads, verbose=verbose, desc="distances")
         if res:
@@ -1057,7 +1087,7 @@ class WalkNetwork:
             dist = np.empty(0)
         # the kernel returns pairs by origin (blocks in order), then distance,
         # then destination index
-        return oi, di, orows[src], dst, dist, ro, rd, cutoff
+        return oi, di, orows[src], dst, dist, lo["reach"], ld["reach"], cutoff
 
     def distances(self, origins: gpd.GeoDataFrame | gpd.GeoSeries,
                   destinations: gpd.GeoDataFrame | gpd.GeoSeries, *, cutoff_m: float,
@@ -1191,13 +1221,10 @@ class WalkNetwork:
                              "distance_m": d})
 
     def _point_node_distances(self, points, cutoff, max_snap, verbose, n_threads, what="points"):
-        """(point row, node position, distance) for every node within cutoff of each point."""
-        index, g = self._points(points, what)
-        s = self._snap_arrays(g, max_snap)
-        reach = s["snap"] <= max_snap
-        self._warn_unreachable(index, reach, what, max_snap, s["snap"])
-        rows = np.flatnonzero(reach)
-        ptr, nodes, d = self._seeds(s, rows)
+        """Snapped labels and (label row, node position, distance) within cutoff of each."""
+        lab = self._snap_labels(points, what, max_snap)
+        rows = lab["rows"]
+        ptr, nodes, d = self._seeds(lab)
         res = _run_blocks(_kernels.node_block,
                           (self._indptr, self._indices, self._weights, ptr, nodes, d),
                           (cutoff,), rows.size, n_threads=_n_threads(n_threads),
@@ -1209,15 +1236,15 @@ class WalkNetwork:
         else:
             src = v = np.empty(0, dtype=np.int64)
             dist = np.empty(0)
-        return index, s, reach, rows[src], v, dist
+        return lab, rows[src], v, dist
 
     def node_counts(self, points: gpd.GeoDataFrame | gpd.GeoSeries, *, cutoff_m: float,
                     max_snap_m: float = DEFAULT_MAX_SNAP_M, verbose: bool | None = None,
                     n_threads: int | None = None) -> pd.Series:
         """How many points lie within ``cutoff_m`` of every node (pandana-style aggregation).
 
-        The access leg of each point (snap + along its edge) is included. No
-        pair table is built: memory is one count per node and thread.
+        The access leg of each point (snap + along its edge) is included; a
+        MultiPoint (entrances) counts once. No pair table is built: memory is one count per node and thread.
 
         Returns
         -------
@@ -1226,12 +1253,9 @@ class WalkNetwork:
         """
         cutoff = _check_cutoff(cutoff_m)
         max_snap = _check_max_snap(max_snap_m)
-        index, g = self._points(points, "points")
-        s = self._snap_arrays(g, max_snap)
-        reach = s["snap"] <= max_snap
-        self._warn_unreachable(index, reach, "points", max_snap, s["snap"])
-        rows = np.flatnonzero(reach)
-        ptr, nodes, d = self._seeds(s, rows)
+        lab = self._snap_labels(points, "points", max_snap)
+        rows = lab["rows"]
+        ptr, nodes, d = self._seeds(lab)
         res = _run_blocks(_kernels.count_block,
                           (self._indptr, self._indices, self._weights, ptr, nodes, d),
                           (cutoff,), rows.size, n_threads=_n_threads(n_threads),
