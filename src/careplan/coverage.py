@@ -195,7 +195,8 @@ def walk_coverage(net: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.Geo
     else:
         od = pd.DataFrame({"origin": [], "destination": [], "distance_m": []})
         snap = net.snap(areas, max_snap_m=max_snap)
-        unreach_a = list(areas.index[~snap["reachable"].to_numpy()])
+        ok = snap.groupby("label", sort=False)["reachable"].any().reindex(areas.index)
+        unreach_a = list(areas.index[~ok.to_numpy(dtype=bool)])
         unreach_f = []
     reachable = ~areas.index.isin(unreach_a)
 
