@@ -39,6 +39,22 @@ great-circle metres) when present, otherwise the projected geometry length.
 ``offset_m`` is measured in those same metres: the fraction of the geometry
 at the projected point times the edge length.
 
+Coordinate reference systems
+----------------------------
+The network is always in a projected CRS in metres (a geographic graph or OSM
+file is projected to its local UTM zone). Points must be in exactly the
+network's CRS: anything else, including lon/lat, raises
+:class:`~careplan.CRSError` telling you to ``.to_crs(net.crs)``; careplan does
+not reproject query points silently.
+
+Performance
+-----------
+Queries run a compiled (numba) bounded Dijkstra per origin over the CSR arrays
+(:mod:`careplan._kernels`), with per-search work and memory proportional to
+what lies within the cutoff and output proportional to the pairs returned;
+blocks of origins run in parallel threads (``n_threads``, default all CPUs).
+Nodes are stored in Z-order so that neighbours sit close in memory.
+
 Walkable filter
 ---------------
 OpenStreetMap ways (and osmnx graph edges with tags) are kept unless one of
