@@ -478,52 +478,70 @@ def _pmedian_mip(S, ws, fo, cand, p_rem, ub_open, prob, mip_gap, verbose, info):
     ycols = np.flatnonzero(cand)
     ymap[ycols] = np.arange(len(ycols))
     ny = len(ycols)
-    rows_v = np.flatnonzero(~const_rows)
-    rmap = np.full(nr, -1, dtype=np.int64)
-    rmap[rows_v] = np.arange(len(rows_v))
-    nrv = len(rows_v)
     best = None
     it = 0
     total_solve = 0.0
     while True:
         it += 1
+        # Chained "radius" formulation (Elloumi 2010 / Cornuejols et al.): per demand i with
+        # useful sites sorted by cost e_1..e_k, z_l = "no open site among e_1..e_l";
+        # cost w_i (d_{l+1} - d_l) z_l, the last priced up to the fallback cost
+        # (next useful site or nearest fixed-open site). Rows: z_1 + y_e1 >= 1,
+        # z_l - z_{l-1} + y_el >= 0. Same LP bound as the classic model, fewer rows.
         sel = rank < k[r_of]
         e = idx[sel]
-        xr = ent_row[e]
-        xc = ymap[S.indices[e]]
+        er = ent_row[e]
+        el = rank[sel]
         K = len(e)
         if K > MAX_MIP_PAIRS and it == 1:
             info["mip_skipped_pairs"] = K
             return None
-        has_next = k < ucount
+        kk = np.minimum(k, ucount)
+        has_next = kk < ucount
         nxt = np.full(nr, np.inf)
-        nxt[has_next] = S.data[idx[row_start[:-1][has_next] + k[has_next]]]
+        nxt[has_next] = S.data[idx[row_start[:-1][has_next] + kk[has_next]]]
         fb = np.minimum(nxt, f_dist)
-        urows = np.flatnonzero(np.isfinite(fb) & ~const_rows)
         relaxed = nxt < f_dist
-        nu = len(urows)
-        nv = ny + K + nu
-        c = np.concatenate((np.zeros(ny), ws[xr] * S.data[e], ws[urows] * fb[urows]))
-        xi = ny + np.arange(K)
-        ui = ny + K + np.arange(nu)
-        R = np.concatenate((rmap[xr], rmap[urows], nrv + np.arange(K), nrv + np.arange(K), np.full(ny, nrv + K)))
-        C = np.concatenate((xi, ui, xi, xc, np.arange(ny)))
-        V = np.concatenate((np.ones(K), np.ones(nu), np.ones(K), -np.ones(K), np.ones(ny)))
-        A = sp.csc_array((V, (R, C)), shape=(nrv + K + 1, nv))
-        lo = np.concatenate((np.ones(nrv), np.full(K, -np.inf), [p_rem]))
-        hi = np.concatenate((np.ones(nrv), np.zeros(K), [p_rem]))
+        d_e = S.data[e]
+        last = np.zeros(K, dtype=bool)
+        zstart = np.zeros(nr + 1, dtype=np.int64)
+        np.cumsum(kk, out=zstart[1:])
+        last[zstart[1:][kk > 0] - 1] = True
+        d_next = np.empty(K)
+        d_next[:-1] = d_e[1:]
+        d_next[last] = fb[er[last]]
+        zc = ws[er] * np.where(np.isfinite(d_next), d_next - d_e, 0.0)
+        zhi = np.where(np.isfinite(d_next), 1.0, 0.0)
+        first = el == 0
+        offset_k = offset + float(np.dot(ws[er[first]], d_e[first]))
+        nv = ny + K
+        zi = ny + np.arange(K)
+        rr = np.arange(K)
+        notfirst = np.flatnonzero(~first)
+        R = np.concatenate((rr, rr, notfirst, np.full(ny, K)))
+        C = np.concatenate((zi, ymap[S.indices[e]], zi[notfirst - 1], np.arange(ny)))
+        V = np.concatenate((np.ones(K), np.ones(K), -np.ones(len(notfirst)), np.ones(ny)))
+        A = sp.csc_array((V, (R, C)), shape=(K + 1, nv))
+        lo = np.concatenate((first.astype(float), [p_rem]))
+        hi = np.concatenate((np.full(K, np.inf), [p_rem]))
+        c = np.concatenate((np.zeros(ny), zc))
+        col_hi = np.concatenate((np.ones(ny), zhi))
         integer = np.zeros(nv, dtype=bool)
         integer[:ny] = True
         start = None
-        src = best if best is not None else (ub_open if ub_open is not None else None)
+        src = best if best is not None else ub_open
         if src is not None and int((src & cand).sum()) == p_rem:
             y0 = src[ycols].astype(float)
-            dd, ph, _ = H.nearest_two(S.indptr, S.indices, S.data, src)
-            x0 = (S.indices[e] == ph[xr]).astype(float)
-            u0 = np.ones(nu) - np.bincount(xr, weights=x0, minlength=nr)[urows]
-            start = np.concatenate((y0, x0, np.clip(u0, 0, 1)))
-        res = solve_mip(c, A, lo, hi, np.zeros(nv), np.ones(nv), integer, time_limit_s=prob.remaining(),
-                        mip_gap=mip_gap, start=start, verbose=verbose, offset=offset)
+            opened = src[S.indices[e]].astype(np.int64)
+            # z_l = 1 while none of e_1..e_l is open: cumulative count per row segment
+            cs = np.cumsum(opened)
+            seg0 = np.repeat(cs[zstart[:-1][kk > 0]] - opened[zstart[:-1][kk > 0]], kk[kk > 0])
+            z0 = ((cs - seg0) == 0).astype(float)
+            start = np.concatenate((y0, np.minimum(z0, col_hi[ny:])))
+        # with a good incumbent HiGHS is fastest without presolve and primal heuristics
+        opts = {"presolve": "off", "mip_heuristic_effort": 0.0} if start is not None else None
+        res = solve_mip(c, A, lo, hi, np.zeros(nv), col_hi, integer, time_limit_s=prob.remaining(),
+                        mip_gap=mip_gap, start=start, verbose=verbose, offset=offset_k, options=opts)
         total_solve += res.solve_time_s
         if res.x is None:
             return None
@@ -531,13 +549,14 @@ def _pmedian_mip(S, ws, fo, cand, p_rem, ub_open, prob, mip_gap, verbose, info):
         cur = fo.copy()
         cur[ycols[y]] = True
         best = cur
-        u = res.x[ny + K:]
-        viol = relaxed[urows] & (u > 1e-6)
+        zl = res.x[ny:][last]
+        rows_last = er[last]
+        viol = relaxed[rows_last] & (zl > 1e-6)
         info["mip_pairs"] = int(K)
         info["mip_rounds"] = it
         if not viol.any() or res.status != "optimal":
             return best, res.bound, res.status
-        vr = urows[viol]
+        vr = rows_last[viol]
         k[vr] = np.minimum(2 * k[vr] + 1, ucount[vr])
 
 

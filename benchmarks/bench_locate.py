@@ -1,0 +1,154 @@
+"""Benchmark careplan.locate against PySAL spopt (CBC through PuLP).
+
+Run::
+
+    python benchmarks/bench_locate.py                 # everything (spopt capped, see --spopt-time-limit)
+    python benchmarks/bench_locate.py --skip-spopt    # careplan only
+    python benchmarks/bench_locate.py --only pmedian  # one instance family
+
+Instances (fixed seeds): random Euclidean points on a 10 km square, and the
+real Shanghai centre street graph (osmnx.graph_from_xml on the shared OSM
+extract; walking distances by networkx Dijkstra on edge lengths). Times include
+model building: spopt's from_cost_matrix + solve, careplan's solve (input
+checks, reductions, solver, independent check). Both get the same dense cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("CAREPLAN_QUIET", "1")
+
+from careplan.locate import MaximalCovering, PMedian, SetCovering  # noqa: E402
+
+OSM = (Path(__file__).resolve().parents[1].parent / "shared" / "data" / "shanghai_center"
+       / "shanghai_center_roads_overpass_2025-08-09.osm")
+
+
+def euclid(n, m, seed):
+    rng = np.random.default_rng(seed)
+    d = rng.random((n, 2)) * 10_000
+    c = rng.random((m, 2)) * 10_000
+    D = np.hypot(d[:, None, 0] - c[None, :, 0], d[:, None, 1] - c[None, :, 1])
+    w = rng.integers(1, 11, n).astype(float)
+    return D, w
+
+
+def shanghai(n, m, seed):
+    import networkx as nx
+    import osmnx as ox
+
+    if not OSM.exists():
+        return None
+    G = ox.graph_from_xml(OSM, simplify=True, retain_all=False)
+    G = nx.Graph(ox.convert.to_undirected(G)) if hasattr(ox, "convert") else nx.Graph(G.to_undirected())
+    comp = max(nx.connected_components(G), key=len)
+    nodes = np.array(sorted(comp))
+    rng = np.random.default_rng(seed)
+    dem = rng.choice(nodes, n, replace=False)
+    cand = rng.choice(nodes, m, replace=False)
+    D = np.full((n, m), np.inf)
+    pos = {v: i for i, v in enumerate(dem)}
+    for j, c in enumerate(cand):
+        dist = nx.single_source_dijkstra_path_length(G, c, weight="length")
+        for v, dv in dist.items():
+            i = pos.get(v)
+            if i is not None:
+                D[i, j] = dv
+    w = rng.integers(1, 11, n).astype(float)
+    return D, w, len(G)
+
+
+def run_spopt(kind, D, w, p, radius, time_limit):
+    import pulp
+    from spopt.locate import LSCP, MCLP
+    from spopt.locate import PMedian as SPMedian
+
+    solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit)
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if kind == "pmedian":
+            mod = SPMedian.from_cost_matrix(D, w, p_facilities=p)
+        elif kind == "mclp":
+            mod = MCLP.from_cost_matrix(D, w, service_radius=radius, p_facilities=p)
+        else:
+            mod = LSCP.from_cost_matrix(D, service_radius=radius)
+        tb = time.perf_counter() - t
+        mod = mod.solve(solver)
+    total = time.perf_counter() - t
+    status = pulp.LpStatus[mod.problem.status]
+    return float(mod.problem.objective.value()), total, tb, status
+
+
+def run_careplan(kind, D, w, p, radius, **kw):
+    t = time.perf_counter()
+    if kind == "pmedian":
+        r = PMedian(p=p, **kw).solve(D, weights=w)
+    elif kind == "mclp":
+        r = MaximalCovering(p=p, radius=radius, **kw).solve(D, weights=w)
+    else:
+        r = SetCovering(radius=radius, **kw).solve(D)
+    return r, time.perf_counter() - t
+
+
+def row(name, kind, D, w, p, radius, args, **kw):
+    r, tc = run_careplan(kind, D, w, p, radius, **kw)
+    line = (f"{name:<34} careplan obj={r.objective:<14.6f} gap={r.gap:<8.2e} {r.status:<10} "
+            f"t={tc:7.2f}s (build {r.build_time_s:.2f}s)")
+    if not args.skip_spopt and kind != "big":
+        try:
+            so, ts, tb, st = run_spopt(kind, D, w, p, radius, args.spopt_time_limit)
+            same = abs(so - r.objective) <= 1e-6 * max(1.0, abs(so))
+            line += (f"\n{'':<34} spopt    obj={so:<14.6f} {st:<19} t={ts:7.2f}s (build {tb:.2f}s)"
+                     f"  -> speed-up x{ts / tc:.1f}, same objective: {same}")
+        except ImportError:
+            line += "  [spopt/pulp not installed]"
+    print(line, flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--skip-spopt", action="store_true")
+    ap.add_argument("--spopt-time-limit", type=float, default=900.0,
+                    help="CBC time limit per spopt run (s); a capped run reports 'Not Solved'/best found")
+    ap.add_argument("--only", choices=["pmedian", "mclp", "lscp", "shanghai", "big"], default=None)
+    args = ap.parse_args()
+    # warm up numba kernels (compiled once, cached on disk)
+    PMedian(p=1).solve(np.array([[1.0, 2.0], [2.0, 1.0]]))
+    todo = args.only
+    if todo in (None, "pmedian"):
+        D, w = euclid(800, 150, 0)
+        row("p-median 800x150 p=15", "pmedian", D, w, 15, None, args)
+    if todo in (None, "mclp"):
+        D, w = euclid(5000, 1000, 1)
+        row("MCLP 5000x1000 p=50 r=800m", "mclp", D, w, 50, 800.0, args)
+    if todo in (None, "lscp"):
+        D, w = euclid(5000, 1000, 2)
+        r = float(np.ceil(D.min(axis=1).max() * 1.6))
+        row(f"set covering 5000x1000 r={r:.0f}m", "lscp", D, w, None, r, args)
+    if todo in (None, "shanghai"):
+        out = shanghai(800, 150, 3)
+        if out is None:
+            print("Shanghai OSM extract missing; skipped")
+        else:
+            D, w, nn = out
+            print(f"Shanghai centre street graph: {nn} nodes; networkx Dijkstra costs (m)")
+            row("Shanghai p-median 800x150 p=15", "pmedian", D, w, 15, None, args)
+            row("Shanghai MCLP 800x150 p=15 r=1000m", "mclp", D, w, 15, 1000.0, args)
+    if todo in (None, "big"):
+        D, w = euclid(10_000, 2000, 4)
+        t = time.perf_counter()
+        r = PMedian(p=100, method="heuristic", mip_gap=0.01).solve(D, weights=w)
+        print(f"{'p-median 10000x2000 p=100':<34} careplan obj={r.objective:.1f} bound={r.bound:.1f} "
+              f"proven gap={r.gap:.4%} {r.status} t={time.perf_counter() - t:.1f}s (spopt not run)")
+
+
+if __name__ == "__main__":
+    main()
