@@ -471,6 +471,7 @@ def test_empty_point_sets_and_pickle():
     od = net.distances(p, empty, cutoff_m=500)
     assert len(od) == 0 and list(od.columns) == ["origin", "destination", "distance_m"]
     assert net.distance_matrix(empty, p, cutoff_m=500).shape == (0, 2)
+    assert len(net.node_distances([], cutoff_m=100)) == 0
     net.snap(p)  # builds the spatial index
     net2 = pickle.loads(pickle.dumps(net))
     pd.testing.assert_frame_equal(net2.distances(p, p, cutoff_m=500),

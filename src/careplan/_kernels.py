@@ -167,7 +167,7 @@ def node_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
             out_d[m] = dist[v]
             m += 1
         _reset(touched, nt, dist, done)
-    return out_s[:m].copy(), out_n[:m].copy(), out_d[:m].copy()
+    return out_s[:m], out_n[:m], out_d[:m]  # views; the caller concatenates (copies)
 
 
 @njit(cache=True, nogil=True)
@@ -254,4 +254,4 @@ def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
                 m += 1
             best[j] = _INF
         _reset(touched, nt, dist, done)
-    return out_s[:m].copy(), out_t[:m].copy(), out_d[:m].copy()
+    return out_s[:m], out_t[:m], out_d[:m]  # views; the caller concatenates (copies)

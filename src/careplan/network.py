@@ -1145,7 +1145,8 @@ class WalkNetwork:
         """
         oi, di, o, d, dist, ro, rd, cutoff = self._od(origins, destinations, cutoff_m,
                                                       max_snap_m, verbose, n_threads)
-        df = pd.DataFrame({"origin": oi[o], "destination": di[d], "distance_m": dist})
+        df = pd.DataFrame({"origin": oi.to_numpy()[o], "destination": di.to_numpy()[d],
+                           "distance_m": dist}, copy=False)
         df.attrs["cutoff_m"] = cutoff
         df.attrs["unreachable_origins"] = list(oi[~ro])
         df.attrs["unreachable_destinations"] = list(di[~rd])
@@ -1230,11 +1231,11 @@ class WalkNetwork:
                           (self._indptr, self._indices, self._weights, ptr, pos, np.zeros(pos.size)),
                           (cutoff,), pos.size, n_threads=_n_threads(n_threads), verbose=verbose,
                           desc="node distances")
-        s = np.concatenate([r[0] for r in res])
-        v = np.concatenate([r[1] for r in res])
-        d = np.concatenate([r[2] for r in res])
-        return pd.DataFrame({"source": self._node_ids[pos[s]], "node": self._node_ids[v],
-                             "distance_m": d})
+        s = _cat(res, 0, np.int64)
+        v = _cat(res, 1, np.int64)
+        d = _cat(res, 2, np.float64)
+        ids = self._node_ids.to_numpy()
+        return pd.DataFrame({"source": ids[pos[s]], "node": ids[v], "distance_m": d}, copy=False)
 
     def _point_node_distances(self, points, cutoff, max_snap, verbose, n_threads, what="points"):
         """Snapped labels and (label row, node position, distance) within cutoff of each."""
@@ -1302,6 +1303,11 @@ def _morton_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     qx = ((x - x.min()) / span * 65535).astype(np.uint64)
     qy = ((y - y.min()) / span * 65535).astype(np.uint64)
     return np.argsort(_part1by1(qx) | (_part1by1(qy) << np.uint64(1)), kind="stable")
+
+
+def _cat(res: list, k: int, dtype) -> np.ndarray:
+    """Concatenate the k-th array of every block result (empty if no blocks)."""
+    return np.concatenate([r[k] for r in res]) if res else np.empty(0, dtype=dtype)
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
