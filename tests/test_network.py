@@ -526,3 +526,19 @@ def test_multipoint_entrances_take_the_shortest():
     # south gate (10 m); (1,0) is 90 m away: three nodes, each counted once
     assert counts[(2, 0)] == 1 and counts[(1, 0)] == 0 and counts[(0, 1)] == 1
     assert counts[(0, 2)] == 1 and counts.sum() == 3
+
+
+def test_edges_frame_writes_to_gpkg(tmp_path):
+    G = grid_graph()
+    for u, v in G.edges:
+        G.edges[u, v]["highway"] = "residential"
+    G.edges[(0, 0), (1, 0)]["highway"] = ["residential", "footway"]  # osmnx-merged tags
+    G.edges[(0, 0), (1, 0)]["osmid"] = [11, 12]
+    net = WalkNetwork.from_graph(G)
+    e = net.edges
+    row = e[(e.u == (0, 0)) | (e.v == (0, 0))]
+    assert "residential;footway" in set(row["highway"])
+    e.drop(columns=["u", "v"]).to_file(tmp_path / "edges.gpkg")  # tuple ids aside
+    back = gpd.read_file(tmp_path / "edges.gpkg")
+    assert len(back) == net.n_edges == 12
+    assert back["length_m"].sum() == pytest.approx(net.weights.sum() / 2)

@@ -814,7 +814,9 @@ class WalkNetwork:
         """Edges as a GeoDataFrame: u, v (node ids), length_m, highway, name, osmid, geometry.
 
         The index is the edge position used in :meth:`snap` results
-        (column ``edge``). Geometries run from ``u`` to ``v``.
+        (column ``edge``). Geometries run from ``u`` to ``v``. Tag lists of
+        merged osmnx edges are joined with ``;`` (the OSM convention), so the
+        frame can be written to a GeoPackage.
         """
         df = pd.DataFrame({
             "u": self._node_ids[self._edge_u],
@@ -822,7 +824,11 @@ class WalkNetwork:
             "length_m": np.asarray(self._edge_length),
         })
         for c in self._edge_attrs.columns:
-            df[c] = self._edge_attrs[c].to_numpy()
+            col = self._edge_attrs[c].to_numpy()
+            if col.dtype == object:  # osmnx merges tags of simplified edges into lists
+                col = np.array([";".join(map(str, v)) if isinstance(v, list | tuple) else v
+                                for v in col], dtype=object)
+            df[c] = col
         return gpd.GeoDataFrame(df, geometry=self._edge_geometry.copy(), crs=self._crs)
 
     def __getstate__(self) -> dict[str, Any]:
