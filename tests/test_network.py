@@ -451,6 +451,12 @@ def test_threads_give_same_result():
     b = net.distances(o, d, cutoff_m=200, n_threads=2)
     pd.testing.assert_frame_equal(a, b)
     assert len(a) > 0
+    # rows follow the origins' input order, then distance, then destination order
+    opos = o.index.get_indexer(a["origin"])
+    dpos = d.index.get_indexer(a["destination"])
+    key = np.lexsort((dpos, a["distance_m"].to_numpy(), opos))
+    assert np.array_equal(key, np.arange(len(a)))
+    assert len(np.unique(opos)) > 250
 
 
 def test_inputs_not_mutated():
