@@ -205,7 +205,7 @@ def _lagr_value(rho, lam, fixed_open, free_idx, p):
 
 
 def lagrangian(csr, csc, w, fixed_open, can_open, p, ub, ub_open, *, target_gap=1e-6,
-               max_iter=2000, time_limit_s=None):
+               max_iter=2000, time_limit_s=None, lam0=None, theta0=2.0):
     """Subgradient optimisation of the Lagrangian dual of the p-median.
 
     Returns dict with ``bound``, ``lam``, ``rho``, the best Lagrangian open set
@@ -215,11 +215,12 @@ def lagrangian(csr, csc, w, fixed_open, can_open, p, ub, ub_open, *, target_gap=
     n = csr.shape[0]
     free_idx = np.flatnonzero(can_open & ~fixed_open)
     d1, _, _ = nearest_two(csr.indptr, csr.indices, csr.data, ub_open)
-    lam = w * np.where(np.isfinite(d1), d1, 0.0)
+    lam = w * np.where(np.isfinite(d1), d1, 0.0) if lam0 is None else lam0.copy()
+    starts: list[np.ndarray] = []
     best_lb = -np.inf
     best_lam = lam.copy()
     best_rho = None
-    theta = 2.0
+    theta = theta0
     stall = 0
     it = 0
     fixed_idx = np.flatnonzero(fixed_open)
@@ -247,6 +248,8 @@ def lagrangian(csr, csc, w, fixed_open, can_open, p, ub, ub_open, *, target_gap=
         if it % 5 == 1:  # Lagrangian heuristic: the relaxed open set is a feasible solution
             trial = fixed_open.copy()
             trial[chosen] = True
+            if it > 50 and it % 50 == 1:  # keep a few for interchange restarts
+                starts = [*starts[-3:], trial]
             c = pmedian_cost(csr, w, trial)
             if c < ub:
                 ub, ub_open = c, trial
@@ -262,7 +265,7 @@ def lagrangian(csr, csc, w, fixed_open, can_open, p, ub, ub_open, *, target_gap=
         lagr_open[chosen_best] = True
     return {"bound": best_lb, "lam": best_lam, "rho": best_rho, "lagr_open": lagr_open,
             "iterations": it, "free_idx": free_idx, "ub": ub, "ub_open": ub_open,
-            "ub_improvements": len(improved)}
+            "ub_improvements": len(improved), "starts": [*starts, lagr_open]}
 
 
 def reduced_cost_fixing(lagr, fixed_open, p, ub, tol):

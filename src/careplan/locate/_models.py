@@ -399,15 +399,25 @@ def _pmedian(prob: Problem, p: int, *, method: str, mip_gap: float, verbose: boo
                                time_limit_s=remaining())
             info["lagrangian_iterations"] = lag["iterations"]
             lb = lag["bound"]
-            if lag["ub"] < ub:  # the Lagrangian heuristic improved: polish it by interchange
-                o2, c2, _ = H.interchange(S, Sc, ws, lag["ub_open"], can, can, time_limit_s=remaining())
-                ub, ub_open = (c2, o2) if c2 < lag["ub"] else (lag["ub"], lag["ub_open"])
-                if ub - lb > mip_gap * ub:
-                    lag = H.lagrangian(S, Sc, ws, fixed, can, p, ub, ub_open,
-                                       target_gap=min(mip_gap, 1e-4) / 2, time_limit_s=remaining())
-                    lb = max(lb, lag["bound"])
-                    if lag["ub"] < ub:
-                        ub, ub_open = lag["ub"], lag["ub_open"]
+            if lag["ub"] < ub:
+                ub, ub_open = lag["ub"], lag["ub_open"]
+            # interchange restarts from Lagrangian open sets (often better local optima)
+            seen = {ub_open.tobytes()}
+            for st in [lag["ub_open"], *lag["starts"]]:
+                if st.tobytes() in seen or (lb >= ub - mip_gap * ub):
+                    continue
+                seen.add(st.tobytes())
+                o2, c2, _ = H.interchange(S, Sc, ws, st, can, can, time_limit_s=remaining())
+                if c2 < ub:
+                    ub, ub_open = c2, o2
+            if ub - lb > mip_gap * ub and ub < lag["ub"]:
+                lag2 = H.lagrangian(S, Sc, ws, fixed, can, p, ub, ub_open, lam0=lag["lam"], theta0=0.25,
+                                    target_gap=min(mip_gap, 1e-4) / 2, time_limit_s=remaining())
+                if lag2["bound"] >= lb:
+                    lag = lag2
+                    lb = lag2["bound"]
+                if lag2["ub"] < ub:
+                    ub, ub_open = lag2["ub"], lag2["ub_open"]
             info["lagrangian_ub_improvements"] = lag["ub_improvements"]
             meth = "heuristic+lagrangian"
         if np.isfinite(ub) and ub - lb <= mip_gap * max(abs(ub), 1e-12) + 1e-9:
