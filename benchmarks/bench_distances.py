@@ -169,7 +169,7 @@ def bench_city(n_side: int, n_sources: int, cutoff: float, n_nx: int) -> None:
     del df
     t = time.perf_counter()
     res = _kernels.node_block(net._indptr, net._indices, net._weights, ptr, pos.astype(np.int64),
-                              np.zeros(pos.size), 0, pos.size, cutoff)
+                              np.zeros(pos.size), 0, pos.size, cutoff, net._delta(cutoff))
     print(f"  (kernel alone, 1 thread, no DataFrame: {time.perf_counter() - t:.2f} s, "
           f"{res[0].size:,} pairs)")
     del res
@@ -185,6 +185,16 @@ def bench_city(n_side: int, n_sources: int, cutoff: float, n_nx: int) -> None:
     print(f"networkx {n_nx} sources: {t_nx:.2f} s ({compare(ours, theirs)})")
     print(f"networkx extrapolated to {n_sources:,} sources: {ext:.0f} s -> careplan is "
           f"{ext / t_ours:.0f}x faster (load average now {os.getloadavg()[0]:.1f})")
+    # per core: CPU time of one thread each on a larger sample, same sources
+    big = pos[:2000]
+    c = time.process_time()
+    net.node_distances(net.node_ids[big], cutoff_m=cutoff, verbose=False, n_threads=1)
+    c_ours = time.process_time() - c
+    c = time.process_time()
+    nx_pairs(G, big[:500].tolist(), cutoff)
+    c_nx = (time.process_time() - c) * big.size / 500
+    print(f"CPU time per core, {big.size:,} sources (networkx: 500, scaled): careplan "
+          f"{c_ours:.2f} s, networkx {c_nx:.1f} s -> {c_nx / c_ours:.0f}x per core")
 
 
 def bench_pandana_job(net_file: Path, cutoff: float, n_fac: int) -> None:

@@ -245,7 +245,7 @@ def test_far_points_unreachable_reported():
 def test_bad_inputs_raise_careplan_errors():
     net = WalkNetwork.from_graph(grid_graph())
     p = pts([(50, 0)])
-    for bad in (0, -1, float("nan"), "x"):
+    for bad in (0, -1, float("nan"), float("inf"), "x"):
         with pytest.raises(InputError):
             net.distances(p, p, cutoff_m=bad)
     with pytest.raises(CRSError, match="to_crs"):
@@ -548,3 +548,32 @@ def test_edges_frame_writes_to_gpkg(tmp_path):
     back = gpd.read_file(tmp_path / "edges.gpkg")
     assert len(back) == net.n_edges == 12
     assert back["length_m"].sum() == pytest.approx(net.weights.sum() / 2)
+
+
+def test_kernel_exact_with_tiny_and_zero_edges():
+    """Bucket width above the shortest edge (and 0 m edges): still exact."""
+    rng = np.random.default_rng(11)
+    n = 400
+    G = nx.Graph(crs=CRS)
+    for i in range(n):
+        G.add_node(i, x=float(rng.uniform(0, 1000)), y=float(rng.uniform(0, 1000)))
+    for _ in range(1400):
+        u, v = (int(a) for a in rng.integers(0, n, 2))
+        if u == v:
+            continue
+        r = rng.random()
+        w = 0.0 if r < 0.05 else (rng.uniform(0, 0.05) if r < 0.35 else rng.uniform(1, 120))
+        G.add_edge(u, v, length=float(w))
+    net = WalkNetwork.from_graph(G, keep="all")
+    cutoff = 900.0
+    assert net._delta(cutoff) > 0.05  # buckets wider than the tiny edges
+    nd = net.node_distances(list(net.node_ids), cutoff_m=cutoff)
+    got = {(a, b): d for a, b, d in nd.itertuples(index=False)}
+    exp = {}
+    for s, lengths in nx.all_pairs_dijkstra_path_length(G, cutoff=cutoff, weight="length"):
+        if G.degree(s) == 0:
+            continue
+        for t, d in lengths.items():
+            exp[(s, t)] = d
+    assert set(got) == set(exp)
+    assert max(abs(got[k] - exp[k]) for k in exp) < 1e-9

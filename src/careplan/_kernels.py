@@ -1,14 +1,20 @@
 """Compiled kernels for the walking network (numba).
 
-Bounded single-source Dijkstra over an undirected graph stored as CSR arrays
-(``indptr``, ``indices``, ``weights``), with
+Bounded single-source shortest paths over an undirected graph stored as CSR
+arrays (``indptr``, ``indices``, ``weights``):
 
-* a binary heap with lazy deletion and inline keys (only entries within the
-  cutoff are ever pushed);
-* a distance array and a settled-flag array allocated once per *block* of
-  sources and reset through the list of touched nodes after every source, so
-  the work and the memory of one search are proportional to what lies within
-  the cutoff, never to ``n_sources x n_nodes``;
+* a *bucket queue* (Dial's algorithm, as in delta-stepping): bucket ``b``
+  holds the nodes with tentative distance in ``[b*delta, (b+1)*delta)``;
+  buckets are scanned in order, which replaces the heap's ``log n`` sift
+  with O(1) pushes and pops. With ``delta`` no larger than the shortest
+  positive edge a node is final when its bucket is reached; a larger
+  ``delta`` (used only when that would need more than 8,192 buckets) or
+  zero-length edges make a node improve within its own bucket, in which case
+  it is simply processed again (label correcting), so distances stay exact;
+* a distance array, a done-flag array and the bucket heads allocated once per
+  *block* of sources and reset through the list of touched nodes after every
+  source, so the work and the memory of one search are proportional to what
+  lies within the cutoff, never to ``n_sources x n_nodes``;
 * output written to growable buffers (doubling), so memory is proportional to
   the pairs returned.
 
@@ -25,80 +31,83 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["node_block", "dest_block", "count_block"]
+__all__ = ["node_block", "dest_block", "count_block", "n_buckets"]
 
 _INF = np.inf
 
 
 @njit(cache=True, nogil=True)
-def _push(hk, hv, size, key, v):
-    """Push (key, v) on the binary min-heap stored in hk (keys) / hv (nodes)."""
-    i = size
-    while i > 0:
-        p = (i - 1) >> 1
-        if hk[p] <= key:
-            break
-        hk[i] = hk[p]
-        hv[i] = hv[p]
-        i = p
-    hk[i] = key
-    hv[i] = v
-    return size + 1
+def n_buckets(cutoff, delta):
+    """Number of buckets for distances in ``[0, cutoff]``."""
+    return int(cutoff / delta) + 2
 
 
 @njit(cache=True, nogil=True)
-def _sssp(indptr, indices, weights, seed_nodes, seed_dist, cutoff, dist, done, hk, hv, touched):
-    """Bounded Dijkstra from several seeds; fill ``touched`` with the settled nodes.
+def _sssp(indptr, indices, weights, seed_nodes, seed_dist, cutoff, inv_delta, nb,
+          dist, done, head, pool_node, pool_next, touched):
+    """Bounded shortest paths from several seeds with a bucket queue.
 
-    Binary heap with lazy deletion and the keys stored inline (faster than a
-    decrease-key heap here). ``hk``/``hv`` must hold ``len(indices) + len(seeds)``
-    entries (every push follows a strict improvement, so at most one per arc
-    plus the seeds). Only nodes with distance <= cutoff are ever pushed, so
-    every reached node is settled and listed in ``touched``; the caller resets
-    ``dist``/``done`` through that list with :func:`_reset`. Returns the number
-    of settled nodes, in settling order.
+    Fills ``touched`` with every node reached (all within ``cutoff``, final
+    distances in ``dist``), in the order first reached. Returns
+    ``(n_touched, pool_node, pool_next)`` (the entry pool may have grown).
+    The caller resets ``dist``/``done`` through ``touched`` with :func:`_reset`;
+    every bucket is empty again on return.
     """
-    size = 0
+    pn = 0
     nt = 0
+    pending = 0
+    lo = nb
     for k in range(seed_nodes.shape[0]):
         s = seed_nodes[k]
         d0 = seed_dist[k]
         if d0 <= cutoff and d0 < dist[s]:
+            if dist[s] == _INF:
+                touched[nt] = s
+                nt += 1
             dist[s] = d0
-            size = _push(hk, hv, size, d0, s)
-    while size > 0:
-        du = hk[0]
-        u = hv[0]
-        size -= 1
-        if size > 0:
-            lk = hk[size]
-            lv = hv[size]
-            i = 0
-            while True:
-                c = 2 * i + 1
-                if c >= size:
-                    break
-                if c + 1 < size and hk[c + 1] < hk[c]:
-                    c += 1
-                if hk[c] >= lk:
-                    break
-                hk[i] = hk[c]
-                hv[i] = hv[c]
-                i = c
-            hk[i] = lk
-            hv[i] = lv
-        if done[u]:
-            continue
-        done[u] = True
-        touched[nt] = u
-        nt += 1
-        for e in range(indptr[u], indptr[u + 1]):
-            v = indices[e]
-            nd = du + weights[e]
-            if nd <= cutoff and nd < dist[v]:
-                dist[v] = nd
-                size = _push(hk, hv, size, nd, v)
-    return nt
+            b = int(d0 * inv_delta)
+            if pn >= pool_node.shape[0]:
+                pool_node = _grow_i(pool_node, pn + 1)
+                pool_next = _grow_i(pool_next, pn + 1)
+            pool_node[pn] = s
+            pool_next[pn] = head[b]
+            head[b] = pn
+            pn += 1
+            pending += 1
+            if b < lo:
+                lo = b
+    b = lo
+    while pending > 0:
+        while head[b] >= 0:
+            e = head[b]
+            head[b] = pool_next[e]
+            pending -= 1
+            u = pool_node[e]
+            du = dist[u]
+            if done[u] or int(du * inv_delta) != b:
+                continue  # stale entry
+            done[u] = True
+            for q in range(indptr[u], indptr[u + 1]):
+                nd = du + weights[q]
+                if nd <= cutoff:
+                    v = indices[q]
+                    if nd < dist[v]:
+                        if dist[v] == _INF:
+                            touched[nt] = v
+                            nt += 1
+                        dist[v] = nd
+                        done[v] = False
+                        bv = int(nd * inv_delta)
+                        if pn >= pool_node.shape[0]:
+                            pool_node = _grow_i(pool_node, pn + 1)
+                            pool_next = _grow_i(pool_next, pn + 1)
+                        pool_node[pn] = v
+                        pool_next[pn] = head[bv]
+                        head[bv] = pn
+                        pn += 1
+                        pending += 1
+        b += 1
+    return nt, pool_node, pool_next
 
 
 @njit(cache=True, nogil=True)
@@ -110,18 +119,16 @@ def _reset(touched, n_touched, dist, done):
 
 
 @njit(cache=True, nogil=True)
-def _work_arrays(indptr, indices, seed_ptr):
+def _work_arrays(indptr, indices, nb):
     n = indptr.shape[0] - 1
-    max_seeds = 0
-    for s in range(seed_ptr.shape[0] - 1):
-        max_seeds = max(max_seeds, seed_ptr[s + 1] - seed_ptr[s])
-    m = indices.shape[0] + max_seeds + 1
+    m = indices.shape[0] + n + 16
     dist = np.full(n, _INF)
     done = np.zeros(n, dtype=np.bool_)
-    hk = np.empty(m, dtype=np.float64)  # untouched pages cost no memory
-    hv = np.empty(m, dtype=np.int64)
+    head = np.full(nb, -1, dtype=np.int64)
+    pool_node = np.empty(m, dtype=np.int64)  # untouched pages cost no memory
+    pool_next = np.empty(m, dtype=np.int64)
     touched = np.empty(n, dtype=np.int64)
-    return dist, done, hk, hv, touched
+    return dist, done, head, pool_node, pool_next, touched
 
 
 @njit(cache=True, nogil=True)
@@ -139,14 +146,16 @@ def _grow_f(a, n):
 
 
 @njit(cache=True, nogil=True)
-def node_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1, cutoff):
+def node_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1, cutoff, delta):
     """Nodes within ``cutoff`` of sources ``s0 .. s1-1``.
 
     Source ``s`` has seeds ``seed_nodes[seed_ptr[s]:seed_ptr[s+1]]`` with
     initial distances ``seed_dist[...]``. Returns ``(src, node, dist)``
     arrays of every (source, node) pair with distance <= cutoff.
     """
-    dist, done, hk, hv, touched = _work_arrays(indptr, indices, seed_ptr)
+    nb = n_buckets(cutoff, delta)
+    inv_delta = 1.0 / delta
+    dist, done, head, pool_node, pool_next, touched = _work_arrays(indptr, indices, nb)
     cap = 1024
     out_s = np.empty(cap, dtype=np.int64)
     out_n = np.empty(cap, dtype=np.int64)
@@ -154,8 +163,9 @@ def node_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
     m = 0
     for s in range(s0, s1):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt = _sssp(indptr, indices, weights, seed_nodes[a:b], seed_dist[a:b], cutoff,
-                   dist, done, hk, hv, touched)
+        nt, pool_node, pool_next = _sssp(indptr, indices, weights, seed_nodes[a:b],
+                                         seed_dist[a:b], cutoff, inv_delta, nb, dist, done,
+                                         head, pool_node, pool_next, touched)
         if m + nt > out_s.shape[0]:
             out_s = _grow_i(out_s, m + nt)
             out_n = _grow_i(out_n, m + nt)
@@ -171,14 +181,17 @@ def node_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
 
 
 @njit(cache=True, nogil=True)
-def count_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1, cutoff):
+def count_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1, cutoff, delta):
     """Per node, how many of sources ``s0 .. s1-1`` lie within ``cutoff`` (no pair output)."""
-    dist, done, hk, hv, touched = _work_arrays(indptr, indices, seed_ptr)
+    nb = n_buckets(cutoff, delta)
+    inv_delta = 1.0 / delta
+    dist, done, head, pool_node, pool_next, touched = _work_arrays(indptr, indices, nb)
     counts = np.zeros(indptr.shape[0] - 1, dtype=np.int64)
     for s in range(s0, s1):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt = _sssp(indptr, indices, weights, seed_nodes[a:b], seed_dist[a:b], cutoff,
-                   dist, done, hk, hv, touched)
+        nt, pool_node, pool_next = _sssp(indptr, indices, weights, seed_nodes[a:b],
+                                         seed_dist[a:b], cutoff, inv_delta, nb, dist, done,
+                                         head, pool_node, pool_next, touched)
         for k in range(nt):
             counts[touched[k]] += 1
         _reset(touched, nt, dist, done)
@@ -186,7 +199,7 @@ def count_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s
 
 
 @njit(cache=True, nogil=True)
-def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1, cutoff,
+def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1, cutoff, delta,
                dst_ptr, dst_idx, dst_acc, n_dest,
                sp_ptr, sp_edge, sp_off, sp_snap, edst_ptr, edst_idx, edst_off, edst_snap):
     """Destinations within ``cutoff`` of origins ``s0 .. s1-1``.
@@ -204,7 +217,9 @@ def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
     Returns ``(origin, destination, dist)`` arrays of the pairs <= cutoff,
     by origin, then distance, then destination index.
     """
-    dist, done, hk, hv, touched = _work_arrays(indptr, indices, seed_ptr)
+    nb = n_buckets(cutoff, delta)
+    inv_delta = 1.0 / delta
+    dist, done, head, pool_node, pool_next, touched = _work_arrays(indptr, indices, nb)
     best = np.full(n_dest, _INF)
     found = np.empty(n_dest, dtype=np.int64)
     cap = 1024
@@ -214,8 +229,9 @@ def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
     m = 0
     for s in range(s0, s1):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt = _sssp(indptr, indices, weights, seed_nodes[a:b], seed_dist[a:b], cutoff,
-                   dist, done, hk, hv, touched)
+        nt, pool_node, pool_next = _sssp(indptr, indices, weights, seed_nodes[a:b],
+                                         seed_dist[a:b], cutoff, inv_delta, nb, dist, done,
+                                         head, pool_node, pool_next, touched)
         nf = 0
         for k in range(nt):
             v = touched[k]

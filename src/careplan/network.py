@@ -199,8 +199,9 @@ def _check_cutoff(cutoff_m: Any) -> float:
         c = float(cutoff_m)
     except (TypeError, ValueError):
         raise InputError(f"cutoff_m={cutoff_m!r} is not a number: give a distance in metres > 0.") from None
-    if not c > 0:  # also catches NaN
-        raise InputError(f"cutoff_m={cutoff_m!r} must be > 0 metres (e.g. cutoff_m=1000).")
+    if not (c > 0 and math.isfinite(c)):  # also catches NaN
+        raise InputError(f"cutoff_m={cutoff_m!r} must be a finite distance > 0 metres "
+                         "(e.g. cutoff_m=1000).")
     return c
 
 
@@ -881,6 +882,14 @@ class WalkNetwork:
             self._geom_len_cache = shapely.length(self._edge_geometry)
         return self._geom_len_cache
 
+    def _delta(self, cutoff: float) -> float:
+        """Bucket width of the search kernel for this cutoff (see careplan._kernels)."""
+        if not math.isfinite(cutoff):
+            raise InputError("cutoff_m must be a finite distance in metres.")
+        w = self._weights[self._weights > 0]
+        min_w = float(w.min()) if w.size else cutoff
+        return max(min_w, cutoff / 8192.0)
+
     # ---------------------------------------------------------------- snapping
     def _tree_(self) -> shapely.STRtree:
         if self._tree is None:
@@ -1100,7 +1109,7 @@ class WalkNetwork:
         lab_p = {"s": so, "parts": op, "part_ptr": part_ptr}
         seed_ptr, seed_nodes, seed_dist = self._seeds(lab_p)
         before = (self._indptr, self._indices, self._weights, seed_ptr, seed_nodes, seed_dist)
-        after = (cutoff, dst_ptr, dj.astype(np.int64), da, int(len(di)),
+        after = (cutoff, self._delta(cutoff), dst_ptr, dj.astype(np.int64), da, int(len(di)),
                  part_ptr, so["edge"][op].astype(np.int64), so["offset"][op],
                  so["snap"][op], edst_ptr, edst_idx, edst_off, edst_snap)
         res = _run_blocks(_kernels.dest_block, before, after, orows.size,
@@ -1233,17 +1242,17 @@ class WalkNetwork:
         pandas.DataFrame
             Columns ``source``, ``node`` (node ids) and ``distance_m``: every
             node within the cutoff of each source (the source itself at 0),
-            grouped by source and in settling order (increasing distance)
-            within a group. Sources are searched, and grouped, in the
-            network's internal (spatial) node order, which keeps the memory
-            the searches touch warm in the cache.
+            grouped by source (rows within a group are in the order the
+            search reached them, not sorted). Sources are searched, and
+            grouped, in the network's internal (spatial) node order, which
+            keeps the memory the searches touch warm in the cache.
         """
         cutoff = _check_cutoff(cutoff_m)
         pos = np.sort(self._node_positions(sources), kind="stable")
         ptr = np.arange(pos.size + 1, dtype=np.int64)
         res = _run_blocks(_kernels.node_block,
                           (self._indptr, self._indices, self._weights, ptr, pos, np.zeros(pos.size)),
-                          (cutoff,), pos.size, n_threads=_n_threads(n_threads), verbose=verbose,
+                          (cutoff, self._delta(cutoff)), pos.size, n_threads=_n_threads(n_threads), verbose=verbose,
                           desc="node distances")
         s = _cat(res, 0, np.int64)
         v = _cat(res, 1, np.int64)
@@ -1258,7 +1267,7 @@ class WalkNetwork:
         ptr, nodes, d = self._seeds(lab)
         res = _run_blocks(_kernels.node_block,
                           (self._indptr, self._indices, self._weights, ptr, nodes, d),
-                          (cutoff,), rows.size, n_threads=_n_threads(n_threads),
+                          (cutoff, self._delta(cutoff)), rows.size, n_threads=_n_threads(n_threads),
                           verbose=verbose, desc="searching")
         if res:
             src = np.concatenate([r[0] for r in res])
@@ -1289,7 +1298,7 @@ class WalkNetwork:
         ptr, nodes, d = self._seeds(lab)
         res = _run_blocks(_kernels.count_block,
                           (self._indptr, self._indices, self._weights, ptr, nodes, d),
-                          (cutoff,), rows.size, n_threads=_n_threads(n_threads),
+                          (cutoff, self._delta(cutoff)), rows.size, n_threads=_n_threads(n_threads),
                           verbose=verbose, desc="counting")
         counts = np.zeros(self.n_nodes, dtype=np.int64)
         for r in res:
