@@ -128,7 +128,7 @@ def main():
         row("p-median 800x150 p=15", "pmedian", D, w, 15, None, args)
     if todo in (None, "mclp"):
         D, w = euclid(5000, 1000, 1)
-        row("MCLP 5000x1000 p=50 r=800m", "mclp", D, w, 50, 800.0, args)
+        row("MCLP 5000x1000 p=50 r=1000m", "mclp", D, w, 50, 1000.0, args)
     if todo in (None, "lscp"):
         D, w = euclid(5000, 1000, 2)
         r = float(np.ceil(D.min(axis=1).max() * 1.6))

@@ -185,23 +185,20 @@ def test_pmedian_medium_all_paths_agree_with_brute_force():
         brute("mclp", D, w, 2, 0.3))
 
 
-def test_kmeans_fallback_is_proof_safe():
-    """Demands whose best site lies beyond the initial k nearest still get it."""
+@pytest.mark.parametrize("seed", range(3))
+def test_k_nearest_fallback_is_proof_safe(monkeypatch, seed):
+    """With k=1 nearest pair per demand the first reduced MIP is only a relaxation;
+    the fallback must be detected and k raised until the answer is exact."""
     from careplan.locate import _models
 
-    rng = np.random.default_rng(3)
-    D = rng.random((40, 30)) * 100
+    monkeypatch.setattr(_models, "K_MIN", 1)
+    monkeypatch.setattr(_models, "K_FACTOR", 0.0)
+    rng = np.random.default_rng(seed)
+    D = rng.random((40, 12)) * 100
     w = rng.integers(1, 5, 40).astype(float)
-    bf = None
-    # a p whose brute force is cheap: p=2 over 30 sites = 435 subsets
-    bf = brute("pm", D, w, 2)
-    old = _models.MAX_MIP_PAIRS
-    try:
-        r = PMedian(p=2, method="mip").solve(D, weights=w)
-    finally:
-        _models.MAX_MIP_PAIRS = old
-    assert r.objective == pytest.approx(bf, rel=1e-12)
-    assert r.info.get("mip_rounds", 1) >= 1
+    r = PMedian(p=3, method="mip").solve(D, weights=w)
+    assert r.objective == pytest.approx(brute("pm", D, w, 3), rel=1e-12)
+    assert r.info["mip_rounds"] > 1  # the fallback was used and repaired
 
 
 # ------------------------------------------------------------------- cost forms

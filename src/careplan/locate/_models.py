@@ -361,6 +361,8 @@ class PMedian(LocationModel):
 
 
 MAX_MIP_PAIRS = 6_000_000
+K_MIN = 8  # initial k of the k-nearest reduction: max(K_MIN, K_FACTOR * candidates / p)
+K_FACTOR = 3.0
 
 
 def _pmedian(prob: Problem, p: int, *, method: str, mip_gap: float, verbose: bool) -> RawSolution:
@@ -482,8 +484,8 @@ def _pmedian_mip(S, ws, fo, cand, p_rem, ub_open, prob, mip_gap, verbose, info):
     else:
         rk = np.zeros(nr, dtype=np.int64)
     n_cand = int(cand.sum())
-    kmin = max(8, int(np.ceil(3.0 * n_cand / max(p_rem, 1))))
-    k = np.minimum(np.maximum(kmin, 2 * rk + 2), ucount)
+    kmin = max(K_MIN, int(np.ceil(K_FACTOR * n_cand / max(p_rem, 1))))
+    k = np.minimum(np.maximum(kmin, rk + 1 if K_FACTOR == 0 else 2 * rk + 2), ucount)
     ymap = np.full(nc, -1, dtype=np.int64)
     ycols = np.flatnonzero(cand)
     ymap[ycols] = np.arange(len(ycols))
