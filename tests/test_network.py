@@ -577,3 +577,31 @@ def test_kernel_exact_with_tiny_and_zero_edges():
             exp[(s, t)] = d
     assert set(got) == set(exp)
     assert max(abs(got[k] - exp[k]) for k in exp) < 1e-9
+
+
+def test_kernel_pool_growth_retry():
+    """The search restarts with a bigger entry pool when it runs out (private kernel)."""
+    from careplan import _kernels
+
+    net = WalkNetwork.from_graph(grid_graph(6))
+    n = net.n_nodes
+    cutoff = 1000.0
+    delta = net._delta(cutoff)
+    nb = _kernels.n_buckets(cutoff, delta)
+    dist = np.full(n, np.inf)
+    done = np.zeros(n, dtype=bool)
+    head = np.full(nb, -1, dtype=np.int64)
+    touched = np.empty(n, dtype=np.int64)
+    tiny = np.empty(2, dtype=np.int64)
+    nt, pool_node, _ = _kernels._search(net._indptr, net._indices, net._weights,
+                                        np.array([0], dtype=np.int64), np.zeros(1), cutoff,
+                                        1.0 / delta, nb, dist, done, head, tiny, tiny.copy(),
+                                        touched)
+    assert pool_node.size > 2 and nt == n
+    G = nx.Graph()
+    for u in range(n):
+        for e in range(net._indptr[u], net._indptr[u + 1]):
+            G.add_edge(u, int(net._indices[e]), w=float(net._weights[e]))
+    exp = nx.single_source_dijkstra_path_length(G, 0, weight="w")
+    assert {int(v): dist[v] for v in touched[:nt]} == pytest.approx(exp)
+    assert (head == -1).all()

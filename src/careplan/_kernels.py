@@ -49,10 +49,13 @@ def _sssp(indptr, indices, weights, seed_nodes, seed_dist, cutoff, inv_delta, nb
 
     Fills ``touched`` with every node reached (all within ``cutoff``, final
     distances in ``dist``), in the order first reached. Returns
-    ``(n_touched, pool_node, pool_next)`` (the entry pool may have grown).
-    The caller resets ``dist``/``done`` through ``touched`` with :func:`_reset`;
-    every bucket is empty again on return.
+    ``(n_touched, ok)``; ``ok`` is False if the entry pool ran out (possible
+    only with much label correcting): then :func:`_search` clears the state,
+    doubles the pool and runs the search again. The caller resets
+    ``dist``/``done`` through ``touched`` with :func:`_reset`; every bucket is
+    empty again on a successful return.
     """
+    cap = pool_node.shape[0]
     pn = 0
     nt = 0
     pending = 0
@@ -66,9 +69,8 @@ def _sssp(indptr, indices, weights, seed_nodes, seed_dist, cutoff, inv_delta, nb
                 nt += 1
             dist[s] = d0
             b = int(d0 * inv_delta)
-            if pn >= pool_node.shape[0]:
-                pool_node = _grow_i(pool_node, pn + 1)
-                pool_next = _grow_i(pool_next, pn + 1)
+            if pn >= cap:
+                return nt, False
             pool_node[pn] = s
             pool_next[pn] = head[b]
             head[b] = pn
@@ -98,16 +100,15 @@ def _sssp(indptr, indices, weights, seed_nodes, seed_dist, cutoff, inv_delta, nb
                         dist[v] = nd
                         done[v] = False
                         bv = int(nd * inv_delta)
-                        if pn >= pool_node.shape[0]:
-                            pool_node = _grow_i(pool_node, pn + 1)
-                            pool_next = _grow_i(pool_next, pn + 1)
+                        if pn >= cap:
+                            return nt, False
                         pool_node[pn] = v
                         pool_next[pn] = head[bv]
                         head[bv] = pn
                         pn += 1
                         pending += 1
         b += 1
-    return nt, pool_node, pool_next
+    return nt, True
 
 
 @njit(cache=True, nogil=True)
@@ -116,6 +117,21 @@ def _reset(touched, n_touched, dist, done):
         v = touched[k]
         dist[v] = _INF
         done[v] = False
+
+
+@njit(cache=True, nogil=True)
+def _search(indptr, indices, weights, seed_nodes, seed_dist, cutoff, inv_delta, nb,
+            dist, done, head, pool_node, pool_next, touched):
+    """:func:`_sssp`, growing the entry pool and retrying if it ran out."""
+    while True:
+        nt, ok = _sssp(indptr, indices, weights, seed_nodes, seed_dist, cutoff, inv_delta, nb,
+                       dist, done, head, pool_node, pool_next, touched)
+        if ok:
+            return nt, pool_node, pool_next
+        _reset(touched, nt, dist, done)
+        head[:] = -1
+        pool_node = np.empty(2 * pool_node.shape[0], dtype=np.int64)
+        pool_next = np.empty(2 * pool_next.shape[0], dtype=np.int64)
 
 
 @njit(cache=True, nogil=True)
@@ -163,7 +179,7 @@ def node_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
     m = 0
     for s in range(s0, s1):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt, pool_node, pool_next = _sssp(indptr, indices, weights, seed_nodes[a:b],
+        nt, pool_node, pool_next = _search(indptr, indices, weights, seed_nodes[a:b],
                                          seed_dist[a:b], cutoff, inv_delta, nb, dist, done,
                                          head, pool_node, pool_next, touched)
         if m + nt > out_s.shape[0]:
@@ -189,7 +205,7 @@ def count_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s
     counts = np.zeros(indptr.shape[0] - 1, dtype=np.int64)
     for s in range(s0, s1):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt, pool_node, pool_next = _sssp(indptr, indices, weights, seed_nodes[a:b],
+        nt, pool_node, pool_next = _search(indptr, indices, weights, seed_nodes[a:b],
                                          seed_dist[a:b], cutoff, inv_delta, nb, dist, done,
                                          head, pool_node, pool_next, touched)
         for k in range(nt):
@@ -229,7 +245,7 @@ def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
     m = 0
     for s in range(s0, s1):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt, pool_node, pool_next = _sssp(indptr, indices, weights, seed_nodes[a:b],
+        nt, pool_node, pool_next = _search(indptr, indices, weights, seed_nodes[a:b],
                                          seed_dist[a:b], cutoff, inv_delta, nb, dist, done,
                                          head, pool_node, pool_next, touched)
         nf = 0
