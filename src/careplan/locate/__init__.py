@@ -5,11 +5,28 @@ Every model is an object that stores its parameters and has one method,
 returning a :class:`LocationResult` labelled by the input labels.
 
 ``p`` always counts NEW sites: existing sites (``existing=``) stay open in
-addition and are not counted in ``p``.
+addition and are not counted in ``p``. ``excluded=`` sites are never opened.
+
+Cost forms (see :func:`cost_from_input`): a dense array (``np.inf`` unreachable),
+a scipy.sparse matrix (stored entries are the reachable pairs, explicit zeros
+kept), a wide DataFrame (index demand, columns candidates), or the long table
+``origin, destination, distance_m`` returned by ``WalkNetwork.distances`` (the
+demand set is then ``weights.index``)::
+
+    od = net.distances(areas, candidates, cutoff_m=1200)
+    res = PMedian(p=5).solve(od, weights=areas["elderly"], candidate_labels=candidates.index)
+
+Solvers: HiGHS MIPs built directly as sparse matrices, with reductions (pairs
+within the radius only, duplicate demands merged, dominated candidates dropped
+for covering; Lagrangian reduced-cost fixing and a proof-safe k-nearest chained
+formulation for the p-median). The p-median also has a fast heuristic
+(greedy + fast interchange + Lagrangian relaxation) that reports a proven gap.
+Every solution is re-checked against the cost data by code independent of the
+solvers (``_check.py``); a failed check raises :class:`~careplan.SolverError`.
 
 >>> import numpy as np
 >>> from careplan.locate import PMedian
->>> cost = np.array([[1.0, 5.0], [4.0, 1.0], [3.0, 2.0]])
+>>> cost = np.array([[1.0, 5.0], [4.0, 1.0], [3.0, 1.0]])
 >>> PMedian(p=1).solve(cost).selected
 [1]
 """

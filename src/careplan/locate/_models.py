@@ -396,8 +396,10 @@ def _pmedian(prob: Problem, p: int, *, method: str, mip_gap: float, verbose: boo
         ub_open, ub, nsw = H.interchange(S, Sc, ws, g_open, can, can, time_limit_s=remaining())
         info["swaps"] = nsw
         lb, meth, status = -np.inf, "heuristic", "heuristic"
+        # a tight bound pays off in reduced-cost fixing before the MIP; the heuristic needs mip_gap
+        tgap = mip_gap if method == "heuristic" else min(mip_gap, 1e-4) / 2
         if np.isfinite(ub):
-            lag = H.lagrangian(S, Sc, ws, fixed, can, p, ub, ub_open, target_gap=min(mip_gap, 1e-4) / 2,
+            lag = H.lagrangian(S, Sc, ws, fixed, can, p, ub, ub_open, target_gap=tgap,
                                time_limit_s=remaining())
             info["lagrangian_iterations"] = lag["iterations"]
             lb = lag["bound"]
@@ -414,7 +416,7 @@ def _pmedian(prob: Problem, p: int, *, method: str, mip_gap: float, verbose: boo
                     ub, ub_open = c2, o2
             if ub - lb > mip_gap * ub and ub < lag["ub"]:
                 lag2 = H.lagrangian(S, Sc, ws, fixed, can, p, ub, ub_open, lam0=lag["lam"], theta0=0.25,
-                                    target_gap=min(mip_gap, 1e-4) / 2, time_limit_s=remaining())
+                                    target_gap=tgap, time_limit_s=remaining())
                 if lag2["bound"] >= lb:
                     lag = lag2
                     lb = lag2["bound"]
