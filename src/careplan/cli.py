@@ -116,7 +116,8 @@ def _print_plan(plan, out_dir: Path, files: dict) -> None:
     with pd.option_context("display.width", 120, "display.max_columns", 10,
                            "display.max_colwidth", 60):
         print("Summary (before -> after):")
-        print(plan.summary[["label_en", "before", "after"]].to_string(index=False))
+        print(plan.summary[["label_en", "before", "after"]].to_string(
+            index=False, float_format=lambda v: f"{v:,.3f}".rstrip("0").rstrip(".")))
         print()
         if len(plan.proposed):
             print("Proposed stations:")
