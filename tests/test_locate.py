@@ -375,3 +375,19 @@ def test_cross_check_with_spopt():
         sc.problem.objective.value(), rel=1e-6)
     ls = spopt.LSCP.from_cost_matrix(D, service_radius=350).solve(solver)
     assert SetCovering(radius=350).solve(D).objective == pytest.approx(ls.problem.objective.value())
+
+
+def test_mclp_interchange_heuristic_is_feasible_and_proves_full_cover():
+    rng = np.random.default_rng(9)
+    xy_d, xy_c = rng.random((70, 2)), rng.random((15, 2))
+    D = np.hypot(*(xy_d[:, None, :] - xy_c[None, :, :]).transpose(2, 0, 1))
+    w = rng.integers(1, 6, 70).astype(float)
+    for radius in (0.2, 0.6):
+        bf = brute("mclp", D, w, 3, radius)
+        h = MaximalCovering(p=3, radius=radius, method="heuristic").solve(D, weights=w)
+        assert h.objective <= bf + 1e-9
+        if h.status == "optimal":  # claimed only when every coverable demand is covered
+            assert h.objective == pytest.approx(bf)
+            assert h.objective == pytest.approx(w[np.isfinite(D).any(axis=1) & (D.min(axis=1) <= radius)].sum())
+    assert MaximalCovering(p=3, radius=0.6).solve(D, weights=w).objective == pytest.approx(
+        brute("mclp", D, w, 3, 0.6))

@@ -258,8 +258,16 @@ class MaximalCovering(LocationModel):
             g = _greedy_mclp(Ak, wa, min(p, nk))
             build = time.perf_counter() - t0
             t0 = time.perf_counter()
-            if self.method == "heuristic":
-                sol = g
+            total = float(wa.sum())  # every coverable demand covered: a trivial upper bound
+            g2, gval = g, float(wa[np.asarray(Ak @ g.astype(float)).ravel() > 0].sum())
+            if int(g.sum()) == p and p < nk:
+                g2, gval = H.mclp_interchange(sp.csc_array(Ak), wa, g, target=total,
+                                              time_limit_s=prob.remaining())
+            if gval >= total - 1e-9:
+                sol = g2
+                status, bound, method = "optimal", total + const, "greedy+interchange"
+            elif self.method == "heuristic":
+                sol = g2
                 status, bound, method = "heuristic", np.nan, "greedy"
             else:
                 # vars: y (nk, binary) then z (nr, continuous in [0,1]); max w.z
