@@ -37,6 +37,8 @@ def solve_mip(c: np.ndarray, A: sp.sparray, row_lo: np.ndarray, row_hi: np.ndarr
 
     Returns a :class:`MipResult`; ``status`` is ``'infeasible'`` (x None) when HiGHS
     proves infeasibility. Raises SolverError when HiGHS stops without a solution.
+    ``options`` are extra HiGHS options; the environment variable
+    ``CAREPLAN_HIGHS_OPTS="name=value,..."`` overrides them (for tuning experiments).
     """
     t0 = time.perf_counter()
     A = sp.csc_array(A)
