@@ -391,3 +391,32 @@ def test_mclp_interchange_heuristic_is_feasible_and_proves_full_cover():
             assert h.objective == pytest.approx(w[np.isfinite(D).any(axis=1) & (D.min(axis=1) <= radius)].sum())
     assert MaximalCovering(p=3, radius=0.6).solve(D, weights=w).objective == pytest.approx(
         brute("mclp", D, w, 3, 0.6))
+
+
+def _classic_pmedian_milp(D, w, p):
+    """Textbook p-median MIP (ReVelle & Swain) with scipy's HiGHS: x_ij assignment, y_j open."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n, m = D.shape
+    c = np.concatenate([(w[:, None] * D).ravel(), np.zeros(m)])
+    assign = sp.hstack([sp.kron(sp.eye(n), np.ones((1, m))), sp.csr_array((n, m))])
+    link = sp.hstack([sp.eye(n * m), -sp.kron(np.ones((n, 1)), sp.eye(m))])
+    count = sp.hstack([sp.csr_array((1, n * m)), np.ones((1, m))])
+    res = milp(c, constraints=[LinearConstraint(assign, 1, 1), LinearConstraint(link, -np.inf, 0),
+                               LinearConstraint(count, p, p)],
+               integrality=np.r_[np.zeros(n * m), np.ones(m)], bounds=Bounds(0, 1))
+    assert res.status == 0
+    return res.fun
+
+
+def test_pmedian_when_fixings_decide_every_site():
+    """Regression: reduced-cost fixing can decide every candidate, leaving an empty MIP
+    (HiGHS: model status 'Empty'); the fixed set must then be taken as it is."""
+    rng = np.random.default_rng(17)
+    n, m, p = 200, 40, 6
+    d, c = rng.random((n, 2)) * 1e4, rng.random((m, 2)) * 1e4
+    D = np.hypot(d[:, None, 0] - c[None, :, 0], d[:, None, 1] - c[None, :, 1])
+    w = rng.integers(1, 11, n).astype(float)
+    res = PMedian(p=p).solve(D, weights=w)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(_classic_pmedian_milp(D, w, p), rel=1e-6)

@@ -500,6 +500,10 @@ def _pmedian_mip(S, ws, fo, cand, p_rem, ub_open, prob, mip_gap, verbose, info):
     ycols = np.flatnonzero(cand)
     ymap[ycols] = np.arange(len(ycols))
     ny = len(ycols)
+    if ny == 0:
+        # the fixings decided every site (p_rem == 0): the fixed-open set is the only
+        # solution left to compare with the incumbent; HiGHS rejects an empty model
+        return fo.copy(), float(np.dot(ws, f_dist)), "optimal"
     best = None
     it = 0
     total_solve = 0.0
