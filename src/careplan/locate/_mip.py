@@ -62,7 +62,7 @@ def solve_mip(c: np.ndarray, A: sp.sparray, row_lo: np.ndarray, row_hi: np.ndarr
     lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in integ]
     if maximize:
         lp.sense_ = highspy.ObjSense.kMaximize
-    h = highspy.Highs()
+    h = _new_highs(verbose)
     h.setOptionValue("output_flag", bool(verbose))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     h.setOptionValue("mip_abs_gap", 1e-9)
@@ -108,6 +108,29 @@ def solve_mip(c: np.ndarray, A: sp.sparray, row_lo: np.ndarray, row_hi: np.ndarr
         status = h.modelStatusToString(ms).lower().replace(" ", "_")
     gap = _gap(obj, bound)
     return MipResult(x, obj, bound, gap, status, t)
+
+
+def _new_highs(verbose: bool) -> highspy.Highs:
+    """A Highs instance; unless verbose, without the copyright banner HiGHS prints to
+    the C-level stdout on construction (before output_flag can be set)."""
+    if verbose:
+        return highspy.Highs()
+    import os
+    import sys
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stdout (e.g. captured)
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            return highspy.Highs()
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
 
 
 def _gap(obj: float, bound: float) -> float:
