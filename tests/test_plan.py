@@ -142,6 +142,10 @@ def test_plan_errors(town):
         cp.plan_layout(areas, facs, cands, "/nonexistent/roads.osm")
     with pytest.raises(cp.CareplanError):
         cp.plan_layout(areas, facs, cands, net, cutoff_m=-5)
+    with pytest.raises(cp.InputError, match="'level'"):
+        cp.plan_layout(areas, facs.drop(columns="level"), cands, net)
+    with pytest.raises(cp.InputError, match="households"):
+        cp.plan_layout(areas.drop(columns="households"), facs, cands, net, cutoff_m=400)
 
 
 # ------------------------------------------------------------------ the bundled sample

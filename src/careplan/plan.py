@@ -262,9 +262,10 @@ def plan_layout(
     net = _network(network)
     if "area_id" not in getattr(areas, "columns", []):
         raise InputError("areas need an 'area_id' column; read them with careplan.read_areas()")
-    if "facility_id" not in getattr(facilities, "columns", []):
-        raise InputError("facilities need a 'facility_id' column; read them with "
-                         "careplan.read_facilities()")
+    for col in ("facility_id", "level"):
+        if col not in getattr(facilities, "columns", []):
+            raise InputError(f"facilities need a {col!r} column; read them with "
+                             "careplan.read_facilities()")
     areas = _by_id(areas, "area_id")
     facilities = _by_id(facilities, "facility_id")
     if candidates is None:
@@ -301,7 +302,6 @@ def plan_layout(
     next(steps, None)
 
     # ---------------------------------------------------------------- (1) before
-    comp_before = _compliance.check(areas, facilities, standard=std, lang="en")
     circle_fac = facilities[facilities["level"].isin(circle_levels)]
     cov_before = _coverage.walk_coverage(net, areas, circle_fac, cutoff_m=cutoff, **snap_kw)
     comp_before = _compliance.check(areas, facilities, standard=std, coverage=cov_before,
