@@ -4,6 +4,11 @@ Every model is an object that stores its parameters and has one method,
 ``solve(cost, *, weights=None, existing=None, excluded=None, capacity=None)``,
 returning a :class:`LocationResult` labelled by the input labels.
 
+:class:`HierarchicalCovering` is the two-level variant for the three-level
+network: new street centres (upper) and community stations (lower) with one
+budget each, every new station nested within ``nest_radius`` of a centre
+(``solve(cost, site_cost=..., existing_upper=..., existing_lower=...)``).
+
 ``p`` always counts NEW sites: existing sites (``existing=``) stay open in
 addition and are not counted in ``p``. ``excluded=`` sites are never opened.
 
@@ -33,10 +38,12 @@ solvers (``_check.py``); a failed check raises :class:`~careplan.SolverError`.
 
 from ._base import LocationModel, LocationResult
 from ._cost import CostData, cost_from_input
+from ._hierarchy import HierarchicalCovering
 from ._models import MaximalCovering, PCenter, PMedian, SetCovering
 
 __all__ = [
     "CostData",
+    "HierarchicalCovering",
     "LocationModel",
     "LocationResult",
     "MaximalCovering",

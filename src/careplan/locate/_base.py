@@ -60,6 +60,11 @@ class LocationResult:
         Solver time and time spent checking input and building models.
     info : dict
         Extra figures (reductions applied, iterations, ...).
+    level : pandas.Series or None
+        Selected site label -> ``'upper'`` or ``'lower'`` (hierarchical models only).
+    covered_upper : pandas.Series or None
+        Demand label -> within the upper-level radius of an open upper-level site
+        (hierarchical models only; ``covered`` is then the lower-level coverage).
     """
 
     model: str
@@ -79,12 +84,16 @@ class LocationResult:
     solve_time_s: float
     build_time_s: float
     info: dict = field(default_factory=dict)
+    level: pd.Series | None = None
+    covered_upper: pd.Series | None = None
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per demand: ``facility``, ``cost``, and ``covered`` where it applies."""
+        """One row per demand: ``facility``, ``cost``, and ``covered`` (``covered_upper``) where it applies."""
         df = pd.DataFrame({"facility": self.assignment, "cost": self.assigned_cost})
         if self.covered is not None:
             df["covered"] = self.covered
+        if self.covered_upper is not None:
+            df["covered_upper"] = self.covered_upper
         return df
 
     def __repr__(self) -> str:

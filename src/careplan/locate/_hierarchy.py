@@ -1,0 +1,551 @@
+"""Hierarchical (nested two-level) maximal covering: street centres over community stations.
+
+The three-level elderly-care network nests community stations (lower level) under
+street centres (upper level). :class:`HierarchicalCovering` chooses new sites of
+both levels at once, as a hierarchical maximal covering model with successively
+inclusive service (Moore & ReVelle 1982; Serra & ReVelle 1994): an upper-level
+site also gives lower-level service, and every new lower-level site must lie
+within ``nest_radius`` of an open upper-level site.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from careplan._errors import CareplanWarning, InputError
+
+from ._base import LocationModel, LocationResult, _gap, nearest_assignment
+from ._check import check_hierarchical, nearest_open, pair_cost
+from ._cost import LONG_COLUMNS, CostData, cost_from_input, labels_to_mask
+from ._mip import solve_mip
+
+__all__ = ["HierarchicalCovering"]
+
+UPPER, LOWER = "upper", "lower"
+
+
+@dataclass(kw_only=True)
+class HierarchicalCovering(LocationModel):
+    """Hierarchical maximal covering: new upper sites (street centres) and nested lower
+    sites (community stations).
+
+    Maximises ``sum_i w_i zL_i + upper_weight * sum_i w_i zU_i`` where ``zL_i`` says
+    demand ``i`` lies within ``radius_lower`` of an open site of *either* level
+    (successively inclusive service: a street centre also offers what a community
+    station does) and ``zU_i`` says it lies within ``radius_upper`` of an open
+    upper site. Rules:
+
+    * a site hosts at most one level;
+    * at most ``p_upper`` NEW upper and at most ``p_lower`` NEW lower sites are
+      opened. These are budgets, not exact counts: spare budget stays unused when
+      no further site adds coverage, and new sites that add nothing are not opened;
+    * every NEW lower site lies within ``nest_radius`` (``site_cost[lower, upper]``)
+      of an open upper site, existing or new (not itself);
+    * existing sites stay open at their level and count for coverage and nesting;
+      existing lower sites need not be nested (those that are not are listed in
+      ``info['unnested_existing_lower']``); an existing site is never re-levelled;
+    * excluded sites are never opened.
+
+    Solved exactly as one HiGHS MIP (binary ``yU_j``, ``yL_j`` per free candidate,
+    continuous ``zL``, ``zU``) built from the pairs within the radii only, with demands
+    already served by existing sites fixed, identical demand rows merged (separately
+    per level, which is exact because each level's cover rows only share the site
+    variables), useless site variables dropped, and a greedy start. Every solution
+    is re-checked by :func:`careplan.locate._check.check_hierarchical`.
+
+    Parameters
+    ----------
+    p_upper, p_lower : int
+        Budget of NEW upper-level / lower-level sites (existing sites are extra).
+    radius_upper, radius_lower : float
+        Service radius of each level, in the unit of the cost (e.g. metres).
+        ``radius_lower > radius_upper`` is allowed (the model stays well defined) but
+        is unusual, so it gives a :class:`~careplan.CareplanWarning` (swapped values?).
+    nest_radius : float
+        Largest ``site_cost`` from a new lower site to the upper site it nests under.
+    upper_weight : float, default 1.0
+        Weight of upper-level coverage relative to lower-level coverage (>= 0;
+        0 makes upper coverage count only through the lower-level service it gives).
+    time_limit_s, mip_gap, method, verbose
+        As for every :class:`LocationModel`; ``method='heuristic'`` returns the
+        greedy solution with the trivial bound (all coverable weight).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cost = np.array([[0.0, 500, 900], [500, 0, 400], [900, 400, 0]])
+    >>> m = HierarchicalCovering(p_upper=1, p_lower=1, radius_upper=600,
+    ...                          radius_lower=300, nest_radius=600)
+    >>> res = m.solve(cost, weights=[2, 1, 1], site_cost=cost)
+    >>> res.objective, dict(res.level)
+    (7.0, {0: 'lower', 1: 'upper'})
+    """
+
+    p_upper: int
+    p_lower: int
+    radius_upper: float
+    radius_lower: float
+    nest_radius: float
+    upper_weight: float = 1.0
+
+    model_name: ClassVar[str] = "HierarchicalCovering"
+    kind: ClassVar[str] = "hierarchical_covering"
+    supports_capacity: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("p_upper", "p_lower"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
+                raise InputError(f"{name} (budget of NEW sites) must be an integer >= 0; got {v!r}.")
+        for name in ("radius_upper", "radius_lower", "nest_radius"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                    or not np.isfinite(v) or v < 0:
+                raise InputError(f"{name} must be a finite number >= 0 (same unit as the cost); got {v!r}.")
+        uw = self.upper_weight
+        if isinstance(uw, bool) or not isinstance(uw, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(uw) or uw < 0:
+            raise InputError(f"upper_weight must be a finite number >= 0; got {uw!r}.")
+        if self.radius_lower > self.radius_upper:
+            warnings.warn(self._radius_note(), CareplanWarning, stacklevel=3)
+
+    def _radius_note(self) -> str:
+        return (f"radius_lower={self.radius_lower:g} is larger than radius_upper={self.radius_upper:g}: "
+                "upper sites then give lower-level service farther than their own upper-level "
+                "service. Allowed, but check the values are not swapped.")
+
+    # ------------------------------------------------------------------ solve
+    def solve(self, cost: Any, *, weights: Any = None, site_cost: Any = None, existing_upper: Any = None,
+              existing_lower: Any = None, excluded: Any = None, demand_labels: Any = None,
+              candidate_labels: Any = None) -> LocationResult:
+        """Choose new upper and lower sites.
+
+        Parameters
+        ----------
+        cost : array, sparse matrix or DataFrame
+            Demand x candidate cost, any form :func:`cost_from_input` accepts.
+        weights : array-like or Series, optional
+            Demand weights (e.g. elderly); default 1.
+        site_cost : array, sparse matrix or DataFrame
+            Candidate x candidate cost (row = lower site, column = upper site), same forms
+            as ``cost`` and over the same candidate labels, e.g.
+            ``net.distance_matrix(candidates, candidates, cutoff_m=nest_radius)``.
+            Only pairs within ``nest_radius`` matter; absent pairs are unreachable.
+        existing_upper, existing_lower : labels, optional
+            Candidate labels open already at that level (they stay open, at that level).
+        excluded : labels, optional
+            Candidate labels that must not be opened.
+        demand_labels, candidate_labels : sequence, optional
+            Labels for array costs (and the candidate set of a long table).
+
+        Returns
+        -------
+        LocationResult
+            ``covered`` is the lower-level coverage, ``covered_upper`` the upper-level
+            one, ``level`` the level of each selected site, ``assignment`` the nearest
+            open site of either level within ``radius_lower``. ``objective`` is
+            recomputed from the cost data by an independent check.
+        """
+        t0 = time.perf_counter()
+        data = cost_from_input(cost, weights=weights, demand_labels=demand_labels,
+                               candidate_labels=candidate_labels)
+        cand = data.candidates
+        ex_u = labels_to_mask(existing_upper, cand, "existing_upper")
+        ex_l = labels_to_mask(existing_lower, cand, "existing_lower")
+        exc = labels_to_mask(excluded, cand, "excluded")
+        both = ex_u & ex_l
+        if both.any():
+            raise InputError(f"sites {cand[both][:10].tolist()} are in both existing_upper and existing_lower; "
+                             "a site hosts one level: list each in one of them only.")
+        both = (ex_u | ex_l) & exc
+        if both.any():
+            raise InputError(f"sites {cand[both][:10].tolist()} are both existing and excluded; an existing "
+                             "site always stays open, so remove them from excluded.")
+        free = ~ex_u & ~ex_l & ~exc
+        n_free = int(free.sum())
+        if self.p_upper + self.p_lower > n_free:
+            raise InputError(
+                f"p_upper + p_lower = {self.p_upper} + {self.p_lower} new sites requested but only {n_free} "
+                f"candidates can be opened ({int(ex_u.sum())} existing upper, {int(ex_l.sum())} existing lower, "
+                f"{int(exc.sum())} excluded; a site hosts one level); lower the budgets or add candidates.")
+        site = site_matrix_from_input(site_cost, cand)
+        notes = []
+        if self.radius_lower > self.radius_upper:
+            notes.append(self._radius_note())
+        deadline = t0 + self.time_limit_s if self.time_limit_s is not None else None
+        t_prep = time.perf_counter() - t0
+
+        sol = self._solve_hier(data, site, ex_u, ex_l, exc, deadline)
+        open_u, open_l = sol["open_upper"], sol["open_lower"]
+        open_u, open_l, n_dropped = _drop_useless(data, site, open_u, open_l, ex_u, ex_l, self.radius_lower,
+                                                  self.radius_upper, self.nest_radius, self.upper_weight)
+        is_open = open_u | open_l
+        assign = nearest_assignment(data, is_open, self.radius_lower)
+        cov_u = nearest_open(data, open_u)[0] <= self.radius_upper
+        objective = check_hierarchical(
+            data, site, open_upper=open_u, open_lower=open_l, assign=assign, covered_upper=cov_u,
+            existing_upper=ex_u, existing_lower=ex_l, excluded=exc, p_upper=self.p_upper,
+            p_lower=self.p_lower, radius_upper=self.radius_upper, radius_lower=self.radius_lower,
+            nest_radius=self.nest_radius, upper_weight=self.upper_weight, objective=sol["objective"])
+        info = dict(sol["info"])
+        info["n_dropped_useless"] = n_dropped
+        nest_ok = _nest_matrix(site, self.nest_radius) @ open_u.astype(float) > 0
+        info["unnested_existing_lower"] = cand[ex_l & ~nest_ok].tolist()
+        info["n_new_upper"] = int((open_u & ~ex_u).sum())
+        info["n_new_lower"] = int((open_l & ~ex_l).sum())
+        if notes:
+            info["warnings"] = notes
+        return self._hier_result(data, open_u, open_l, ex_u | ex_l, assign, cov_u, objective, sol,
+                                 t_prep, info)
+
+    # ------------------------------------------------------------------ model
+    def _solve_hier(self, data: CostData, site: sp.csr_array, ex_u: np.ndarray, ex_l: np.ndarray,
+                    exc: np.ndarray, deadline: float | None) -> dict:
+        t0 = time.perf_counter()
+        n, m = data.shape
+        w = data.weights
+        need = w > 0
+        uw = float(self.upper_weight)
+        fcols = np.flatnonzero(~ex_u & ~ex_l & ~exc)
+        nf = len(fcols)
+        AL = _within(data.matrix, self.radius_lower)
+        AU = _within(data.matrix, self.radius_upper)
+        pre_l = need & (AL @ (ex_u | ex_l).astype(float) > 0)
+        pre_u = need & (AU @ ex_u.astype(float) > 0)
+        const = float(w[pre_l].sum() + uw * w[pre_u].sum())
+        BL, wL = _merged_rows(AL, need & ~pre_l, fcols, w)
+        if uw > 0:
+            BU, wU = _merged_rows(AU, need & ~pre_u, fcols, w)
+        else:
+            BU, wU = sp.csr_array((0, nf)), np.zeros(0)
+        # nesting among free sites (row = lower, column = upper, no self-nesting)
+        NS = _nest_matrix(site, self.nest_radius)
+        nested_ex = np.asarray(NS @ ex_u.astype(float)).ravel()[fcols] > 0
+        NF = sp.csr_array(NS[fcols][:, fcols])
+        has_host = np.diff(NF.indptr) > 0
+        covers_l = np.diff(sp.csc_array(BL).indptr) > 0
+        covers_u = np.diff(sp.csc_array(BU).indptr) > 0
+        can_l = covers_l & (nested_ex | has_host)
+        needs_host = can_l & ~nested_ex
+        is_host = np.zeros(nf, dtype=bool)
+        hsub = NF[np.flatnonzero(needs_host)]
+        is_host[hsub.indices] = True
+        keep_u = covers_l | covers_u | is_host
+        info: dict[str, Any] = {"n_lower_rows": int(BL.shape[0]), "n_upper_rows": int(BU.shape[0]),
+                                "n_upper_vars": int(keep_u.sum()), "n_lower_vars": int(can_l.sum()),
+                                "n_pairs": int(BL.nnz + BU.nnz)}
+        total = float(wL.sum() + uw * wU.sum())
+
+        g_u, g_l = _greedy(BL, wL, BU, wU, uw, keep_u, can_l, nested_ex, NF, self.p_upper, self.p_lower)
+        g_val = _reduced_value(BL, wL, BU, wU, uw, g_u, g_l)
+        build = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        if g_val >= total - 1e-9 * max(1.0, total):
+            y_u, y_l, val = g_u, g_l, g_val
+            status, bound, method = "optimal", total, "greedy"
+        elif self.method == "heuristic":
+            y_u, y_l, val = g_u, g_l, g_val
+            status, bound, method = "heuristic", total, "greedy"
+        else:
+            y_u, y_l, bound, status = self._mip(BL, wL, BU, wU, uw, keep_u, can_l, needs_host, NF,
+                                                g_u, g_l, deadline, info)
+            val = _reduced_value(BL, wL, BU, wU, uw, y_u, y_l)
+            method = "mip"
+        open_u = ex_u.copy()
+        open_u[fcols[y_u]] = True
+        open_l = ex_l.copy()
+        open_l[fcols[y_l]] = True
+        return {"open_upper": open_u, "open_lower": open_l, "objective": val + const,
+                "bound": bound + const, "status": status, "method": method,
+                "solve_time_s": time.perf_counter() - t1, "build_time_s": build, "info": info}
+
+    def _mip(self, BL, wL, BU, wU, uw, keep_u, can_l, needs_host, NF, g_u, g_l, deadline, info):
+        nf = len(keep_u)
+        uvars = np.flatnonzero(keep_u)
+        lvars = np.flatnonzero(can_l)
+        nU, nL = len(uvars), len(lvars)
+        rl, ru = BL.shape[0], BU.shape[0]
+        umap = np.full(nf, -1, dtype=np.int64)
+        umap[uvars] = np.arange(nU)
+        lmap = np.full(nf, -1, dtype=np.int64)
+        lmap[lvars] = nU + np.arange(nL)
+        o_zl = nU + nL
+        o_zu = o_zl + rl
+        nv = o_zu + ru
+        R, C, V = [], [], []
+        row = 0
+        # lower cover: zL_r - sum_{j in N_r} (yU_j + yL_j) <= 0
+        er = np.repeat(np.arange(rl), np.diff(BL.indptr))
+        ej = BL.indices
+        R += [row + np.arange(rl), row + er]
+        C += [o_zl + np.arange(rl), umap[ej]]
+        V += [np.ones(rl), -np.ones(len(ej))]
+        hl = lmap[ej] >= 0
+        R.append(row + er[hl])
+        C.append(lmap[ej[hl]])
+        V.append(-np.ones(int(hl.sum())))
+        row += rl
+        # upper cover: zU_r - sum_{j in M_r} yU_j <= 0
+        er = np.repeat(np.arange(ru), np.diff(BU.indptr))
+        R += [row + np.arange(ru), row + er]
+        C += [o_zu + np.arange(ru), umap[BU.indices]]
+        V += [np.ones(ru), -np.ones(BU.nnz)]
+        row += ru
+        # one level per site: yU_j + yL_j <= 1
+        both = np.flatnonzero(keep_u & can_l)
+        R += [row + np.arange(len(both))] * 2
+        C += [umap[both], lmap[both]]
+        V += [np.ones(len(both))] * 2
+        row += len(both)
+        # nesting: yL_j - sum_{k in H_j} yU_k <= 0 (sites not nested under an existing upper)
+        nh = np.flatnonzero(needs_host)
+        H = NF[nh]
+        hr = np.repeat(np.arange(len(nh)), np.diff(H.indptr))
+        R += [row + np.arange(len(nh)), row + hr]
+        C += [lmap[nh], umap[H.indices]]
+        V += [np.ones(len(nh)), -np.ones(H.nnz)]
+        row += len(nh)
+        n_le1 = len(both)
+        # budgets
+        R += [np.full(nU, row), np.full(nL, row + 1)]
+        C += [np.arange(nU), nU + np.arange(nL)]
+        V += [np.ones(nU), np.ones(nL)]
+        row += 2
+        Rr, Cc, Vv = np.concatenate(R), np.concatenate(C), np.concatenate(V)
+        if (Cc < 0).any():  # pragma: no cover - a bug in the reductions
+            raise AssertionError("hierarchical model refers to a dropped variable")
+        A = sp.csc_array((Vv, (Rr, Cc)), shape=(row, nv))
+        hi = np.concatenate((np.zeros(rl + ru), np.ones(n_le1), np.zeros(len(nh)),
+                             [float(self.p_upper), float(self.p_lower)]))
+        lo = np.full(row, -np.inf)
+        c = np.concatenate((np.zeros(nU + nL), wL, uw * wU))
+        integer = np.zeros(nv, dtype=bool)
+        integer[:nU + nL] = True
+        yl_all = g_u | g_l
+        start = np.concatenate((g_u[uvars].astype(float), g_l[lvars].astype(float),
+                                np.minimum(BL @ yl_all.astype(float), 1.0),
+                                np.minimum(BU @ g_u.astype(float), 1.0)))
+        remaining = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
+        res = solve_mip(c, A, lo, hi, np.zeros(nv), np.ones(nv), integer, maximize=True,
+                        time_limit_s=remaining, mip_gap=self.mip_gap, start=start,
+                        verbose=bool(self.verbose))
+        info["n_rows"] = int(row)
+        info["n_vars"] = int(nv)
+        x = res.x
+        y_u = np.zeros(nf, dtype=bool)
+        y_u[uvars] = x[:nU] > 0.5
+        y_l = np.zeros(nf, dtype=bool)
+        y_l[lvars] = x[nU:nU + nL] > 0.5
+        return y_u, y_l, float(res.bound), res.status
+
+    # ------------------------------------------------------------------ result
+    def _hier_result(self, data, open_u, open_l, existing, assign, cov_u, objective, sol, t_prep,
+                     info) -> LocationResult:
+        cand = data.candidates
+        is_open = open_u | open_l
+        has = assign >= 0
+        fac = np.empty(len(assign), dtype=object)
+        fac[:] = None
+        fac[has] = np.asarray(cand, dtype=object)[assign[has]]
+        cst = np.full(len(assign), np.nan)
+        cst[has] = pair_cost(data, np.flatnonzero(has), assign[has])
+        load = np.bincount(assign[has], weights=data.weights[has], minlength=len(cand))
+        sel = np.flatnonzero(is_open)
+        order = np.concatenate((sel[existing[sel]], sel[~existing[sel]]))
+        lev = np.where(open_u[order], UPPER, LOWER)
+        bound = sol["bound"]
+        if np.isfinite(bound):
+            bound = max(bound, objective)
+        gap = _gap(objective, bound)
+        status = sol["status"]
+        if status == "optimal" and gap > max(self.mip_gap, 1e-9) * 1.0001:
+            status = "time_limit"
+        return LocationResult(
+            model=self.model_name, params=self.get_params(),
+            selected=list(cand[order]), new=list(cand[sel[~existing[sel]]]), existing=list(cand[existing]),
+            assignment=pd.Series(fac, index=data.demand, name="facility", dtype=object),
+            assigned_cost=pd.Series(cst, index=data.demand, name="cost"),
+            covered=pd.Series(has, index=data.demand, name="covered"),
+            load=pd.Series(load[order], index=cand[order], name="load"),
+            objective=objective, bound=bound, gap=gap, status=status, method=sol["method"],
+            solve_time_s=sol["solve_time_s"], build_time_s=sol["build_time_s"] + t_prep, info=info,
+            level=pd.Series(lev, index=cand[order], name="level", dtype=object),
+            covered_upper=pd.Series(cov_u, index=data.demand, name="covered_upper"))
+
+
+# ---------------------------------------------------------------------- helpers
+def site_matrix_from_input(site_cost: Any, candidates: pd.Index) -> sp.csr_array:
+    """Candidate x candidate cost as a canonical CSR over ``candidates`` (rows and columns).
+
+    Accepts the forms of :func:`cost_from_input`; a wide DataFrame must have exactly the
+    candidate labels as index and columns (any order), an array/sparse matrix must be
+    ``n_candidates x n_candidates`` in candidate order.
+    """
+    m = len(candidates)
+    if site_cost is None:
+        raise InputError("HierarchicalCovering.solve needs site_cost=: the candidate x candidate cost "
+                         "(row = lower site, column = upper site), e.g. "
+                         "net.distance_matrix(candidates, candidates, cutoff_m=nest_radius).")
+    try:
+        if isinstance(site_cost, pd.DataFrame) and set(LONG_COLUMNS).issubset(site_cost.columns):
+            sd = cost_from_input(site_cost, demand_labels=candidates, candidate_labels=candidates)
+        elif isinstance(site_cost, pd.DataFrame):
+            for what, idx in (("index", site_cost.index), ("columns", site_cost.columns)):
+                if idx.has_duplicates:
+                    raise InputError(f"its {what} has duplicated labels {idx[idx.duplicated()][:10].tolist()}.")
+                missing = candidates.difference(idx)
+                extra = pd.Index(idx).difference(candidates)
+                if len(missing) or len(extra):
+                    raise InputError(f"its {what} must be exactly the candidate labels (columns of the cost); "
+                                     f"missing {missing[:10].tolist()}, not candidates {extra[:10].tolist()}.")
+            sd = cost_from_input(site_cost.reindex(index=candidates, columns=candidates))
+        else:
+            shape = site_cost.shape if sp.issparse(site_cost) else np.shape(site_cost)
+            if tuple(shape) != (m, m):
+                raise InputError(f"it must be n_candidates x n_candidates = {m} x {m} (the candidates are "
+                                 f"the columns of the cost); got shape {tuple(shape)}.")
+            sd = cost_from_input(site_cost, demand_labels=candidates, candidate_labels=candidates)
+    except InputError as exc:
+        raise InputError(f"site_cost (candidate x candidate): {exc}") from exc
+    return sd.matrix
+
+
+def _within(M: sp.csr_array, radius: float) -> sp.csr_array:
+    """Binary matrix of the stored pairs with cost <= radius (same shape)."""
+    n = M.shape[0]
+    keep = M.data <= radius
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(M.indptr))[keep]
+    out = sp.csr_array((np.ones(int(keep.sum())), (rows, M.indices[keep])), shape=M.shape)
+    out.sort_indices()
+    return out
+
+
+def _nest_matrix(site: sp.csr_array, nest_radius: float) -> sp.csr_array:
+    """Binary (lower, upper) pairs within nest_radius, without the diagonal."""
+    m = site.shape[0]
+    rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(site.indptr))
+    keep = (site.data <= nest_radius) & (site.indices != rows)
+    out = sp.csr_array((np.ones(int(keep.sum())), (rows[keep], site.indices[keep])), shape=site.shape)
+    out.sort_indices()
+    return out
+
+
+def _merged_rows(A: sp.csr_array, rows_mask: np.ndarray, cols: np.ndarray, w: np.ndarray):
+    """Rows of ``A`` (mask) over ``cols``, empty rows dropped, identical rows merged (weights summed)."""
+    sub = sp.csr_array(A[np.flatnonzero(rows_mask)][:, cols])
+    sub.sort_indices()
+    ws = w[rows_mask]
+    nonempty = np.diff(sub.indptr) > 0
+    sub = sp.csr_array(sub[np.flatnonzero(nonempty)])
+    ws = ws[nonempty]
+    keys: dict[bytes, int] = {}
+    group = np.empty(sub.shape[0], dtype=np.int64)
+    first: list[int] = []
+    for i in range(sub.shape[0]):
+        k = sub.indices[sub.indptr[i]:sub.indptr[i + 1]].tobytes()
+        g = keys.get(k)
+        if g is None:
+            g = keys[k] = len(first)
+            first.append(i)
+        group[i] = g
+    wsum = np.bincount(group, weights=ws, minlength=len(first))
+    out = sp.csr_array(sub[np.asarray(first, dtype=np.int64)]) if first else sp.csr_array((0, len(cols)))
+    return out, wsum
+
+
+def _reduced_value(BL, wL, BU, wU, uw, y_u, y_l) -> float:
+    cl = BL @ (y_u | y_l).astype(float) > 0
+    cu = BU @ y_u.astype(float) > 0
+    return float(wL[cl].sum() + uw * wU[cu].sum())
+
+
+def _greedy(BL, wL, BU, wU, uw, keep_u, can_l, nested_ex, NF, p_upper, p_lower):
+    """Greedy start: repeatedly open the (site, level) with the largest gain, a lower
+    site only where it nests under an open (or existing) upper site."""
+    nf = len(keep_u)
+    y_u = np.zeros(nf, dtype=bool)
+    y_l = np.zeros(nf, dtype=bool)
+    if nf == 0:
+        return y_u, y_l
+    BLt = sp.csr_array(BL.T)
+    BUt = sp.csr_array(BU.T)
+    NFc = sp.csc_array(NF)
+    cov_l = np.zeros(BL.shape[0], dtype=bool)
+    cov_u = np.zeros(BU.shape[0], dtype=bool)
+    hosted = nested_ex.copy()
+    left_u, left_l = p_upper, p_lower
+    while left_u > 0 or left_l > 0:
+        g_l = BLt @ np.where(cov_l, 0.0, wL)
+        g_u = g_l + uw * (BUt @ np.where(cov_u, 0.0, wU))
+        closed = ~y_u & ~y_l
+        gu = np.where(keep_u & closed, g_u, -1.0) if left_u > 0 else np.full(nf, -1.0)
+        gl = np.where(can_l & hosted & closed, g_l, -1.0) if left_l > 0 else np.full(nf, -1.0)
+        ju, jl = int(np.argmax(gu)), int(np.argmax(gl))
+        if max(gu[ju], gl[jl]) <= 0:
+            break
+        if gl[jl] > gu[ju] or (gl[jl] == gu[ju] and left_u == 0):
+            j = jl
+            y_l[j] = True
+            left_l -= 1
+        else:
+            j = ju
+            y_u[j] = True
+            left_u -= 1
+            cov_u[BUt.indices[BUt.indptr[j]:BUt.indptr[j + 1]]] = True
+            hosted[NFc.indices[NFc.indptr[j]:NFc.indptr[j + 1]]] = True
+        cov_l[BLt.indices[BLt.indptr[j]:BLt.indptr[j + 1]]] = True
+    return y_u, y_l
+
+
+def _drop_useless(data: CostData, site: sp.csr_array, open_u: np.ndarray, open_l: np.ndarray,
+                  ex_u: np.ndarray, ex_l: np.ndarray, radius_lower: float, radius_upper: float,
+                  nest_radius: float, upper_weight: float):
+    """Close new sites whose closing loses no weighted coverage and breaks no nesting.
+
+    Returns new (open_upper, open_lower, number closed); the objective is unchanged.
+    """
+    open_u, open_l = open_u.copy(), open_l.copy()
+    need = data.weights > 0
+    ALc = sp.csc_array(_within(data.matrix, radius_lower))
+    AUc = sp.csc_array(_within(data.matrix, radius_upper))
+    NS = _nest_matrix(site, nest_radius)
+    NSc = sp.csc_array(NS)
+    cnt_l = np.asarray(ALc @ (open_u | open_l).astype(float)).ravel()
+    cnt_u = np.asarray(AUc @ open_u.astype(float)).ravel()
+    dropped = 0
+
+    def col(M, j):
+        return M.indices[M.indptr[j]:M.indptr[j + 1]]
+
+    for j in np.flatnonzero(open_l & ~ex_l):
+        r = col(ALc, j)
+        if not (need[r] & (cnt_l[r] < 1.5)).any():
+            open_l[j] = False
+            cnt_l[r] -= 1
+            dropped += 1
+    new_l = open_l & ~ex_l
+    hosts = np.asarray(NS @ open_u.astype(float)).ravel()
+    for k in np.flatnonzero(open_u & ~ex_u):
+        rl, ru = col(ALc, k), col(AUc, k)
+        if (need[rl] & (cnt_l[rl] < 1.5)).any():
+            continue
+        if upper_weight > 0 and (need[ru] & (cnt_u[ru] < 1.5)).any():
+            continue
+        dep = col(NSc, k)
+        dep = dep[new_l[dep]]
+        if (hosts[dep] < 1.5).any():
+            continue
+        open_u[k] = False
+        cnt_l[rl] -= 1
+        cnt_u[ru] -= 1
+        hosts[dep] -= 1
+        dropped += 1
+    return open_u, open_l, dropped
