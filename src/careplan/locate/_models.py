@@ -14,6 +14,7 @@ from careplan._errors import InfeasibleError
 from . import _heuristics as H
 from ._base import LocationModel, Problem, RawSolution, nearest_assignment
 from ._check import nearest_open
+from ._covering import cover_search
 from ._mip import solve_mip
 from ._reduce import collapse_rows, dominated_columns, greedy_cover, submatrix
 
@@ -260,15 +261,23 @@ class MaximalCovering(LocationModel):
             t0 = time.perf_counter()
             total = float(wa.sum())  # every coverable demand covered: a trivial upper bound
             g2, gval = g, float(wa[np.asarray(Ak @ g.astype(float)).ravel() > 0].sum())
-            if int(g.sum()) == p and p < nk:
-                g2, gval = H.mclp_interchange(sp.csc_array(Ak), wa, g, target=total,
-                                              time_limit_s=prob.remaining())
+            if int(g.sum()) == p and p < nk and gval < total - 1e-9:
+                # row-weighting local search, then best-improvement swaps on the real weights
+                budget = _ls_budget(prob, nk)
+                ls, unc, steps = cover_search(Ak, wa, g, size=p, lower_bound=0.0, time_limit_s=budget,
+                                              max_steps=MCLP_LS_STEPS, seed=0)
+                info["local_search_steps"] = steps
+                if total - unc > gval:
+                    g2, gval = ls, total - unc
+                if gval < total - 1e-9:
+                    g2, gval = H.mclp_interchange(sp.csc_array(Ak), wa, g2, target=total,
+                                                  time_limit_s=prob.remaining())
             if gval >= total - 1e-9:
                 sol = g2
-                status, bound, method = "optimal", total + const, "greedy+interchange"
+                status, bound, method = "optimal", total + const, "greedy+local_search"
             elif self.method == "heuristic":
                 sol = g2
-                status, bound, method = "heuristic", np.nan, "greedy"
+                status, bound, method = "heuristic", total + const, "greedy+local_search"
             else:
                 # vars: y (nk, binary) then z (nr, continuous in [0,1]); max w.z
                 # z_i - sum_{j in N_i} y_j <= 0 ; sum y <= p
@@ -277,13 +286,15 @@ class MaximalCovering(LocationModel):
                 card = sp.csc_array(np.concatenate((np.ones(nk), np.zeros(nr)))[None, :])
                 M = sp.vstack([top, card], format="csc")
                 c = np.concatenate((np.zeros(nk), wa))
-                zst = np.minimum(Ak @ g.astype(float), 1.0)
+                zst = np.minimum(Ak @ g2.astype(float), 1.0)
                 res = solve_mip(c, M, np.full(nr + 1, -np.inf), np.concatenate((np.zeros(nr), [p])),
                                 np.zeros(nk + nr), np.ones(nk + nr),
                                 np.concatenate((np.ones(nk, bool), np.zeros(nr, bool))), maximize=True,
                                 time_limit_s=prob.remaining(), mip_gap=self.mip_gap,
-                                start=np.concatenate((g.astype(float), zst)), verbose=bool(self.verbose))
+                                start=np.concatenate((g2.astype(float), zst)), verbose=bool(self.verbose))
                 sol = res.x[:nk] > 0.5
+                if float(wa[np.asarray(Ak @ sol.astype(float)).ravel() > 0].sum()) < gval:
+                    sol = g2  # HiGHS stopped (time limit) below the start
                 status, bound, method = res.status, res.bound + const, "mip"
             chosen[kcols[sol]] = True
             solve_t = time.perf_counter() - t0
@@ -297,6 +308,15 @@ class MaximalCovering(LocationModel):
         if method == "none":
             bound = obj
         return RawSolution(is_open, assign, obj, bound, status, method, solve_t, build, info)
+
+
+MCLP_LS_STEPS = 20_000  # row-weighting local search steps before the MIP (maximal covering)
+
+
+def _ls_budget(prob: Problem, n_cols: int) -> float:
+    """Seconds for the covering local search: short, the MIP proves the rest."""
+    rem = prob.remaining()
+    return 2.0 if rem is None else min(2.0, 0.25 * rem)
 
 
 def _pad(is_open: np.ndarray, prob: Problem, p: int) -> None:
