@@ -129,6 +129,21 @@ def test_equals_brute_force(seed, pU, pL, uw, exU, exL, exc):
     assert res.existing == sorted(list(exU) + list(exL))
 
 
+@pytest.mark.parametrize("seed", range(20, 30))
+def test_heuristic_feasible_and_bounded_by_brute_force(seed):
+    """Greedy + interchange: always feasible, never above the optimum, bound valid."""
+    rng, D, S, w = _instance(seed, n=9, m=6, p_inf=0.2)
+    exU = (int(rng.integers(6)),) if seed % 2 else ()
+    kw = dict(pU=1 + seed % 2, pL=2, rU=700.0, rL=350.0, nest=650.0, uw=0.5 + seed % 3, exU=exU)
+    res = HierarchicalCovering(p_upper=kw["pU"], p_lower=2, radius_upper=700, radius_lower=350,
+                               nest_radius=650, upper_weight=kw["uw"], method="heuristic").solve(
+        D, weights=w, site_cost=S, existing_upper=list(exU))
+    opt = brute(D, S, w, **kw)
+    assert res.objective <= opt + 1e-9 <= res.bound + 2e-9
+    assert res.status in ("heuristic", "optimal")
+    assert_rules(res, D, S, w, **kw)
+
+
 def test_brute_force_sparse_and_duplicate_rows():
     """Sparse inputs with explicit zeros, duplicated demand rows (merged), many seeds."""
     for seed in range(10, 16):

@@ -245,15 +245,23 @@ class HierarchicalCovering(LocationModel):
         total = float(wL.sum() + uw * wU.sum())
 
         g_u, g_l = _greedy(BL, wL, BU, wU, uw, keep_u, can_l, nested_ex, NF, self.p_upper, self.p_lower)
-        g_val = _reduced_value(BL, wL, BU, wU, uw, g_u, g_l)
         build = time.perf_counter() - t0
         t1 = time.perf_counter()
+        g_val = _reduced_value(BL, wL, BU, wU, uw, g_u, g_l)
+        heur = "greedy"
+        if g_val < total - 1e-9 * max(1.0, total) and len(g_u):
+            g_u, g_l, n_moves = _interchange(BL, wL, BU, wU, uw, keep_u, can_l, nested_ex, NF, g_u, g_l,
+                                             deadline)
+            info["interchange_moves"] = n_moves
+            info["greedy_value"] = g_val
+            g_val = _reduced_value(BL, wL, BU, wU, uw, g_u, g_l)
+            heur = "greedy+interchange"
         if g_val >= total - 1e-9 * max(1.0, total):
             y_u, y_l, val = g_u, g_l, g_val
-            status, bound, method = "optimal", total, "greedy"
+            status, bound, method = "optimal", total, heur
         elif self.method == "heuristic":
             y_u, y_l, val = g_u, g_l, g_val
-            status, bound, method = "heuristic", total, "greedy"
+            status, bound, method = "heuristic", total, heur
         else:
             y_u, y_l, bound, status = self._mip(BL, wL, BU, wU, uw, keep_u, can_l, needs_host, NF,
                                                 g_u, g_l, deadline, info)
@@ -503,6 +511,78 @@ def _greedy(BL, wL, BU, wU, uw, keep_u, can_l, nested_ex, NF, p_upper, p_lower):
             hosted[NFc.indices[NFc.indptr[j]:NFc.indptr[j + 1]]] = True
         cov_l[BLt.indices[BLt.indptr[j]:BLt.indptr[j + 1]]] = True
     return y_u, y_l
+
+
+def _interchange(BL, wL, BU, wU, uw, keep_u, can_l, nested_ex, NF, y_u, y_l, deadline,
+                 max_passes: int = 50):
+    """Swap local search within each level (an open site for a closed one) keeping nesting.
+
+    Each open site in turn is swapped for the closed site that raises the objective most
+    (if any does); passes repeat until none improves, ``max_passes`` or the deadline.
+    Returns (y_u, y_l, number of swaps made).
+    """
+    y_u, y_l = y_u.copy(), y_l.copy()
+    BLt, BUt = sp.csr_array(BL.T), sp.csr_array(BU.T)
+    NFc = sp.csc_array(NF)
+    cnt_l = np.asarray(BL @ (y_u | y_l).astype(float)).ravel()
+    cnt_u = np.asarray(BU @ y_u.astype(float)).ravel()
+    hcnt = np.asarray(NF @ y_u.astype(float)).ravel()
+    tol = 1e-9 * max(1.0, float(wL.sum() + uw * wU.sum()))
+    moves = 0
+
+    def rows(M, j):
+        return M.indices[M.indptr[j]:M.indptr[j + 1]]
+
+    for _ in range(max_passes):
+        improved = False
+        for j in np.flatnonzero(y_u | y_l):
+            if deadline is not None and time.perf_counter() > deadline:
+                return y_u, y_l, moves
+            if not (y_u[j] or y_l[j]):
+                continue
+            upper = bool(y_u[j])
+            rl = rows(BLt, j)
+            cl = cnt_l.copy()
+            cl[rl] -= 1
+            loss = float(wL[rl][cl[rl] < 0.5].sum())
+            gain = BLt @ np.where(cl < 0.5, wL, 0.0)
+            closed = ~y_u & ~y_l
+            if upper:
+                ru = rows(BUt, j)
+                cu = cnt_u.copy()
+                cu[ru] -= 1
+                loss += uw * float(wU[ru][cu[ru] < 0.5].sum())
+                if uw > 0:
+                    gain = gain + uw * (BUt @ np.where(cu < 0.5, wU, 0.0))
+                dep = rows(NFc, j)
+                orphans = dep[y_l[dep] & ~nested_ex[dep] & (hcnt[dep] < 1.5)]
+                ok = keep_u & closed
+                if len(orphans):
+                    ok &= np.asarray(NF[orphans].sum(axis=0)).ravel() >= len(orphans) - 0.5
+            else:
+                ok = can_l & closed & (nested_ex | (hcnt > 0.5))
+            ok[j] = False
+            if not ok.any():
+                continue
+            k = int(np.argmax(np.where(ok, gain, -np.inf)))
+            if gain[k] - loss <= tol:
+                continue
+            # apply the swap j -> k
+            cnt_l[rl] -= 1
+            cnt_l[rows(BLt, k)] += 1
+            if upper:
+                cnt_u[ru] -= 1
+                cnt_u[rows(BUt, k)] += 1
+                hcnt[rows(NFc, j)] -= 1
+                hcnt[rows(NFc, k)] += 1
+                y_u[j], y_u[k] = False, True
+            else:
+                y_l[j], y_l[k] = False, True
+            moves += 1
+            improved = True
+        if not improved:
+            break
+    return y_u, y_l, moves
 
 
 def _drop_useless(data: CostData, site: sp.csr_array, open_u: np.ndarray, open_l: np.ndarray,
