@@ -114,7 +114,7 @@ def _init(c_indptr, c_indices, r_indptr, r_indices, w, pw, is_open, cnt, score, 
 
 @njit(cache=True)
 def _steps(c_indptr, c_indices, r_indptr, r_indices, w, pw, is_open, cnt, score, unc, pos, nunc, uw,
-           stamp, best_open, best, n_steps, fixed_size, target, stop_size, step0):
+           stamp, best_open, best, rng, n_steps, fixed_size, target, stop_size, step0):
     """Run up to ``n_steps`` steps; ``best`` = [best uncovered weight, best size]. Returns steps done."""
     m = len(c_indptr) - 1
     tabu_add = -1
@@ -161,7 +161,7 @@ def _steps(c_indptr, c_indices, r_indptr, r_indices, w, pw, is_open, cnt, score,
             stamp[bj] = it
             tabu_add = bj
         # add the best column covering a random uncovered row (not the one just removed)
-        i = unc[np.random.randint(0, nunc[0])]
+        i = unc[_rand_below(rng, nunc[0])]
         aj = -1
         bs = -np.inf
         for t in range(r_indptr[i], r_indptr[i + 1]):
@@ -230,12 +230,12 @@ def cover_search(A: sp.sparray, w: np.ndarray | None, start: np.ndarray, *, size
     stamp = np.zeros(m, dtype=np.int64)
     best_open = is_open.copy()
     best = np.array([uw[0], float(is_open.sum())])
-    _seed(seed)
+    rng = np.array([0x9E3779B97F4A7C15 ^ (seed + 1)], dtype=np.uint64)
     t0 = time.perf_counter()
     done = 0
     chunk = 2000
     while done < max_steps and time.perf_counter() - t0 < time_limit_s:
-        k = _steps(*args, pw, is_open, cnt, score, unc, pos, nunc, uw, stamp, best_open, best,
+        k = _steps(*args, pw, is_open, cnt, score, unc, pos, nunc, uw, stamp, best_open, best, rng,
                    min(chunk, max_steps - done), fixed, float(lower_bound) if fixed else 0.0,
                    int(np.ceil(lower_bound - 1e-9)) if not fixed else 0, done)
         done += k
@@ -247,5 +247,11 @@ def cover_search(A: sp.sparray, w: np.ndarray | None, start: np.ndarray, *, size
 
 
 @njit(cache=True)
-def _seed(seed):
-    np.random.seed(seed)
+def _rand_below(rng, n):
+    """xorshift64 step on ``rng[0]``; a number in [0, n) (own generator: reproducible, no global state)."""
+    x = rng[0]
+    x ^= (x << np.uint64(13))
+    x ^= (x >> np.uint64(7))
+    x ^= (x << np.uint64(17))
+    rng[0] = x
+    return np.int64(x % np.uint64(n))

@@ -16,7 +16,7 @@ from ._base import LocationModel, Problem, RawSolution, nearest_assignment
 from ._check import nearest_open
 from ._covering import cover_search
 from ._mip import solve_mip
-from ._reduce import collapse_rows, dominated_columns, greedy_cover, submatrix
+from ._reduce import collapse_rows, dominated_columns, greedy_cover, reduce_cover, submatrix
 
 __all__ = ["SetCovering", "MaximalCovering", "PMedian", "PCenter"]
 
@@ -173,25 +173,14 @@ class SetCovering(LocationModel):
         status, bound, solve_t, method = "optimal", 0.0, 0.0, "none"
         if A.shape[0]:
             A, _, _ = collapse_rows(A, np.ones(A.shape[0]))
-            dom = dominated_columns(A)
-            keep = ~dom
-            Ak, _, kcols = submatrix(A, np.ones(A.shape[0], bool), keep)
-            info.update(n_unique_demand=int(A.shape[0]), n_candidates_kept=int(len(kcols)),
-                        n_dominated=int(dom.sum()))
+            Ak, _, kcols = reduce_cover(A)
+            info.update(n_unique_demand=int(A.shape[0]), n_demand_kept=int(Ak.shape[0]),
+                        n_candidates_kept=int(len(kcols)), n_dominated=int(A.shape[1] - len(kcols)))
             g = greedy_cover(Ak)
             build = time.perf_counter() - t0
             t0 = time.perf_counter()
-            if self.method == "heuristic":
-                sol = g
-                status, bound, method = "heuristic", np.nan, "greedy"
-            else:
-                nk = Ak.shape[1]
-                res = solve_mip(np.ones(nk), Ak, np.ones(Ak.shape[0]), np.full(Ak.shape[0], np.inf),
-                                np.zeros(nk), np.ones(nk), np.ones(nk, bool),
-                                time_limit_s=prob.remaining(), mip_gap=self.mip_gap,
-                                start=g.astype(float), verbose=bool(self.verbose))
-                sol = res.x > 0.5
-                status, bound, method = res.status, np.ceil(res.bound - 1e-6), "mip"
+            sol, bound, status, method = _set_cover(Ak, g, prob, self.method, self.mip_gap,
+                                                    bool(self.verbose), info)
             chosen[kcols[sol]] = True
             solve_t = time.perf_counter() - t0
         else:
@@ -201,6 +190,35 @@ class SetCovering(LocationModel):
         assign = nearest_assignment(data, is_open, self.radius)
         obj = float((is_open & ~prob.existing).sum())
         return RawSolution(is_open, assign, obj, bound, status, method, solve_t, build, info)
+
+
+def _set_cover(A: sp.csr_array, start: np.ndarray, prob: Problem, method: str, mip_gap: float,
+               verbose: bool, info: dict) -> tuple[np.ndarray, float, str, str]:
+    """Unicost set cover of every row of ``A``: LP bound, local search, then the MIP.
+
+    Returns (column mask, proven lower bound, status, method).
+    """
+    nr, nk = A.shape
+    ones, lo, hi = np.ones(nk), np.ones(nr), np.full(nr, np.inf)
+    lp = solve_mip(ones, A, lo, hi, np.zeros(nk), ones, np.zeros(nk, bool), time_limit_s=prob.remaining())
+    lb = float(np.ceil(lp.objective - 1e-6))  # an integer number of sites: the LP bound rounded up
+    info["lp_bound"] = float(lp.objective)
+    sol = start
+    if start.sum() > lb:
+        budget = _ls_budget(prob, nk)
+        sol, _, steps = cover_search(A, None, start, size=None, lower_bound=lb, time_limit_s=budget,
+                                     max_steps=max(20_000, 200 * (nr + nk)), seed=0)
+        info["local_search_steps"] = steps
+    if sol.sum() <= lb:
+        return sol, lb, "optimal", "local_search+lp_bound"
+    if method == "heuristic":
+        return sol, lb, "heuristic", "local_search"
+    res = solve_mip(ones, A, lo, hi, np.zeros(nk), ones, np.ones(nk, bool), time_limit_s=prob.remaining(),
+                    mip_gap=mip_gap, start=sol.astype(float), verbose=verbose)
+    x = res.x > 0.5
+    if x.sum() < sol.sum():
+        sol = x
+    return sol, max(lb, float(np.ceil(res.bound - 1e-6))), res.status, "local_search+mip"
 
 
 @dataclass

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["submatrix", "within", "collapse_rows", "dominated_columns", "greedy_cover"]
+__all__ = ["submatrix", "within", "collapse_rows", "dominated_columns", "dominated_rows", "reduce_cover",
+           "greedy_cover"]
 
 
 def submatrix(mat: sp.csr_array, row_mask: np.ndarray, col_mask: np.ndarray,
@@ -89,6 +90,49 @@ def dominated_columns(A: sp.csr_array, max_work: float = 8e7) -> np.ndarray:
     out[j[dom]] = True
     out[size == 0] = True
     return out
+
+
+def dominated_rows(A: sp.csr_array, max_work: float = 8e7) -> np.ndarray:
+    """Rows whose column set contains another row's (ties: keep the first).
+
+    In a set covering, a cover of the other row covers these rows too, so they
+    can be dropped. Returns a boolean mask (all False when the check would cost
+    more than ``max_work`` pair operations).
+    """
+    n, m = A.shape
+    csc = sp.csc_array(A)
+    deg_col = np.diff(csc.indptr).astype(float)
+    if float((deg_col ** 2).sum()) > max_work:
+        return np.zeros(n, dtype=bool)
+    B = sp.csr_array((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
+    C = (B @ B.T).tocoo()
+    size = np.diff(B.indptr)
+    i, k, v = C.row, C.col, C.data
+    # row i is dominated by row k when N_k is a subset of N_i
+    dom = (i != k) & (v >= size[k] - 0.5) & ((size[i] > size[k]) | ((size[i] == size[k]) & (k < i)))
+    out = np.zeros(n, dtype=bool)
+    out[i[dom]] = True
+    return out
+
+
+def reduce_cover(A: sp.csr_array, *, max_rounds: int = 10) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """Set-covering reductions: drop dominated rows and dominated columns until nothing changes.
+
+    Every optimal cover of the reduced matrix (mapped back) is an optimal cover of
+    ``A`` for unit column costs. Returns (reduced, kept_rows, kept_cols).
+    """
+    rows = np.arange(A.shape[0])
+    cols = np.arange(A.shape[1])
+    for _ in range(max_rounds):
+        rd = dominated_rows(A)
+        A, r, _ = submatrix(A, ~rd, np.ones(A.shape[1], bool))
+        rows = rows[r]
+        cd = dominated_columns(A)
+        A, _, c = submatrix(A, np.ones(A.shape[0], bool), ~cd)
+        cols = cols[c]
+        if not rd.any() and not cd.any():
+            break
+    return A, rows, cols
 
 
 def greedy_cover(A: sp.csr_array) -> np.ndarray:
