@@ -309,6 +309,21 @@ def test_heuristic_and_time_limit():
     assert loose.objective >= exact.objective * (1 - 0.05) - 1e-9
 
 
+def test_interior_point_lp_bound_path(monkeypatch):
+    """Large models get an LP bound first; forced on a small one it must not change the answer."""
+    import careplan.locate._hierarchy as hmod
+
+    monkeypatch.setattr(hmod, "LP_BOUND_NNZ", 0)
+    D, S, w = _bigger(seed=3, n=60, m=9)
+    kw = dict(p_upper=1, p_lower=3, radius_upper=1500, radius_lower=700, nest_radius=1500)
+    res = HierarchicalCovering(**kw).solve(D, weights=w, site_cost=S)
+    opt = brute(D, S, w, pU=1, pL=3, rU=1500, rL=700, nest=1500, uw=1.0)
+    assert res.objective == pytest.approx(opt)
+    assert res.method == "mip"
+    assert res.info["lp_bound"] > opt + 1  # a fractional LP optimum: a strictly weaker bound
+    assert res.status == "optimal" and res.bound == pytest.approx(opt)
+
+
 def test_greedy_reaching_the_trivial_bound_is_optimal_without_mip():
     D = np.array([[0.0, 900], [900, 0.0]])
     res = HierarchicalCovering(p_upper=2, p_lower=0, radius_upper=10, radius_lower=10,

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from careplan._errors import CareplanWarning, InputError
+from careplan._errors import CareplanWarning, InputError, SolverError
 
 from ._base import LocationModel, LocationResult, _gap, nearest_assignment
 from ._check import check_hierarchical, nearest_open, pair_cost
@@ -30,6 +30,8 @@ from ._mip import solve_mip
 __all__ = ["HierarchicalCovering"]
 
 UPPER, LOWER = "upper", "lower"
+#: models with more nonzeros than this get an interior-point LP bound before the MIP
+LP_BOUND_NNZ = 200_000
 
 
 @dataclass(kw_only=True)
@@ -61,7 +63,9 @@ class HierarchicalCovering(LocationModel):
     variables), useless site variables dropped, and a greedy + swap-interchange start.
     Exact solves of district-sized instances (about 1,000 demands x 200 candidates)
     take seconds; much larger ones may need ``time_limit_s`` and then report the
-    proven ``gap``. Every solution is re-checked by :func:`careplan.locate._check.check_hierarchical`.
+    proven ``gap`` (models with more than ``LP_BOUND_NNZ`` nonzeros first get an
+    interior-point LP bound, ``info['lp_bound']``, because HiGHS's own root LP can
+    stall there). Every solution is re-checked by :func:`careplan.locate._check.check_hierarchical`.
 
     Parameters
     ----------
@@ -344,6 +348,20 @@ class HierarchicalCovering(LocationModel):
         start = np.concatenate((g_u[uvars].astype(float), g_l[lvars].astype(float),
                                 np.minimum(BL @ yl_all.astype(float), 1.0),
                                 np.minimum(BU @ g_u.astype(float), 1.0)))
+        lp_bound = np.inf
+        if A.nnz > LP_BOUND_NNZ:
+            # HiGHS's MIP solves its root LP by dual simplex, which stalls on large covering
+            # models; an interior-point LP gives the same (LP) bound much sooner
+            remaining = None if deadline is None else max(deadline - time.perf_counter(), 0.01) / 2
+            try:
+                lp = solve_mip(c, A, lo, hi, np.zeros(nv), np.ones(nv), np.zeros(nv, dtype=bool),
+                               maximize=True, time_limit_s=remaining, verbose=bool(self.verbose),
+                               options={"solver": "ipm"})
+                if lp.status == "optimal":
+                    lp_bound = float(lp.objective) * (1 + 1e-9) + 1e-9
+                info["lp_bound"] = float(lp.objective) if lp.status == "optimal" else None
+            except SolverError:  # the LP ran out of time: keep the MIP's own bound
+                info["lp_bound"] = None
         remaining = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
         res = solve_mip(c, A, lo, hi, np.zeros(nv), np.ones(nv), integer, maximize=True,
                         time_limit_s=remaining, mip_gap=self.mip_gap, start=start,
@@ -355,7 +373,7 @@ class HierarchicalCovering(LocationModel):
         y_u[uvars] = x[:nU] > 0.5
         y_l = np.zeros(nf, dtype=bool)
         y_l[lvars] = x[nU:nU + nL] > 0.5
-        return y_u, y_l, float(res.bound), res.status
+        return y_u, y_l, min(float(res.bound), lp_bound), res.status
 
     # ------------------------------------------------------------------ result
     def _hier_result(self, data, open_u, open_l, existing, assign, cov_u, objective, sol, t_prep,
