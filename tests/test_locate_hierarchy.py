@@ -129,6 +129,31 @@ def test_equals_brute_force(seed, pU, pL, uw, exU, exL, exc):
     assert res.existing == sorted(list(exU) + list(exL))
 
 
+def test_random_parameters_against_brute_force():
+    """Random radii (also radius_lower > radius_upper), budgets, existing/excluded sets."""
+    for seed in range(40):
+        rng, D, S, w = _instance(1000 + seed, n=9, m=6, p_inf=0.2)
+        perm = rng.permutation(6)
+        exU = tuple(int(j) for j in perm[:rng.integers(0, 2)])
+        exL = tuple(int(j) for j in perm[2:2 + rng.integers(0, 3)])
+        exc = tuple(int(j) for j in perm[5:5 + rng.integers(0, 2)])
+        free = 6 - len(exU) - len(exL) - len(exc)
+        pU = int(rng.integers(0, 3))
+        pL = int(min(rng.integers(0, 4), free - pU))
+        uw = float(rng.choice([0.0, 0.5, 1.0, 2.0]))
+        rU, rL, nest = (float(rng.integers(200, 800)) for _ in range(3))
+        kw = dict(pU=pU, pL=pL, rU=rU, rL=rL, nest=nest, uw=uw, exU=exU, exL=exL, exc=exc)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CareplanWarning)
+            model = HierarchicalCovering(p_upper=pU, p_lower=pL, radius_upper=rU, radius_lower=rL,
+                                         nest_radius=nest, upper_weight=uw)
+        res = model.solve(D, weights=w, site_cost=S, existing_upper=list(exU),
+                          existing_lower=list(exL), excluded=list(exc))
+        assert res.objective == pytest.approx(brute(D, S, w, **kw), abs=1e-9), seed
+        assert res.status == "optimal"
+        assert_rules(res, D, S, w, **kw)
+
+
 @pytest.mark.parametrize("seed", range(20, 30))
 def test_heuristic_feasible_and_bounded_by_brute_force(seed):
     """Greedy + interchange: always feasible, never above the optimum, bound valid."""
