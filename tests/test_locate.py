@@ -420,3 +420,94 @@ def test_pmedian_when_fixings_decide_every_site():
     res = PMedian(p=p).solve(D, weights=w)
     assert res.status == "optimal"
     assert res.objective == pytest.approx(_classic_pmedian_milp(D, w, p), rel=1e-6)
+
+
+# ------------------------------------------------- covering reductions and local search
+def _geo(seed, n, m, radius):
+    rng = np.random.default_rng(seed)
+    xy_d, xy_c = rng.random((n, 2)), rng.random((m, 2))
+    D = np.hypot(*(xy_d[:, None, :] - xy_c[None, :, :]).transpose(2, 0, 1))
+    A = (D <= radius).astype(float)
+    keep = A.sum(axis=1) > 0
+    return D[keep], sp.csr_array(A[keep])
+
+
+def _milp_cover(A):
+    """Minimum cover size by scipy's own MILP interface (independent of careplan's model)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    m = A.shape[1]
+    res = milp(np.ones(m), constraints=[LinearConstraint(A, 1, np.inf)], integrality=np.ones(m),
+               bounds=Bounds(0, 1))
+    assert res.status == 0
+    return round(res.fun)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_reduce_cover_keeps_the_optimum_and_drops_only_dominated(seed):
+    from careplan.locate._reduce import reduce_cover
+
+    _, A = _geo(seed, 60, 12, 0.35)
+    R, rows, cols = reduce_cover(A)
+    assert R.shape == (len(rows), len(cols)) and R.shape[0] < A.shape[0]
+    Ad = A.toarray() > 0
+    # every dropped row contains the column set of a kept row (restricted to kept columns),
+    # so covering the kept rows covers it
+    for i in sorted(set(range(A.shape[0])) - set(rows)):
+        assert any(Ad[k, cols].any() and (Ad[i, cols] >= Ad[k, cols]).all() for k in rows)
+    assert brute("sc", np.where(Ad, 0.0, np.inf), np.ones(len(Ad)), radius=0.5) == _milp_cover(R)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cover_search_finds_optimal_covers(seed):
+    from careplan.locate._covering import cover_search
+    from careplan.locate._reduce import greedy_cover
+
+    _, A = _geo(seed, 300, 60, 0.2)
+    opt = _milp_cover(A)
+    g = greedy_cover(A)
+    sol, size, steps = cover_search(A, None, g, lower_bound=opt, time_limit_s=30, max_steps=200_000)
+    assert size == opt == sol.sum()  # stopped on reaching the bound it was given
+    assert (A @ sol.astype(float) > 0).all()  # a real cover
+    # without a reachable bound it stops on the step limit, never below the optimum
+    sol2, size2, steps2 = cover_search(A, None, g, lower_bound=0, time_limit_s=30, max_steps=5000)
+    assert steps2 == 5000 and size2 == sol2.sum() >= opt and (A @ sol2.astype(float) > 0).all()
+
+
+@pytest.mark.parametrize(("seed", "p"), [(0, 2), (1, 3), (2, 4)])
+def test_cover_search_fixed_size_matches_brute_force_mclp(seed, p):
+    from careplan.locate._covering import cover_search
+
+    D, A = _geo(seed, 40, 10, 0.3)
+    w = np.random.default_rng(seed).integers(1, 9, A.shape[0]).astype(float)
+    start = np.zeros(10, dtype=bool)
+    start[:p] = True
+    sol, unc, _ = cover_search(A, w, start, size=p, lower_bound=0.0, time_limit_s=30, max_steps=20_000)
+    assert sol.sum() == p
+    covered = A @ sol.astype(float) > 0
+    assert unc == pytest.approx(w[~covered].sum())
+    assert w[covered].sum() == pytest.approx(brute("mclp", D, w, p, 0.3))
+    # p = 1: the single column has to move at every step (regression: it used to open a second one)
+    sol1, _, _ = cover_search(A, w, start & (np.arange(10) == 0), size=1, max_steps=50)
+    assert sol1.sum() == 1
+
+
+def test_mclp_full_cover_is_proved_without_the_mip():
+    from careplan.locate._reduce import greedy_cover
+
+    D, A = _geo(7, 1500, 300, 0.12)
+    w = np.random.default_rng(7).integers(1, 11, len(D)).astype(float)
+    p = int(greedy_cover(A).sum()) - 3  # fewer sites than the greedy cover: the search has to find one
+    r = MaximalCovering(p=p, radius=0.12).solve(D, weights=w)
+    # covering every coverable demand is an upper bound no solution can beat
+    assert r.objective == pytest.approx(w.sum()) and r.status == "optimal" and r.gap == 0
+    assert r.method == "greedy+local_search" and len(r.new) == p and r.info["local_search_steps"] > 0
+
+
+@pytest.mark.parametrize(("seed", "radius"), [(3, 0.15), (4, 0.2)])
+def test_set_covering_medium_equals_scipy_milp(seed, radius):
+    D, A = _geo(seed, 800, 150, radius)
+    r = SetCovering(radius=radius).solve(D)
+    assert r.objective == _milp_cover(A) and r.status == "optimal"
+    assert r.info["lp_bound"] <= r.objective + 1e-9
+    assert r.covered.all()
