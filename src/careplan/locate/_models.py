@@ -283,7 +283,8 @@ class MaximalCovering(LocationModel):
                 # row-weighting local search, then best-improvement swaps on the real weights
                 budget = _ls_budget(prob, nk)
                 ls, unc, steps = cover_search(Ak, wa, g, size=p, lower_bound=0.0, time_limit_s=budget,
-                                              max_steps=MCLP_LS_STEPS, seed=0)
+                                              max_steps=int(np.clip(5 * (nr + nk), 1000, MCLP_LS_STEPS)),
+                                              seed=0)
                 info["local_search_steps"] = steps
                 if total - unc > gval:
                     g2, gval = ls, total - unc
@@ -328,7 +329,7 @@ class MaximalCovering(LocationModel):
         return RawSolution(is_open, assign, obj, bound, status, method, solve_t, build, info)
 
 
-MCLP_LS_STEPS = 20_000  # row-weighting local search steps before the MIP (maximal covering)
+MCLP_LS_STEPS = 20_000  # at most this many local search steps before the maximal covering MIP
 
 
 def _ls_budget(prob: Problem, n_cols: int) -> float:
