@@ -22,10 +22,15 @@ demand set is then ``weights.index``)::
     res = PMedian(p=5).solve(od, weights=areas["elderly"], candidate_labels=candidates.index)
 
 Solvers: HiGHS MIPs built directly as sparse matrices, with reductions (pairs
-within the radius only, duplicate demands merged, dominated candidates dropped
-for covering; Lagrangian reduced-cost fixing and a proof-safe k-nearest chained
-formulation for the p-median). The p-median also has a fast heuristic
-(greedy + fast interchange + Lagrangian relaxation) that reports a proven gap.
+within the radius only, duplicate demands merged, dominated candidates and, for
+set covering, dominated demands dropped until nothing changes; Lagrangian
+reduced-cost fixing and a proof-safe k-nearest chained formulation for the
+p-median). The covering models first run a row-weighting local search
+(``_covering.py``) and stop without a MIP when its solution meets the bound (the
+LP bound rounded up for set covering, all coverable weight for maximal
+covering); otherwise it is the MIP's start. The p-median also has a fast
+heuristic (greedy + fast interchange + Lagrangian relaxation) that reports a
+proven gap.
 Every solution is re-checked against the cost data by code independent of the
 solvers (``_check.py``); a failed check raises :class:`~careplan.SolverError`.
 
