@@ -511,3 +511,23 @@ def test_set_covering_medium_equals_scipy_milp(seed, radius):
     assert r.objective == _milp_cover(A) and r.status == "optimal"
     assert r.info["lp_bound"] <= r.objective + 1e-9
     assert r.covered.all()
+
+
+def test_pcenter_medium_equals_bisection_with_scipy_milp():
+    """p-center through the covering local search + MIP, against an independent bisection
+    over the distinct costs with scipy's MILP as the set-covering oracle."""
+    rng = np.random.default_rng(21)
+    xy_d, xy_c = rng.random((300, 2)), rng.random((40, 2))
+    D = np.hypot(*(xy_d[:, None, :] - xy_c[None, :, :]).transpose(2, 0, 1))
+    p = 6
+    vals = np.unique(D)
+    lo, hi = 0, len(vals) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        A = (D <= vals[mid]).astype(float)
+        if A.any(axis=1).all() and _milp_cover(sp.csr_array(A)) <= p:
+            hi = mid
+        else:
+            lo = mid + 1
+    r = PCenter(p=p).solve(D)
+    assert r.objective == pytest.approx(vals[lo]) and r.status == "optimal" and len(r.new) == p

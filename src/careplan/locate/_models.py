@@ -207,7 +207,7 @@ def _set_cover(A: sp.csr_array, start: np.ndarray, prob: Problem, method: str, m
     if start.sum() > lb:
         budget = _ls_budget(prob, nk)
         sol, _, steps = cover_search(A, None, start, size=None, lower_bound=lb, time_limit_s=budget,
-                                     max_steps=max(20_000, 200 * (nr + nk)), seed=0)
+                                     max_steps=int(np.clip(20 * (nr + nk), 2000, 200_000)), seed=0)
         info["local_search_steps"] = steps
     if sol.sum() <= lb:
         return sol, lb, "optimal", "local_search+lp_bound"
@@ -728,9 +728,15 @@ class PCenter(LocationModel):
             return True, open_, True
         if p == 0:
             return False, None, True
-        dom = dominated_columns(A)
-        Ak, _, kcols = submatrix(A, np.ones(A.shape[0], bool), ~dom)
+        Ak, _, kcols = reduce_cover(A)
         nk = Ak.shape[1]
+        # the local search often finds a cover with p columns, which settles the question
+        g = greedy_cover(Ak)
+        ls, size, _ = cover_search(Ak, None, g, lower_bound=p, time_limit_s=min(0.5, _ls_budget(prob, nk)),
+                                   max_steps=int(np.clip(10 * (Ak.shape[0] + nk), 1000, 50_000)))
+        if size <= p:
+            open_[fcols[kcols[ls]]] = True
+            return True, open_, True
         # feasibility: at most p columns covering every row
         M = sp.vstack([Ak, sp.csr_array(np.ones((1, nk)))], format="csc")
         res = solve_mip(np.ones(nk), M, np.concatenate((np.ones(Ak.shape[0]), [-np.inf])),
