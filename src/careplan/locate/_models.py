@@ -9,7 +9,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from careplan._errors import InfeasibleError
+from careplan._errors import InfeasibleError, SolverError
 
 from . import _heuristics as H
 from ._base import LocationModel, Problem, RawSolution, nearest_assignment
@@ -200,9 +200,15 @@ def _set_cover(A: sp.csr_array, start: np.ndarray, prob: Problem, method: str, m
     """
     nr, nk = A.shape
     ones, lo, hi = np.ones(nk), np.ones(nr), np.full(nr, np.inf)
-    lp = solve_mip(ones, A, lo, hi, np.zeros(nk), ones, np.zeros(nk, bool), time_limit_s=prob.remaining())
-    lb = float(np.ceil(lp.objective - 1e-6))  # an integer number of sites: the LP bound rounded up
-    info["lp_bound"] = float(lp.objective)
+    try:
+        lp = solve_mip(ones, A, lo, hi, np.zeros(nk), ones, np.zeros(nk, bool), time_limit_s=prob.remaining())
+    except SolverError:  # time limit before the LP finished: no bound from it
+        lp = None
+    if lp is not None and lp.status == "optimal":
+        lb = float(np.ceil(lp.objective - 1e-6))  # an integer number of sites: the LP bound rounded up
+        info["lp_bound"] = float(lp.objective)
+    else:
+        lb = 1.0  # at least one row to cover
     sol = start
     if start.sum() > lb:
         budget = _ls_budget(prob, nk)
