@@ -117,7 +117,11 @@ def run_spopt(kind, D, w, p, radius, time_limit):
         tb = time.perf_counter() - t
         mod = mod.solve(solver)
     total = time.perf_counter() - t
+    # PuLP reports status 'Optimal' also when CBC stops on its time limit with a solution;
+    # sol_status tells them apart (1: proven optimal, 2: feasible, not proven)
     status = pulp.LpStatus[mod.problem.status]
+    if status == "Optimal" and getattr(mod.problem, "sol_status", 1) != 1:
+        status = "NOT proven (limit)"
     return float(mod.problem.objective.value()), total, tb, status
 
 
@@ -144,8 +148,14 @@ def row(name, kind, D, w, p, radius, args, **kw):
         try:
             so, ts, tb, st = run_spopt(kind, D, w, p, radius, args.spopt_time_limit)
             same = abs(so - r.objective) <= 1e-6 * max(1.0, abs(so))
-            line += (f"{'':<34} spopt    obj={so:<14.6f} {st:<19} t={ts:7.2f}s (build {tb:.2f}s)"
-                     f"  -> speed-up x{ts / tc:.1f}, same objective: {same}")
+            line += f"{'':<34} spopt    obj={so:<14.6f} {st:<19} t={ts:7.2f}s (build {tb:.2f}s)"
+            if r.status == "optimal" and st == "Optimal":
+                line += f"  -> speed-up x{ts / tc:.1f}, same objective: {same}"
+            else:  # a capped run: times are the limits, compare the solutions instead
+                better = "careplan" if (r.objective > so if kind == "mclp" else r.objective < so) else (
+                    "equal" if same else "spopt")
+                line += f"  -> capped run, better solution: {better}"
+
         except ImportError:
             line += "  [spopt/pulp not installed]"
     if line:
