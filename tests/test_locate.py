@@ -565,3 +565,23 @@ def test_mip_start_is_not_misjudged_by_presolve():
                     start=start)
     assert res.objective == pytest.approx(ref.fun) == 95 and (res.x > 0.5).sum() == 95
     assert res.bound == pytest.approx(95)
+
+
+def test_set_covering_keeps_the_local_search_cover_when_the_mip_finds_nothing(monkeypatch):
+    import careplan.locate._models as models
+
+    real = models.solve_mip
+
+    def no_solution(c, A, *args, **kw):
+        if np.asarray(args[4]).any():  # the integer model (the LP bound is let through)
+            raise SolverError("HiGHS reached the time limit before finding any feasible solution")
+        return real(c, A, *args, **kw)
+
+    D, A = _geo(5, 600, 120, 0.15)  # LP bound 24 < optimum 25: the MIP has to prove it
+    full = SetCovering(radius=0.15).solve(D)
+    assert full.method == "local_search+mip" and full.status == "optimal"
+    assert full.objective == _milp_cover(A) == 25 and full.bound == 25
+    monkeypatch.setattr(models, "solve_mip", no_solution)
+    r = SetCovering(radius=0.15).solve(D)
+    assert r.covered.all() and r.method == "local_search" and r.status == "time_limit"
+    assert r.bound == np.ceil(r.info["lp_bound"] - 1e-6) == 24 and r.objective >= 25
