@@ -33,6 +33,25 @@ __all__ = ["cover_search"]
 
 
 @njit(cache=True)
+def _push_uncovered(i, w, unc, pos, nunc, uw):
+    """Append row ``i`` to the uncovered list."""
+    unc[nunc[0]] = i
+    pos[i] = nunc[0]
+    nunc[0] += 1
+    uw[0] += w[i]
+
+
+@njit(cache=True)
+def _shift_sole_cover(i, delta, skip, r_indptr, r_indices, is_open, score):
+    """Add ``delta`` to the score of the open column (other than ``skip``) covering row ``i``."""
+    for t in range(r_indptr[i], r_indptr[i + 1]):
+        k = r_indices[t]
+        if k != skip and is_open[k]:
+            score[k] += delta
+            break
+
+
+@njit(cache=True)
 def _open_col(j, c_indptr, c_indices, r_indptr, r_indices, w, pw, is_open, cnt, score, unc, pos, nunc, uw):
     is_open[j] = True
     score[j] = -score[j]
@@ -51,12 +70,8 @@ def _open_col(j, c_indptr, c_indices, r_indptr, r_indices, w, pw, is_open, cnt, 
                 k = r_indices[t]
                 if k != j:
                     score[k] -= pw[i]
-        elif cnt[i] == 2:
-            for t in range(r_indptr[i], r_indptr[i + 1]):
-                k = r_indices[t]
-                if k != j and is_open[k]:
-                    score[k] += pw[i]
-                    break
+        elif cnt[i] == 2:  # the other open column no longer covers row i alone
+            _shift_sole_cover(i, pw[i], j, r_indptr, r_indices, is_open, score)
 
 
 @njit(cache=True)
@@ -67,20 +82,13 @@ def _close_col(j, c_indptr, c_indices, r_indptr, r_indices, w, pw, is_open, cnt,
         i = c_indices[q]
         cnt[i] -= 1
         if cnt[i] == 0:
-            unc[nunc[0]] = i
-            pos[i] = nunc[0]
-            nunc[0] += 1
-            uw[0] += w[i]
+            _push_uncovered(i, w, unc, pos, nunc, uw)
             for t in range(r_indptr[i], r_indptr[i + 1]):
                 k = r_indices[t]
                 if k != j:
                     score[k] += pw[i]
-        elif cnt[i] == 1:
-            for t in range(r_indptr[i], r_indptr[i + 1]):
-                k = r_indices[t]
-                if is_open[k]:
-                    score[k] -= pw[i]
-                    break
+        elif cnt[i] == 1:  # the remaining open column now covers row i alone
+            _shift_sole_cover(i, -pw[i], -1, r_indptr, r_indices, is_open, score)
 
 
 @njit(cache=True)
@@ -98,18 +106,23 @@ def _init(c_indptr, c_indices, r_indptr, r_indices, w, pw, is_open, cnt, score, 
     for i in range(n):
         pos[i] = -1
         if cnt[i] == 0:
-            unc[nunc[0]] = i
-            pos[i] = nunc[0]
-            nunc[0] += 1
-            uw[0] += w[i]
+            _push_uncovered(i, w, unc, pos, nunc, uw)
             for t in range(r_indptr[i], r_indptr[i + 1]):
                 score[r_indices[t]] += pw[i]
         elif cnt[i] == 1:
-            for t in range(r_indptr[i], r_indptr[i + 1]):
-                k = r_indices[t]
-                if is_open[k]:
-                    score[k] -= pw[i]
-                    break
+            _shift_sole_cover(i, -pw[i], -1, r_indptr, r_indices, is_open, score)
+
+
+@njit(cache=True)
+def _best_open(is_open, score, stamp, skip):
+    """Open column (not ``skip``) whose removal loses the least penalty weight; oldest on ties; -1 if none."""
+    bj = -1
+    bs = -np.inf
+    for j in range(len(is_open)):
+        if is_open[j] and j != skip and (score[j] > bs or (score[j] == bs and stamp[j] < stamp[bj])):
+            bs = score[j]
+            bj = j
+    return bj
 
 
 @njit(cache=True)
@@ -133,12 +146,7 @@ def _steps(c_indptr, c_indices, r_indptr, r_indices, w, pw, is_open, cnt, score,
                 best_open[:] = is_open
             if size <= stop_size:
                 return s
-            bj = -1
-            bs = -np.inf
-            for j in range(m):
-                if is_open[j] and (score[j] > bs or (score[j] == bs and stamp[j] < stamp[bj])):
-                    bs = score[j]
-                    bj = j
+            bj = _best_open(is_open, score, stamp, -1)
             _close_col(bj, c_indptr, c_indices, r_indptr, r_indices, w, pw, is_open, cnt, score, unc, pos,
                        nunc, uw)
             stamp[bj] = it
@@ -147,12 +155,7 @@ def _steps(c_indptr, c_indices, r_indptr, r_indices, w, pw, is_open, cnt, score,
         if nunc[0] == 0:
             return s  # fixed size and everything covered: nothing better exists
         # remove the open column losing the least penalty weight (not the one just added)
-        bj = -1
-        bs = -np.inf
-        for j in range(m):
-            if is_open[j] and j != tabu_rem and (score[j] > bs or (score[j] == bs and stamp[j] < stamp[bj])):
-                bs = score[j]
-                bj = j
+        bj = _best_open(is_open, score, stamp, tabu_rem)
         if bj < 0:
             bj = tabu_rem  # one open column only: it has to go
         if bj >= 0:
