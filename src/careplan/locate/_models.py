@@ -211,7 +211,7 @@ def _set_cover(A: sp.csr_array, start: np.ndarray, prob: Problem, method: str, m
         lb = 1.0  # at least one row to cover
     sol = start
     if start.sum() > lb:
-        budget = _ls_budget(prob, nk)
+        budget = _ls_budget(prob)
         sol, _, steps = cover_search(A, None, start, size=None, lower_bound=lb, time_limit_s=budget,
                                      max_steps=int(np.clip(20 * (nr + nk), 2000, 200_000)), seed=0)
         info["local_search_steps"] = steps
@@ -293,7 +293,7 @@ class MaximalCovering(LocationModel):
             g2, gval = g, float(wa[np.asarray(Ak @ g.astype(float)).ravel() > 0].sum())
             if int(g.sum()) == p and p < nk and gval < total - 1e-9:
                 # row-weighting local search, then best-improvement swaps on the real weights
-                budget = _ls_budget(prob, nk)
+                budget = _ls_budget(prob)
                 ls, unc, steps = cover_search(Ak, wa, g, size=p, lower_bound=0.0, time_limit_s=budget,
                                               max_steps=int(np.clip(5 * (nr + nk), 1000, MCLP_LS_STEPS)),
                                               seed=0)
@@ -344,7 +344,7 @@ class MaximalCovering(LocationModel):
 MCLP_LS_STEPS = 20_000  # at most this many local search steps before the maximal covering MIP
 
 
-def _ls_budget(prob: Problem, n_cols: int) -> float:
+def _ls_budget(prob: Problem) -> float:
     """Seconds for the covering local search: short, the MIP proves the rest."""
     rem = prob.remaining()
     return 2.0 if rem is None else min(2.0, 0.25 * rem)
@@ -744,7 +744,7 @@ class PCenter(LocationModel):
         nk = Ak.shape[1]
         # the local search often finds a cover with p columns, which settles the question
         g = greedy_cover(Ak)
-        ls, size, _ = cover_search(Ak, None, g, lower_bound=p, time_limit_s=min(0.5, _ls_budget(prob, nk)),
+        ls, size, _ = cover_search(Ak, None, g, lower_bound=p, time_limit_s=min(0.5, _ls_budget(prob)),
                                    max_steps=int(np.clip(10 * (Ak.shape[0] + nk), 1000, 50_000)))
         if size <= p:
             open_[fcols[kcols[ls]]] = True

@@ -71,21 +71,34 @@ def _mask(n: int, idx: np.ndarray) -> np.ndarray:
     return m
 
 
+def _contained_pairs(S: sp.csr_array, max_work: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Pairs ``(a, b)``, ``a != b``, of rows of ``S`` whose column set of ``a`` lies within ``b``'s.
+
+    Returns (a, b, row sizes), or None when the pairwise product would cost more
+    than ``max_work`` pair operations.
+    """
+    elem_deg = np.bincount(S.indices, minlength=S.shape[1]).astype(float)
+    if float((elem_deg ** 2).sum()) > max_work:
+        return None
+    B = sp.csr_array((np.ones(S.nnz), S.indices, S.indptr), shape=S.shape)
+    C = (B @ B.T).tocoo()
+    size = np.diff(B.indptr)
+    keep = (C.row != C.col) & (C.data >= size[C.row] - 0.5)
+    return C.row[keep], C.col[keep], size
+
+
 def dominated_columns(A: sp.csr_array, max_work: float = 8e7) -> np.ndarray:
     """Columns whose row set is contained in another column's (ties: keep the first).
 
     Returns a boolean mask of dominated columns (all False when the check would
     cost more than ``max_work`` pair operations).
     """
-    n, m = A.shape
-    deg = np.diff(A.indptr).astype(float)
-    if float((deg ** 2).sum()) > max_work:
+    m = A.shape[1]
+    pairs = _contained_pairs(sp.csr_array(sp.csc_array(A).T), max_work)
+    if pairs is None:
         return np.zeros(m, dtype=bool)
-    B = sp.csr_array((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
-    C = (B.T @ B).tocoo()
-    size = np.asarray(B.sum(axis=0)).ravel()
-    j, k, v = C.row, C.col, C.data
-    dom = (j != k) & (v >= size[j] - 0.5) & ((size[k] > size[j] + 0.5) | ((np.abs(size[k] - size[j]) < 0.5) & (k < j)))
+    j, k, size = pairs  # column j's rows lie within column k's: drop j (on a tie, the later one)
+    dom = (size[k] > size[j]) | ((size[k] == size[j]) & (k < j))
     out = np.zeros(m, dtype=bool)
     out[j[dom]] = True
     out[size == 0] = True
@@ -99,17 +112,12 @@ def dominated_rows(A: sp.csr_array, max_work: float = 8e7) -> np.ndarray:
     can be dropped. Returns a boolean mask (all False when the check would cost
     more than ``max_work`` pair operations).
     """
-    n, m = A.shape
-    csc = sp.csc_array(A)
-    deg_col = np.diff(csc.indptr).astype(float)
-    if float((deg_col ** 2).sum()) > max_work:
+    n = A.shape[0]
+    pairs = _contained_pairs(sp.csr_array(A), max_work)
+    if pairs is None:
         return np.zeros(n, dtype=bool)
-    B = sp.csr_array((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
-    C = (B @ B.T).tocoo()
-    size = np.diff(B.indptr)
-    i, k, v = C.row, C.col, C.data
-    # row i is dominated by row k when N_k is a subset of N_i
-    dom = (i != k) & (v >= size[k] - 0.5) & ((size[i] > size[k]) | ((size[i] == size[k]) & (k < i)))
+    k, i, size = pairs  # row k's columns lie within row i's: drop i (on a tie, the later one)
+    dom = (size[i] > size[k]) | ((size[i] == size[k]) & (k < i))
     out = np.zeros(n, dtype=bool)
     out[i[dom]] = True
     return out
