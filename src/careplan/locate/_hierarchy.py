@@ -26,6 +26,7 @@ from ._base import LocationModel, LocationResult, _gap, nearest_assignment
 from ._check import check_hierarchical, nearest_open, pair_cost
 from ._cost import LONG_COLUMNS, CostData, cost_from_input, labels_to_mask
 from ._mip import solve_mip
+from ._reduce import binary, collapse_rows, submatrix
 
 __all__ = ["HierarchicalCovering"]
 
@@ -190,10 +191,14 @@ class HierarchicalCovering(LocationModel):
         deadline = t0 + self.time_limit_s if self.time_limit_s is not None else None
         t_prep = time.perf_counter() - t0
 
-        sol = self._solve_hier(data, site, ex_u, ex_l, exc, deadline)
+        # coverage within each radius and the nesting pairs, built once for the model and the clean-up
+        AL = _within(data.matrix, self.radius_lower)
+        AU = _within(data.matrix, self.radius_upper)
+        NS = _nest_matrix(site, self.nest_radius)
+        sol = self._solve_hier(data, AL, AU, NS, ex_u, ex_l, exc, deadline)
         open_u, open_l = sol["open_upper"], sol["open_lower"]
-        open_u, open_l, n_dropped = _drop_useless(data, site, open_u, open_l, ex_u, ex_l, self.radius_lower,
-                                                  self.radius_upper, self.nest_radius, self.upper_weight)
+        open_u, open_l, n_dropped = _drop_useless(data, AL, AU, NS, open_u, open_l, ex_u, ex_l,
+                                                  self.upper_weight)
         is_open = open_u | open_l
         assign = nearest_assignment(data, is_open, self.radius_lower)
         cov_u = nearest_open(data, open_u)[0] <= self.radius_upper
@@ -204,7 +209,7 @@ class HierarchicalCovering(LocationModel):
             nest_radius=self.nest_radius, upper_weight=self.upper_weight, objective=sol["objective"])
         info = dict(sol["info"])
         info["n_dropped_useless"] = n_dropped
-        nest_ok = _nest_matrix(site, self.nest_radius) @ open_u.astype(float) > 0
+        nest_ok = NS @ open_u.astype(float) > 0
         info["unnested_existing_lower"] = cand[ex_l & ~nest_ok].tolist()
         info["n_new_upper"] = int((open_u & ~ex_u).sum())
         info["n_new_lower"] = int((open_l & ~ex_l).sum())
@@ -214,8 +219,8 @@ class HierarchicalCovering(LocationModel):
                                  t_prep, info)
 
     # ------------------------------------------------------------------ model
-    def _solve_hier(self, data: CostData, site: sp.csr_array, ex_u: np.ndarray, ex_l: np.ndarray,
-                    exc: np.ndarray, deadline: float | None) -> dict:
+    def _solve_hier(self, data: CostData, AL: sp.csr_array, AU: sp.csr_array, NS: sp.csr_array,
+                    ex_u: np.ndarray, ex_l: np.ndarray, exc: np.ndarray, deadline: float | None) -> dict:
         t0 = time.perf_counter()
         n, m = data.shape
         w = data.weights
@@ -223,8 +228,6 @@ class HierarchicalCovering(LocationModel):
         uw = float(self.upper_weight)
         fcols = np.flatnonzero(~ex_u & ~ex_l & ~exc)
         nf = len(fcols)
-        AL = _within(data.matrix, self.radius_lower)
-        AU = _within(data.matrix, self.radius_upper)
         pre_l = need & (AL @ (ex_u | ex_l).astype(float) > 0)
         pre_u = need & (AU @ ex_u.astype(float) > 0)
         const = float(w[pre_l].sum() + uw * w[pre_u].sum())
@@ -234,7 +237,6 @@ class HierarchicalCovering(LocationModel):
         else:
             BU, wU = sp.csr_array((0, nf)), np.zeros(0)
         # nesting among free sites (row = lower, column = upper, no self-nesting)
-        NS = _nest_matrix(site, self.nest_radius)
         nested_ex = np.asarray(NS @ ex_u.astype(float)).ravel()[fcols] > 0
         NF = sp.csr_array(NS[fcols][:, fcols])
         has_host = np.diff(NF.indptr) > 0
@@ -449,12 +451,8 @@ def site_matrix_from_input(site_cost: Any, candidates: pd.Index) -> sp.csr_array
 
 def _within(M: sp.csr_array, radius: float) -> sp.csr_array:
     """Binary matrix of the stored pairs with cost <= radius (same shape)."""
-    n = M.shape[0]
-    keep = M.data <= radius
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(M.indptr))[keep]
-    out = sp.csr_array((np.ones(int(keep.sum())), (rows, M.indices[keep])), shape=M.shape)
-    out.sort_indices()
-    return out
+    n, m = M.shape
+    return binary(submatrix(M, np.ones(n, bool), np.ones(m, bool), M.data <= radius)[0])
 
 
 def _nest_matrix(site: sp.csr_array, nest_radius: float) -> sp.csr_array:
@@ -468,25 +466,14 @@ def _nest_matrix(site: sp.csr_array, nest_radius: float) -> sp.csr_array:
 
 
 def _merged_rows(A: sp.csr_array, rows_mask: np.ndarray, cols: np.ndarray, w: np.ndarray):
-    """Rows of ``A`` (mask) over ``cols``, empty rows dropped, identical rows merged (weights summed)."""
-    sub = sp.csr_array(A[np.flatnonzero(rows_mask)][:, cols])
-    sub.sort_indices()
-    ws = w[rows_mask]
+    """Rows of ``A`` (mask) over ``cols`` (sorted), empty rows dropped, identical rows merged
+    (weights summed)."""
+    col_mask = np.zeros(A.shape[1], dtype=bool)
+    col_mask[cols] = True
+    sub, rows, _ = submatrix(A, rows_mask, col_mask)
     nonempty = np.diff(sub.indptr) > 0
-    sub = sp.csr_array(sub[np.flatnonzero(nonempty)])
-    ws = ws[nonempty]
-    keys: dict[bytes, int] = {}
-    group = np.empty(sub.shape[0], dtype=np.int64)
-    first: list[int] = []
-    for i in range(sub.shape[0]):
-        k = sub.indices[sub.indptr[i]:sub.indptr[i + 1]].tobytes()
-        g = keys.get(k)
-        if g is None:
-            g = keys[k] = len(first)
-            first.append(i)
-        group[i] = g
-    wsum = np.bincount(group, weights=ws, minlength=len(first))
-    out = sp.csr_array(sub[np.asarray(first, dtype=np.int64)]) if first else sp.csr_array((0, len(cols)))
+    sub, kept, _ = submatrix(sub, nonempty, np.ones(len(cols), bool))
+    out, wsum, _ = collapse_rows(sub, w[rows[kept]])
     return out, wsum
 
 
@@ -606,18 +593,16 @@ def _interchange(BL, wL, BU, wU, uw, keep_u, can_l, nested_ex, NF, y_u, y_l, dea
     return y_u, y_l, moves
 
 
-def _drop_useless(data: CostData, site: sp.csr_array, open_u: np.ndarray, open_l: np.ndarray,
-                  ex_u: np.ndarray, ex_l: np.ndarray, radius_lower: float, radius_upper: float,
-                  nest_radius: float, upper_weight: float):
+def _drop_useless(data: CostData, AL: sp.csr_array, AU: sp.csr_array, NS: sp.csr_array, open_u: np.ndarray,
+                  open_l: np.ndarray, ex_u: np.ndarray, ex_l: np.ndarray, upper_weight: float):
     """Close new sites whose closing loses no weighted coverage and breaks no nesting.
 
     Returns new (open_upper, open_lower, number closed); the objective is unchanged.
     """
     open_u, open_l = open_u.copy(), open_l.copy()
     need = data.weights > 0
-    ALc = sp.csc_array(_within(data.matrix, radius_lower))
-    AUc = sp.csc_array(_within(data.matrix, radius_upper))
-    NS = _nest_matrix(site, nest_radius)
+    ALc = sp.csc_array(AL)
+    AUc = sp.csc_array(AU)
     NSc = sp.csc_array(NS)
     cnt_l = np.asarray(ALc @ (open_u | open_l).astype(float)).ravel()
     cnt_u = np.asarray(AUc @ open_u.astype(float)).ravel()

@@ -16,7 +16,7 @@ from ._base import LocationModel, Problem, RawSolution, nearest_assignment
 from ._check import nearest_open
 from ._covering import cover_search
 from ._mip import solve_mip
-from ._reduce import collapse_rows, dominated_columns, greedy_cover, reduce_cover, submatrix
+from ._reduce import binary, collapse_rows, dominated_columns, greedy_cover, reduce_cover, submatrix
 
 __all__ = ["SetCovering", "MaximalCovering", "PMedian", "PCenter"]
 
@@ -25,10 +25,6 @@ def _names(labels, pos, limit: int = 10) -> str:
     shown = [repr(x) for x in labels[np.asarray(pos)[:limit]]]
     more = f" and {len(pos) - limit} more" if len(pos) > limit else ""
     return ", ".join(shown) + more
-
-
-def _binary(A: sp.csr_array) -> sp.csr_array:
-    return sp.csr_array((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
 
 
 def _unreachable_error(prob: Problem, rows: np.ndarray, what: str) -> InfeasibleError:
@@ -163,7 +159,7 @@ class SetCovering(LocationModel):
         deg = np.diff(A_all.indptr)
         if (deg == 0).any():
             raise _unreachable_error(prob, rows[deg == 0], f"lies within radius {self.radius:g}")
-        A_all = _binary(A_all)
+        A_all = binary(A_all)
         ex_c = prob.existing[cols]
         by_ex = np.asarray((A_all @ ex_c.astype(float)) > 0).ravel()
         free_c = ~ex_c
@@ -265,7 +261,7 @@ class MaximalCovering(LocationModel):
         need = w > 0
         ok = ~prob.excluded
         A_all, rows, cols = submatrix(data.matrix, need, ok, data.matrix.data <= self.radius)
-        A_all = _binary(A_all)
+        A_all = binary(A_all)
         ex_c = prob.existing[cols]
         by_ex = np.asarray((A_all @ ex_c.astype(float)) > 0).ravel()
         deg = np.diff(A_all.indptr)
@@ -725,7 +721,7 @@ class PCenter(LocationModel):
     def _cover(self, S, fixed, r, p, prob):
         """Can ``p`` new sites (plus the fixed ones) cover every row within ``r``?"""
         A_all, _, _ = submatrix(S, np.ones(S.shape[0], bool), np.ones(S.shape[1], bool), S.data <= r)
-        A_all = _binary(A_all)
+        A_all = binary(A_all)
         by_fixed = np.asarray(A_all @ fixed.astype(float)).ravel() > 0
         A, _, fcols = submatrix(A_all, ~by_fixed, ~fixed)
         open_ = fixed.copy()

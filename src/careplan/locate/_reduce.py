@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["submatrix", "within", "collapse_rows", "dominated_columns", "dominated_rows", "reduce_cover",
+__all__ = ["submatrix", "binary", "within", "collapse_rows", "dominated_columns", "dominated_rows", "reduce_cover",
            "greedy_cover"]
 
 
@@ -34,6 +34,11 @@ def submatrix(mat: sp.csr_array, row_mask: np.ndarray, col_mask: np.ndarray,
     sub = sp.csr_array((mat.data[ent], colmap[mat.indices[ent]], indptr), shape=(len(rows), len(cols)))
     sub.has_sorted_indices = True
     return sub, rows, cols
+
+
+def binary(A: sp.csr_array) -> sp.csr_array:
+    """The same sparsity pattern with every stored entry set to 1 (a coverage matrix)."""
+    return sp.csr_array((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
 
 
 def within(mat: sp.csr_array, radius: float) -> np.ndarray:
