@@ -238,13 +238,15 @@ class LocationModel:
         objective = check_solution(self.kind, data, is_open=raw.is_open, assign=raw.assign,
                                    existing=ex, excluded=exc, capacity=cap, p=p,
                                    radius=getattr(self, "radius", None), objective=raw.objective)
-        return self._result(prob, raw, objective, t_prep)
+        return self._result(data, raw, ex, objective, t_prep)
 
     def _solve(self, prob: Problem) -> RawSolution:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _result(self, prob: Problem, raw: RawSolution, objective: float, t_prep: float) -> LocationResult:
-        data = prob.data
+    def _result(self, data: CostData, raw: RawSolution, existing: np.ndarray, objective: float, t_prep: float,
+                *, site_level: np.ndarray | None = None, covered_upper: np.ndarray | None = None) -> LocationResult:
+        """Label a checked solution. ``site_level`` (per candidate) and ``covered_upper`` (per
+        demand) fill the optional fields of two-level models."""
         cand = data.candidates
         has = raw.assign >= 0
         fac = np.empty(len(raw.assign), dtype=object)
@@ -255,29 +257,34 @@ class LocationModel:
         cst = np.full(len(raw.assign), np.nan)
         cst[has] = pair_cost(data, np.flatnonzero(has), raw.assign[has])
         covered = None
-        if self.kind in ("set_covering", "maximal_covering"):
+        if self.kind in ("set_covering", "maximal_covering", "hierarchical_covering"):
             covered = pd.Series(has, index=data.demand, name="covered")
         load = np.bincount(raw.assign[has], weights=data.weights[has], minlength=len(cand))
         sel = np.flatnonzero(raw.is_open)
-        order = np.concatenate((sel[prob.existing[sel]], sel[~prob.existing[sel]]))
+        order = np.concatenate((sel[existing[sel]], sel[~existing[sel]]))
         bound = raw.bound
-        sense_max = self.kind == "maximal_covering"
+        sense_max = self.kind in ("maximal_covering", "hierarchical_covering")
         if np.isfinite(bound):
             bound = max(bound, objective) if sense_max else min(bound, objective)
         gap = _gap(objective, bound)
         status = raw.status
         if status == "optimal" and gap > max(self.mip_gap, 1e-9) * 1.0001:
             status = "time_limit"
+        extra = {}
+        if site_level is not None:
+            extra["level"] = pd.Series(site_level[order], index=cand[order], name="level", dtype=object)
+        if covered_upper is not None:
+            extra["covered_upper"] = pd.Series(covered_upper, index=data.demand, name="covered_upper")
         return LocationResult(
             model=self.model_name, params=self.get_params(),
-            selected=list(cand[order]), new=list(cand[sel[~prob.existing[sel]]]),
-            existing=list(cand[prob.existing]),
+            selected=list(cand[order]), new=list(cand[sel[~existing[sel]]]),
+            existing=list(cand[existing]),
             assignment=pd.Series(fac, index=data.demand, name="facility", dtype=object),
             assigned_cost=pd.Series(cst, index=data.demand, name="cost"),
             covered=covered,
             load=pd.Series(load[order], index=cand[order], name="load"),
             objective=objective, bound=bound, gap=gap, status=status, method=raw.method,
-            solve_time_s=raw.solve_time_s, build_time_s=raw.build_time_s + t_prep, info=raw.info)
+            solve_time_s=raw.solve_time_s, build_time_s=raw.build_time_s + t_prep, info=raw.info, **extra)
 
 
 def _gap(obj: float, bound: float) -> float:

@@ -22,8 +22,8 @@ import scipy.sparse as sp
 
 from careplan._errors import CareplanWarning, InputError, SolverError
 
-from ._base import LocationModel, LocationResult, _gap, nearest_assignment
-from ._check import check_hierarchical, nearest_open, pair_cost
+from ._base import LocationModel, LocationResult, RawSolution, nearest_assignment
+from ._check import check_hierarchical, nearest_open
 from ._cost import LONG_COLUMNS, CostData, cost_from_input, labels_to_mask
 from ._mip import solve_mip
 from ._reduce import binary, collapse_rows, submatrix
@@ -215,8 +215,10 @@ class HierarchicalCovering(LocationModel):
         info["n_new_lower"] = int((open_l & ~ex_l).sum())
         if notes:
             info["warnings"] = notes
-        return self._hier_result(data, open_u, open_l, ex_u | ex_l, assign, cov_u, objective, sol,
-                                 t_prep, info)
+        raw = RawSolution(open_u | open_l, assign, objective, sol["bound"], sol["status"], sol["method"],
+                          sol["solve_time_s"], sol["build_time_s"], info)
+        return self._result(data, raw, ex_u | ex_l, objective, t_prep,
+                            site_level=np.where(open_u, UPPER, LOWER).astype(object), covered_upper=cov_u)
 
     # ------------------------------------------------------------------ model
     def _solve_hier(self, data: CostData, AL: sp.csr_array, AU: sp.csr_array, NS: sp.csr_array,
@@ -376,41 +378,6 @@ class HierarchicalCovering(LocationModel):
         y_l = np.zeros(nf, dtype=bool)
         y_l[lvars] = x[nU:nU + nL] > 0.5
         return y_u, y_l, min(float(res.bound), lp_bound), res.status
-
-    # ------------------------------------------------------------------ result
-    def _hier_result(self, data, open_u, open_l, existing, assign, cov_u, objective, sol, t_prep,
-                     info) -> LocationResult:
-        cand = data.candidates
-        is_open = open_u | open_l
-        has = assign >= 0
-        fac = np.empty(len(assign), dtype=object)
-        fac[:] = None
-        fac[has] = np.asarray(cand, dtype=object)[assign[has]]
-        cst = np.full(len(assign), np.nan)
-        cst[has] = pair_cost(data, np.flatnonzero(has), assign[has])
-        load = np.bincount(assign[has], weights=data.weights[has], minlength=len(cand))
-        sel = np.flatnonzero(is_open)
-        order = np.concatenate((sel[existing[sel]], sel[~existing[sel]]))
-        lev = np.where(open_u[order], UPPER, LOWER)
-        bound = sol["bound"]
-        if np.isfinite(bound):
-            bound = max(bound, objective)
-        gap = _gap(objective, bound)
-        status = sol["status"]
-        if status == "optimal" and gap > max(self.mip_gap, 1e-9) * 1.0001:
-            status = "time_limit"
-        return LocationResult(
-            model=self.model_name, params=self.get_params(),
-            selected=list(cand[order]), new=list(cand[sel[~existing[sel]]]), existing=list(cand[existing]),
-            assignment=pd.Series(fac, index=data.demand, name="facility", dtype=object),
-            assigned_cost=pd.Series(cst, index=data.demand, name="cost"),
-            covered=pd.Series(has, index=data.demand, name="covered"),
-            load=pd.Series(load[order], index=cand[order], name="load"),
-            objective=objective, bound=bound, gap=gap, status=status, method=sol["method"],
-            solve_time_s=sol["solve_time_s"], build_time_s=sol["build_time_s"] + t_prep, info=info,
-            level=pd.Series(lev, index=cand[order], name="level", dtype=object),
-            covered_upper=pd.Series(cov_u, index=data.demand, name="covered_upper"))
-
 
 # ---------------------------------------------------------------------- helpers
 def site_matrix_from_input(site_cost: Any, candidates: pd.Index) -> sp.csr_array:
