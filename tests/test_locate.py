@@ -514,6 +514,45 @@ def test_set_covering_medium_equals_scipy_milp(seed, radius):
     assert r.covered.all()
 
 
+@pytest.mark.parametrize(("seed", "n", "m", "radius"), [(0, 400, 60, 0.15), (1, 600, 80, 0.45), (2, 300, 40, 0.8)])
+def test_cover_lp_row_generation_equals_the_full_lp(seed, n, m, radius):
+    """The row-generation LP ends at the full LP optimum (scipy's HiGHS on every row), and
+    every intermediate value is a lower bound (a relaxation with fewer rows)."""
+    from scipy.optimize import linprog
+
+    from careplan.locate._mip import cover_lp
+
+    _, A = _geo(seed, n, m, radius)
+    n = A.shape[0]
+    ref = linprog(np.ones(m), A_ub=-A.toarray(), b_ub=-np.ones(n), bounds=(0, 1), method="highs")
+    lp = cover_lp(A, batch=3, n_seed=0)
+    assert lp.complete and lp.objective == pytest.approx(ref.fun, rel=1e-7)
+    assert (A @ lp.x >= 1 - 1e-7).all() and lp.rounds > 1 and lp.active.sum() <= n
+    early = cover_lp(A, batch=3, n_seed=0, time_limit_s=1e-9)  # stops after the first LP
+    assert not early.complete and early.rounds == 1 and early.objective <= ref.fun + 1e-9
+
+
+@pytest.mark.parametrize("seed", [0, 5, 18, 21])
+def test_set_covering_mip_row_generation_adds_uncovered_rows_until_optimal(monkeypatch, seed):
+    """Force the MIP row generation through several rounds (tiny LP row set, no local
+    search improvement) and check the result against scipy's MILP on all rows."""
+    from functools import partial
+
+    import careplan.locate._models as models
+
+    monkeypatch.setattr(models, "cover_search", lambda A, w, start, **kw: (start, 0, 0))
+    monkeypatch.setattr(models, "cover_lp", partial(models.cover_lp, n_seed=0, batch=1))
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(300, 800)), int(rng.integers(30, 80))
+    D = np.hypot(*(rng.random((n, 2))[:, None, :] - rng.random((m, 2))[None, :, :]).transpose(2, 0, 1))
+    radius = float(np.max(D.min(axis=1)) * rng.uniform(1.5, 3))
+    r = SetCovering(radius=radius).solve(D)
+    assert r.objective == _milp_cover(sp.csr_array((D <= radius).astype(float)))
+    assert r.status == "optimal" and r.bound == r.objective and r.covered.all()
+    if seed:  # these seeds need more than one MIP round (found by search)
+        assert r.info["mip_rounds"] >= 2 and r.info["mip_rows"] < r.info["n_demand_kept"]
+
+
 def test_pcenter_medium_equals_bisection_with_scipy_milp():
     """p-center through the covering local search + MIP, against an independent bisection
     over the distinct costs with scipy's MILP as the set-covering oracle."""
