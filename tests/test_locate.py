@@ -493,6 +493,35 @@ def test_cover_search_fixed_size_matches_brute_force_mclp(seed, p):
     assert sol1.sum() == 1
 
 
+@pytest.mark.parametrize(("seed", "p"), [(3, 2), (4, 3), (5, 4)])
+def test_mclp_polish_reaches_the_brute_force_optimum_from_a_poor_start(seed, p):
+    """The step after a MIP time limit: local search + swaps from the MIP's (here: a
+    deliberately poor, short) solution, stopping when it reaches the proven bound."""
+    from careplan.locate._base import Problem
+    from careplan.locate._models import _mclp_polish
+
+    D, A = _geo(seed, 40, 10, 0.3)
+    w = np.random.default_rng(seed).integers(1, 9, A.shape[0]).astype(float)
+    opt = brute("mclp", D, w, p, 0.3)
+    start = np.zeros(10, dtype=bool)
+    start[0] = True  # fewer than p sites, as a MIP with "at most p" may leave it
+    prob = Problem(data=None, existing=np.zeros(10, bool), excluded=np.zeros(10, bool), capacity=None,
+                   deadline=time.perf_counter() + 20)
+    sol, val, steps = _mclp_polish(A, w, start, p, opt, prob)
+    assert sol.sum() == p and val == pytest.approx(opt) and steps > 0
+    assert w[A @ sol.astype(float) > 0].sum() == pytest.approx(val)
+    assert prob.remaining() > 5  # stopped on reaching the bound, not on the clock
+
+
+def test_mclp_time_limited_mip_hands_the_rest_to_the_local_search():
+    D, A = _geo(9, 2000, 400, 0.1)  # 30 sites cannot cover everything: HiGHS does not close in 3 s
+    w = np.random.default_rng(9).integers(1, 11, A.shape[0]).astype(float)
+    r = MaximalCovering(p=30, radius=0.1, time_limit_s=3.0).solve(D, weights=w)
+    assert r.method == "mip+local_search" and r.info["polish_steps"] > 0 and r.status == "time_limit"
+    assert len(r.new) == 30 and r.bound >= r.objective - 1e-6 and r.solve_time_s < 4.5
+    assert r.objective == pytest.approx(w[r.covered.to_numpy()].sum())
+
+
 def test_mclp_full_cover_is_proved_without_the_mip():
     from careplan.locate._reduce import greedy_cover
 
@@ -553,9 +582,19 @@ def test_set_covering_mip_row_generation_adds_uncovered_rows_until_optimal(monke
         assert r.info["mip_rounds"] >= 2 and r.info["mip_rows"] < r.info["n_demand_kept"]
 
 
-def test_pcenter_medium_equals_bisection_with_scipy_milp():
+@pytest.mark.parametrize("forced", [False, True])
+def test_pcenter_medium_equals_bisection_with_scipy_milp(monkeypatch, forced):
     """p-center through the covering local search + MIP, against an independent bisection
-    over the distinct costs with scipy's MILP as the set-covering oracle."""
+    over the distinct costs with scipy's MILP as the set-covering oracle. ``forced``: no
+    local search and a one-row-at-a-time LP, so every step goes through the LP bound and
+    the MIP row generation."""
+    if forced:
+        from functools import partial
+
+        import careplan.locate._models as models
+
+        monkeypatch.setattr(models, "cover_search", lambda A, w, start, **kw: (start, start.sum(), 0))
+        monkeypatch.setattr(models, "cover_lp", partial(models.cover_lp, n_seed=0, batch=1))
     rng = np.random.default_rng(21)
     xy_d, xy_c = rng.random((300, 2)), rng.random((40, 2))
     D = np.hypot(*(xy_d[:, None, :] - xy_c[None, :, :]).transpose(2, 0, 1))
