@@ -31,8 +31,13 @@ def is_quiet() -> bool:
 
 def progress(iterable: Iterable[T], *, desc: str = "", total: int | None = None,
              verbose: bool | None = None) -> Iterable[T]:
-    """Wrap *iterable* in a tqdm bar unless careplan is quiet or ``verbose`` is False."""
+    """Wrap *iterable* in a tqdm bar unless careplan is quiet or ``verbose`` is False.
+
+    With ``verbose=None`` (the default) the bar is shown only on a terminal: in logs
+    and captured output tqdm's cursor moves for nested bars would show as ``[A``.
+    ``verbose=True`` shows it everywhere.
+    """
     show = (not _QUIET) if verbose is None else bool(verbose)
     if not show:
         return iterable
-    return tqdm(iterable, desc=desc, total=total, leave=False)
+    return tqdm(iterable, desc=desc, total=total, leave=False, disable=None if verbose is None else False)
