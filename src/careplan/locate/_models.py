@@ -251,20 +251,23 @@ def _cover_mip(A: sp.csr_array, active: np.ndarray, prob: Problem, *, lower_boun
     full cover or None) or 'no_solution' (time limit before HiGHS found one).
     """
     active = active.copy()
-    nr, nk = A.shape
-    ones = np.ones(nk)
-    lo, hi, M = np.ones(nr), np.full(nr, np.inf), A
-    if max_sites is not None:
-        M = sp.vstack([A, sp.csr_array(np.ones((1, nk)))], format="csr")
-        lo, hi = np.append(lo, -np.inf), np.append(hi, max_sites)
+    nk = A.shape[1]
     lb, rounds = lower_bound, 0
     while True:
-        keep = np.append(active, True) if max_sites is not None else active
-        Mr, _, _ = submatrix(M, keep, np.ones(nk, dtype=bool))
+        # dominated rows and columns within the chosen rows go first (the rows left out
+        # make rows and columns dominated that are not dominated in A); the reduced
+        # MIP has the same optimum as the MIP over the chosen rows
+        Ar, _, kc = reduce_cover(submatrix(A, active, np.ones(nk, dtype=bool))[0])
+        r, k = Ar.shape
+        lo, hi, M = np.ones(r), np.full(r, np.inf), Ar
+        if max_sites is not None:
+            M = sp.vstack([Ar, sp.csr_array(np.ones((1, k)))], format="csr")
+            lo, hi = np.append(lo, -np.inf), np.append(hi, max_sites)
         if info is not None:
-            info.update(mip_rounds=rounds + 1, mip_rows=int(active.sum()))
+            info.update(mip_rounds=rounds + 1, mip_rows=int(active.sum()), mip_rows_reduced=int(r),
+                        mip_columns_reduced=int(k))
         try:
-            res = solve_mip(ones, Mr, lo[keep], hi[keep], np.zeros(nk), ones, np.ones(nk, bool),
+            res = solve_mip(np.ones(k), M, lo, hi, np.zeros(k), np.ones(k), np.ones(k, bool),
                             time_limit_s=prob.remaining(), mip_gap=mip_gap, verbose=verbose)
         except SolverError:  # time limit before HiGHS had a solution of its own
             return None, lb, "no_solution"
@@ -272,7 +275,8 @@ def _cover_mip(A: sp.csr_array, active: np.ndarray, prob: Problem, *, lower_boun
         if res.status == "infeasible":
             return None, np.inf, "infeasible"
         lb = max(lb, float(np.ceil(res.bound - 1e-6)))
-        x = res.x > 0.5
+        x = np.zeros(nk, dtype=bool)
+        x[kc[res.x > 0.5]] = True
         uncovered = np.asarray(A @ x.astype(float)).ravel() < 0.5
         if not uncovered.any():
             return x, lb, "optimal" if res.status == "optimal" else res.status
