@@ -256,8 +256,15 @@ def _cover_mip(A: sp.csr_array, active: np.ndarray, prob: Problem, *, lower_boun
     while True:
         # dominated rows and columns within the chosen rows go first (the rows left out
         # make rows and columns dominated that are not dominated in A); the reduced
-        # MIP has the same optimum as the MIP over the chosen rows
-        Ar, _, kc = reduce_cover(submatrix(A, active, np.ones(nk, dtype=bool))[0])
+        # MIP has the same optimum as the MIP over the chosen rows. Kept only when it
+        # drops a quarter of the rows: then every node LP is much smaller (random
+        # 1,600 m: 1,542 -> 879 rows, 64 -> 49 s); a small reduction (Shanghai 800 m:
+        # 619 -> 561) is what HiGHS's presolve does anyway and only perturbs its search
+        Ar = submatrix(A, active, np.ones(nk, dtype=bool))[0]
+        kc = np.arange(nk)
+        Ared, _, kred = reduce_cover(Ar)
+        if Ared.shape[0] <= 0.75 * Ar.shape[0]:
+            Ar, kc = Ared, kred
         r, k = Ar.shape
         lo, hi, M = np.ones(r), np.full(r, np.inf), Ar
         if max_sites is not None:
