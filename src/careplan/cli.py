@@ -142,7 +142,7 @@ def _cmd_demo(args) -> int:
     net = cp.WalkNetwork.from_file(sample.network_path)
     plan = cp.plan_layout(sample.areas, sample.facilities, sample.candidates, net,
                           standard=args.standard, lang=args.lang, p=args.p,
-                          verbose=not args.quiet)
+                          verbose=False if args.quiet else None)
     print("\nCompliance (before any new station):")
     print(plan.rules_before[["rule_id", "required", "found", "passed"]].to_string(index=False))
     out = Path(args.out)
@@ -153,7 +153,7 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_plan(args) -> int:
-    plan, out = plan_from_config(args.config, out=args.out, verbose=not args.quiet)
+    plan, out = plan_from_config(args.config, out=args.out, verbose=False if args.quiet else None)
     files = plan.to_file(out)
     _print_plan(plan, out, files)
     return 0
