@@ -561,6 +561,20 @@ def test_cover_lp_row_generation_equals_the_full_lp(seed, n, m, radius):
     assert not early.complete and early.rounds == 1 and early.objective <= ref.fun + 1e-9
 
 
+def test_cover_lp_stopped_inside_its_first_lp_gives_the_trivial_bound():
+    """A time limit inside the first LP (all 3,000 rows in it) ends the loop with bound 0
+    instead of an error; with time it reaches the full LP value (scipy's linprog)."""
+    from scipy.optimize import linprog
+
+    from careplan.locate._mip import cover_lp
+
+    _, A = _geo(3, 3000, 600, 0.3)
+    early = cover_lp(A, n_seed=A.shape[0], time_limit_s=1e-9)
+    assert not early.complete and early.rounds == 1 and early.objective == 0.0
+    ref = linprog(np.ones(600), A_ub=-A.toarray(), b_ub=-np.ones(A.shape[0]), bounds=(0, 1), method="highs")
+    assert cover_lp(A).objective == pytest.approx(ref.fun, rel=1e-7) and ref.fun > 1
+
+
 @pytest.mark.parametrize("seed", [0, 5, 18, 21])
 def test_set_covering_mip_row_generation_adds_uncovered_rows_until_optimal(monkeypatch, seed):
     """Force the MIP row generation through several rounds (tiny LP row set, no local

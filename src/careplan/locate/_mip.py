@@ -138,7 +138,8 @@ def cover_lp(A: sp.csr_array, *, batch: int = 200, n_seed: int = 100,
     covers least, re-solving warm (dual simplex) until every row is covered. On
     dense instances (large radii) the final LP keeps about a quarter of the rows
     and is several times faster than the full LP. The value over any subset of
-    rows is a valid lower bound, also when the time limit stops the loop early.
+    rows is a valid lower bound, also when the time limit stops the loop early
+    (``complete`` False; if it stops inside the first LP, the bound is 0).
     """
     t0 = time.perf_counter()
     n, m = A.shape
@@ -165,14 +166,17 @@ def cover_lp(A: sp.csr_array, *, batch: int = 200, n_seed: int = 100,
 
     add(active)
     rounds = 0
+    obj, x = 0.0, np.zeros(m)  # x >= 0 with unit costs: 0 bounds any cover from below
     while True:
         if time_limit_s is not None:
             h.setOptionValue("time_limit", float(max(time_limit_s - (time.perf_counter() - t0), 0.01)))
         h.run()
         rounds += 1
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise SolverError("HiGHS did not finish the set-covering LP "
-                              f"(status: {h.modelStatusToString(h.getModelStatus())}).")
+        ms = h.getModelStatus()
+        if ms == highspy.HighsModelStatus.kTimeLimit:  # the last finished LP's value still holds
+            return CoverLP(obj, x, active, False, rounds)
+        if ms != highspy.HighsModelStatus.kOptimal:
+            raise SolverError(f"HiGHS did not finish the set-covering LP (status: {h.modelStatusToString(ms)}).")
         x = np.asarray(h.getSolution().col_value, dtype=float)
         obj = float(h.getInfo().objective_function_value)
         cov = A @ x

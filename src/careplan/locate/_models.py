@@ -200,17 +200,10 @@ def _set_cover(A: sp.csr_array, start: np.ndarray, prob: Problem, method: str, m
     bound, status, method).
     """
     nr, nk = A.shape
-    try:
-        lp = cover_lp(A, time_limit_s=prob.remaining())
-    except SolverError:  # time limit inside the first LP: no bound from it
-        lp = None
-    if lp is not None:
-        lb = float(np.ceil(lp.objective - 1e-6))  # an integer number of sites: the LP bound rounded up
-        info.update(lp_bound=lp.objective, lp_rows=int(lp.active.sum()), lp_rounds=lp.rounds)
-        active = lp.active.copy()
-    else:
-        lb = 1.0  # at least one row to cover
-        active = np.ones(nr, dtype=bool)
+    lp = cover_lp(A, time_limit_s=prob.remaining())
+    # an integer number of sites, at least one (there is a row to cover): the LP bound rounded up
+    lb = max(1.0, float(np.ceil(lp.objective - 1e-6)))
+    info.update(lp_bound=lp.objective, lp_rows=int(lp.active.sum()), lp_rounds=lp.rounds)
     sol = start
     if start.sum() > lb:
         budget = _ls_budget(prob)
@@ -225,7 +218,7 @@ def _set_cover(A: sp.csr_array, start: np.ndarray, prob: Problem, method: str, m
     # start proved the Shanghai 800 m benchmark faster than from the start; the local
     # search cover stays the answer unless the MIP finds a smaller one
     n_sol = float(sol.sum())
-    x, lb, status = _cover_mip(A, active, prob, lower_bound=lb, stop_at=n_sol * (1 - mip_gap) - 1e-9,
+    x, lb, status = _cover_mip(A, lp.active, prob, lower_bound=lb, stop_at=n_sol * (1 - mip_gap) - 1e-9,
                                mip_gap=mip_gap, verbose=verbose, info=info)
     if x is not None and x.sum() < n_sol:
         sol = x
@@ -380,8 +373,9 @@ class MaximalCovering(LocationModel):
                 c = np.concatenate((np.zeros(nk), wa))
                 zst = np.minimum(Ak @ g2.astype(float), 1.0)
                 # with a time limit the MIP gets three quarters of it: if it stops with a
-                # gap, the rest goes to the local search from its best solution (on a
-                # 5,000 x 1,000, p=30 case the search improves on HiGHS's incumbent)
+                # gap, the rest goes to the local search + swaps from its best solution
+                # (no gain measured yet: on a 5,000 x 1,000, p=30 case neither HiGHS nor
+                # the search improved on the start, see benchmarks/README.md)
                 rem = prob.remaining()
                 res = solve_mip(c, M, np.full(nr + 1, -np.inf), np.concatenate((np.zeros(nr), [p])),
                                 np.zeros(nk + nr), np.ones(nk + nr),
@@ -842,14 +836,10 @@ class PCenter(LocationModel):
             return True, open_, True
         # the LP bound may already need more than p sites; otherwise a MIP with at most
         # p columns over the LP's rows, adding rows its solution leaves uncovered
-        try:
-            lp = cover_lp(Ak, time_limit_s=prob.remaining())
-        except SolverError:
-            lp = None
-        if lp is not None and np.ceil(lp.objective - 1e-6) > p:
+        lp = cover_lp(Ak, time_limit_s=prob.remaining())
+        if np.ceil(lp.objective - 1e-6) > p:
             return False, None, True
-        active = lp.active if lp is not None else np.ones(Ak.shape[0], dtype=bool)
-        x, _, status = _cover_mip(Ak, active, prob, max_sites=p, verbose=bool(self.verbose))
+        x, _, status = _cover_mip(Ak, lp.active, prob, max_sites=p, verbose=bool(self.verbose))
         if status == "infeasible":
             return False, None, True
         if x is not None:
