@@ -52,6 +52,7 @@ import shapely
 
 from careplan._crs import COORD_SYSTEMS, to_wgs84
 from careplan._errors import CareplanWarning, CRSError, InputError
+from careplan._schema import BUILT_SYNONYMS, BUILT_VALUES, FACILITY_LEVELS, LEVEL_SYNONYMS
 
 __all__ = [
     "BUILT_SYNONYMS",
@@ -71,108 +72,6 @@ __all__ = [
 ]
 
 Source = gpd.GeoDataFrame | pd.DataFrame | str | PathLike
-
-FACILITY_LEVELS: tuple[str, ...] = (
-    "district",
-    "street",
-    "community",
-    "institution",
-    "canteen",
-    "other",
-)
-"""Facility levels of the three-level network plus institutions and canteens.
-
-* ``district`` - district (regional) comprehensive elderly-care service centre
-  (区级养老服务中心 / 区域性养老服务中心).
-* ``street`` - street/town comprehensive home-care service centre
-  (街道/乡镇 居家养老服务中心, 综合养老服务中心).
-* ``community`` - community/village home-care service station (社区/村 居家养老服务站).
-* ``institution`` - residential care institution (养老机构, 养老院, 敬老院, 福利院, 护理院).
-* ``canteen`` - elderly canteen / meal-assistance point (长者饭堂, 老年食堂, 助餐点).
-* ``other`` - anything else (day care without a level, mixed use, ...).
-"""
-
-LEVEL_SYNONYMS: dict[str, str] = {
-    # district
-    "district": "district",
-    "district centre": "district",
-    "district center": "district",
-    "regional": "district",
-    "regional centre": "district",
-    "区级": "district",
-    "区": "district",
-    "区级中心": "district",
-    "区域性": "district",
-    "区域性养老服务中心": "district",
-    "区级养老服务中心": "district",
-    # street / town
-    "street": "street",
-    "town": "street",
-    "street centre": "street",
-    "street center": "street",
-    "town centre": "street",
-    "town center": "street",
-    "street/town centre": "street",
-    "街道": "street",
-    "乡镇": "street",
-    "镇": "street",
-    "街道级": "street",
-    "镇级": "street",
-    "街道中心": "street",
-    "综合养老服务中心": "street",
-    "居家养老服务中心": "street",
-    # community / village
-    "community": "community",
-    "village": "community",
-    "station": "community",
-    "community station": "community",
-    "社区": "community",
-    "村": "community",
-    "社区级": "community",
-    "居家养老服务站": "community",
-    "养老服务站": "community",
-    "服务站": "community",
-    # institutions
-    "institution": "institution",
-    "nursing home": "institution",
-    "care home": "institution",
-    "机构": "institution",
-    "养老机构": "institution",
-    "养老院": "institution",
-    "敬老院": "institution",
-    "福利院": "institution",
-    "护理院": "institution",
-    # canteens
-    "canteen": "canteen",
-    "meal point": "canteen",
-    "elderly canteen": "canteen",
-    "长者饭堂": "canteen",
-    "老年食堂": "canteen",
-    "助餐点": "canteen",
-    "老年助餐点": "canteen",
-    # other
-    "other": "other",
-    "其他": "other",
-}
-"""Accepted spellings of facility levels (case-insensitive, surrounding blanks ignored)."""
-
-BUILT_VALUES: tuple[str, ...] = ("new", "existing")
-"""Estate classes: newly built estates vs existing/old estates (different floor-area rates)."""
-
-BUILT_SYNONYMS: dict[str, str] = {
-    "new": "new",
-    "新建": "new",
-    "新区": "new",
-    "新建小区": "new",
-    "existing": "existing",
-    "old": "existing",
-    "既有": "existing",
-    "老旧": "existing",
-    "已建": "existing",
-    "老旧小区": "existing",
-    "已建成": "existing",
-}
-"""Accepted spellings of ``built`` (case-insensitive)."""
 
 DEFAULT_DWELLING_M2 = 90.0
 """Default gross floor area of one dwelling, m2 (see :func:`estimate_households`)."""

@@ -46,7 +46,7 @@ from typing import Any
 import pandas as pd
 
 from careplan._errors import InputError
-from careplan.data import FACILITY_LEVELS  # the one vocabulary of facility levels
+from careplan._schema import BUILT_VALUES, FACILITY_LEVELS  # the one vocabulary (levels, built)
 
 __all__ = [
     "BUILT_CLASSES",
@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 #: Classes of residential area for the floor-area rule.
-BUILT_CLASSES: tuple[str, ...] = ("new", "existing")
+BUILT_CLASSES: tuple[str, ...] = BUILT_VALUES
 #: Default walking speed of older pedestrians, metres per minute (an assumption,
 #: not policy text; see the ``[service_circle]`` section of every profile).
 DEFAULT_WALK_SPEED_M_PER_MIN: float = 60.0
