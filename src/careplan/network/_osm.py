@@ -1,0 +1,275 @@
+"""OpenStreetMap input: the walkable filter, pyosmium parsing of OSM files and
+reading the edges of an osmnx / networkx graph.
+
+The rules of :func:`is_walkable` are described in :mod:`careplan.network`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from careplan._errors import CRSError, InputError
+from careplan.network._common import _utm_crs, _warn
+
+#: ``highway`` values never walkable.
+EXCLUDED_HIGHWAY: frozenset[str] = frozenset({
+    "motorway", "motorway_link", "bus_guideway", "busway", "construction",
+    "proposed", "planned", "abandoned", "disused", "raceway", "razed",
+    "escape", "no", "elevator_shaft",
+})
+
+_FOOT_OK = frozenset({"yes", "designated", "permissive"})
+_TAG_KEYS = ("highway", "name", "access", "foot", "area", "service", "motorroad")
+
+
+# ----------------------------------------------------------------------------
+# walkable filter
+# ----------------------------------------------------------------------------
+def _as_set(value: Any) -> set[str]:
+    if value is None:
+        return set()
+    if isinstance(value, float) and math.isnan(value):
+        return set()
+    if isinstance(value, list | tuple | set):
+        return {str(v) for v in value}
+    return {str(value)}
+
+
+def is_walkable(tags: Mapping[str, Any]) -> bool:
+    """Return True when an OSM way / graph edge with these tags may be walked.
+
+    Parameters
+    ----------
+    tags : mapping
+        OSM tags (``highway``, ``access``, ``foot``, ``area``, ``service``,
+        ``motorroad``). Values may be lists (osmnx merges tags of simplified
+        edges); then the edge is dropped only if *every* ``highway`` value is
+        excluded, and kept if any ``foot`` value allows walking.
+
+    Notes
+    -----
+    See the module docstring for the rules. A mapping without ``highway``
+    (e.g. a hand-built graph) is walkable unless another rule excludes it.
+    """
+    hw = _as_set(tags.get("highway"))
+    foot = _as_set(tags.get("foot"))
+    if hw and hw <= EXCLUDED_HIGHWAY:
+        return False
+    if "yes" in _as_set(tags.get("motorroad")) and not (foot & _FOOT_OK):
+        return False
+    if _as_set(tags.get("area")) == {"yes"}:
+        return False
+    if foot == {"no"}:
+        return False
+    if _as_set(tags.get("service")) == {"private"} and not (foot & _FOOT_OK):
+        return False
+    access = _as_set(tags.get("access"))
+    if access and access <= {"no", "private"} and not (foot & _FOOT_OK):
+        return False
+    return True
+
+
+
+# ----------------------------------------------------------------------------
+# OSM files (pyosmium)
+# ----------------------------------------------------------------------------
+_OSM_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".pbf", ".osm.pbf")
+
+
+def read_osm_ways(path: Any, *, walkable_only: bool = True) -> dict[str, Any]:
+    """Read the ``highway`` ways of an OSM file with pyosmium.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.osm`` / ``.xml``, ``.osm.bz2`` / ``.osm.gz`` or ``.osm.pbf`` / ``.pbf``.
+    walkable_only : bool
+        Leave out ways failing :func:`is_walkable` (counted in ``not_walkable``).
+
+    Returns
+    -------
+    dict
+        ``refs``, ``lons``, ``lats`` (one array per way: node ids and their
+        WGS84 coordinates, nodes without a location left out), ``tags`` (one
+        dict per way, with ``osmid``), ``not_walkable`` (count) and
+        ``source`` (the file name).
+
+    Raises
+    ------
+    InputError
+        Missing file, unknown suffix, a parse error, or no walkable way.
+    """
+    import osmium
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"OSM file not found: {str(p)!r}.")
+    if not p.name.lower().endswith(_OSM_SUFFIXES):
+        raise InputError(f"{p.name!r}: unknown OSM file type; use .osm, .osm.bz2, .osm.gz or .osm.pbf.")
+    ways_refs: list[np.ndarray] = []
+    ways_lon: list[np.ndarray] = []
+    ways_lat: list[np.ndarray] = []
+    tags: list[dict[str, Any]] = []
+    dropped = 0
+    bad_nodes = 0
+    try:
+        fp = osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY).with_locations()
+        fp = fp.with_filter(osmium.filter.KeyFilter("highway"))
+        for w in fp:
+            if not w.is_way():
+                continue
+            t = {k: w.tags.get(k) for k in _TAG_KEYS}
+            if walkable_only and not is_walkable(t):
+                dropped += 1
+                continue
+            refs, lon, lat = [], [], []
+            for nd in w.nodes:
+                loc = nd.location
+                if not loc.valid():
+                    bad_nodes += 1
+                    continue
+                refs.append(nd.ref)
+                lon.append(loc.lon)
+                lat.append(loc.lat)
+            if len(refs) < 2:
+                continue
+            t["osmid"] = w.id
+            ways_refs.append(np.asarray(refs, dtype=np.int64))
+            ways_lon.append(np.asarray(lon))
+            ways_lat.append(np.asarray(lat))
+            tags.append(t)
+    except RuntimeError as exc:  # osmium parse errors
+        raise InputError(f"Could not read OSM file {p.name!r}: {exc}") from exc
+    if bad_nodes:
+        _warn(f"{bad_nodes} way node reference(s) in {p.name!r} have no location "
+              "(node missing from the extract) and were skipped.")
+    if dropped:
+        _warn(f"{dropped} way(s) in {p.name!r} are not walkable (motorway, "
+              "access=no, ...) and were left out; pass walkable_only=False to keep them.")
+    if not ways_refs:
+        raise InputError(f"{p.name!r} has no walkable highway ways: the walking network is empty.")
+    return {"refs": ways_refs, "lons": ways_lon, "lats": ways_lat, "tags": tags,
+            "not_walkable": dropped, "source": p.name}
+
+
+# ----------------------------------------------------------------------------
+# osmnx / networkx graphs
+# ----------------------------------------------------------------------------
+def edges_from_graph(G: nx.Graph, *, crs: Any, walkable_only: bool) -> dict[str, Any]:
+    """Nodes and walkable edges of a networkx graph as arrays (see ``WalkNetwork.from_graph``).
+
+    Parameters
+    ----------
+    G : networkx.Graph, MultiGraph, DiGraph or MultiDiGraph
+        Nodes with ``x``, ``y``; edges with optional ``length`` (m),
+        ``geometry`` and OSM tags.
+    crs : CRS-like or None
+        CRS of the coordinates; default ``G.graph["crs"]``. A geographic CRS
+        is projected to the local UTM zone.
+    walkable_only : bool
+        Leave out edges failing :func:`is_walkable` (and untagged edges of a
+        graph where some edges carry ``highway``).
+
+    Returns
+    -------
+    dict
+        Keyword arguments of the ``WalkNetwork`` constructor (``node_ids``,
+        ``x``, ``y``, ``edge_u``, ``edge_v``, ``edge_length``,
+        ``edge_geometry``, ``crs``, ``edge_attrs``, ``not_walkable_edges``).
+
+    Raises
+    ------
+    InputError
+        Not a graph, no edges, nodes without coordinates.
+    CRSError
+        No CRS given or found.
+    """
+    if not isinstance(G, nx.Graph):
+        raise InputError(f"from_graph needs a networkx graph, got {type(G).__name__}.")
+    if G.number_of_edges() == 0:
+        raise InputError("The graph has no edges: nothing to walk on. Check the graph was "
+                         "downloaded/read for the right area.")
+    crs = crs if crs is not None else G.graph.get("crs")
+    if crs is None:
+        raise CRSError("The graph has no CRS (G.graph['crs'] is missing): pass crs=, e.g. "
+                       "crs='EPSG:4326' for lon/lat coordinates.")
+    crs = CRS.from_user_input(crs)
+    nodes = list(G.nodes)
+    try:
+        x = np.array([G.nodes[n]["x"] for n in nodes], dtype=np.float64)
+        y = np.array([G.nodes[n]["y"] for n in nodes], dtype=np.float64)
+    except KeyError:
+        raise InputError("Every graph node needs 'x' and 'y' attributes (coordinates).") from None
+    pos = {n: i for i, n in enumerate(nodes)}
+    multi = G.is_multigraph()
+    it = G.edges(keys=True, data=True) if multi else ((u, v, 0, d) for u, v, d in G.edges(data=True))
+    eu, ev, lengths, geoms, tags = [], [], [], [], []
+    dropped = 0
+    seen: set[tuple[int, int, float]] = set()
+    directed = G.is_directed()
+    # OSM-derived graph (some edges tagged highway): untagged edges are
+    # not streets (osmnx.graph_from_xml keeps building/landuse outlines)
+    osm_like = any(d.get("highway") is not None for _, _, d in G.edges(data=True))
+    for u, v, _k, d in it:
+        if walkable_only and (not is_walkable(d) or (osm_like and d.get("highway") is None)):
+            dropped += 1
+            continue
+        L = d.get("length")
+        geom = d.get("geometry")
+        pu, pv = pos[u], pos[v]
+        if directed and L is not None:
+            key = (min(pu, pv), max(pu, pv), round(float(L), 6))
+            if key in seen:
+                continue
+            seen.add(key)
+        eu.append(pu)
+        ev.append(pv)
+        lengths.append(np.nan if L is None else float(L))
+        geoms.append(geom)
+        tags.append({k: d.get(k) for k in ("highway", "name", "osmid")})
+    if dropped:
+        _warn(f"{dropped} graph edge(s) are not walkable (motorway, access=no, ...) "
+              "and were left out; pass walkable_only=False to keep them.")
+    geoms_arr = np.empty(len(geoms), dtype=object)
+    geoms_arr[:] = geoms
+    if crs.is_geographic:
+        target = _utm_crs(x, y)
+        x, y, geoms_arr = _project(x, y, geoms_arr, crs, target)
+        crs = target
+    lengths_arr = np.asarray(lengths, dtype=np.float64)
+    eu_arr = np.asarray(eu, dtype=np.int64)
+    ev_arr = np.asarray(ev, dtype=np.int64)
+    nolen = np.isnan(lengths_arr)
+    if nolen.any():
+        has_geom = np.array([g is not None for g in geoms_arr]) & nolen
+        lengths_arr[has_geom] = shapely.length(geoms_arr[has_geom])
+        straight = nolen & ~has_geom
+        lengths_arr[straight] = np.hypot(x[eu_arr[straight]] - x[ev_arr[straight]],
+                                         y[eu_arr[straight]] - y[ev_arr[straight]])
+    return {"node_ids": nodes, "x": x, "y": y, "edge_u": eu_arr, "edge_v": ev_arr,
+            "edge_length": lengths_arr, "edge_geometry": geoms_arr, "crs": crs,
+            "edge_attrs": pd.DataFrame(tags, columns=["highway", "name", "osmid"]),
+            "not_walkable_edges": dropped}
+
+
+def _project(x, y, geoms, crs_from, crs_to):
+    """Project node coordinates and edge geometries (None entries kept)."""
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(crs_from, crs_to, always_xy=True)
+    px, py = tr.transform(x, y)
+    out = geoms.copy()
+    has = np.array([g is not None and not (isinstance(g, float)) for g in geoms], dtype=bool)
+    if has.any():
+        out[has] = shapely.transform(np.asarray(list(geoms[has]), dtype=object),
+                                     lambda c: np.column_stack(tr.transform(c[:, 0], c[:, 1])))
+    return np.asarray(px), np.asarray(py), out

@@ -1,0 +1,262 @@
+"""Bounded distance queries of a WalkNetwork (compiled kernels in :mod:`careplan._kernels`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from careplan import _kernels
+from careplan._errors import InputError
+from careplan.network._common import (
+    DEFAULT_MAX_SNAP_M,
+    _cat,
+    _check_cutoff,
+    _check_max_snap,
+    _group_gather,
+    _label_list,
+    _n_threads,
+    _run_blocks,
+)
+
+
+class _Queries:
+    """Distance queries of :class:`~careplan.network.WalkNetwork`."""
+
+    # --------------------------------------------------------------- distances
+    def _od(self, origins, destinations, cutoff_m, max_snap_m, verbose, n_threads):
+        cutoff = _check_cutoff(cutoff_m)
+        max_snap = _check_max_snap(max_snap_m)
+        n_threads = _n_threads(n_threads)
+        lo = self._snap_labels(origins, "origins", max_snap)
+        ld = self._snap_labels(destinations, "destinations", max_snap)
+        oi, di = lo["index"], ld["index"]
+        so, sd = lo["s"], ld["s"]
+        n = self.n_nodes
+        # destinations per node (every reachable entrance, labelled by its owner)
+        dp = ld["parts"]
+        downer = ld["owner"][dp]
+        dn = np.concatenate([sd["u"][dp], sd["v"][dp]])
+        dj = np.concatenate([downer, downer])
+        da = np.concatenate([sd["snap"][dp] + sd["offset"][dp],
+                             sd["snap"][dp] + sd["length"][dp] - sd["offset"][dp]])
+        o = np.argsort(dn, kind="stable")
+        dn, dj, da = dn[o], dj[o], da[o]
+        dst_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(dn, minlength=n), out=dst_ptr[1:])
+        # destinations per edge
+        de = sd["edge"][dp]
+        o = np.argsort(de, kind="stable")
+        edst_idx = downer[o].astype(np.int64)
+        edst_off = sd["offset"][dp][o]
+        edst_snap = sd["snap"][dp][o]
+        edst_ptr = np.zeros(self.n_edges + 1, dtype=np.int64)
+        np.cumsum(np.bincount(de, minlength=self.n_edges), out=edst_ptr[1:])
+        # search the origins in spatial (node) order: consecutive searches then
+        # touch the same memory; the output is put back in input order below
+        orows = lo["rows"]
+        key = so["u"][lo["parts"][lo["part_ptr"][:-1]]]
+        perm = np.argsort(key, kind="stable")
+        take, part_ptr = _group_gather(lo["part_ptr"], perm)
+        op = lo["parts"][take]
+        lab_p = {"s": so, "parts": op, "part_ptr": part_ptr}
+        seed_ptr, seed_nodes, seed_dist = self._seeds(lab_p)
+        before = (self._indptr, self._indices, self._weights, seed_ptr, seed_nodes, seed_dist)
+        after = (cutoff, self._delta(cutoff), dst_ptr, dj.astype(np.int64), da, int(len(di)),
+                 part_ptr, so["edge"][op].astype(np.int64), so["offset"][op],
+                 so["snap"][op], edst_ptr, edst_idx, edst_off, edst_snap)
+        res = _run_blocks(_kernels.dest_block, before, after, orows.size,
+                          n_threads=n_threads, verbose=verbose, desc="distances")
+        src = _cat(res, 0, np.int64)  # processing position, ascending
+        dst = _cat(res, 1, np.int64)
+        dist = _cat(res, 2, np.float64)
+        # the kernel returns pairs by origin (processing order), then distance,
+        # then destination index; regroup the origins into input order
+        out_ptr = np.zeros(orows.size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(src, minlength=orows.size), out=out_ptr[1:])
+        back, _ = _group_gather(out_ptr, np.argsort(perm))
+        return (oi, di, orows[perm[src[back]]], dst[back], dist[back], lo["reach"],
+                ld["reach"], cutoff)
+
+    def distances(self, origins: gpd.GeoDataFrame | gpd.GeoSeries,
+                  destinations: gpd.GeoDataFrame | gpd.GeoSeries, *, cutoff_m: float,
+                  max_snap_m: float = DEFAULT_MAX_SNAP_M, verbose: bool | None = None,
+                  n_threads: int | None = None) -> pd.DataFrame:
+        """Walking distances of every origin-destination pair within ``cutoff_m``.
+
+        Parameters
+        ----------
+        origins, destinations : GeoDataFrame or GeoSeries
+            Points (polygons use their representative point) in the
+            network's CRS, with unique index labels.
+        cutoff_m : float
+            Largest distance reported (metres, > 0).
+        max_snap_m : float
+            Points farther than this from the network are unreachable
+            (reported, see below).
+        verbose : bool, optional
+            Progress bar (default: unless careplan is quiet).
+        n_threads : int, optional
+            Threads running the compiled kernel (default: all CPUs).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``origin``, ``destination`` (the inputs' index labels) and
+            ``distance_m``, sorted by origin (input order), then distance.
+            ``attrs`` holds ``cutoff_m``, ``unreachable_origins`` and
+            ``unreachable_destinations`` (lists of labels).
+
+        Raises
+        ------
+        InputError
+            ``cutoff_m <= 0``, non-unique or missing labels/geometries, or
+            every origin (or every destination) farther than ``max_snap_m``
+            from the network.
+        CRSError
+            Points not in the network's CRS.
+        """
+        oi, di, o, d, dist, ro, rd, cutoff = self._od(origins, destinations, cutoff_m,
+                                                      max_snap_m, verbose, n_threads)
+        df = pd.DataFrame({"origin": oi.to_numpy()[o], "destination": di.to_numpy()[d],
+                           "distance_m": dist}, copy=False)
+        df.attrs["cutoff_m"] = cutoff
+        df.attrs["unreachable_origins"] = list(oi[~ro])
+        df.attrs["unreachable_destinations"] = list(di[~rd])
+        return df
+
+    def nearest(self, origins: gpd.GeoDataFrame | gpd.GeoSeries,
+                destinations: gpd.GeoDataFrame | gpd.GeoSeries, *, k: int = 1, cutoff_m: float,
+                max_snap_m: float = DEFAULT_MAX_SNAP_M, verbose: bool | None = None,
+                n_threads: int | None = None) -> pd.DataFrame:
+        """The ``k`` nearest destinations of each origin within ``cutoff_m``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``origin``, ``rank`` (1 = nearest), ``destination``,
+            ``distance_m``; origins with fewer than ``k`` destinations in reach
+            have fewer rows (none if nothing is in reach). Ties are broken by
+            the destinations' input order. ``attrs`` as in :meth:`distances`.
+        """
+        if int(k) < 1:
+            raise InputError(f"k={k!r} must be >= 1.")
+        df = self.distances(origins, destinations, cutoff_m=cutoff_m, max_snap_m=max_snap_m,
+                            verbose=verbose, n_threads=n_threads)
+        rank = df.groupby("origin", sort=False).cumcount() + 1
+        out = df.assign(rank=rank.to_numpy())[lambda t: t["rank"] <= int(k)]
+        out = out[["origin", "rank", "destination", "distance_m"]].reset_index(drop=True)
+        out.attrs = dict(df.attrs)
+        return out
+
+    def distance_matrix(self, origins: gpd.GeoDataFrame | gpd.GeoSeries,
+                        destinations: gpd.GeoDataFrame | gpd.GeoSeries, *, cutoff_m: float,
+                        max_snap_m: float = DEFAULT_MAX_SNAP_M, verbose: bool | None = None,
+                        n_threads: int | None = None) -> sparse.csr_array:
+        """Sparse origin x destination distance matrix (metres).
+
+        Row ``i`` is ``origins.index[i]``, column ``j`` is
+        ``destinations.index[j]``. Stored entries are exactly the pairs within
+        ``cutoff_m`` (explicit zeros are kept: a distance of 0 m is a stored
+        0); absent entries are unreachable. Column indices are sorted.
+        """
+        oi, di, o, d, dist, *_ = self._od(origins, destinations, cutoff_m, max_snap_m,
+                                          verbose, n_threads)
+        order = np.lexsort((d, o))
+        o, d, dist = o[order], d[order], dist[order]
+        indptr = np.zeros(len(oi) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(o, minlength=len(oi)), out=indptr[1:])
+        return sparse.csr_array((dist, d.astype(np.int64), indptr), shape=(len(oi), len(di)))
+
+    def _node_positions(self, sources: Any) -> np.ndarray:
+        if isinstance(sources, pd.Index | pd.Series | np.ndarray | list | tuple | set):
+            src = pd.Index(list(sources), tupleize_cols=False)
+        else:
+            src = pd.Index([sources], tupleize_cols=False)
+        pos = self._node_ids.get_indexer(src)
+        if (pos < 0).any():
+            raise InputError(f"node id(s) {_label_list(src, pos < 0)} are not in the network "
+                             "(see net.node_ids; nodes of removed small components are gone).")
+        return pos.astype(np.int64)
+
+    def node_distances(self, sources: Any, *, cutoff_m: float, verbose: bool | None = None,
+                       n_threads: int | None = None) -> pd.DataFrame:
+        """Node-to-node distances within ``cutoff_m`` from each source node.
+
+        Parameters
+        ----------
+        sources : array-like
+            Node ids (see :attr:`node_ids`).
+        cutoff_m : float
+            Largest distance (metres, > 0).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``source``, ``node`` (node ids) and ``distance_m``: every
+            node within the cutoff of each source (the source itself at 0),
+            grouped by source (rows within a group are in the order the
+            search reached them, not sorted). Sources are searched, and
+            grouped, in the network's internal (spatial) node order, which
+            keeps the memory the searches touch warm in the cache.
+        """
+        cutoff = _check_cutoff(cutoff_m)
+        pos = np.sort(self._node_positions(sources), kind="stable")
+        ptr = np.arange(pos.size + 1, dtype=np.int64)
+        res = _run_blocks(_kernels.node_block,
+                          (self._indptr, self._indices, self._weights, ptr, pos, np.zeros(pos.size)),
+                          (cutoff, self._delta(cutoff)), pos.size, n_threads=_n_threads(n_threads), verbose=verbose,
+                          desc="node distances")
+        s = _cat(res, 0, np.int64)
+        v = _cat(res, 1, np.int64)
+        d = _cat(res, 2, np.float64)
+        ids = self._node_ids.to_numpy()
+        return pd.DataFrame({"source": ids[pos[s]], "node": ids[v], "distance_m": d}, copy=False)
+
+    def _point_node_distances(self, points, cutoff, max_snap, verbose, n_threads, what="points"):
+        """Snapped labels and (label row, node position, distance) within cutoff of each."""
+        lab = self._snap_labels(points, what, max_snap)
+        rows = lab["rows"]
+        ptr, nodes, d = self._seeds(lab)
+        res = _run_blocks(_kernels.node_block,
+                          (self._indptr, self._indices, self._weights, ptr, nodes, d),
+                          (cutoff, self._delta(cutoff)), rows.size, n_threads=_n_threads(n_threads),
+                          verbose=verbose, desc="searching")
+        if res:
+            src = np.concatenate([r[0] for r in res])
+            v = np.concatenate([r[1] for r in res])
+            dist = np.concatenate([r[2] for r in res])
+        else:
+            src = v = np.empty(0, dtype=np.int64)
+            dist = np.empty(0)
+        return lab, rows[src], v, dist
+
+    def node_counts(self, points: gpd.GeoDataFrame | gpd.GeoSeries, *, cutoff_m: float,
+                    max_snap_m: float = DEFAULT_MAX_SNAP_M, verbose: bool | None = None,
+                    n_threads: int | None = None) -> pd.Series:
+        """How many points lie within ``cutoff_m`` of every node (pandana-style aggregation).
+
+        The access leg of each point (snap + along its edge) is included; a
+        MultiPoint (entrances) counts once. No pair table is built: memory is one count per node and thread.
+
+        Returns
+        -------
+        pandas.Series
+            int64, indexed by node id, named ``count``.
+        """
+        cutoff = _check_cutoff(cutoff_m)
+        max_snap = _check_max_snap(max_snap_m)
+        lab = self._snap_labels(points, "points", max_snap)
+        rows = lab["rows"]
+        ptr, nodes, d = self._seeds(lab)
+        res = _run_blocks(_kernels.count_block,
+                          (self._indptr, self._indices, self._weights, ptr, nodes, d),
+                          (cutoff, self._delta(cutoff)), rows.size, n_threads=_n_threads(n_threads),
+                          verbose=verbose, desc="counting")
+        counts = np.zeros(self.n_nodes, dtype=np.int64)
+        for r in res:
+            counts += r
+        return pd.Series(counts, index=self._node_ids.copy(), name="count")
