@@ -500,4 +500,5 @@ def test_osm_helpers_on_real_extract():
     n_ways = sum(1 for w in root.iter("way")
                  if any(t.get("k") == "building" for t in w.iter("tag"))
                  and w.find("nd") is not None and w.findall("nd")[0].get("ref") == w.findall("nd")[-1].get("ref"))
-    assert (b.index.get_level_values(0) == "way").sum() == n_ways
+    assert (b["element"] == "way").sum() == n_ways
+    assert b.index.equals(pd.Index(b["osm_id"])) and b.index.is_unique

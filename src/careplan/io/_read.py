@@ -1,0 +1,433 @@
+"""Load any source into a GeoDataFrame: files of any format and encoding, tables, frames.
+
+Everything that depends on *how* the data arrives lives here; the readers then
+validate what :func:`load` returns the same way whatever the source was.
+
+* Text (CSV/TSV/TXT, GeoJSON, the .dbf of a Shapefile) is decoded with ``encoding=``
+  when given, else in the order UTF-8 (with or without BOM; UTF-16 when it has a BOM)
+  -> GB18030 (a superset of GBK/GB2312, what Excel writes on a Chinese Windows) ->
+  the best guess of charset-normalizer. The encoding used is recorded in
+  ``attrs["careplan"]["encoding"]`` and warned about when it is not UTF-8.
+* Excel workbooks (.xlsx, .xlsm, .xls, .xlsb, .ods; read by python-calamine) take a
+  ``sheet=`` (name or 0-based position; default the first).
+* Tables are read as text, renamed (``columns=`` first, then the common headers of
+  :data:`careplan._schema.HEADER_SYNONYMS`), and only then searched for coordinate
+  columns; id columns stay text (``007`` stays ``007``), other all-numeric columns
+  become numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from careplan._errors import CRSError, InputError
+from careplan._schema import CONTRACTS, HEADER_SYNONYMS, LAT_HEADERS, LON_HEADERS
+from careplan.io._common import note, warn
+
+Source = gpd.GeoDataFrame | pd.DataFrame | str | PathLike
+
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+_TEXT_VECTOR_SUFFIXES = (".geojson", ".json", ".geojsonl", ".geojsons")
+ENCODINGS_TRIED = ("utf-8", "utf-8-sig", "utf-16 (with BOM)", "gb18030", "charset-normalizer's guess")
+_ID_NAMES = {c.name for cols in CONTRACTS.values() for c in cols if c.name.endswith("_id")}
+
+
+# ----------------------------------------------------------------------------- encodings
+def decode(data: bytes, what: str, encoding: str | None = None) -> tuple[str, str]:
+    """Decode ``data``; return ``(text, encoding_used)``.
+
+    Parameters
+    ----------
+    data : bytes
+        Raw file content.
+    what : str
+        How messages name the source.
+    encoding : str, optional
+        Codec name (any Python codec: 'gbk', 'gb18030', 'big5', 'utf-16', ...). Default:
+        try UTF-8 (BOM or not; UTF-16 with a BOM), then GB18030, then charset-normalizer.
+
+    Returns
+    -------
+    tuple of (str, str)
+
+    Raises
+    ------
+    InputError
+        Unknown codec, bytes invalid in the given codec, or no encoding decodes the data
+        (the message lists the encodings tried and how to choose one).
+    """
+    if encoding is not None:
+        try:
+            text = data.decode(encoding)
+        except LookupError as exc:
+            raise InputError(
+                f"{what}: unknown encoding {encoding!r}; use a codec name such as 'utf-8', "
+                "'gb18030' (also reads GBK/GB2312), 'big5' or 'utf-16'."
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{what}: not valid {encoding} (byte {exc.start}: {data[exc.start:exc.start + 4]!r}); "
+                "choose another encoding= ('utf-8', 'gb18030', 'big5', ...) or omit it to detect "
+                "the encoding."
+            ) from exc
+        return text.lstrip("\ufeff"), encoding
+    if data.startswith(b"\xef\xbb\xbf"):
+        candidates: tuple[str, ...] = ("utf-8-sig",)
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = ("utf-16",)
+    else:
+        candidates = ("utf-8", "gb18030")
+    for enc in candidates:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:
+            return text.lstrip("\ufeff"), enc
+    guess = _detect(data)
+    if guess is not None:
+        return guess
+    raise InputError(
+        f"{what}: cannot decode the text; tried {', '.join(ENCODINGS_TRIED)}. Pass encoding= "
+        "with the file's encoding (in a careplan config: encoding = \"...\" for that input), "
+        "or save the file as UTF-8 (Excel: 'CSV UTF-8')."
+    )
+
+
+def _detect(data: bytes) -> tuple[str, str] | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        return None
+    try:
+        text = data.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    return (None if "\x00" in text else (text, best.encoding))
+
+
+def _report_encoding(gdf: gpd.GeoDataFrame, what: str, enc: str | None, given: bool) -> None:
+    if enc is None:
+        return
+    note(gdf, "encoding", enc)
+    if not given and enc not in ("utf-8", "utf-8-sig", "ascii"):
+        warn(f"{what}: text is not UTF-8; read as {enc} (detected). Pass encoding= to choose.")
+
+
+# ----------------------------------------------------------------------------- tables
+def _sniff_sep(text: str, suffix: str) -> str:
+    if suffix == ".tsv":
+        return "\t"
+    if suffix == ".csv":
+        return ","
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
+    except csv.Error:
+        return ","
+
+
+def read_table(path: Path, what: str, *, encoding: str | None, sheet: Any) -> tuple[pd.DataFrame, str | None]:
+    """Read a CSV/TSV/TXT or Excel file as a DataFrame of text cells (numbers in Excel stay numbers).
+
+    Returns the frame and the encoding used (None for Excel).
+    """
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel(path, what, sheet), None
+    text, enc = decode(path.read_bytes(), what, encoding)
+    if not text.strip():
+        raise InputError(f"{what}: the file is empty; it needs a header row (and one row per record).")
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=_sniff_sep(text, suffix), dtype=str,
+                         skipinitialspace=True)
+    except (pd.errors.ParserError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{what}: not a readable table ({first}); check the separator and quotes.") from exc
+    return df, enc
+
+
+def _read_excel(path: Path, what: str, sheet: Any) -> pd.DataFrame:
+    try:
+        import python_calamine  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise InputError(f"{what}: reading Excel needs python-calamine (pip install python-calamine).") from exc
+    try:
+        book = pd.ExcelFile(path, engine="calamine")
+    except Exception as exc:  # calamine raises its own error types for broken files
+        raise InputError(f"{what}: cannot open the workbook {path.name} ({exc}).") from exc
+    names = list(book.sheet_names)
+    if sheet is None:
+        sheet = 0
+    if isinstance(sheet, int | np.integer) and not isinstance(sheet, bool):
+        if not 0 <= int(sheet) < len(names):
+            raise InputError(f"{what}: sheet={sheet} but {path.name} has {len(names)} sheet(s): {names}.")
+        sheet = names[int(sheet)]
+    elif str(sheet) not in names:
+        raise InputError(f"{what}: no sheet {sheet!r} in {path.name}; its sheets are {names}.")
+    df = book.parse(sheet_name=str(sheet), dtype=object)
+    df.attrs = {}
+    df.attrs["careplan_sheet"] = str(sheet)
+    return df
+
+
+def _strip_headers(df: pd.DataFrame) -> pd.DataFrame:
+    def clean(c: Any) -> Any:
+        return c.replace("\u3000", " ").strip().lstrip("\ufeff") if isinstance(c, str) else c
+
+    return df.rename(columns={c: clean(c) for c in df.columns})
+
+
+# ----------------------------------------------------------------------------- column names
+def rename(df: pd.DataFrame, columns: Mapping[str, str] | None, what: str) -> pd.DataFrame:
+    """Apply the user's ``columns={"their name": "canonical"}`` mapping (checked)."""
+    if not columns:
+        return df
+    if not isinstance(columns, Mapping):
+        raise InputError(f"{what}: columns= must map your column names to careplan's, e.g. "
+                         "{'编号': 'area_id'}; got " + type(columns).__name__ + ".")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(f"{what}: columns= names {missing} which are not in the data "
+                         f"(its columns: {list(df.columns)}).")
+    clash = [v for k, v in columns.items() if v in df.columns and v != k and v not in columns]
+    if clash:
+        raise InputError(
+            f"{what}: columns= would rename onto existing column(s) {clash}; drop or rename them first."
+        )
+    return df.rename(columns=dict(columns))
+
+
+def recognise_headers(df: pd.DataFrame, kind: str, keep: set[str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Rename common Chinese/English headers of ``kind`` to canonical names.
+
+    A header is renamed only when its canonical column is absent and it is not in
+    ``keep`` (the id column the user named, the user's own mapping); the first matching
+    header wins. Returns the frame and ``{header: canonical}`` of what was renamed.
+    """
+    table = {k.lower(): v for k, v in HEADER_SYNONYMS.get(kind, {}).items()}
+    present = {str(c) for c in df.columns}
+    done: dict[str, str] = {}
+    for col in df.columns:
+        if not isinstance(col, str) or col in keep or col in present & set(table.values()):
+            continue
+        target = table.get(col.lower())
+        if target is None or target in present or target in done.values():
+            continue
+        done[col] = target
+    return (df.rename(columns=done) if done else df), done
+
+
+def _find_column(columns, names: tuple[str, ...]) -> str | None:
+    lower = {str(c).lower(): c for c in columns}
+    for n in names:
+        if n in lower:
+            return lower[n]
+    return None
+
+
+def _is_id_column(name: Any, id_cols: set[str]) -> bool:
+    s = str(name)
+    low = s.lower()
+    return (s in id_cols or s in _ID_NAMES or low == "id" or low.endswith("_id")
+            or any(k in s for k in ("编号", "编码", "代码", "序号")))
+
+
+def infer_numbers(df: pd.DataFrame, id_cols: set[str], skip: set[str]) -> pd.DataFrame:
+    """Turn text columns whose every value is a number into numbers; ids stay text."""
+    out = df.copy()
+    for col in out.columns:
+        if col in skip or _is_id_column(col, id_cols):
+            continue
+        s = out[col]
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        vals = s[s.notna()]
+        if vals.empty:
+            continue
+        num = pd.to_numeric(vals.map(lambda v: v.strip() if isinstance(v, str) else v), errors="coerce")
+        if num.notna().all():
+            out[col] = pd.to_numeric(s.map(lambda v: v.strip() if isinstance(v, str) else v),
+                                     errors="coerce")
+    return out
+
+
+def ids_as_text(df: pd.DataFrame, id_cols: set[str]) -> pd.DataFrame:
+    """Id columns of a text-read table stay text (object dtype, missing = None)."""
+    out = df.copy()
+    for col in out.columns:
+        if _is_id_column(col, id_cols) and pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out
+
+
+# ----------------------------------------------------------------------------- points from tables
+def points_from_table(df: pd.DataFrame, what: str, src_crs: Any) -> gpd.GeoDataFrame:
+    """GeoDataFrame of points from longitude/latitude (or x/y with ``src_crs``) columns."""
+    lon = _find_column(df.columns, LON_HEADERS)
+    lat = _find_column(df.columns, LAT_HEADERS)
+    if lon is None or lat is None:
+        raise InputError(
+            f"{what}: no coordinate columns found. A table needs a longitude column "
+            f"(one of {', '.join(LON_HEADERS)}) and a latitude column "
+            f"(one of {', '.join(LAT_HEADERS)}), case-insensitive, after renaming with "
+            f"columns=; found {list(df.columns)}."
+        )
+    x = pd.to_numeric(df[lon], errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(df[lat], errors="coerce").to_numpy(dtype=float)
+    geom = shapely.points(x, y)
+    ok = np.isfinite(x) & np.isfinite(y)
+    geom[~ok] = None
+    crs = src_crs if src_crs is not None else "EPSG:4326"
+    if src_crs is None and ok.any() and (np.abs(x[ok]).max() > 180 or np.abs(y[ok]).max() > 90):
+        raise CRSError(
+            f"{what}: columns {lon!r}/{lat!r} hold values outside longitude/latitude "
+            f"degrees; pass src_crs= (e.g. src_crs='EPSG:32650') to say which CRS they are in."
+        )
+    return gpd.GeoDataFrame(df.copy(), geometry=geom, crs=crs)
+
+
+# ----------------------------------------------------------------------------- vector files
+def _dbf_encoding(path: Path, what: str, encoding: str | None) -> tuple[str | None, bool]:
+    """Encoding to read a Shapefile's .dbf with; (None, False) lets GDAL decide."""
+    if encoding is not None:
+        return encoding, True
+    dbf = next((p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None)
+    if dbf is None:
+        return None, False
+    raw = dbf.read_bytes()
+    body = raw[32:]
+    cpg = next((p for p in (path.with_suffix(".cpg"), path.with_suffix(".CPG")) if p.exists()), None)
+    declared = cpg.read_text(encoding="ascii", errors="replace").strip() if cpg else None
+    if declared:
+        try:
+            body.decode(_codec(declared))
+            return None, False  # the .cpg is right: GDAL reads it
+        except (UnicodeDecodeError, LookupError):
+            pass
+    elif len(raw) > 29 and raw[29] != 0:
+        return None, False  # language driver id set: GDAL maps it
+    if all(b < 0x80 for b in body):
+        return None, False
+    _, enc = decode(body, what)
+    if declared:
+        warn(f"{what}: {path.name}'s .cpg declares {declared!r} but the text is not {declared}; "
+             f"read as {enc}. Pass encoding= to choose.")
+    return enc, False
+
+
+def _codec(name: str) -> str:
+    name = name.strip().lower()
+    if name.isdigit():
+        return {"936": "gbk", "950": "big5", "65001": "utf-8", "1252": "cp1252"}.get(name, "cp" + name)
+    return {"utf8": "utf-8"}.get(name, name)
+
+
+def read_vector(path: Path, what: str, *, layer: Any, encoding: str | None) -> gpd.GeoDataFrame:
+    """Read any vector format pyogrio reads, fixing a missing or wrong text encoding."""
+    suffix = path.suffix.lower()
+    source: Any = path
+    kwargs: dict[str, Any] = {}
+    enc: str | None = None
+    given = encoding is not None
+    if suffix == ".shp":
+        enc, given = _dbf_encoding(path, what, encoding)
+        if enc is not None:
+            kwargs["encoding"] = enc
+    elif suffix in _TEXT_VECTOR_SUFFIXES:
+        text, enc = decode(path.read_bytes(), what, encoding)
+        source = io.BytesIO(text.encode("utf-8"))
+    elif encoding is not None:
+        kwargs["encoding"] = encoding
+        enc = encoding
+    try:
+        gdf = gpd.read_file(source, layer=layer, **kwargs)
+    except Exception as exc:  # pyogrio raises several types (DataSourceError, UnicodeDecodeError...)
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        hint = (" The text may be in another encoding: pass encoding= (e.g. 'gb18030')."
+                if isinstance(exc, UnicodeDecodeError) else "")
+        raise InputError(f"{what}: cannot read {path} (layer={layer!r}): {first}.{hint}") from exc
+    gdf.attrs = {}
+    _report_encoding(gdf, what, enc, given)
+    return gdf
+
+
+# ----------------------------------------------------------------------------- entry point
+def load(src: Source, what: str, *, kind: str, id_col: str | None, layer: Any = None,
+         sheet: Any = None, encoding: str | None = None, columns: Mapping[str, str] | None = None,
+         src_crs: Any = None) -> gpd.GeoDataFrame:
+    """Return a renamed GeoDataFrame copy of ``src`` (CRS possibly None; attrs reset).
+
+    Renaming (``columns=``, then common headers) happens before the coordinate look-up.
+    """
+    canonical = next(c.name for c in CONTRACTS[kind] if c.name.endswith("_id"))
+    id_cols = {canonical} | ({id_col} if id_col else set())
+    keep = set(id_cols - {canonical}) | set((columns or {}).keys()) | set((columns or {}).values())
+    enc: str | None = None
+    sheet_used = None
+    if isinstance(src, str | PathLike) and not isinstance(src, pd.DataFrame):
+        path = Path(src)
+        if not path.exists():
+            raise InputError(f"{what}: file not found: {path}")
+        what = f"{what} ({path.name})"
+        suffix = path.suffix.lower()
+        if suffix in TABLE_SUFFIXES or suffix in EXCEL_SUFFIXES:
+            if suffix in TABLE_SUFFIXES and sheet is not None:
+                raise InputError(f"{what}: sheet= is for Excel workbooks; a {suffix} file has none.")
+            df, enc = read_table(path, what, encoding=encoding, sheet=sheet if sheet is not None else layer)
+            sheet_used = df.attrs.get("careplan_sheet")
+            df = _strip_headers(df)
+            df.attrs = {}
+            df = rename(df, columns, what)
+            df, found = recognise_headers(df, kind, keep)
+            df = ids_as_text(infer_numbers(df, id_cols, set()), id_cols)
+            gdf = points_from_table(df, what, src_crs)
+        else:
+            if sheet is not None:
+                raise InputError(f"{what}: sheet= is for Excel workbooks; use layer= for {suffix} files.")
+            gdf = read_vector(path, what, layer=layer, encoding=encoding)
+            attrs = dict(gdf.attrs)
+            gdf = rename(gdf, columns, what)
+            gdf, found = recognise_headers(gdf, kind, keep)
+            gdf.attrs = attrs
+            if src_crs is not None and gdf.crs is None:
+                gdf = gdf.set_crs(src_crs)
+    elif isinstance(src, gpd.GeoDataFrame):
+        gdf = src.copy()
+        gdf.attrs = {}
+        gdf = rename(gdf, columns, what)
+        gdf, found = recognise_headers(gdf, kind, keep)
+        if src_crs is not None and gdf.crs is None:
+            gdf = gdf.set_crs(src_crs)
+    elif isinstance(src, pd.DataFrame):
+        df = rename(src.copy(), columns, what)
+        df, found = recognise_headers(df, kind, keep)
+        gdf = points_from_table(df, what, src_crs)
+    else:
+        raise InputError(
+            f"{what}: expected a GeoDataFrame, a DataFrame with lon/lat columns or a file path, "
+            f"got {type(src).__name__}."
+        )
+    attrs = dict(gdf.attrs.get("careplan", {}))
+    gdf.attrs = {"careplan": attrs} if attrs else {}
+    if isinstance(src, str | PathLike) and Path(src).suffix.lower() in TABLE_SUFFIXES:
+        _report_encoding(gdf, what, enc, encoding is not None)
+    if sheet_used is not None:
+        note(gdf, "sheet", sheet_used)
+    if found:
+        note(gdf, "recognised_columns", found)
+        warn(f"{what}: recognised column(s) " + ", ".join(f"{k!r} as {v!r}" for k, v in found.items())
+             + "; pass columns= to map them differently.")
+    return gdf
