@@ -91,3 +91,33 @@ def test_check_and_standards(tmp_path, capsys):
         assert name in listed
     assert main(["standards", "jinwan-2020"]) == 0
     assert "floor_area_existing" in capsys.readouterr().out
+
+
+#: Parameter rows that changed on purpose when the plan became a pipeline driven by
+#: PlanConfig: the table lists every PlanConfig option by its name (``budget_p`` is now
+#: ``p``; ``fallback_candidates``, ``max_snap_m`` and ``time_limit_s`` are new rows),
+#: circle levels come from the profile's service-circle rule (same set, the profile's
+#: order); ``runtime_s`` varies and ``lang`` is the run's.
+_PARAMETERS_CHANGED = {"budget_p", "p", "fallback_candidates", "max_snap_m", "time_limit_s",
+                       "circle_levels", "runtime_s", "lang"}
+
+
+def test_demo_writes_the_same_numbers_as_before_the_pipeline(demo_dir):
+    """tables.xlsx of `careplan demo` against the one saved before the plan pipeline."""
+    before = pd.read_excel(ROOT / "tests" / "data" / "demo_tables_before_plan_pipeline.xlsx",
+                           sheet_name=None, engine="openpyxl")
+    after = pd.read_excel(demo_dir / "tables.xlsx", sheet_name=None, engine="openpyxl")
+    assert set(after) == set(before)
+    for name, old in before.items():
+        new = after[name]
+        if name == "parameters":
+            po, pn = (dict(zip(t["parameter"], t["value"], strict=True)) for t in (old, new))
+            same = set(po) - _PARAMETERS_CHANGED
+            assert same <= set(pn)
+            assert {k: pn[k] for k in same} == {k: po[k] for k in same}
+            assert set(pn["circle_levels"].split(", ")) == set(po["circle_levels"].split(", "))
+            assert pn["p"] == po["budget_p"]
+            continue
+        assert list(new.columns) == list(old.columns), name
+        pd.testing.assert_frame_equal(new, old, check_exact=False, rtol=1e-9, atol=1e-9,
+                                      obj=name)

@@ -14,10 +14,16 @@ Contents
   :data:`HEADER_SYNONYMS` (common Chinese/English headers recognised by the
   readers without a ``columns=`` mapping).
 * The CRS guard: :func:`check_crs`.
+* Shared defaults: :data:`DEFAULT_WALK_SPEED_M_PER_MIN`,
+  :data:`DEFAULT_SERVICE_CIRCLE_MINUTES`, :data:`DEFAULT_CIRCLE_LEVELS`,
+  :data:`DEFAULT_FLOOR_AREA_LEVELS` (a loaded profile's values win) and
+  :func:`walking_circle_m`, the one place minutes become metres.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +34,10 @@ __all__ = [
     "BUILT_SYNONYMS",
     "BUILT_VALUES",
     "CONTRACTS",
+    "DEFAULT_CIRCLE_LEVELS",
+    "DEFAULT_FLOOR_AREA_LEVELS",
+    "DEFAULT_SERVICE_CIRCLE_MINUTES",
+    "DEFAULT_WALK_SPEED_M_PER_MIN",
     "FACILITY_LEVELS",
     "HEADER_SYNONYMS",
     "LEVEL_SYNONYMS",
@@ -35,6 +45,7 @@ __all__ = [
     "Column",
     "check_crs",
     "normalise_vocab",
+    "walking_circle_m",
 ]
 
 # ----------------------------------------------------------------------------- vocabularies
@@ -447,3 +458,64 @@ def _crs_of(obj: Any):
         return CRS.from_user_input(obj)
     except Exception as exc:  # pyproj raises CRSError (its own) and others
         raise InputError(f"not a CRS or an object with one: {obj!r} ({exc})") from exc
+
+
+# ----------------------------------------------------------------------------- defaults
+# The shared defaults of careplan, each defined once. A loaded standard (profile) wins
+# where it gives a value: its ``[service_circle] speed_m_per_min``, the ``value`` and
+# ``levels`` of its ``service_circle`` rule and the ``levels`` of its floor-area rules.
+
+DEFAULT_WALK_SPEED_M_PER_MIN: float = 60.0
+"""Assumed walking speed of older pedestrians, metres per minute (1.0 m/s).
+
+An assumption, not policy text. Sources: Knoblauch, Pietrucha & Nitzburg (1996),
+Transportation Research Record 1538: 15th-percentile walking speed of pedestrians
+aged 65+ about 0.97 m/s; the US MUTCD (2009, section 4E.06) times crossings at
+3.5 ft/s (1.07 m/s) and 3.0 ft/s (0.91 m/s) for slower pedestrians; GB 50180-2018
+table 3.0.4 describes the 15-minute life circle as a walk of 800-1,000 m, i.e.
+53-67 m/min. A profile's ``[service_circle] speed_m_per_min`` wins.
+"""
+
+DEFAULT_SERVICE_CIRCLE_MINUTES: float = 15.0
+"""Minutes of the home & community care circle: "15分钟居家和社区养老服务圈"
+(Jinwan 2020, task 6; Urumqi 2024, (二)). A profile's ``service_circle`` rule wins."""
+
+DEFAULT_CIRCLE_LEVELS: tuple[str, ...] = ("district", "street", "community")
+"""Facility levels whose walking reach counts toward the home & community care circle:
+the three-level network (Urumqi 2024 (二); provincial report 002_… (一)); institutions
+and canteens do not provide home/community care visits. The ``levels`` of a profile's
+``service_circle`` rule win."""
+
+DEFAULT_FLOOR_AREA_LEVELS: tuple[str, ...] = ("community", "street")
+"""Facility levels whose floor area counts toward the per-100-households rule: the
+community rooms and street centres that "配建社区养老服务用房" refers to (Jinwan 2020,
+task 5). The ``levels`` of a profile's ``floor_area_per_100hh`` rules win."""
+
+
+def walking_circle_m(minutes: float, speed_m_per_min: float) -> float:
+    """Walking distance of a service circle: ``minutes * speed_m_per_min`` (metres).
+
+    The one place careplan turns a circle in minutes into metres.
+
+    Parameters
+    ----------
+    minutes : float
+        Size of the circle, minutes (> 0, finite).
+    speed_m_per_min : float
+        Walking speed, metres per minute (> 0, finite).
+
+    Returns
+    -------
+    float
+        Metres.
+
+    Raises
+    ------
+    InputError
+        A value that is not a finite number > 0.
+    """
+    for name, v in (("minutes", minutes), ("speed_m_per_min", speed_m_per_min)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) \
+                or v <= 0:
+            raise InputError(f"{name} must be a finite number > 0, got {v!r}")
+    return float(minutes) * float(speed_m_per_min)

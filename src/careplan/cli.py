@@ -13,101 +13,27 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from careplan._errors import CareplanError, InputError
+from careplan._errors import CareplanError
 
-__all__ = ["main", "plan_from_config"]
+__all__ = ["main"]
 
-_PLAN_OPTIONS = {
-    "standard": str, "minutes": (int, float), "speed_m_per_min": (int, float),
-    "cutoff_m": (int, float), "p": int, "model": str, "circle_levels": list,
-    "min_station_floor_area_m2": (int, float), "max_snap_m": (int, float),
-    "time_limit_s": (int, float), "lang": str,
-}
-_INPUT_KEYS = {"areas", "areas_layer", "facilities", "facilities_layer", "candidates",
-               "candidates_layer", "network", "coord_system"}
 
+def __getattr__(name: str):
+    if name == "plan_from_config":  # moved to careplan.plan
+        warnings.warn("careplan.cli.plan_from_config moved to careplan.plan.plan_from_config",
+                      DeprecationWarning, stacklevel=2)
+        from careplan.plan import plan_from_config
+
+        return plan_from_config
+    raise AttributeError(f"module 'careplan.cli' has no attribute {name!r}")
 
 def _fail(msg: str) -> int:
     print(f"careplan: error: {msg}", file=sys.stderr)
     return 2
-
-
-def _read_config(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        raise InputError(f"config file {str(path)!r} does not exist")
-    try:
-        with path.open("rb") as fh:
-            cfg = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"config {str(path)!r} is not valid TOML: {exc}") from exc
-    unknown = set(cfg) - {"inputs", "plan", "output"}
-    if unknown:
-        raise InputError(f"config {str(path)!r}: unknown section(s) {sorted(unknown)}; "
-                         "use [inputs], [plan] and [output]")
-    inputs = cfg.get("inputs", {})
-    bad = set(inputs) - _INPUT_KEYS
-    if bad:
-        raise InputError(f"config [inputs]: unknown key(s) {sorted(bad)}; allowed: "
-                         f"{sorted(_INPUT_KEYS)}")
-    for key in ("areas", "facilities", "network"):
-        if key not in inputs:
-            raise InputError(f"config [inputs] needs '{key}' (a file path)")
-    opts = cfg.get("plan", {})
-    for k, v in opts.items():
-        if k not in _PLAN_OPTIONS:
-            raise InputError(f"config [plan]: unknown option {k!r}; allowed: "
-                             f"{sorted(_PLAN_OPTIONS)}")
-        if isinstance(v, bool) or not isinstance(v, _PLAN_OPTIONS[k]):
-            raise InputError(f"config [plan].{k} has a bad value {v!r}")
-    return cfg
-
-
-def _resolve(base: Path, value: str) -> Path:
-    p = Path(value)
-    p = p if p.is_absolute() else base / p
-    if not p.exists():
-        raise InputError(f"input file {str(p)!r} does not exist (paths in the config are "
-                         "relative to the config file)")
-    return p
-
-
-def plan_from_config(path: str | Path, *, out: str | Path | None = None,
-                     verbose: bool | None = None):
-    """Run :func:`careplan.plan_layout` as described by a TOML config file.
-
-    Returns
-    -------
-    (LayoutPlan, Path)
-        The plan and the output directory it should be written to.
-    """
-    import careplan as cp
-
-    path = Path(path)
-    cfg = _read_config(path)
-    base = path.resolve().parent
-    inp = cfg["inputs"]
-    opts = dict(cfg.get("plan", {}))
-    cs = inp.get("coord_system", "wgs84")
-    std = cp.standards.load(opts.pop("standard", "jinwan-2020"))
-    net = cp.WalkNetwork.from_file(_resolve(base, inp["network"]))
-    areas = cp.read_areas(_resolve(base, inp["areas"]), layer=inp.get("areas_layer"),
-                          coord_system=cs, crs=net.crs)
-    facs = cp.read_facilities(_resolve(base, inp["facilities"]),
-                              layer=inp.get("facilities_layer"), coord_system=cs, crs=net.crs)
-    cands = None
-    if inp.get("candidates"):
-        cands = cp.read_candidates(_resolve(base, inp["candidates"]),
-                                   layer=inp.get("candidates_layer"), coord_system=cs,
-                                   crs=net.crs)
-    plan = cp.plan_layout(areas, facs, cands, net, standard=std, verbose=verbose, **opts)
-    out_dir = Path(out) if out else base / cfg.get("output", {}).get("dir", "careplan-out")
-    return plan, out_dir
 
 
 def _print_plan(plan, out_dir: Path, files: dict) -> None:
@@ -153,6 +79,8 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_plan(args) -> int:
+    from careplan.plan import plan_from_config
+
     plan, out = plan_from_config(args.config, out=args.out, verbose=False if args.quiet else None)
     files = plan.to_file(out)
     _print_plan(plan, out, files)

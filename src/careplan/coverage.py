@@ -5,21 +5,14 @@ All distances are network walking distances from
 access legs counted). Areas (polygons) are represented by their
 representative point.
 
-Default walking speed
----------------------
-:data:`DEFAULT_SPEED_M_PER_MIN` = 60 m/min (1.0 m/s) is an *assumption* for
-older pedestrians, stated here so it can be changed:
-
-* the US MUTCD (2009 edition, section 4E.06) times the pedestrian clearance
-  interval with a walking speed of 3.5 ft/s (1.07 m/s), asks for a lower speed
-  where slower pedestrians routinely cross, and uses 3.0 ft/s (0.91 m/s) for
-  the whole walk + clearance time; 1.0 m/s lies between the two;
-* China's GB 50180-2018 (城市居住区规划设计标准) describes the 15-minute
-  life circle as a walking distance of about 800-1,000 m, i.e. 53-67 m/min.
-
-So 15 minutes at 60 m/min = 900 m. Pass ``speed_m_per_min`` (or ``cutoff_m``
-directly) to use another value, e.g. the one in a loaded standard
-(``Standard.walk_speed_m_per_min``).
+The walking circle
+------------------
+:func:`walking_circle` is the one place the circle is worked out: minutes and a
+walking speed (a loaded standard's, else
+:data:`careplan._schema.DEFAULT_WALK_SPEED_M_PER_MIN` = 60 m/min, an assumption
+for older pedestrians documented there), or ``cutoff_m`` directly. 15 minutes at
+60 m/min = 900 m. :data:`DEFAULT_SPEED_M_PER_MIN` is the same value, kept under
+its old name.
 """
 
 from __future__ import annotations
@@ -34,6 +27,11 @@ import shapely
 import shapely.ops
 
 from careplan._errors import InputError
+from careplan._schema import (
+    DEFAULT_SERVICE_CIRCLE_MINUTES,
+    DEFAULT_WALK_SPEED_M_PER_MIN,
+    walking_circle_m,
+)
 from careplan.network import (
     DEFAULT_MAX_SNAP_M,
     WalkNetwork,
@@ -46,13 +44,17 @@ __all__ = [
     "DEFAULT_BUFFER_M",
     "DEFAULT_SPEED_M_PER_MIN",
     "CoverageResult",
+    "WalkingCircle",
+    "coverage_from_distances",
     "service_areas",
     "two_step_fca",
     "walk_coverage",
+    "walking_circle",
 ]
 
-#: Assumed walking speed of older pedestrians, metres per minute (see module docs).
-DEFAULT_SPEED_M_PER_MIN: float = 60.0
+#: Assumed walking speed of older pedestrians, metres per minute: the one default of
+#: :mod:`careplan._schema` under its old name.
+DEFAULT_SPEED_M_PER_MIN: float = DEFAULT_WALK_SPEED_M_PER_MIN
 
 #: Half-width (m) of the band drawn around reached street segments in
 #: :func:`service_areas`: roughly a street plus the frontage of the buildings
@@ -133,8 +135,75 @@ class CoverageResult:
         return self.areas[~self.areas["covered"]]
 
 
+@dataclass(frozen=True)
+class WalkingCircle:
+    """The walking circle: minutes, walking speed and the distance they give.
+
+    Attributes
+    ----------
+    minutes : float
+        Size of the circle, minutes (``cutoff_m / speed_m_per_min`` when the
+        distance was given directly).
+    speed_m_per_min : float
+        Walking speed, metres per minute.
+    cutoff_m : float
+        Walking distance, metres.
+    speed_source : str
+        Where the speed comes from (the profile's note, or the default).
+    """
+
+    minutes: float
+    speed_m_per_min: float
+    cutoff_m: float
+    speed_source: str = ""
+
+
+def walking_circle(standard=None, *, minutes: float | None = None,
+                   speed_m_per_min: float | None = None,
+                   cutoff_m: float | None = None) -> WalkingCircle:
+    """Work out the walking circle: the one place careplan does it.
+
+    Each value comes from the first of: the argument, the standard (its
+    service-circle rule and ``[service_circle] speed_m_per_min``), the defaults
+    of :mod:`careplan._schema` (15 minutes, 60 m/min). ``cutoff_m`` overrides
+    ``minutes * speed_m_per_min``; ``minutes`` is then ``cutoff_m / speed``.
+
+    Parameters
+    ----------
+    standard : Standard, optional
+        A loaded :class:`careplan.standards.Standard`.
+    minutes, speed_m_per_min, cutoff_m : float, optional
+        Overrides (finite, > 0).
+
+    Returns
+    -------
+    WalkingCircle
+
+    Raises
+    ------
+    InputError
+        A value that is not a finite number > 0.
+    """
+    std_minutes = None if standard is None else standard.service_circle_minutes
+    if speed_m_per_min is not None:
+        speed, source = speed_m_per_min, "given"
+    elif standard is not None:
+        speed, source = standard.walk_speed_m_per_min, standard.walk_speed_source
+    else:
+        speed, source = DEFAULT_WALK_SPEED_M_PER_MIN, "careplan default (careplan._schema)"
+    speed = _positive("speed_m_per_min", speed)
+    if cutoff_m is not None:
+        cutoff = _check_cutoff(cutoff_m)
+        return WalkingCircle(cutoff / speed, speed, cutoff, source)
+    if minutes is None:
+        minutes = DEFAULT_SERVICE_CIRCLE_MINUTES if std_minutes is None else std_minutes
+    minutes = _positive("minutes", minutes)
+    return WalkingCircle(minutes, speed, walking_circle_m(minutes, speed), source)
+
+
 def walk_coverage(net: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *,
-                  minutes: float = 15, speed_m_per_min: float = DEFAULT_SPEED_M_PER_MIN,
+                  minutes: float = DEFAULT_SERVICE_CIRCLE_MINUTES,
+                  speed_m_per_min: float = DEFAULT_SPEED_M_PER_MIN,
                   cutoff_m: float | None = None, levels: Iterable[str] | str | None = None,
                   max_snap_m: float = DEFAULT_MAX_SNAP_M,
                   verbose: bool | None = None) -> CoverageResult:
@@ -150,10 +219,10 @@ def walk_coverage(net: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.Geo
         Facilities (index = labels), optional ``level``; in ``net.crs``.
     minutes : float
         Size of the care circle in minutes (default 15: the "15-minute home
-        and community care circle").
+        and community care circle", :data:`careplan._schema.DEFAULT_SERVICE_CIRCLE_MINUTES`).
     speed_m_per_min : float
         Walking speed; default :data:`DEFAULT_SPEED_M_PER_MIN` (60 m/min,
-        see the module docs for the source of this assumption).
+        see :mod:`careplan._schema` for the source of this assumption).
     cutoff_m : float, optional
         Walking distance in metres; overrides ``minutes * speed_m_per_min``.
     levels : str or list of str, optional
@@ -165,39 +234,90 @@ def walk_coverage(net: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.Geo
     Returns
     -------
     CoverageResult
+
+    Raises
+    ------
+    InputError
+        Inputs that are not GeoDataFrames, bad numbers, ``levels`` without a
+        ``level`` column, missing household/elderly values.
     """
     _check_gdf(areas, "areas")
     _check_gdf(facilities, "facilities")
     if cutoff_m is None:
-        minutes_v = _positive("minutes", minutes)
-        speed_v = _positive("speed_m_per_min", speed_m_per_min)
-        cutoff = minutes_v * speed_v
+        circle = walking_circle(minutes=minutes, speed_m_per_min=speed_m_per_min)
+        cutoff, minutes_v, speed_v = circle.cutoff_m, circle.minutes, circle.speed_m_per_min
     else:
         cutoff = _check_cutoff(cutoff_m)
         minutes_v = speed_v = None
     facs = _filter_levels(facilities, levels)
     max_snap = _check_max_snap(max_snap_m)
-
-    n = len(areas)
-    nearest = np.full(n, None, dtype=object)
-    nearest_d = np.full(n, np.nan)
-    n_within = np.zeros(n, dtype=np.int64)
     if len(facs):
         od = net.distances(areas, facs, cutoff_m=cutoff, max_snap_m=max_snap, verbose=verbose)
         unreach_a = od.attrs["unreachable_origins"]
         unreach_f = od.attrs["unreachable_destinations"]
-        pos = areas.index.get_indexer(od["origin"])
-        n_within = np.bincount(pos, minlength=n).astype(np.int64)
-        first = od.groupby("origin", sort=False).head(1)  # sorted by distance per origin
-        fpos = areas.index.get_indexer(first["origin"])
-        nearest[fpos] = first["destination"].to_numpy()
-        nearest_d[fpos] = first["distance_m"].to_numpy()
     else:
         od = pd.DataFrame({"origin": [], "destination": [], "distance_m": []})
         snap = net.snap(areas, max_snap_m=max_snap)
         ok = snap.groupby("label", sort=False)["reachable"].any().reindex(areas.index)
         unreach_a = list(areas.index[~ok.to_numpy(dtype=bool)])
         unreach_f = []
+    return coverage_from_distances(areas, od, cutoff_m=cutoff, minutes=minutes_v,
+                                   speed_m_per_min=speed_v, unreachable_areas=unreach_a,
+                                   unreachable_facilities=unreach_f)
+
+
+def coverage_from_distances(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, *, cutoff_m: float,
+                            minutes: float | None = None, speed_m_per_min: float | None = None,
+                            unreachable_areas: Iterable = (),
+                            unreachable_facilities: Iterable = ()) -> CoverageResult:
+    """Coverage of ``areas`` from an already computed distance table.
+
+    Lets a caller that has the areas x facilities walking distances (e.g. the
+    plan, which computes them once for the sites before and after) get the
+    same result as :func:`walk_coverage` without walking again.
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        As for :func:`walk_coverage` (index = labels).
+    pairs : DataFrame
+        Long table ``origin`` (area label), ``destination`` (facility label),
+        ``distance_m``, as from :meth:`WalkNetwork.distances`; rows farther than
+        ``cutoff_m`` are ignored.
+    cutoff_m : float
+        Walking distance of the circle, metres.
+    minutes, speed_m_per_min : float, optional
+        Reported as they were given.
+    unreachable_areas, unreachable_facilities : iterable
+        Labels of inputs off the network (reported; such areas are not covered).
+
+    Returns
+    -------
+    CoverageResult
+
+    Raises
+    ------
+    InputError
+        Missing or non-numeric household/elderly values, a pair naming an
+        unknown area.
+    """
+    cutoff = _check_cutoff(cutoff_m)
+    od = pairs[pairs["distance_m"] <= cutoff]
+    n = len(areas)
+    pos = areas.index.get_indexer(od["origin"])
+    if (pos < 0).any():
+        raise InputError(f"distance pairs name unknown areas "
+                         f"{list(od['origin'][pos < 0].unique()[:5])}")
+    nearest = np.full(n, None, dtype=object)
+    nearest_d = np.full(n, np.nan)
+    n_within = np.bincount(pos, minlength=n).astype(np.int64)
+    if len(od):
+        first = od.sort_values(["distance_m"], kind="stable").groupby(
+            "origin", sort=False).head(1)
+        fpos = areas.index.get_indexer(first["origin"])
+        nearest[fpos] = first["destination"].to_numpy()
+        nearest_d[fpos] = first["distance_m"].to_numpy()
+    unreach_a = list(unreachable_areas)
     reachable = ~areas.index.isin(unreach_a)
 
     out = gpd.GeoDataFrame(index=areas.index.copy(), geometry=areas.geometry.copy(),
@@ -213,8 +333,15 @@ def walk_coverage(net: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.Geo
     out["n_within"] = n_within
     out["reachable"] = reachable
     out = out[[c for c in out.columns if c != "geometry"] + ["geometry"]]
+    return CoverageResult(areas=out, summary=_summary(out), cutoff_m=cutoff, minutes=minutes,
+                          speed_m_per_min=speed_m_per_min, unreachable_areas=unreach_a,
+                          unreachable_facilities=list(unreachable_facilities), pairs=od)
 
-    rows = {"areas": (np.ones(n), out["covered"].to_numpy())}
+
+def _summary(out: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Totals covered / uncovered by areas, households and elderly."""
+    covered = out["covered"].to_numpy()
+    rows = {"areas": np.ones(len(out))}
     for col in ("households", "elderly"):
         if col in out.columns:
             vals = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype=float)
@@ -222,16 +349,14 @@ def walk_coverage(net: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.Geo
                 bad = out.index[np.isnan(vals)]
                 raise InputError(f"areas column {col!r} has missing/non-numeric values at "
                                  f"{', '.join(map(str, bad[:5]))}: fill them (>= 0).")
-            rows[col] = (vals, out["covered"].to_numpy())
+            rows[col] = vals
     summary = pd.DataFrame(
-        {k: {"total": w.sum(), "covered": w[c].sum(), "uncovered": w[~c].sum()}
-         for k, (w, c) in rows.items()}).T
-    summary["share_covered"] = np.where(summary["total"] > 0,
-                                        summary["covered"] / summary["total"].where(summary["total"] > 0, 1),
+        {k: {"total": w.sum(), "covered": w[covered].sum(), "uncovered": w[~covered].sum()}
+         for k, w in rows.items()}).T
+    total = summary["total"]
+    summary["share_covered"] = np.where(total > 0, summary["covered"] / total.where(total > 0, 1),
                                         np.nan)
-    return CoverageResult(areas=out, summary=summary, cutoff_m=cutoff, minutes=minutes_v,
-                          speed_m_per_min=speed_v, unreachable_areas=list(unreach_a),
-                          unreachable_facilities=list(unreach_f), pairs=od)
+    return summary
 
 
 def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries, *,

@@ -1,0 +1,168 @@
+"""The last steps of the plan: the state after, and the :class:`LayoutPlan` assembled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from careplan.plan._propose import Choice, Sizing
+from careplan.plan._result import LayoutPlan
+from careplan.plan._steps import NEW_STATION_LEVEL, Inputs, Sites, State, assess
+
+__all__ = ["assemble", "assess_after"]
+
+SIZING_NOTE = ("each area's floor-area deficit is allocated to its nearest station within the "
+               "walking circle (a new station, or an expansion of an existing counted "
+               "facility); a new station's size is the sum of the deficits allocated to it "
+               "(at least min_station_floor_area_m2)")
+
+
+def facilities_after(inp: Inputs, sizing: Sizing) -> gpd.GeoDataFrame:
+    """The existing facilities plus the proposed stations and expansions."""
+    add = sizing.added
+    keep = [c for c in add.columns if c in inp.facilities.columns or c == "geometry"]
+    out = pd.concat([inp.facilities, add[keep]])
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=inp.areas.crs)
+
+
+def assess_after(inp: Inputs, sites: Sites, sizing: Sizing) -> State:
+    """Coverage and compliance with the proposed stations (same distances as before)."""
+    circle = [(s, sites.table.at[s, "source_id"]) for s in sites.existing]
+    if NEW_STATION_LEVEL in inp.circle_levels:
+        new = sizing.proposed[sizing.proposed["kind"] == "new"]
+        by_candidate = {sites.table.at[s, "source_id"]: s for s in sizing.new_sites}
+        circle += [(by_candidate[c], sid) for c, sid in zip(new["candidate_id"],
+                                                            new["station_id"], strict=True)]
+    return assess(inp, sites, facilities_after(inp, sizing), circle, sizing.allocation)
+
+
+def _area_table(inp: Inputs, before: State, after: State, sizing: Sizing) -> gpd.GeoDataFrame:
+    out = inp.areas.copy()
+    cb, ca = before.compliance.areas, after.compliance.areas
+    out["required_m2"] = cb["required_m2"]
+    out["provided_before_m2"] = cb["provided_m2"]
+    out["provided_after_m2"] = ca["provided_m2"]
+    out["deficit_before_m2"] = cb["deficit_m2"]
+    out["deficit_after_m2"] = ca["deficit_m2"]
+    out["compliant_before"] = cb["compliant"]
+    out["compliant_after"] = ca["compliant"]
+    vb, va = before.coverage.areas, after.coverage.areas
+    out["nearest_distance_before_m"] = vb["nearest_distance_m"]
+    out["nearest_distance_after_m"] = va["nearest_distance_m"]
+    out["covered_before"] = vb["covered"].astype(bool)
+    out["covered_after"] = va["covered"].astype(bool)
+    out["served_by"] = [sizing.served_by.get(a) for a in out.index]
+    return gpd.GeoDataFrame(out, geometry=inp.areas.geometry.name, crs=inp.areas.crs)
+
+
+def _service_areas(inp: Inputs, after: State, sizing: Sizing) -> gpd.GeoDataFrame:
+    from careplan.coverage import service_areas
+
+    fac = after.facilities
+    fac = fac[fac["level"].isin(inp.circle_levels) | fac.index.isin(sizing.added.index)]
+    fac = fac[~fac.index.duplicated()]
+    svc = service_areas(inp.net, fac, cutoff_m=inp.circle.cutoff_m, verbose=inp.verbose,
+                        **inp.snap_kw).copy()
+    if "facility_id" not in svc.columns:
+        svc["facility_id"] = svc.index
+    new_ids = set(sizing.proposed.loc[sizing.proposed["kind"] == "new", "station_id"])
+    svc["status"] = ["proposed" if f in new_ids else "existing" for f in svc["facility_id"]]
+    svc["cutoff_m"] = inp.circle.cutoff_m
+    return svc
+
+
+def _ids(ids) -> str:
+    return ", ".join(map(str, ids)) or "none"
+
+
+def parameters(inp: Inputs, sites: Sites, choice: Choice, sizing: Sizing,
+               runtime_s: float) -> dict[str, Any]:
+    """The report's parameter table: every :class:`PlanConfig` option as resolved, then
+    what the run found (candidates, unreachable areas, solver status)."""
+    std, c, res = inp.standard, inp.circle, choice.result
+    resolved = {"standard": std.name, "minutes": round(c.minutes, 3),
+                "speed_m_per_min": c.speed_m_per_min, "cutoff_m": round(c.cutoff_m, 3),
+                "model": choice.model, "circle_levels": ", ".join(inp.circle_levels)}
+    params = {k: resolved.get(k, v) for k, v in inp.config.parameters().items()}
+    params = {"standard": params.pop("standard"), "standard_title": std.title, **params}
+    fallback = sites.fallback_areas
+    note = inp.candidates_note
+    if fallback:
+        note += (f"; plus a fallback site inside each of {len(fallback)} area(s) that no site "
+                 f"reached within {c.cutoff_m:.0f} m: {', '.join(map(str, fallback[:10]))}"
+                 f"{' ...' if len(fallback) > 10 else ''}")
+    params.update({
+        "weights": inp.weight_col if choice.model != "set_covering" else "households",
+        "floor_area_levels": ", ".join(inp.floor_area_levels),
+        "candidates": note, "n_candidates": len(sites.candidates),
+        "fallback_candidate_areas": _ids(fallback), "sizing": SIZING_NOTE,
+        "unreachable_areas": _ids(choice.unreachable_areas),
+        "unresolved_deficit_areas": _ids(sizing.unresolved_areas),
+        "solver_status": None if res is None else res.status,
+        "solver_gap": None if res is None else res.gap,
+        "walk_speed_source": c.speed_source, "runtime_s": round(runtime_s, 3)})
+    return params
+
+
+def assemble(inp: Inputs, sites: Sites, before: State, choice: Choice, sizing: Sizing,
+             after: State, runtime_s: float) -> LayoutPlan:
+    """Put the plan together: area table, summary, service areas, parameters."""
+    out = _area_table(inp, before, after, sizing)
+    return LayoutPlan(
+        areas=out, existing=inp.facilities, proposed=sizing.proposed,
+        service_areas=_service_areas(inp, after, sizing),
+        summary=summary_table(out, sizing.proposed),
+        rules_before=before.compliance.rules, rules_after=after.compliance.rules,
+        parameters=parameters(inp, sites, choice, sizing, runtime_s),
+        network_edges=inp.net.edges, attribution="© OpenStreetMap contributors",
+        allocation=sizing.allocation, config=inp.config)
+
+
+def _share(part: float, total: float) -> float:
+    return part / total if total else np.nan
+
+
+def summary_table(out: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Before/after summary: ``metric, label_en, label_zh, before, after``."""
+    cb_cov, ca_cov = out["covered_before"], out["covered_after"]
+    hh = out["households"].astype(float)
+    rows = [("households", "Households", "户数", hh.sum(), hh.sum()),
+            ("households_covered", "Households within the walking circle", "步行服务圈覆盖户数",
+             hh[cb_cov].sum(), hh[ca_cov].sum()),
+            ("households_covered_share", "Share of households covered", "户数覆盖率",
+             _share(hh[cb_cov].sum(), hh.sum()), _share(hh[ca_cov].sum(), hh.sum()))]
+    if "elderly" in out.columns:
+        el = out["elderly"].astype(float)
+        rows += [("elderly_covered", "Elderly within the walking circle", "步行服务圈覆盖老年人数",
+                  el[cb_cov].sum(), el[ca_cov].sum()),
+                 ("elderly_covered_share", "Share of elderly covered", "老年人覆盖率",
+                  _share(el[cb_cov].sum(), el.sum()), _share(el[ca_cov].sum(), el.sum()))]
+    cb = out["compliant_before"].fillna(False).astype(bool)
+    ca = out["compliant_after"].fillna(False).astype(bool)
+    kind = proposed["kind"] if len(proposed) else pd.Series(dtype=str)
+    rows += [
+        ("areas", "Residential areas", "居住区数", len(out), len(out)),
+        ("areas_compliant", "Areas meeting the floor-area rule", "达标居住区数",
+         int(cb.sum()), int(ca.sum())),
+        ("required_m2", "Required floor area (m2)", "应配建筑面积(m²)",
+         out["required_m2"].sum(), out["required_m2"].sum()),
+        ("provided_m2", "Provided floor area (m2)", "已配建筑面积(m²)",
+         out["provided_before_m2"].sum(), out["provided_after_m2"].sum()),
+        ("deficit_m2", "Floor-area deficit (m2)", "缺口面积(m²)",
+         out["deficit_before_m2"].sum(), out["deficit_after_m2"].sum()),
+        ("new_stations", "New stations", "新增站点数", 0, int((kind == "new").sum())),
+        ("expansions", "Expanded existing facilities", "扩建既有设施数", 0,
+         int((kind == "expansion").sum())),
+        ("new_floor_area_m2", "Added floor area (m2)", "新增建筑面积(m²)", 0.0,
+         float(proposed["floor_area_m2"].sum()) if len(proposed) else 0.0),
+    ]
+    rows = [(m, en, zh, _num(b), _num(a)) for m, en, zh, b, a in rows]
+    return pd.DataFrame(rows, columns=["metric", "label_en", "label_zh", "before", "after"])
+
+
+def _num(v: Any) -> Any:
+    """Plain Python number (int stays int)."""
+    return int(v) if isinstance(v, int | np.integer) else float(v)

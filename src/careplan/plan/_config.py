@@ -1,0 +1,254 @@
+"""PlanConfig: the one source of the layout plan's options.
+
+Every place that offers the plan's options is derived from :class:`PlanConfig`:
+the keyword options of :func:`careplan.plan_layout` (its signature and docstring),
+the ``[plan]`` table of a ``careplan plan`` config (its schema, ``careplan plan
+--keys``), and the parameter table of the report (:meth:`PlanConfig.parameters`).
+Each field carries an :class:`Option` in its metadata: its type, range, allowed
+values, help text and the source of its default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from careplan._errors import InputError
+from careplan._schema import FACILITY_LEVELS
+
+__all__ = ["MODELS", "MODEL_ALIASES", "Option", "PlanConfig"]
+
+#: Location models the plan can use (snake_case of the :mod:`careplan.locate` class).
+MODELS: tuple[str, ...] = ("auto", "set_covering", "maximal_covering", "p_median")
+
+#: Old model names still accepted (with a DeprecationWarning).
+MODEL_ALIASES: dict[str, str] = {"max_covering": "maximal_covering"}
+
+
+@dataclass(frozen=True)
+class Option:
+    """How one option of the plan is typed, checked and described.
+
+    Attributes
+    ----------
+    kind : {'number', 'integer', 'bool', 'choice', 'levels', 'standard'}
+        Value type.
+    help : str
+        One line for ``--keys``, the docstring and error messages.
+    low, high : float, optional
+        Inclusive plausible range of a number (``low_open`` excludes ``low``).
+    choices : tuple of str
+        Allowed values of a choice / level list.
+    optional : bool
+        ``None`` (the TOML key left out) is allowed and means "derive it".
+    """
+
+    kind: str
+    help: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+
+    def type_name(self) -> str:
+        """Short type description for ``--keys`` and messages."""
+        base = {"number": "number", "integer": "integer", "bool": "true/false",
+                "choice": "string", "levels": "list of strings",
+                "standard": "string (profile name or .toml path)"}[self.kind]
+        if self.kind in ("number", "integer") and (self.low is not None or self.high is not None):
+            lo = "" if self.low is None else f"{'>' if self.low_open else '>='} {self.low:g}"
+            hi = "" if self.high is None else f"<= {self.high:g}"
+            base += f" ({', '.join(x for x in (lo, hi) if x)})"
+        if self.choices:
+            base += f" ({' | '.join(self.choices)})"
+        return base
+
+
+def _opt(default: Any, option: Option) -> Any:
+    return field(default=default, metadata={"option": option})
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    """Options of a layout plan, checked when the object is made.
+
+    Attributes
+    ----------
+    standard : str, Path or Standard
+        Policy profile: a name from :func:`careplan.standards.available`, the path of
+        a TOML profile, or a loaded :class:`~careplan.standards.Standard`.
+    minutes, speed_m_per_min : float, optional
+        The walking circle (minutes x metres per minute); default: the profile's
+        service circle and walking speed (15 min, 60 m/min for the shipped profiles,
+        see :data:`careplan._schema.DEFAULT_WALK_SPEED_M_PER_MIN`).
+    cutoff_m : float, optional
+        Walking circle in metres; overrides ``minutes`` (then ``minutes`` is reported
+        as ``cutoff_m / speed_m_per_min``).
+    p : int, optional
+        Budget of new stations. Without it the fewest stations that put every
+        reachable household inside the circle; with it the ``p`` stations covering the
+        most elderly (households where no elderly column exists).
+    model : {'auto', 'set_covering', 'maximal_covering', 'p_median'}
+        Location model ('auto': set_covering without ``p``, maximal_covering with it;
+        'p_median' minimises the demand-weighted walk of the areas not yet covered and
+        needs ``p``). 'max_covering' is an old name of 'maximal_covering'.
+    circle_levels : tuple of str, optional
+        Facility levels whose reach counts toward the walking circle; default: the
+        ``levels`` of the profile's service-circle rule, else
+        :data:`careplan._schema.DEFAULT_CIRCLE_LEVELS`.
+    min_station_floor_area_m2 : float
+        Smallest floor area a new station is given (m2).
+    fallback_candidates : bool
+        Add a candidate site inside every area with households that no site reaches.
+    max_snap_m : float, optional
+        Farthest a point may lie from the network (m); default the network's.
+    time_limit_s : float
+        Time limit of the location model's solver (s).
+    lang : {'zh', 'en'}
+        Language of the report.
+
+    Raises
+    ------
+    InputError
+        A value of the wrong type, out of its range or not in its vocabulary; the
+        message names the option.
+    """
+
+    standard: Any = _opt("jinwan-2020", Option(
+        "standard", "policy profile: a name from `careplan standards` or a .toml path"))
+    minutes: float | None = _opt(None, Option(
+        "number", "walking circle in minutes (default: the profile's service circle)",
+        low=0, high=24 * 60, low_open=True, optional=True))
+    speed_m_per_min: float | None = _opt(None, Option(
+        "number", "elderly walking speed, m/min (default: the profile's)",
+        low=0, high=200, low_open=True, optional=True))
+    cutoff_m: float | None = _opt(None, Option(
+        "number", "walking circle in metres (overrides minutes)",
+        low=0, high=100_000, low_open=True, optional=True))
+    p: int | None = _opt(None, Option(
+        "integer", "budget of new stations (default: as many as needed)",
+        low=0, high=1_000_000, optional=True))
+    model: str = _opt("auto", Option(
+        "choice", "location model for the new stations", choices=MODELS))
+    circle_levels: tuple[str, ...] | None = _opt(None, Option(
+        "levels", "facility levels counting toward the walking circle "
+        "(default: the profile's service-circle levels)", choices=FACILITY_LEVELS,
+        optional=True))
+    min_station_floor_area_m2: float = _opt(0.0, Option(
+        "number", "smallest floor area of a new station, m2", low=0, high=100_000))
+    fallback_candidates: bool = _opt(True, Option(
+        "bool", "add a site inside areas that no candidate reaches"))
+    max_snap_m: float | None = _opt(None, Option(
+        "number", "farthest a point may lie from the network, m (default: the network's)",
+        low=0, high=100_000, low_open=True, optional=True))
+    time_limit_s: float = _opt(60.0, Option(
+        "number", "solver time limit, s", low=0, high=7 * 86_400, low_open=True))
+    lang: str = _opt("zh", Option("choice", "report language", choices=("zh", "en")))
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = _check(f.name, f.metadata["option"], getattr(self, f.name), "")
+            object.__setattr__(self, f.name, value)
+        if self.model == "p_median" and self.p is None:
+            raise InputError("model='p_median' needs a budget: give p (number of new "
+                             "stations)")
+
+    @classmethod
+    def options(cls) -> dict[str, tuple[Option, Any]]:
+        """``{name: (Option, default)}`` of every plan option, in order."""
+        return {f.name: (f.metadata["option"], f.default) for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], *, where: str = "") -> PlanConfig:
+        """Make a config from a mapping, checking every key and value.
+
+        Parameters
+        ----------
+        values : mapping
+            Option name -> value.
+        where : str
+            How the user names an option, used in messages: ``""`` for Python
+            keywords (``p=...``), ``"[plan]"`` for a config file (``[plan].p``).
+
+        Raises
+        ------
+        InputError
+            An unknown key (the message lists the known ones) or a bad value.
+        """
+        known = cls.options()
+        if not isinstance(values, Mapping):
+            raise InputError(f"{where or 'options'} must be a table of options, got "
+                             f"{type(values).__name__}")
+        unknown = [k for k in values if k not in known]
+        if unknown:
+            what = f"{where} key" if where else "option"
+            raise InputError(f"unknown {what}(s) {unknown}; known: {', '.join(known)}")
+        checked = {k: _check(k, known[k][0], v, where) for k, v in values.items()}
+        return cls(**checked)
+
+    def replace(self, **changes: Any) -> PlanConfig:
+        """A copy with some options changed (checked like the constructor)."""
+        return dataclasses.replace(self, **changes)
+
+    def parameters(self) -> dict[str, Any]:
+        """The options as given, ``{name: value}`` (None = derived at run time)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def _name(key: str, where: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _check(key: str, opt: Option, value: Any, where: str) -> Any:  # noqa: C901 - one branch per kind
+    """Check and normalise one option value; InputError naming the key otherwise."""
+    name = _name(key, where)
+    if value is None:
+        if opt.optional:
+            return None
+        raise InputError(f"{name} must be given ({opt.type_name()})")
+    if opt.kind in ("number", "integer"):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise InputError(f"{name} must be a {opt.type_name()}, got {value!r}")
+        if opt.kind == "integer" and not float(value).is_integer():
+            raise InputError(f"{name} must be an integer, got {value!r}")
+        v = float(value)
+        if not math.isfinite(v) or (opt.low is not None and (v < opt.low or (
+                opt.low_open and v == opt.low))) or (opt.high is not None and v > opt.high):
+            raise InputError(f"{name} must be a finite {opt.type_name()}, got {value!r}")
+        return int(v) if opt.kind == "integer" else v
+    if opt.kind == "bool":
+        if not isinstance(value, bool):
+            raise InputError(f"{name} must be true or false, got {value!r}")
+        return value
+    if opt.kind == "choice":
+        if isinstance(value, str) and key == "model" and value in MODEL_ALIASES:
+            new = MODEL_ALIASES[value]
+            warnings.warn(f"model {value!r} is deprecated; use {new!r}", DeprecationWarning,
+                          stacklevel=4)
+            value = new
+        if not isinstance(value, str) or value not in opt.choices:
+            raise InputError(f"{name} must be one of {' | '.join(opt.choices)}, got {value!r}")
+        return value
+    if opt.kind == "levels":
+        if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+            raise InputError(f"{name} must be a non-empty list of facility levels "
+                             f"({' | '.join(opt.choices)}), got {value!r}")
+        bad = [v for v in value if not isinstance(v, str) or v not in opt.choices]
+        if bad:
+            raise InputError(f"{name} has unknown level(s) {bad}; use some of "
+                             f"{' | '.join(opt.choices)}")
+        return tuple(dict.fromkeys(value))
+    # standard: a name, a path or a loaded Standard (checked when loaded)
+    if isinstance(value, str | os.PathLike) or hasattr(value, "rules"):
+        if isinstance(value, str) and not value.strip():
+            raise InputError(f"{name} must not be empty")
+        return value
+    raise InputError(f"{name} must be a profile name, a .toml path or a Standard, "
+                     f"got {type(value).__name__}")

@@ -1,0 +1,123 @@
+"""plan_layout: the layout plan as a pipeline of named steps."""
+
+from __future__ import annotations
+
+import inspect
+import time
+import warnings
+from typing import Any
+
+import geopandas as gpd
+
+from careplan._errors import InputError
+from careplan._progress import progress
+from careplan.plan._assemble import assemble, assess_after
+from careplan.plan._config import PlanConfig
+from careplan.plan._propose import choose, size
+from careplan.plan._result import LayoutPlan
+from careplan.plan._steps import assess, distances, prepare
+
+__all__ = ["plan_layout"]
+
+def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = None,
+                candidates: gpd.GeoDataFrame | None = None, net: Any = None, *,
+                config: PlanConfig | None = None, verbose: bool | None = None,
+                **options: Any) -> LayoutPlan:
+    """Plan new elderly-care stations for a set of residential areas.
+
+    Steps (each a function of :mod:`careplan.plan`): ``prepare`` the inputs and
+    options; ``distances`` from every area to every site (existing circle
+    facilities and candidates), walked once; ``assess`` the current state
+    (floor-area compliance and walking coverage); ``choose`` new stations with a
+    location model; ``size`` them by allocating each area's floor-area deficit to
+    its nearest station within the circle (a new station, or an expansion of an
+    existing counted facility); ``assess_after`` with the same distances;
+    ``assemble`` the :class:`LayoutPlan`.
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        As from :func:`careplan.read_areas` (``area_id, households, built``, optional
+        ``elderly``), in the network's projected CRS.
+    facilities : GeoDataFrame, optional
+        As from :func:`careplan.read_facilities`; None or empty = none yet.
+    candidates : GeoDataFrame, optional
+        As from :func:`careplan.read_candidates`; None = a site inside every area (a
+        station built in each estate, as with 配建 community rooms), stated in
+        ``plan.parameters['candidates']``.
+    net : WalkNetwork or path
+        The walking network, or an OSM file read with :meth:`WalkNetwork.from_file`.
+        (``network=`` is its old name, deprecated.)
+    config : PlanConfig, optional
+        All options at once; keyword ``options`` override its fields.
+    verbose : bool, optional
+        Progress bar (default: unless careplan is quiet).
+    **options
+        The fields of :class:`careplan.plan.PlanConfig` (listed below).
+
+    Returns
+    -------
+    LayoutPlan
+
+    Raises
+    ------
+    CareplanError
+        Bad input (see the readers), an unknown or bad option (the message names
+        it), CRSs that differ, a model that needs a budget and lacks one.
+    """
+    t0 = time.perf_counter()
+    if "network" in options:
+        warnings.warn("plan_layout(network=...) is deprecated; pass the network as the 4th "
+                      "argument or as net=", DeprecationWarning, stacklevel=2)
+        if net is not None:
+            raise InputError("give the network once: as net (4th argument), not also network=")
+        net = options.pop("network")
+    if net is None:
+        raise InputError("plan_layout needs the walking network: plan_layout(areas, "
+                         "facilities, candidates, net)")
+    if config is not None and not isinstance(config, PlanConfig):
+        raise InputError(f"config must be a careplan.plan.PlanConfig, got {type(config).__name__}")
+    cfg = PlanConfig.from_mapping({**(config.parameters() if config else {}), **options})
+    steps = iter(progress(range(5), desc="careplan plan", total=5, verbose=verbose))
+    next(steps, None)
+    inp = prepare(areas, facilities, candidates, net, cfg, verbose=verbose)
+    sites = distances(inp)
+    circle_now = [(s, sites.table.at[s, "source_id"]) for s in sites.existing]
+    before = assess(inp, sites, inp.facilities, circle_now)
+    next(steps, None)
+    choice = choose(inp, sites)
+    next(steps, None)
+    sizing = size(inp, sites, before, choice)
+    next(steps, None)
+    after = assess_after(inp, sites, sizing)
+    next(steps, None)
+    if sizing.unresolved_areas:
+        from careplan._errors import CareplanWarning
+
+        ids = list(map(str, sizing.unresolved_areas))
+        warnings.warn(f"{len(ids)} area(s) keep a floor-area deficit: no station lies within "
+                      f"{inp.circle.cutoff_m:.0f} m walking: {', '.join(ids[:10])}; add "
+                      "candidate sites near them", CareplanWarning, stacklevel=2)
+    plan = assemble(inp, sites, before, choice, sizing, after, time.perf_counter() - t0)
+    next(steps, None)
+    return plan
+
+
+def _options_doc() -> str:
+    lines = ["", "    Options (:class:`careplan.plan.PlanConfig`)", "    " + "-" * 43]
+    for name, (opt, default) in PlanConfig.options().items():
+        lines.append(f"    {name} : {opt.type_name()}, default {default!r}")
+        lines.append(f"        {opt.help[:1].upper()}{opt.help[1:]}.")
+    return "\n".join(lines) + "\n"
+
+
+def _signature() -> inspect.Signature:
+    base = inspect.signature(plan_layout)
+    params = [p for p in base.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+               for name, (_, default) in PlanConfig.options().items()]
+    return base.replace(parameters=params)
+
+
+plan_layout.__doc__ = (plan_layout.__doc__ or "") + _options_doc()
+plan_layout.__signature__ = _signature()  # type: ignore[attr-defined]

@@ -1,0 +1,222 @@
+"""The proposal steps of the plan: :func:`choose` the new stations, :func:`size` them."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from careplan._errors import CareplanWarning
+from careplan.plan._steps import NEW_STATION_LEVEL, Inputs, Sites, State
+
+__all__ = ["Choice", "Sizing", "choose", "size"]
+
+_PROPOSED_COLUMNS = ["station_id", "kind", "candidate_id", "facility_id", "floor_area_m2",
+                     "households_served", "elderly_served", "areas_served", "n_areas_served",
+                     "geometry"]
+_ADDED_COLUMNS = ["facility_id", "level", "floor_area_m2", "beds", "nursing_beds", "geometry",
+                  "name"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """New stations chosen by the location model.
+
+    Attributes
+    ----------
+    model : str
+        Model used ('set_covering', 'maximal_covering' or 'p_median').
+    result : LocationResult or None
+        None when nothing could be chosen (no reachable demand or no candidate).
+    new_sites : tuple
+        Site labels of the new stations.
+    unreachable_areas : tuple
+        Areas with households that no site reaches (they cannot be served).
+    """
+
+    model: str
+    result: Any
+    new_sites: tuple
+    unreachable_areas: tuple
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """Every station's size, from the floor-area deficits allocated to it.
+
+    Attributes
+    ----------
+    proposed : GeoDataFrame
+        One row per new station / expansion (see :class:`careplan.LayoutPlan`).
+    added : GeoDataFrame
+        The same stations as facilities (``facility_id, level, floor_area_m2, beds,
+        nursing_beds, name``) to assess the state after.
+    allocation : DataFrame
+        ``facility_id`` (station id), ``area_id``, ``floor_area_m2``: each deficit and
+        the station that takes it.
+    served_by : dict
+        Area id -> the first station serving it.
+    new_sites : tuple
+        Site labels of all new stations (the model's plus the extra ones).
+    unresolved_areas : tuple
+        Areas keeping a deficit: no station within the walking circle.
+    """
+
+    proposed: gpd.GeoDataFrame
+    added: gpd.GeoDataFrame
+    allocation: pd.DataFrame
+    served_by: dict
+    new_sites: tuple
+    unresolved_areas: tuple
+
+
+def _model(name: str, inp: Inputs, n_cand: int):
+    from careplan import locate
+
+    cfg, cutoff = inp.config, inp.circle.cutoff_m
+    if name == "set_covering":
+        return locate.SetCovering(radius=cutoff, time_limit_s=cfg.time_limit_s)
+    p = min(int(cfg.p), n_cand)
+    if name == "maximal_covering":
+        return locate.MaximalCovering(p=p, radius=cutoff, time_limit_s=cfg.time_limit_s)
+    return locate.PMedian(p=p, time_limit_s=cfg.time_limit_s)
+
+
+def choose(inp: Inputs, sites: Sites) -> Choice:
+    """Choose new stations among the candidates, the existing circle facilities kept open.
+
+    Without a budget the fewest stations that bring every reachable household into
+    the circle (set covering, households); with ``p`` the ``p`` stations covering the
+    most elderly (maximal covering) or with the least weighted walk (p-median).
+    """
+    cfg = inp.config
+    od = sites.demand_pairs(inp.areas)
+    demand = inp.areas.index[inp.areas["households"] > 0]
+    reached = set(od["origin"])
+    reachable = [a for a in demand if a in reached]
+    unreachable = tuple(a for a in demand if a not in reached)
+    if unreachable:
+        ids = list(map(str, unreachable))
+        warnings.warn(
+            f"{len(ids)} area(s) with households have no existing facility or candidate site "
+            f"within {inp.circle.cutoff_m:.0f} m walking and cannot be served by this plan: "
+            f"{', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}; add candidate sites near "
+            "them or check their snapping to the network", CareplanWarning, stacklevel=3)
+    name = cfg.model if cfg.model != "auto" else (
+        "set_covering" if cfg.p is None else "maximal_covering")
+    n_cand = len(sites.candidates)
+    if not (reachable and n_cand):
+        return Choice(name, None, (), unreachable)
+    col = "households" if name == "set_covering" else inp.weight_col
+    weights = inp.areas.loc[reachable, col].astype(float)
+    dests = set(od["destination"])
+    res = _model(name, inp, n_cand).solve(
+        od, weights=weights, existing=[s for s in sites.existing if s in dests],
+        candidate_labels=list(sites.existing) + list(sites.candidates))
+    return Choice(name, res, tuple(res.new), unreachable)
+
+
+def _nearest(od: pd.DataFrame, hosts: set) -> pd.DataFrame:
+    """Nearest host (destination in ``hosts``) of every origin, ties broken by label."""
+    sub = od[od["destination"].isin(hosts)]
+    return (sub.sort_values(["origin", "distance_m", "destination"])
+            .drop_duplicates("origin").set_index("origin"))
+
+
+def _cover_rest(inp: Inputs, od: pd.DataFrame, areas: list, candidates: list) -> list:
+    """Fewest candidates that put every area in ``areas`` that any of them reaches in reach."""
+    from careplan import locate
+
+    sub = od[od["origin"].isin(set(areas)) & od["destination"].isin(set(candidates))]
+    reach = sorted(set(sub["origin"]), key=str)
+    if not reach:
+        return []
+    res = locate.SetCovering(radius=inp.circle.cutoff_m,
+                             time_limit_s=inp.config.time_limit_s).solve(
+        sub, weights=pd.Series(1.0, index=reach),
+        candidate_labels=sorted(set(sub["destination"]), key=str))
+    return list(res.new)
+
+
+def _hosts(inp: Inputs, sites: Sites, before: State, choice: Choice):
+    """Stations that may take a deficit and every area's nearest one (extra stations added
+    for deficits no host reaches, when there is no budget)."""
+    od = sites.demand_pairs(inp.areas)
+    existing = set(sites.existing)
+    counted = [f"existing:{i}" for i in inp.facilities.index
+               if inp.facilities.at[i, "level"] in inp.floor_area_levels
+               and f"existing:{i}" in existing]
+    new_sites = list(choice.new_sites)
+    host = _nearest(od, set(new_sites) | set(counted))
+    deficit = before.compliance.areas["deficit_m2"].astype(float).fillna(0.0)
+    short = [a for a, d in deficit.items() if d > 0 and a not in host.index]
+    if short and sites.candidates and inp.config.p is None:
+        # deficits no host reaches (e.g. covered only by a district centre): the fewest
+        # extra stations among the remaining candidates that reach them
+        rest = [c for c in sites.candidates if c not in set(new_sites)]
+        new_sites += _cover_rest(inp, od, short, rest)
+        host = _nearest(od, set(new_sites) | set(counted))
+    return deficit, host, new_sites, counted
+
+
+def size(inp: Inputs, sites: Sites, before: State, choice: Choice) -> Sizing:
+    """Allocate every area's floor-area deficit to its nearest station within the circle
+    (a new station, or an expansion of an existing counted facility); a station's size is
+    the sum of the deficits it takes (a new one at least ``min_station_floor_area_m2``)."""
+    deficit, host, new_sites, counted = _hosts(inp, sites, before, choice)
+    alloc = pd.DataFrame(
+        [(host.at[a, "destination"], a, float(d)) for a, d in deficit.items()
+         if d > 0 and a in host.index], columns=["site", "area_id", "floor_area_m2"])
+    unresolved = tuple(a for a, d in deficit.items() if d > 0 and a not in host.index)
+    od = sites.demand_pairs(inp.areas)
+    nearest_new = _nearest(od, set(new_sites))["destination"]
+    uncovered = set(before.coverage.areas.index[~before.coverage.areas["covered"].astype(bool)])
+    used = set(alloc["site"])
+    rows, added, shares, served_by = [], [], [], {}
+    new_set = set(new_sites)
+    for k, s in enumerate(new_sites + [e for e in counted if e in used]):
+        part = alloc[alloc["site"] == s]
+        newly = set(nearest_new[nearest_new == s].index) & uncovered if s in new_set else set()
+        served = sorted(set(part["area_id"]) | newly, key=str)
+        row, fac = _station(inp, sites, s, s in new_set, k, part, served)
+        rows.append(row)
+        added.append(fac)
+        shares += [(row["station_id"], a, float(m2))
+                   for a, m2 in zip(part["area_id"], part["floor_area_m2"], strict=True)]
+        for a in served:
+            served_by.setdefault(a, row["station_id"])
+    crs = inp.areas.crs
+    proposed = gpd.GeoDataFrame(rows, columns=_PROPOSED_COLUMNS, geometry="geometry", crs=crs)
+    proposed.index = pd.Index(proposed["station_id"].to_numpy())
+    added_gdf = gpd.GeoDataFrame(added, columns=_ADDED_COLUMNS, geometry="geometry", crs=crs)
+    added_gdf.index = pd.Index(added_gdf["facility_id"].to_numpy())
+    allocation = pd.DataFrame(shares, columns=["facility_id", "area_id", "floor_area_m2"])
+    return Sizing(proposed, added_gdf, allocation, served_by, tuple(new_sites), unresolved)
+
+
+def _station(inp: Inputs, sites: Sites, site: str, is_new: bool, k: int, part: pd.DataFrame,
+             served: list) -> tuple[dict, dict]:
+    """The proposed-table row and the facility row of one station."""
+    areas = inp.areas
+    src = sites.table.at[site, "source_id"]
+    need = float(part["floor_area_m2"].sum())
+    size_m2 = max(need, inp.config.min_station_floor_area_m2) if is_new else need
+    sid = f"S{k + 1:03d}" if is_new else f"X-{src}"
+    geom = sites.table.at[site, "geometry"]
+    row = {"station_id": sid, "kind": "new" if is_new else "expansion",
+           "candidate_id": src if is_new else None, "facility_id": None if is_new else src,
+           "floor_area_m2": round(size_m2, 2),
+           "households_served": float(areas.loc[served, "households"].sum()) if served else 0.0,
+           "elderly_served": (float(areas.loc[served, "elderly"].sum())
+                              if served and "elderly" in areas.columns else np.nan),
+           "areas_served": ",".join(map(str, served)), "n_areas_served": len(served),
+           "geometry": geom}
+    fac = {"facility_id": sid,
+           "level": NEW_STATION_LEVEL if is_new else inp.facilities.at[src, "level"],
+           "floor_area_m2": size_m2, "beds": 0, "nursing_beds": 0, "geometry": geom,
+           "name": f"proposed station {sid}" if is_new else f"expansion of {src}"}
+    return row, fac

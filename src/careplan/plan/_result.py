@@ -1,0 +1,95 @@
+"""The result of a layout plan: :class:`LayoutPlan` (what :mod:`careplan.report` renders)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+__all__ = ["LayoutPlan"]
+
+
+@dataclass(frozen=True)
+class LayoutPlan:
+    """A layout plan: the current state, the proposal and the state after it.
+
+    Attributes
+    ----------
+    areas : GeoDataFrame
+        One row per residential area (index = area_id), projected CRS, columns:
+        ``area_id, name (optional), households, elderly (optional), built,
+        required_m2, provided_before_m2, provided_after_m2, deficit_before_m2,
+        deficit_after_m2, compliant_before, compliant_after,
+        nearest_distance_before_m, nearest_distance_after_m (NaN = none within
+        reach), covered_before, covered_after, served_by`` (proposed station id or
+        None).
+    existing : GeoDataFrame
+        Existing facilities as read by :func:`careplan.read_facilities`.
+    proposed : GeoDataFrame
+        Proposed supply, one row per new station (``kind='new'``) or expansion of an
+        existing facility (``kind='expansion'``): ``station_id, kind, candidate_id,
+        facility_id, floor_area_m2, households_served, elderly_served, areas_served``
+        (comma-separated ids, for the output tables, of the areas whose floor-area
+        deficit it takes, plus the areas it newly brings into the walking circle), ``n_areas_served``, Point
+        geometry.
+    service_areas : GeoDataFrame
+        Walking service areas: ``facility_id, status ('existing'|'proposed'),
+        cutoff_m``, polygon geometry.
+    summary : DataFrame
+        ``metric, label_en, label_zh, before, after``.
+    rules_before, rules_after : DataFrame
+        Rule tables from :func:`careplan.compliance.check` (``rule_id, label_en,
+        label_zh, required, found, passed, citation``).
+    parameters : dict
+        Every option of :class:`careplan.plan.PlanConfig` as resolved (standard,
+        minutes, speed, cutoff, model, ...), then what the run found (how candidates
+        were chosen, unreachable areas, solver status), for the report.
+    network_edges : GeoDataFrame or None
+        Street edges, for maps.
+    attribution : str
+        Data attribution to show wherever the plan is shown.
+    allocation : DataFrame or None
+        ``facility_id`` (station id), ``area_id``, ``floor_area_m2``: the floor-area
+        deficit of each area and the proposed station / expansion that takes it.
+    config : PlanConfig or None
+        The options the plan was made with.
+    """
+
+    areas: gpd.GeoDataFrame
+    existing: gpd.GeoDataFrame
+    proposed: gpd.GeoDataFrame
+    service_areas: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    rules_before: pd.DataFrame
+    rules_after: pd.DataFrame
+    parameters: dict[str, Any] = field(default_factory=dict)
+    network_edges: gpd.GeoDataFrame | None = None
+    attribution: str = "© OpenStreetMap contributors"
+    allocation: pd.DataFrame | None = None
+    config: Any = None
+
+    @property
+    def crs(self):
+        """The plan's projected CRS."""
+        return self.areas.crs
+
+    def to_file(self, directory: str | os.PathLike, *, lang: str | None = None) -> dict[str, Path]:
+        """Write the plan to ``directory`` atomically.
+
+        Writes ``plan.gpkg`` (areas, existing facilities, proposed stations, service
+        areas, network edges), ``report.html``, ``tables.xlsx`` and PNG maps. The
+        files are written to a temporary sibling directory which then replaces
+        ``directory``: a failed run never leaves a half-written plan over a good one.
+
+        Returns
+        -------
+        dict
+            Output name -> path.
+        """
+        from careplan.report import write_all
+
+        return write_all(self, directory, lang=lang or self.parameters.get("lang", "zh"))
