@@ -51,14 +51,14 @@ import numpy as np
 import pandas as pd
 
 from careplan._errors import CareplanWarning, CRSError, InputError
+from careplan._schema import DEFAULT_FLOOR_AREA_LEVELS
 from careplan.standards import FACILITY_LEVELS, Rule, Standard
 from careplan.standards import load as load_standard
 
 __all__ = ["ComplianceResult", "check", "DEFAULT_FLOOR_AREA_LEVELS"]
 
-#: Facility levels counted toward the floor-area rule when neither the profile
-#: rule nor ``check(levels=...)`` says otherwise.
-DEFAULT_FLOOR_AREA_LEVELS: tuple[str, ...] = ("community", "street")
+# DEFAULT_FLOOR_AREA_LEVELS (levels counted toward the floor-area rule when neither the
+# profile rule nor ``check(levels=...)`` says otherwise) is defined once in careplan._schema.
 
 _AREA_COLS = ("area_id", "households", "built")
 _FAC_COLS = ("facility_id", "level", "floor_area_m2", "beds", "nursing_beds")
@@ -574,7 +574,7 @@ def _eval_rule(rule: Rule, c: _Ctx) -> dict[str, Any]:  # noqa: C901 - one branc
 
 def _eval_service_circle(rule: Rule, c: _Ctx) -> dict[str, Any]:
     cov = c.coverage
-    dist_m = rule.value * c.standard.walk_speed_m_per_min
+    dist_m = c.standard.service_circle_m
     if cov is None:
         return _row(rule, passed=None,
                     note=f"not evaluated: needs walking distances; pass coverage="

@@ -46,7 +46,12 @@ from typing import Any
 import pandas as pd
 
 from careplan._errors import InputError
-from careplan._schema import BUILT_VALUES, FACILITY_LEVELS  # the one vocabulary (levels, built)
+from careplan._schema import (  # the one vocabulary and the one walking default
+    BUILT_VALUES,
+    DEFAULT_WALK_SPEED_M_PER_MIN,
+    FACILITY_LEVELS,
+    walking_circle_m,
+)
 
 __all__ = [
     "BUILT_CLASSES",
@@ -63,9 +68,6 @@ __all__ = [
 
 #: Classes of residential area for the floor-area rule.
 BUILT_CLASSES: tuple[str, ...] = BUILT_VALUES
-#: Default walking speed of older pedestrians, metres per minute (an assumption,
-#: not policy text; see the ``[service_circle]`` section of every profile).
-DEFAULT_WALK_SPEED_M_PER_MIN: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -318,7 +320,7 @@ class Standard:
     def service_circle_m(self) -> float | None:
         """Walking distance of the service circle: minutes x walking speed."""
         m = self.service_circle_minutes
-        return None if m is None else m * self.walk_speed_m_per_min
+        return None if m is None else walking_circle_m(m, self.walk_speed_m_per_min)
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table of the rules with their citations, one row per rule."""
