@@ -84,3 +84,10 @@ def test_check_crs_one_message_three_problems():
     # a bare CRS is accepted too
     with pytest.raises(CRSError, match="geographic"):
         _schema.check_crs(CRS.from_epsg(4490), "the network")
+
+
+def test_check_crs_accepts_an_empty_frame_without_crs_only():
+    empty = _pts(None).iloc[:0]
+    assert _schema.check_crs(empty, "facilities", like=_pts(32651)) is None
+    with pytest.raises(CRSError, match="geographic"):
+        _schema.check_crs(_pts(4326).iloc[:0], "facilities")

@@ -400,7 +400,8 @@ def check_crs(data: Any, what: str, *, like: Any = None, like_what: str = "the a
     Parameters
     ----------
     data : GeoDataFrame, GeoSeries, WalkNetwork or CRS-like
-        Anything with a ``.crs`` attribute, or a CRS itself. None passes (nothing to check).
+        Anything with a ``.crs`` attribute, or a CRS itself. None, and an empty frame
+        without CRS (e.g. no existing facilities), pass: there is nothing to measure.
     what : str
         How the message names ``data`` ("facilities", "the network").
     like : same kinds as ``data``, optional
@@ -423,6 +424,8 @@ def check_crs(data: Any, what: str, *, like: Any = None, like_what: str = "the a
     if data is None:
         return None
     crs = _crs_of(data)
+    if crs is None and hasattr(data, "__len__") and len(data) == 0:
+        return None  # an empty frame has no positions to measure (no facilities yet)
     tail = "careplan measures in metres, so every input must be in one projected CRS: "
     if crs is None:
         raise CRSError(

@@ -308,7 +308,7 @@ def _dbf_encoding(path: Path, what: str, encoding: str | None) -> tuple[str | No
     if dbf is None:
         return None, False
     raw = dbf.read_bytes()
-    body = raw[32:]
+    body = _dbf_text(raw)
     cpg = next((p for p in (path.with_suffix(".cpg"), path.with_suffix(".CPG")) if p.exists()), None)
     declared = cpg.read_text(encoding="ascii", errors="replace").strip() if cpg else None
     if declared:
@@ -326,6 +326,35 @@ def _dbf_encoding(path: Path, what: str, encoding: str | None) -> tuple[str | No
         warn(f"{what}: {path.name}'s .cpg declares {declared!r} but the text is not {declared}; "
              f"read as {enc}. Pass encoding= to choose.")
     return enc, False
+
+
+def _dbf_text(raw: bytes) -> bytes:
+    """The text bytes of a .dbf (field names and character fields), newline-separated.
+
+    DBF layout (dBASE III): header length at bytes 8-9 and record length at 10-11
+    (little-endian); 32-byte field descriptors from byte 32 (name: 11 bytes, NUL-padded;
+    type at 11; length at 16) up to a 0x0D; records start at the header length, each
+    with a one-byte deletion flag.
+    """
+    if len(raw) < 32:
+        return b""
+    header_len = int.from_bytes(raw[8:10], "little")
+    record_len = int.from_bytes(raw[10:12], "little")
+    fields = []
+    pos = 32
+    while pos + 32 <= min(header_len, len(raw)) and raw[pos] != 0x0D:
+        desc = raw[pos:pos + 32]
+        fields.append((desc[:11].split(b"\0")[0], chr(desc[11]), desc[16]))
+        pos += 32
+    parts = [name for name, _, _ in fields]
+    if record_len > 0:
+        for start in range(header_len, len(raw) - record_len + 1, record_len):
+            off = start + 1
+            for _, ftype, flen in fields:
+                if ftype in "CM":
+                    parts.append(raw[off:off + flen].rstrip(b" \0"))
+                off += flen
+    return b"\n".join(parts)
 
 
 def _codec(name: str) -> str:
