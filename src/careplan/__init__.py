@@ -3,7 +3,7 @@
 Public API only; see the modules for details.
 """
 
-from careplan import compliance, coverage, datasets, locate, report, standards
+from careplan import batch, compliance, coverage, datasets, locate, report, standards
 from careplan._errors import (
     CareplanError,
     CareplanWarning,
@@ -13,6 +13,7 @@ from careplan._errors import (
     SolverError,
 )
 from careplan._progress import set_quiet
+from careplan.batch import plan_districts
 from careplan.data import (
     aggregate_households,
     estimate_households,
@@ -37,11 +38,13 @@ __all__ = [
     "WalkNetwork",
     "__version__",
     "aggregate_households",
+    "batch",
     "compliance",
     "coverage",
     "datasets",
     "estimate_households",
     "locate",
+    "plan_districts",
     "plan_layout",
     "read_areas",
     "read_candidates",

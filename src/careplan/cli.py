@@ -2,6 +2,7 @@
 
 ``careplan demo``                  whole plan on the bundled sample -> ./careplan-demo/
 ``careplan plan config.toml``      a plan from a config file (see examples/plan.toml)
+``careplan batch province.toml``   many districts on dask.distributed (see examples/province.toml)
 ``careplan check ...``             floor-area / network compliance only
 ``careplan standards [NAME]``      list profiles, or show one profile's rules
 
@@ -87,6 +88,29 @@ def _cmd_plan(args) -> int:
     return 0
 
 
+def _cmd_batch(args) -> int:
+    from careplan.batch import batch_from_config
+
+    res = batch_from_config(args.config, out=args.out, scheduler=args.scheduler,
+                            n_workers=args.workers, resume=False if args.no_resume else None,
+                            verbose=False if args.quiet else None)
+    d = res.districts
+    cols = [c for c in ("district_id", "status", "reused", "n_areas",
+                        "households_covered_share_before", "households_covered_share_after",
+                        "new_stations_after") if c in d.columns]
+    print(d[cols].to_string(index=False))
+    print(f"\nwrote {res.out}/ (index.html, province.gpkg, province.xlsx, districts/)")
+    print("Map data © OpenStreetMap contributors (ODbL).")
+    failed = res.failed
+    if len(failed):
+        for _, r in failed.iterrows():
+            print(f"district {r['district_id']} failed: {r['error']}", file=sys.stderr)
+        raise InputError(f"{len(failed)} of {len(d)} districts failed "
+                         f"({', '.join(map(str, failed['district_id'][:5]))}); the others were "
+                         f"written; see {res.out}/index.html, fix and re-run to resume")
+    return 0
+
+
 def _cmd_check(args) -> int:
     import careplan as cp
 
@@ -137,6 +161,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="output directory (overrides the config)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_cmd_plan)
+    b = sub.add_parser("batch", help="plan many districts on dask.distributed")
+    b.add_argument("config", help="province TOML (see examples/province.toml)")
+    b.add_argument("--out", default=None, help="output directory (overrides the config)")
+    b.add_argument("--scheduler", default=None,
+                   help="Dask scheduler address tcp://host:port (default: a LocalCluster)")
+    b.add_argument("--workers", type=int, default=None, help="LocalCluster workers")
+    b.add_argument("--no-resume", action="store_true",
+                   help="re-plan districts already done by an earlier run")
+    b.add_argument("-q", "--quiet", action="store_true")
+    b.set_defaults(func=_cmd_batch)
     c = sub.add_parser("check", help="compliance only")
     c.add_argument("--areas", required=True)
     c.add_argument("--areas-layer", default=None)
