@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import inspect
 import json
 import math
 import os
@@ -357,7 +356,7 @@ class _Task:
     dir_name: str
     key: str
     out: str
-    options: dict
+    options: Any  # PlanConfig
     halo_m: float
     clip: bool  # True: cut from the shared inputs by boundary; False: whole inputs
     overrides: dict = field(default_factory=dict)  # per-district inputs (paths or objects)
@@ -415,7 +414,7 @@ def _plan_one(task: _Task, shared: _Shared | None) -> dict:
                 d = _read_override(task.overrides, Path(task.base), shared)
                 args = (d["areas"], d["facilities"], d["candidates"], d["network"])
                 n_own = len(d["facilities"])
-            plan = cp.plan_layout(*args, verbose=False, **task.options)
+            plan = cp.plan_layout(*args, config=task.options, verbose=False)
             plan.to_file(Path(task.out) / "districts" / task.dir_name)
         rec.update(_record_of(plan, args, n_own))
         rec["status"] = "done"
@@ -541,36 +540,26 @@ class BatchResult:
         return pd.DataFrame(d.loc[d["status"] != "done", ["district_id", "name", "error"]])
 
 
-_PLAN_KW = None
+def _plan_config(config: Any, options: Mapping[str, Any], where: str = ""):
+    """The plan options of every district as one checked PlanConfig."""
+    from careplan.plan import PlanConfig
+
+    if config is None:
+        return PlanConfig.from_mapping(options, where=where)
+    if not isinstance(config, PlanConfig):
+        raise InputError(f"config must be a careplan.plan.PlanConfig, got "
+                         f"{type(config).__name__}")
+    return config.replace(**options) if options else config
 
 
-def _plan_options(options: Mapping[str, Any]) -> dict:
-    """Validate plan_layout keyword options (those a batch may pass to every district)."""
-    global _PLAN_KW
-    if _PLAN_KW is None:
-        from careplan.plan import plan_layout
-
-        sig = inspect.signature(plan_layout).parameters
-        _PLAN_KW = {k for k, p in sig.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
-        _PLAN_KW -= {"verbose"}
-    bad = set(options) - _PLAN_KW
-    if bad:
-        raise InputError(f"unknown plan option(s) {sorted(bad)}; allowed: {sorted(_PLAN_KW)}")
-    return dict(options)
-
-
-def _cutoff_m(options: Mapping[str, Any]) -> float:
-    """The walking cutoff plan_layout will use with these options (metres)."""
+def _cutoff_m(config: Any) -> float:
+    """The walking cutoff plan_layout uses with this config (metres)."""
+    from careplan.coverage import walking_circle
     from careplan.standards import load as load_standard
 
-    if options.get("cutoff_m") is not None:
-        return float(options["cutoff_m"])
-    std = load_standard(options.get("standard", "jinwan-2020"))
-    minutes = options.get("minutes")
-    speed = options.get("speed_m_per_min")
-    minutes = float(std.service_circle_minutes if minutes is None else minutes)
-    speed = float(std.walk_speed_m_per_min if speed is None else speed)
-    return minutes * speed
+    return float(walking_circle(load_standard(config.standard), minutes=config.minutes,
+                                speed_m_per_min=config.speed_m_per_min,
+                                cutoff_m=config.cutoff_m).cutoff_m)
 
 
 def _dir_names(ids: Sequence[str]) -> list[str]:
@@ -640,6 +629,7 @@ def plan_districts(
     processes: bool = True,
     resume: bool = True,
     verbose: bool | None = None,
+    config: Any = None,
     _base: str | os.PathLike = ".",
     **plan_options: Any,
 ) -> BatchResult:
@@ -686,9 +676,12 @@ def plan_districts(
     verbose : bool, optional
         Progress bar of districts done/failed (default: on a terminal unless
         careplan is quiet).
+    config : careplan.plan.PlanConfig, optional
+        The plan options of every district; ``plan_options`` override its fields.
     **plan_options
-        Keyword options of :func:`careplan.plan_layout` (``standard``, ``p``,
-        ``cutoff_m``, ``minutes``, ``lang`` ...), the same for every district.
+        Keyword options of :func:`careplan.plan_layout` (fields of
+        :class:`careplan.plan.PlanConfig`: ``standard``, ``p``, ``cutoff_m``,
+        ``minutes``, ``lang`` ...), the same for every district.
 
     Returns
     -------
@@ -703,7 +696,7 @@ def plan_districts(
     """
     from careplan._progress import is_quiet
 
-    options = _plan_options(plan_options)
+    options = _plan_config(config, plan_options)
     cutoff = _cutoff_m(options)
     if halo_m is None:
         halo_m = cutoff
@@ -758,7 +751,7 @@ def plan_districts(
     if dup:
         raise InputError(f"district ids must be unique; repeated: {dup[:10]}")
     for (did, name, geom, clip, ov), dname in zip(specs, _dir_names(ids), strict=True):
-        key = _fingerprint(shared_fp, did, geom, halo_m, options,
+        key = _fingerprint(shared_fp, did, geom, halo_m, options.parameters(),
                            {k: _fingerprint(v) for k, v in ov.items()})
         tasks.append(_Task(district_id=did, name=name, dir_name=dname, key=key,
                            out=str(out.resolve()), options=options, halo_m=halo_m, clip=clip,
@@ -904,7 +897,8 @@ def _write_summary(districts, streets, unassigned, out: Path, options) -> dict:
             streets.to_excel(xw, sheet_name="streets", index=False)
             pd.DataFrame({"area_id": [str(a) for a in unassigned]}).to_excel(
                 xw, sheet_name="unassigned_areas", index=False)
-            pd.DataFrame({"option": list(options), "value": [str(v) for v in options.values()]}
+            par = options.parameters()
+            pd.DataFrame({"option": list(par), "value": [str(v) for v in par.values()]}
                          ).to_excel(xw, sheet_name="options", index=False)
         os.replace(tmp, files["province_xlsx"])
     finally:
@@ -1027,7 +1021,11 @@ def batch_from_config(path: str | os.PathLike, *, out: str | os.PathLike | None 
     extra = cfg.get("district", [])
     if not isinstance(extra, list):
         raise InputError("config: districts with their own inputs are [[district]] tables")
-    opts = _plan_options(cfg.get("plan", {}))
+    opts = dict(cfg.get("plan", {}))
+    std = opts.get("standard")
+    if isinstance(std, str) and std.endswith(".toml") and not Path(std).is_absolute():
+        opts["standard"] = base / std
+    plan_cfg = _plan_config(None, opts, where="[plan]")
 
     def resolve(v: str) -> Path:
         p = Path(v)
@@ -1090,4 +1088,4 @@ def batch_from_config(path: str | os.PathLike, *, out: str | os.PathLike | None 
         extra_districts=extra, scheduler=scheduler or bcfg.get("scheduler"),
         n_workers=n_workers or bcfg.get("n_workers"),
         processes=bool(bcfg.get("processes", True)), resume=bool(resume), verbose=verbose,
-        _base=base, **opts)
+        config=plan_cfg, _base=base)

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from careplan._errors import CareplanError
+from careplan._errors import CareplanError, InputError
 
 __all__ = ["main"]
 
