@@ -12,6 +12,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import math
+import re
 import subprocess
 import sys
 import warnings
@@ -272,10 +273,13 @@ def test_cli_plan_with_bad_coordinate_network(tmp_path):
 
     sample = Path(careplan.__file__).parent / "datasets"
     text = bz2.decompress((sample / "nanjing_xuanwu.osm.bz2").read_bytes()).decode()
-    i = text.index("<node ")
+    # the second node of the first residential street
+    ways = re.findall(r"<way\b.*?</way>", text, re.S)
+    way = next(w for w in ways if 'k="highway" v="residential"' in w)
+    node_id = re.findall(r'<nd ref="(-?\d+)"', way)[1]
+    i = re.search(rf'<node id="{node_id}"', text).start()
     j = text.index('lat="', i) + 5
     k = text.index('"', j)
-    node_id = text[text.index('id="', i) + 4:text.index('"', text.index('id="', i) + 4)]
     (tmp_path / "net.osm").write_text(text[:j] + "nan" + text[k:])
     cfg = tmp_path / "plan.toml"
     gpkg = (sample / "sample.gpkg").as_posix()
@@ -283,7 +287,7 @@ def test_cli_plan_with_bad_coordinate_network(tmp_path):
                    f'facilities = "{gpkg}"\nfacilities_layer = "facilities"\n'
                    'network = "net.osm"\n[plan]\nstandard = "jinwan-2020"\n'
                    '[output]\ndir = "out"\n')
-    r = subprocess.run([sys.executable, "-m", "careplan.cli", "-q", "plan", str(cfg)],
+    r = subprocess.run([sys.executable, "-m", "careplan.cli", "plan", str(cfg)],
                        capture_output=True, text=True, timeout=600,
                        env={"PYTHONPATH": str(Path(careplan.__file__).parents[1]),
                             "CAREPLAN_QUIET": "1", "PATH": "/usr/bin:/bin"})

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -18,6 +17,7 @@ import shapely
 from pyproj import CRS
 
 from careplan._errors import CRSError, InputError
+from careplan.network import _osmfile
 from careplan.network._common import _utm_crs, _warn
 
 #: ``highway`` values never walkable.
@@ -82,83 +82,15 @@ def is_walkable(tags: Mapping[str, Any]) -> bool:
 # ----------------------------------------------------------------------------
 # OSM files (pyosmium)
 # ----------------------------------------------------------------------------
-_OSM_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".pbf", ".osm.pbf")
-
-
 def read_osm_ways(path: Any, *, walkable_only: bool = True) -> dict[str, Any]:
-    """Read the ``highway`` ways of an OSM file with pyosmium.
+    """Read the walkable ``highway`` ways of an OSM file (see :mod:`._osmfile`).
 
-    Parameters
-    ----------
-    path : str or path-like
-        ``.osm`` / ``.xml``, ``.osm.bz2`` / ``.osm.gz`` or ``.osm.pbf`` / ``.pbf``.
-    walkable_only : bool
-        Leave out ways failing :func:`is_walkable` (counted in ``not_walkable``).
-
-    Returns
-    -------
-    dict
-        ``refs``, ``lons``, ``lats`` (one array per way: node ids and their
-        WGS84 coordinates, nodes without a location left out), ``tags`` (one
-        dict per way, with ``osmid``), ``not_walkable`` (count) and
-        ``source`` (the file name).
-
-    Raises
-    ------
-    InputError
-        Missing file, unknown suffix, a parse error, or no walkable way.
+    Ways are split where their nodes are missing (never bridged); deleted
+    elements, history versions, bad coordinates and each tool's habits are
+    handled as described in :mod:`careplan.network._osmfile`.
     """
-    import osmium
-
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"OSM file not found: {str(p)!r}.")
-    if not p.name.lower().endswith(_OSM_SUFFIXES):
-        raise InputError(f"{p.name!r}: unknown OSM file type; use .osm, .osm.bz2, .osm.gz or .osm.pbf.")
-    ways_refs: list[np.ndarray] = []
-    ways_lon: list[np.ndarray] = []
-    ways_lat: list[np.ndarray] = []
-    tags: list[dict[str, Any]] = []
-    dropped = 0
-    bad_nodes = 0
-    try:
-        fp = osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY).with_locations()
-        fp = fp.with_filter(osmium.filter.KeyFilter("highway"))
-        for w in fp:
-            if not w.is_way():
-                continue
-            t = {k: w.tags.get(k) for k in _TAG_KEYS}
-            if walkable_only and not is_walkable(t):
-                dropped += 1
-                continue
-            refs, lon, lat = [], [], []
-            for nd in w.nodes:
-                loc = nd.location
-                if not loc.valid():
-                    bad_nodes += 1
-                    continue
-                refs.append(nd.ref)
-                lon.append(loc.lon)
-                lat.append(loc.lat)
-            if len(refs) < 2:
-                continue
-            t["osmid"] = w.id
-            ways_refs.append(np.asarray(refs, dtype=np.int64))
-            ways_lon.append(np.asarray(lon))
-            ways_lat.append(np.asarray(lat))
-            tags.append(t)
-    except RuntimeError as exc:  # osmium parse errors
-        raise InputError(f"Could not read OSM file {p.name!r}: {exc}") from exc
-    if bad_nodes:
-        _warn(f"{bad_nodes} way node reference(s) in {p.name!r} have no location "
-              "(node missing from the extract) and were skipped.")
-    if dropped:
-        _warn(f"{dropped} way(s) in {p.name!r} are not walkable (motorway, "
-              "access=no, ...) and were left out; pass walkable_only=False to keep them.")
-    if not ways_refs:
-        raise InputError(f"{p.name!r} has no walkable highway ways: the walking network is empty.")
-    return {"refs": ways_refs, "lons": ways_lon, "lats": ways_lat, "tags": tags,
-            "not_walkable": dropped, "source": p.name}
+    return _osmfile.read_osm_ways(path, walkable_only=walkable_only, tag_keys=_TAG_KEYS,
+                                  is_walkable=is_walkable)
 
 
 # ----------------------------------------------------------------------------
