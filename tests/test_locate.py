@@ -12,7 +12,7 @@ import pytest
 import scipy.sparse as sp
 
 from careplan._errors import CareplanError, InfeasibleError, InputError, SolverError
-from careplan.locate import LocationResult, MaximalCovering, PCenter, PMedian, SetCovering
+from careplan.locate import HierarchicalCovering, LocationResult, MaximalCovering, PCenter, PMedian, SetCovering
 from careplan.locate._check import check_solution
 from careplan.locate._cost import cost_from_input
 
@@ -306,12 +306,15 @@ def test_parameter_errors():
         PMedian(p=2).solve(np.ones((3, 2)), existing=[0])
     with pytest.raises(InputError, match="p"):
         PMedian(p=-1)
-    with pytest.raises(InputError, match="radius"):
+    with pytest.raises(InputError, match="cutoff_m"):
         SetCovering(radius=-1)
+    with pytest.raises(InputError, match="cutoff_m"):
+        SetCovering(cutoff_m=-1)
     with pytest.raises(InputError, match="method"):
         PMedian(p=1, method="magic")
     with pytest.raises(InputError, match="no capacitated"):
-        PCenter(p=1).solve(np.ones((2, 2)), capacity=3)
+        HierarchicalCovering(p_upper=1, p_lower=0, cutoff_upper_m=1, cutoff_lower_m=1,
+                             nest_cutoff_m=1).solve(np.ones((2, 2)), capacity=3, site_cost=np.ones((2, 2)))
     assert issubclass(InputError, CareplanError)
 
 
@@ -327,21 +330,20 @@ def test_capacity_infeasible_and_unreachable_pmedian():
 
 def test_checker_rejects_bad_solutions():
     data = cost_from_input(np.array([[1.0, 5.0], [4.0, 1.0]]))
-    ok = dict(existing=np.array([False, False]), excluded=np.array([False, False]), capacity=None,
-              p=1, radius=None)
-    assert check_solution("p_median", data, is_open=np.array([True, False]), assign=np.array([0, 0]),
+    ok = dict(existing=np.array([False, False]), excluded=np.array([False, False]), capacity=None)
+    assert check_solution(PMedian(p=1), data, is_open=np.array([True, False]), assign=np.array([0, 0]),
                           objective=5.0, **ok) == 5.0
     with pytest.raises(SolverError, match="objective"):
-        check_solution("p_median", data, is_open=np.array([True, False]), assign=np.array([0, 0]),
+        check_solution(PMedian(p=1), data, is_open=np.array([True, False]), assign=np.array([0, 0]),
                        objective=4.0, **ok)
     with pytest.raises(SolverError, match="closed"):
-        check_solution("p_median", data, is_open=np.array([True, False]), assign=np.array([0, 1]),
+        check_solution(PMedian(p=1), data, is_open=np.array([True, False]), assign=np.array([0, 1]),
                        objective=2.0, **ok)
     with pytest.raises(SolverError, match="new sites"):
-        check_solution("p_median", data, is_open=np.array([True, True]), assign=np.array([0, 1]),
+        check_solution(PMedian(p=1), data, is_open=np.array([True, True]), assign=np.array([0, 1]),
                        objective=2.0, **ok)
     with pytest.raises(SolverError, match="capacity"):
-        check_solution("p_median", data, is_open=np.array([True, False]), assign=np.array([0, 0]),
+        check_solution(PMedian(p=1), data, is_open=np.array([True, False]), assign=np.array([0, 0]),
                        objective=5.0, **{**ok, "capacity": np.array([1.0, 1.0])})
 
 

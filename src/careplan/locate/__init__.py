@@ -44,7 +44,8 @@ solvers (``_check.py``); a failed check raises :class:`~careplan.SolverError`.
 from ._base import LocationModel, LocationResult
 from ._cost import CostData, cost_from_input
 from ._hierarchy import HierarchicalCovering
-from ._models import MaximalCovering, PCenter, PMedian, SetCovering
+from ._models import MaximalCovering, PMedian, SetCovering
+from ._pcenter import PCenter
 
 __all__ = [
     "CostData",

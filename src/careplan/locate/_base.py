@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from careplan._errors import InputError
+from careplan._errors import InputError, SolverError
 
-from ._check import check_solution, nearest_open
+from ._check import Solution, check_solution, nearest_open, nearest_rule, pair_cost
 from ._cost import CostData, capacity_array, cost_from_input, labels_to_mask
+from ._mip import NoSolutionInTime
 
-__all__ = ["LocationModel", "LocationResult", "Problem", "RawSolution"]
+__all__ = ["LocationModel", "LocationResult", "Problem", "RawSolution", "Solution"]
 
 METHODS = ("auto", "mip", "heuristic")
 
@@ -63,8 +65,14 @@ class LocationResult:
     level : pandas.Series or None
         Selected site label -> ``'upper'`` or ``'lower'`` (hierarchical models only).
     covered_upper : pandas.Series or None
-        Demand label -> within the upper-level radius of an open upper-level site
+        Demand label -> within the upper-level cutoff of an open upper-level site
         (hierarchical models only; ``covered`` is then the lower-level coverage).
+    allocation : pandas.DataFrame or None
+        With ``split_demand=True``: one row per serving pair, columns ``demand``,
+        ``facility``, ``share`` (of the demand's weight), ``weight`` and ``cost``;
+        ``assignment`` then names the site with the largest share. None otherwise.
+    weights : pandas.Series or None
+        Demand label -> the demand weights of the solve (for the summaries below).
     """
 
     model: str
@@ -86,6 +94,64 @@ class LocationResult:
     info: dict = field(default_factory=dict)
     level: pd.Series | None = None
     covered_upper: pd.Series | None = None
+    allocation: pd.DataFrame | None = None
+    weights: pd.Series | None = None
+
+    def coverage_share(self, by: str = "points") -> float:
+        """Share of demands served (within the cutoff for covering models), in [0, 1].
+
+        spopt's ``perc_cov`` is ``100 * coverage_share("points")``.
+
+        Parameters
+        ----------
+        by : {'points', 'weight'}, default 'points'
+            Count demand points, or sum their weights (e.g. elderly).
+
+        Returns
+        -------
+        float
+            ``nan`` when there is no demand (or no weight).
+
+        Raises
+        ------
+        InputError
+            If ``by`` is not one of the two choices.
+        """
+        served = self.covered if self.covered is not None else self.assignment.notna()
+        served = served.to_numpy(dtype=bool)
+        if by == "points":
+            return float(served.mean()) if len(served) else float("nan")
+        if by == "weight":
+            w = self._weights()
+            return float(w[served].sum() / w.sum()) if w.sum() > 0 else float("nan")
+        raise InputError(f"by must be 'points' or 'weight'; got {by!r}.")
+
+    def mean_cost(self, weighted: bool = True) -> float:
+        """Mean cost (e.g. walking metres) from the served demands to their sites.
+
+        spopt's ``mean_dist`` is ``mean_cost(weighted=True)`` (total weighted
+        distance / total weight) on a p-median result.
+
+        Parameters
+        ----------
+        weighted : bool, default True
+            Weight each demand by its weight; False gives the plain mean over points.
+
+        Returns
+        -------
+        float
+            In the unit of the cost; ``nan`` if nothing is served.
+        """
+        c = self.assigned_cost.to_numpy(dtype=float)
+        has = ~np.isnan(c)
+        w = self._weights() if weighted else np.ones(len(c))
+        tot = w[has].sum()
+        return float(np.dot(w[has], c[has]) / tot) if tot > 0 else float("nan")
+
+    def _weights(self) -> np.ndarray:
+        if self.weights is None:
+            return np.ones(len(self.assignment))
+        return self.weights.to_numpy(dtype=float)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per demand: ``facility``, ``cost``, and ``covered`` (``covered_upper``) where it applies."""
@@ -112,6 +178,7 @@ class Problem:
     excluded: np.ndarray
     capacity: np.ndarray | None
     deadline: float | None
+    split: bool = False
 
     @property
     def free(self) -> np.ndarray:
@@ -126,6 +193,13 @@ class Problem:
 
 @dataclass
 class RawSolution:
+    """What a model's ``_solve`` returns: positional solution plus solver figures.
+
+    ``is_open`` (bool per candidate), ``assign`` (site column per demand, -1 none),
+    the solver's ``objective`` and proven ``bound``, ``status``, ``method``, times,
+    ``info`` and, for split demand, ``flow`` (sparse shares, demand x candidate).
+    """
+
     is_open: np.ndarray
     assign: np.ndarray
     objective: float
@@ -135,11 +209,31 @@ class RawSolution:
     solve_time_s: float
     build_time_s: float
     info: dict = field(default_factory=dict)
+    flow: Any = None  # scipy.sparse.csr_array (n_demand x n_candidates) of shares when demand is split
 
 
 @dataclass(kw_only=True)
 class LocationModel:
-    """Base of all location models (do not use directly).
+    """Base of all location models; subclass it to add a model.
+
+    A model describes itself, so the shared machinery (input checks, the
+    independent check of every solution, result labelling) needs no knowledge
+    of particular models:
+
+    * ``sense`` (``'min'`` or ``'max'``): direction of the objective, and so of ``bound``;
+    * :meth:`service_cutoff`: the cost within which a demand counts as served and
+      ``covered`` (``None``: any reachable site serves, no ``covered`` column);
+    * ``serves_all``: every demand with weight > 0 must be served;
+    * :meth:`evaluate`: the objective recomputed from the cost data alone;
+    * :meth:`check_rules`: the model's own feasibility rules (e.g. ``p`` new sites,
+      nearest-site assignment), on top of the shared ones;
+    * ``supports_capacity`` / ``supports_split``: whether ``capacity=`` and
+      ``split_demand=True`` apply.
+
+    A subclass implements ``_solve(problem) -> RawSolution`` and :meth:`evaluate`
+    (and :meth:`check_rules` if its rules differ from "``p`` new sites if it has a
+    ``p``, nearest open site when uncapacitated"); every solution then passes
+    through :func:`careplan.locate._check.check_solution`.
 
     Parameters
     ----------
@@ -150,7 +244,12 @@ class LocationModel:
         Relative gap at which a solution counts as optimal.
     method : {'auto', 'mip', 'heuristic'}, default 'auto'
         ``'mip'``: exact HiGHS MIP; ``'heuristic'``: fast heuristic with a proven bound
-        where the model has one (p-median); ``'auto'``: the fastest exact route.
+        where the model has one (uncapacitated models only); ``'auto'``: the fastest exact route.
+    split_demand : bool, default False
+        Capacitated models only: let a demand's weight be split over several open
+        sites (as spopt's capacitated set covering allows). The default serves each
+        demand whole by one site, which is what a care station serving an estate
+        means; without ``capacity`` both give the same solution.
     verbose : bool, optional
         Show the HiGHS log.
     """
@@ -158,11 +257,18 @@ class LocationModel:
     time_limit_s: float | None = None
     mip_gap: float = 1e-6
     method: str = "auto"
+    split_demand: bool = False
     verbose: bool | None = None
 
     model_name: ClassVar[str] = "LocationModel"
-    kind: ClassVar[str] = ""
+    #: 'min' or 'max': direction of the objective (and of ``bound``)
+    sense: ClassVar[str] = "min"
+    #: every demand with weight > 0 must be served (False: serving is optional, as in maximal covering)
+    serves_all: ClassVar[bool] = True
     supports_capacity: ClassVar[bool] = True
+    supports_split: ClassVar[bool] = True
+    #: deprecated constructor names -> current names (kept working with a DeprecationWarning)
+    renamed: ClassVar[dict[str, str]] = {}
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -171,16 +277,98 @@ class LocationModel:
             raise InputError(f"time_limit_s must be > 0 (or None); got {self.time_limit_s!r}.")
         if not 0 <= self.mip_gap < 1:
             raise InputError(f"mip_gap must be in [0, 1); got {self.mip_gap!r}.")
+        if self.sense not in ("min", "max"):  # pragma: no cover - a subclass bug
+            raise TypeError(f"{type(self).__name__}.sense must be 'min' or 'max'; got {self.sense!r}.")
+        if not isinstance(self.split_demand, (bool, np.bool_)):
+            raise InputError(f"split_demand must be True or False; got {self.split_demand!r}.")
+        if self.split_demand and not self.supports_split:
+            raise InputError(f"{self.model_name} has no split-demand variant; drop split_demand=True.")
         p = getattr(self, "p", None)
         if p is not None and (not isinstance(p, (int, np.integer)) or isinstance(p, bool) or p < 0):
             raise InputError(f"p (number of NEW sites) must be an integer >= 0; got {p!r}.")
-        radius = getattr(self, "radius", None)
-        if hasattr(self, "radius") and (radius is None or not np.isfinite(radius) or radius < 0):
-            raise InputError(f"radius must be a finite number >= 0 (same unit as the cost); got {radius!r}.")
+        if "cutoff_m" in {f.name for f in fields(self)}:
+            _check_distance(self.cutoff_m, self._old_name("cutoff_m"), required=True)
+
+    def _take_renamed(self, **old: Any) -> None:
+        """Move values given under deprecated names to their new fields, with a DeprecationWarning."""
+        for name, value in old.items():
+            if value is None:
+                continue
+            new = self.renamed[name]
+            _check_distance(value, f"{new} (given as {name}=)", required=True)
+            if getattr(self, new) is not None:
+                raise InputError(f"{self.model_name}: give {new}= only ({name}= is its old name).")
+            warnings.warn(f"{self.model_name}({name}=...) is deprecated; use {new}= (same meaning, in the "
+                          "unit of the cost, e.g. metres).", DeprecationWarning, stacklevel=4)
+            object.__setattr__(self, new, value)
+
+    def _old_name(self, new: str) -> str:
+        old = [k for k, v in self.renamed.items() if v == new]
+        return f"{new} (old name {old[0]})" if old else new
 
     def get_params(self) -> dict[str, Any]:
         """Parameters as a dict (scikit-learn style)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    # -- self-description ---------------------------------------------------
+    def service_cutoff(self) -> float | None:
+        """Cost within which a demand counts as served (``covered``); None if any reachable site serves.
+
+        Returns
+        -------
+        float or None
+            ``cutoff_m`` for covering models, None for p-median / p-center.
+        """
+        return getattr(self, "cutoff_m", None)
+
+    def evaluate(self, solution: Solution) -> float:
+        """Objective of ``solution`` recomputed from the cost data alone (the independent check).
+
+        Parameters
+        ----------
+        solution : careplan.locate._check.Solution
+            Open sites, assignment (and split shares) with the cost data.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        NotImplementedError
+            In a subclass that does not implement it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement evaluate(solution): the objective "
+                                  "recomputed from solution.data, used by the independent check.")
+
+    def check_rules(self, solution: Solution) -> list[str]:
+        """The model's own rules, as messages for each violation (empty list if none).
+
+        Default: exactly ``p`` new sites if the model has ``p``; without capacities,
+        every demand served by its nearest open site (within :meth:`service_cutoff`).
+
+        Parameters
+        ----------
+        solution : careplan.locate._check.Solution
+
+        Returns
+        -------
+        list of str
+        """
+        errs = []
+        p = getattr(self, "p", None)
+        if p is not None and solution.n_new != p:
+            errs.append(f"{solution.n_new} new sites opened, p={p}")
+        if solution.capacity is None and solution.flow is None:
+            errs += nearest_rule(solution, self.service_cutoff())
+        return errs
+
+    def time_limit_advice(self, problem: Problem) -> str:
+        """What to do when the time limit passed before any solution was found (works in this situation)."""
+        if problem.capacity is not None:
+            return ("raise time_limit_s (or drop it): capacitated models are solved exactly only, "
+                    "so method='heuristic' does not apply to them")
+        return "raise time_limit_s (or drop it), or use method='heuristic' for a quick solution with a proven gap"
 
     # -- the work ---------------------------------------------------------
     def solve(self, cost: Any, *, weights: Any = None, existing: Any = None, excluded: Any = None,
@@ -189,27 +377,47 @@ class LocationModel:
 
         Parameters
         ----------
-        cost : array, sparse matrix or DataFrame
+        cost : array of shape (n_demand, n_candidates), sparse matrix or DataFrame
             Demand x candidate cost (e.g. walking metres); see :func:`cost_from_input`
             for the accepted forms. Unreachable pairs: ``np.inf`` / not stored / NaN.
-        weights : array-like or Series, optional
+        weights : array-like of shape (n_demand,) or Series, optional
             Demand weights (e.g. elderly); default 1. Demands with weight 0 need no
             service (they are still assigned where possible).
         existing : labels, optional
             Candidate labels that are open already and stay open (not counted in ``p``).
+            Labels, not spopt's 0/1 dummies (a 0/1 vector with one entry per site is refused).
         excluded : labels, optional
             Candidate labels that must not be opened.
-        capacity : scalar, array or Series, optional
+        capacity : scalar, array of shape (n_candidates,) or Series, optional
             Capacity per candidate in weight units (``np.inf`` = unlimited); turns on
-            the capacitated model (each demand served whole by one site).
+            the capacitated model (each demand served whole by one site unless
+            ``split_demand=True``).
         demand_labels, candidate_labels : sequence, optional
             Labels for array costs (and the candidate set of a long table).
 
         Returns
         -------
         LocationResult
+
+        Raises
+        ------
+        InputError
+            Malformed cost, weights, labels or capacities, or ``p`` larger than the free candidates.
+        InfeasibleError
+            No solution satisfies the rules (e.g. a demand nothing reaches).
+        SolverError
+            The time limit passed before any solution was found (the message says what to do).
         """
         t0 = time.perf_counter()
+        prob = self._problem(cost, weights=weights, existing=existing, excluded=excluded, capacity=capacity,
+                             demand_labels=demand_labels, candidate_labels=candidate_labels, t0=t0)
+        t_prep = time.perf_counter() - t0
+        raw = self._run(prob)
+        return self._checked_result(prob, raw, t_prep)
+
+    def _problem(self, cost: Any, *, weights: Any, existing: Any, excluded: Any, capacity: Any,
+                 demand_labels: Any, candidate_labels: Any, t0: float) -> Problem:
+        """Check and normalise the inputs of one solve."""
         data = cost_from_input(cost, weights=weights, demand_labels=demand_labels,
                                candidate_labels=candidate_labels)
         ex = labels_to_mask(existing, data.candidates, "existing")
@@ -232,49 +440,60 @@ class LocationModel:
                 raise InputError(f"p={p} new sites requested but only {n_free} candidates can be opened "
                                  f"({int(ex.sum())} existing, {int(exc.sum())} excluded); lower p or add candidates.")
         deadline = t0 + self.time_limit_s if self.time_limit_s is not None else None
-        prob = Problem(data=data, existing=ex, excluded=exc, capacity=cap, deadline=deadline)
-        t_prep = time.perf_counter() - t0
-        raw = self._solve(prob)
-        objective = check_solution(self.kind, data, is_open=raw.is_open, assign=raw.assign,
-                                   existing=ex, excluded=exc, capacity=cap, p=p,
-                                   radius=getattr(self, "radius", None), objective=raw.objective)
-        return self._result(data, raw, ex, objective, t_prep)
+        return Problem(data=data, existing=ex, excluded=exc, capacity=cap, deadline=deadline,
+                       split=bool(self.split_demand) and cap is not None)
+
+    def _run(self, prob: Problem) -> RawSolution:
+        """``_solve`` with the time-limit advice of this model."""
+        try:
+            return self._solve(prob)
+        except NoSolutionInTime as exc:
+            raise SolverError(f"{self.model_name}: {exc} What to do: {self.time_limit_advice(prob)}.") from None
+
+    def _checked_result(self, prob: Problem, raw: RawSolution, t_prep: float) -> LocationResult:
+        objective = check_solution(self, prob.data, is_open=raw.is_open, assign=raw.assign,
+                                   existing=prob.existing, excluded=prob.excluded, capacity=prob.capacity,
+                                   objective=raw.objective, flow=raw.flow)
+        return self._result(prob.data, raw, prob.existing, objective, t_prep)
 
     def _solve(self, prob: Problem) -> RawSolution:  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _solve(problem) -> RawSolution.")
 
     def _result(self, data: CostData, raw: RawSolution, existing: np.ndarray, objective: float, t_prep: float,
                 *, site_level: np.ndarray | None = None, covered_upper: np.ndarray | None = None) -> LocationResult:
         """Label a checked solution. ``site_level`` (per candidate) and ``covered_upper`` (per
         demand) fill the optional fields of two-level models."""
         cand = data.candidates
+        sol = Solution(data, raw.is_open, raw.assign, existing, np.zeros(len(cand), bool), None, raw.flow)
         has = raw.assign >= 0
         fac = np.empty(len(raw.assign), dtype=object)
         fac[:] = None
         fac[has] = np.asarray(cand, dtype=object)[raw.assign[has]]
-        from ._check import pair_cost
-
-        cst = np.full(len(raw.assign), np.nan)
-        cst[has] = pair_cost(data, np.flatnonzero(has), raw.assign[has])
+        cst = sol.assigned_cost()
         covered = None
-        if self.kind in ("set_covering", "maximal_covering", "hierarchical_covering"):
+        if self.service_cutoff() is not None:
             covered = pd.Series(has, index=data.demand, name="covered")
-        load = np.bincount(raw.assign[has], weights=data.weights[has], minlength=len(cand))
+        load = sol.load()
         sel = np.flatnonzero(raw.is_open)
         order = np.concatenate((sel[existing[sel]], sel[~existing[sel]]))
         bound = raw.bound
-        sense_max = self.kind in ("maximal_covering", "hierarchical_covering")
         if np.isfinite(bound):
-            bound = max(bound, objective) if sense_max else min(bound, objective)
+            bound = max(bound, objective) if self.sense == "max" else min(bound, objective)
         gap = _gap(objective, bound)
         status = raw.status
         if status == "optimal" and gap > max(self.mip_gap, 1e-9) * 1.0001:
             status = "time_limit"
-        extra = {}
+        extra: dict[str, Any] = {}
         if site_level is not None:
             extra["level"] = pd.Series(site_level[order], index=cand[order], name="level", dtype=object)
         if covered_upper is not None:
             extra["covered_upper"] = pd.Series(covered_upper, index=data.demand, name="covered_upper")
+        if raw.flow is not None:
+            r, c, share = sol.flow_pairs()
+            extra["allocation"] = pd.DataFrame({
+                "demand": np.asarray(data.demand, dtype=object)[r],
+                "facility": np.asarray(cand, dtype=object)[c], "share": share,
+                "weight": share * data.weights[r], "cost": pair_cost(data, r, c)})
         return LocationResult(
             model=self.model_name, params=self.get_params(),
             selected=list(cand[order]), new=list(cand[sel[~existing[sel]]]),
@@ -284,7 +503,29 @@ class LocationModel:
             covered=covered,
             load=pd.Series(load[order], index=cand[order], name="load"),
             objective=objective, bound=bound, gap=gap, status=status, method=raw.method,
-            solve_time_s=raw.solve_time_s, build_time_s=raw.build_time_s + t_prep, info=raw.info, **extra)
+            solve_time_s=raw.solve_time_s, build_time_s=raw.build_time_s + t_prep, info=raw.info,
+            weights=pd.Series(data.weights, index=data.demand, name="weight"), **extra)
+
+
+def _check_distance(value: Any, name: str, *, required: bool) -> None:
+    """A finite non-negative number (in the unit of the cost)."""
+    if value is None and not required:
+        return
+    if value is None:
+        raise InputError(f"{name} is required: the service cutoff in the unit of the cost (e.g. metres).")
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or value < 0:
+        raise InputError(f"{name} must be a finite number >= 0 (same unit as the cost, e.g. metres); "
+                         f"got {value!r}.")
+
+
+def deprecated_alias(new: str) -> property:
+    """Read-only property under an old attribute name that warns and returns ``new``."""
+    def get(self):
+        warnings.warn(f"{type(self).__name__}: this attribute is deprecated; use .{new}.", DeprecationWarning,
+                      stacklevel=2)
+        return getattr(self, new)
+    return property(get)
 
 
 def _gap(obj: float, bound: float) -> float:

@@ -7,13 +7,16 @@ from the cost matrix. A violation raises :class:`~careplan.SolverError`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import scipy.sparse as sp
 
 from careplan._errors import SolverError
 
 from ._cost import CostData
 
-__all__ = ["check_solution", "check_hierarchical", "pair_cost", "nearest_open"]
+__all__ = ["Solution", "check_solution", "check_hierarchical", "nearest_rule", "pair_cost", "nearest_open"]
 
 
 def pair_cost(data: CostData, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -58,65 +61,195 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-7 * max(1.0, abs(a), abs(b))
 
 
-def check_solution(model: str, data: CostData, *, is_open: np.ndarray, assign: np.ndarray,
+@dataclass(frozen=True)
+class Solution:
+    """A candidate solution in positional form, as the independent check sees it.
+
+    Models compute their objective from this view (:meth:`LocationModel.evaluate`)
+    using only the cost data, never the solver's internal model.
+
+    Attributes
+    ----------
+    data : CostData
+        The cost data of the solve.
+    is_open : numpy.ndarray of bool, shape (n_candidates,)
+        Open sites (existing and new).
+    assign : numpy.ndarray of int, shape (n_demand,)
+        Column of the site serving each demand (its largest share when split), -1 if none.
+    existing, excluded : numpy.ndarray of bool, shape (n_candidates,)
+        Forced-open and forbidden sites.
+    capacity : numpy.ndarray of float, shape (n_candidates,), or None
+        Capacity per site in weight units (``np.inf`` unlimited); None when uncapacitated.
+    flow : scipy.sparse.csr_array, shape (n_demand, n_candidates), or None
+        Share of each demand's weight served by each site when demand is split
+        (rows sum to 1 for served demands); None when each demand is served whole.
+    """
+
+    data: CostData
+    is_open: np.ndarray
+    assign: np.ndarray
+    existing: np.ndarray
+    excluded: np.ndarray
+    capacity: np.ndarray | None = None
+    flow: sp.csr_array | None = None
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Demand weights, shape (n_demand,)."""
+        return self.data.weights
+
+    @property
+    def need(self) -> np.ndarray:
+        """Demands with positive weight (they need service), shape (n_demand,)."""
+        return self.data.weights > 0
+
+    @property
+    def served(self) -> np.ndarray:
+        """Demands assigned to a site, shape (n_demand,)."""
+        return self.assign >= 0
+
+    @property
+    def n_new(self) -> int:
+        """Number of open sites that are not existing."""
+        return int((self.is_open & ~self.existing).sum())
+
+    def flow_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, cols, share) of every serving pair; whole assignments have share 1."""
+        if self.flow is not None:
+            f = sp.coo_array(self.flow)
+            keep = f.data > 1e-9
+            return f.row[keep].astype(np.int64), f.col[keep].astype(np.int64), f.data[keep]
+        rows = np.flatnonzero(self.served)
+        return rows, self.assign[rows], np.ones(len(rows))
+
+    def assigned_cost(self) -> np.ndarray:
+        """Cost from each demand to its site (share-weighted mean when split); NaN if unserved.
+
+        Shape (n_demand,), in the unit of the cost.
+        """
+        rows, cols, share = self.flow_pairs()
+        d = pair_cost(self.data, rows, cols)
+        out = np.full(len(self.assign), np.nan)
+        tot = np.bincount(rows, weights=share * d, minlength=len(out))
+        out[self.served] = tot[self.served]
+        return out
+
+    def max_assigned_cost(self) -> np.ndarray:
+        """Largest cost over the sites serving each demand; NaN if unserved. Shape (n_demand,)."""
+        rows, cols, _ = self.flow_pairs()
+        d = pair_cost(self.data, rows, cols)
+        out = np.full(len(self.assign), -np.inf)
+        np.maximum.at(out, rows, d)
+        out[~self.served] = np.nan
+        return out
+
+    def load(self) -> np.ndarray:
+        """Weight served by each site, shape (n_candidates,)."""
+        rows, cols, share = self.flow_pairs()
+        return np.bincount(cols, weights=share * self.weights[rows], minlength=len(self.is_open))
+
+    def nearest_cost(self, mask: np.ndarray | None = None) -> np.ndarray:
+        """Cost to the nearest site of ``mask`` (default: the open sites), inf if none. Shape (n_demand,)."""
+        return nearest_open(self.data, self.is_open if mask is None else mask)[0]
+
+    def count_within(self, cutoff: float) -> np.ndarray:
+        """Number of open sites within ``cutoff`` of each demand, shape (n_demand,)."""
+        mat = self.data.matrix
+        n = mat.shape[0]
+        ok = (mat.data <= cutoff) & self.is_open[mat.indices]
+        row_of = np.repeat(np.arange(n), np.diff(mat.indptr))
+        return np.bincount(row_of[ok], minlength=n)
+
+
+def check_solution(model, data: CostData, *, is_open: np.ndarray, assign: np.ndarray,
                    existing: np.ndarray, excluded: np.ndarray, capacity: np.ndarray | None,
-                   p: int | None, radius: float | None, objective: float) -> float:
-    """Check a solution and return the objective recomputed from the cost data.
+                   objective: float, flow: sp.csr_array | None = None) -> float:
+    """Check a solution against the rules of ``model`` and recompute its objective.
+
+    The rules every model shares are checked here (existing sites open, excluded
+    sites closed, demands served only by open reachable sites, within the model's
+    service cutoff, capacities, every demand with weight > 0 served where the
+    model serves all); the model adds its own through
+    :meth:`LocationModel.check_rules` (e.g. ``p`` new sites, nearest-site
+    assignment) and recomputes the objective with :meth:`LocationModel.evaluate`.
 
     Parameters
     ----------
-    model : {'set_covering', 'maximal_covering', 'p_median', 'p_center'}
-    is_open : bool array over candidates; assign : int array over demands (-1 = none).
-    objective : the objective the solver reported (checked to 1e-7 relative).
+    model : LocationModel
+        The model that produced the solution (its parameters and rules).
+    data : CostData
+        The cost data.
+    is_open : numpy.ndarray of bool, shape (n_candidates,)
+    assign : numpy.ndarray of int, shape (n_demand,)
+        Serving site per demand (-1 none).
+    existing, excluded : numpy.ndarray of bool, shape (n_candidates,)
+    capacity : numpy.ndarray, shape (n_candidates,), or None
+    objective : float
+        The objective the solver reported; must equal the recomputed one to 1e-7 relative.
+    flow : scipy.sparse.csr_array, shape (n_demand, n_candidates), optional
+        Shares of split demand.
+
+    Returns
+    -------
+    float
+        The objective recomputed from the cost data.
+
+    Raises
+    ------
+    SolverError
+        If any rule is violated or the objective differs.
     """
-    w = data.weights
-    need = w > 0
+    sol = Solution(data, np.asarray(is_open, dtype=bool), np.asarray(assign, dtype=np.int64),
+                   np.asarray(existing, dtype=bool), np.asarray(excluded, dtype=bool), capacity, flow)
     errs: list[str] = []
-    if (existing & ~is_open).any():
-        errs.append(f"existing sites closed: {data.candidates[existing & ~is_open][:10].tolist()}")
-    if (excluded & is_open).any():
-        errs.append(f"excluded sites opened: {data.candidates[excluded & is_open][:10].tolist()}")
-    n_new = int((is_open & ~existing).sum())
-    if p is not None and n_new != p:
-        errs.append(f"{n_new} new sites opened, p={p}")
-    has = assign >= 0
-    if (has & ~is_open[np.where(has, assign, 0)]).any():
+    if (sol.existing & ~sol.is_open).any():
+        errs.append(f"existing sites closed: {data.candidates[sol.existing & ~sol.is_open][:10].tolist()}")
+    if (sol.excluded & sol.is_open).any():
+        errs.append(f"excluded sites opened: {data.candidates[sol.excluded & sol.is_open][:10].tolist()}")
+    rows, cols, share = sol.flow_pairs()
+    if (~sol.is_open[cols]).any():
         errs.append("demands assigned to a closed site")
-    d = np.full(len(assign), np.nan)
-    d[has] = pair_cost(data, np.flatnonzero(has), assign[has])
-    if np.isnan(d[has]).any():
+    d = pair_cost(data, rows, cols)
+    if np.isnan(d).any():
         errs.append("demands assigned to an unreachable site")
-    if radius is not None and (d[has] > radius).any():
-        errs.append("demands assigned beyond the radius")
+    cutoff = model.service_cutoff()
+    if cutoff is not None and (d > cutoff).any():
+        errs.append(f"demands assigned beyond the cutoff {cutoff:g}")
+    if flow is not None:
+        tot = np.bincount(rows, weights=share, minlength=len(sol.assign))
+        if (sol.served & ~np.isclose(tot, 1.0, atol=1e-6)).any() or (~sol.served & (tot > 1e-9)).any():
+            errs.append("split shares of a served demand do not sum to 1")
     if capacity is not None:
-        load = np.bincount(assign[has], weights=w[has], minlength=len(is_open))
-        over = load > capacity * (1 + 1e-9) + 1e-9
+        over = sol.load() > capacity * (1 + 1e-9) + 1e-9
         if over.any():
             errs.append(f"capacity exceeded at {data.candidates[over][:10].tolist()}")
-    best, _ = nearest_open(data, is_open)
-    if model in ("p_median", "p_center", "set_covering") and (need & ~has).any():
-        errs.append(f"{int((need & ~has).sum())} demands with positive weight left unassigned")
-    if capacity is None and model in ("p_median", "p_center"):
-        # uncapacitated: every demand must go to its nearest open site
-        if (has & ~np.isclose(d, best, rtol=1e-12, atol=0)).any():
-            errs.append("a demand is not assigned to its nearest open site")
-    if capacity is None and model in ("maximal_covering", "set_covering"):
-        if (has & ~(best <= radius)).any() or ((best <= radius) & need & ~has).any():
-            errs.append("coverage does not match the open sites")
-    if model == "p_median":
-        recomputed = float(np.dot(w[has], d[has]))
-    elif model == "p_center":
-        recomputed = float(d[has & need].max()) if (has & need).any() else 0.0
-    elif model == "maximal_covering":
-        recomputed = float(w[has].sum())
-    else:
-        recomputed = float(n_new)
+    if model.serves_all and (sol.need & ~sol.served).any():
+        errs.append(f"{int((sol.need & ~sol.served).sum())} demands with positive weight left unassigned")
+    errs += model.check_rules(sol)
+    recomputed = float(model.evaluate(sol))
     if not _close(recomputed, objective):
         errs.append(f"reported objective {objective!r} but the cost data give {recomputed!r}")
     if errs:
-        raise SolverError(f"{model} solution failed the independent check: " + "; ".join(errs)
-                          + ". This is a careplan bug; please report it with the input.")
+        raise SolverError(f"{model.model_name} solution failed the independent check: " + "; ".join(errs)
+                          + ". If this is a careplan model, this is a careplan bug; please report it with "
+                          "the input. If it is your own model, its _solve and evaluate disagree.")
     return recomputed
+
+
+def nearest_rule(sol: Solution, cutoff: float | None) -> list[str]:
+    """Uncapacitated rule: each demand served by its nearest open site (within ``cutoff``).
+
+    Returns the violations as messages (empty if none).
+    """
+    best = sol.nearest_cost()
+    d = sol.assigned_cost()
+    has = sol.served
+    errs = []
+    if (has & ~np.isclose(d, best, rtol=1e-12, atol=0)).any():
+        errs.append("a demand is not assigned to its nearest open site")
+    if cutoff is not None and ((best <= cutoff) & sol.need & ~has).any():
+        errs.append("coverage does not match the open sites")
+    return errs
 
 
 def check_hierarchical(data: CostData, site_matrix, *, open_upper: np.ndarray, open_lower: np.ndarray,

@@ -260,7 +260,9 @@ def labels_to_mask(labels: Any, candidates: pd.Index, what: str) -> np.ndarray:
         return mask
     if isinstance(labels, (str, bytes)) or np.isscalar(labels):
         labels = [labels]
-    labels = pd.Index(list(labels))
+    values = list(labels)
+    _refuse_dummies(values, candidates, what)
+    labels = pd.Index(values)
     pos = candidates.get_indexer(labels)
     if (pos < 0).any():
         bad = labels[pos < 0][:10].tolist()
@@ -268,6 +270,27 @@ def labels_to_mask(labels: Any, candidates: pd.Index, what: str) -> np.ndarray:
                          f"every {what} site must be a column of the cost.")
     mask[pos] = True
     return mask
+
+
+def _refuse_dummies(values: list, candidates: pd.Index, what: str) -> None:
+    """Refuse spopt's 0/1 dummy vectors (one entry per site), which would read as the labels {0, 1}.
+
+    A 0/1 vector with one entry per candidate and repeated values cannot be a list
+    of labels (labels are distinct), so it is refused with the way to convert it.
+    """
+    if len(values) != len(candidates) or len(values) < 2:
+        return
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return
+    if arr.ndim != 1 or not np.isin(arr, (0.0, 1.0)).all() or len(np.unique(arr)) == len(arr):
+        return
+    raise InputError(
+        f"{what} looks like a 0/1 (or boolean) dummy vector with one entry per site (spopt's style), but careplan takes "
+        f"candidate LABELS: [0, 0, 1] would mean the sites labelled 0 and 1. Pass the labels of the {what} "
+        f"sites, e.g. {what}=candidate_labels[np.asarray(dummies) == 1] (or np.flatnonzero(dummies) for an "
+        "array cost without labels).")
 
 
 def capacity_array(capacity: Any, candidates: pd.Index) -> np.ndarray | None:

@@ -6,14 +6,14 @@ both levels at once, as a hierarchical maximal covering model with successively
 inclusive service (Moore & ReVelle 1982, *The hierarchical service location problem*; the
 hierarchical covering models of Serra & ReVelle): an upper-level
 site also gives lower-level service, and every new lower-level site must lie
-within ``nest_radius`` of an open upper-level site.
+within ``nest_cutoff_m`` of an open upper-level site.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -41,16 +41,16 @@ class HierarchicalCovering(LocationModel):
     sites (community stations).
 
     Maximises ``sum_i w_i zL_i + upper_weight * sum_i w_i zU_i`` where ``zL_i`` says
-    demand ``i`` lies within ``radius_lower`` of an open site of *either* level
+    demand ``i`` lies within ``cutoff_lower_m`` of an open site of *either* level
     (successively inclusive service: a street centre also offers what a community
-    station does) and ``zU_i`` says it lies within ``radius_upper`` of an open
+    station does) and ``zU_i`` says it lies within ``cutoff_upper_m`` of an open
     upper site. Rules:
 
     * a site hosts at most one level;
     * at most ``p_upper`` NEW upper and at most ``p_lower`` NEW lower sites are
       opened. These are budgets, not exact counts: spare budget stays unused when
       no further site adds coverage, and new sites that add nothing are not opened;
-    * every NEW lower site lies within ``nest_radius`` (``site_cost[lower, upper]``)
+    * every NEW lower site lies within ``nest_cutoff_m`` (``site_cost[lower, upper]``)
       of an open upper site, existing or new (not itself);
     * existing sites stay open at their level and count for coverage and nesting;
       existing lower sites need not be nested (those that are not are listed in
@@ -72,11 +72,13 @@ class HierarchicalCovering(LocationModel):
     ----------
     p_upper, p_lower : int
         Budget of NEW upper-level / lower-level sites (existing sites are extra).
-    radius_upper, radius_lower : float
-        Service radius of each level, in the unit of the cost (e.g. metres).
-        ``radius_lower > radius_upper`` is allowed (the model stays well defined) but
+    cutoff_upper_m, cutoff_lower_m : float
+        Service cutoff of each level, in the unit of the cost (e.g. walking metres).
+        (Old names ``radius_upper``, ``radius_lower``: deprecated.)
+        ``cutoff_lower_m > cutoff_upper_m`` is allowed (the model stays well defined) but
         is unusual, so it gives a :class:`~careplan.CareplanWarning` (swapped values?).
-    nest_radius : float
+    nest_cutoff_m : float
+        (Old name ``nest_radius``: deprecated.)
         Largest ``site_cost`` from a new lower site to the upper site it nests under.
     upper_weight : float, default 1.0
         Weight of upper-level coverage relative to lower-level coverage (>= 0;
@@ -89,8 +91,8 @@ class HierarchicalCovering(LocationModel):
     --------
     >>> import numpy as np
     >>> cost = np.array([[0.0, 500, 900], [500, 0, 400], [900, 400, 0]])
-    >>> m = HierarchicalCovering(p_upper=1, p_lower=1, radius_upper=600,
-    ...                          radius_lower=300, nest_radius=600)
+    >>> m = HierarchicalCovering(p_upper=1, p_lower=1, cutoff_upper_m=600,
+    ...                          cutoff_lower_m=300, nest_cutoff_m=600)
     >>> res = m.solve(cost, weights=[2, 1, 1], site_cost=cost)
     >>> res.objective, dict(res.level)
     (7.0, {0: 'lower', 1: 'upper'})
@@ -98,23 +100,34 @@ class HierarchicalCovering(LocationModel):
 
     p_upper: int
     p_lower: int
-    radius_upper: float
-    radius_lower: float
-    nest_radius: float
+    cutoff_upper_m: float | None = None
+    cutoff_lower_m: float | None = None
+    nest_cutoff_m: float | None = None
     upper_weight: float = 1.0
+    radius_upper: InitVar[float | None] = None
+    radius_lower: InitVar[float | None] = None
+    nest_radius: InitVar[float | None] = None
 
     model_name: ClassVar[str] = "HierarchicalCovering"
-    kind: ClassVar[str] = "hierarchical_covering"
+    sense: ClassVar[str] = "max"
+    serves_all: ClassVar[bool] = False
     supports_capacity: ClassVar[bool] = False
+    supports_split: ClassVar[bool] = False
+    renamed: ClassVar[dict[str, str]] = {"radius_upper": "cutoff_upper_m", "radius_lower": "cutoff_lower_m",
+                                         "nest_radius": "nest_cutoff_m"}
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, radius_upper: float | None = None, radius_lower: float | None = None,
+                      nest_radius: float | None = None) -> None:
+        self._take_renamed(radius_upper=radius_upper, radius_lower=radius_lower, nest_radius=nest_radius)
         super().__post_init__()
         for name in ("p_upper", "p_lower"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
                 raise InputError(f"{name} (budget of NEW sites) must be an integer >= 0; got {v!r}.")
-        for name in ("radius_upper", "radius_lower", "nest_radius"):
+        for name in ("cutoff_upper_m", "cutoff_lower_m", "nest_cutoff_m"):
             v = getattr(self, name)
+            if v is None:
+                raise InputError(f"{self._old_name(name)} is required (in the unit of the cost, e.g. metres).")
             if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
                     or not np.isfinite(v) or v < 0:
                 raise InputError(f"{name} must be a finite number >= 0 (same unit as the cost); got {v!r}.")
@@ -122,57 +135,74 @@ class HierarchicalCovering(LocationModel):
         if isinstance(uw, bool) or not isinstance(uw, (int, float, np.integer, np.floating)) \
                 or not np.isfinite(uw) or uw < 0:
             raise InputError(f"upper_weight must be a finite number >= 0; got {uw!r}.")
-        if self.radius_lower > self.radius_upper:
+        if self.cutoff_lower_m > self.cutoff_upper_m:
             warnings.warn(self._radius_note(), CareplanWarning, stacklevel=3)
 
+    def service_cutoff(self) -> float | None:
+        """The lower-level cutoff: ``covered`` is lower-level coverage (``covered_upper`` the upper one)."""
+        return self.cutoff_lower_m
+
     def _radius_note(self) -> str:
-        return (f"radius_lower={self.radius_lower:g} is larger than radius_upper={self.radius_upper:g}: "
+        return (f"cutoff_lower_m={self.cutoff_lower_m:g} is larger than cutoff_upper_m={self.cutoff_upper_m:g}: "
                 "upper sites then give lower-level service farther than their own upper-level "
                 "service. Allowed, but check the values are not swapped.")
 
     # ------------------------------------------------------------------ solve
-    def solve(self, cost: Any, *, weights: Any = None, site_cost: Any = None, existing_upper: Any = None,
-              existing_lower: Any = None, excluded: Any = None, demand_labels: Any = None,
-              candidate_labels: Any = None) -> LocationResult:
+    def solve(self, cost: Any, *, weights: Any = None, existing: Any = None, excluded: Any = None,
+              capacity: Any = None, demand_labels: Any = None, candidate_labels: Any = None,
+              site_cost: Any = None, existing_upper: Any = None, existing_lower: Any = None) -> LocationResult:
         """Choose new upper and lower sites.
+
+        Follows the common ``solve`` contract of :class:`LocationModel`; the
+        two-level inputs are the keyword arguments ``existing`` (with levels) and
+        ``site_cost``.
 
         Parameters
         ----------
-        cost : array, sparse matrix or DataFrame
+        cost : array of shape (n_demand, n_candidates), sparse matrix or DataFrame
             Demand x candidate cost, any form :func:`cost_from_input` accepts.
-        weights : array-like or Series, optional
+        weights : array-like of shape (n_demand,) or Series, optional
             Demand weights (e.g. elderly); default 1.
-        site_cost : array, sparse matrix or DataFrame
-            Candidate x candidate cost (row = lower site, column = upper site), same forms
-            as ``cost`` and over the same candidate labels, e.g.
-            ``net.distance_matrix(candidates, candidates, cutoff_m=nest_radius)``.
-            Only pairs within ``nest_radius`` matter; absent pairs are unreachable.
-        existing_upper, existing_lower : labels, optional
-            Candidate labels open already at that level (they stay open, at that level).
+        existing : mapping or Series, optional
+            Candidate label -> ``'upper'`` or ``'lower'``: sites open already at that
+            level (they stay open, at that level).
         excluded : labels, optional
             Candidate labels that must not be opened.
+        capacity : None
+            Not supported (no capacitated variant); anything else raises :class:`InputError`.
         demand_labels, candidate_labels : sequence, optional
             Labels for array costs (and the candidate set of a long table).
+        site_cost : array of shape (n_candidates, n_candidates), sparse matrix or DataFrame
+            Candidate x candidate cost (row = lower site, column = upper site), same forms
+            as ``cost`` and over the same candidate labels, e.g.
+            ``net.distance_matrix(candidates, candidates, cutoff_m=nest_cutoff_m)``.
+            Only pairs within ``nest_cutoff_m`` matter; absent pairs are unreachable.
+        existing_upper, existing_lower : labels, optional
+            Deprecated form of ``existing`` (labels per level); still accepted with a
+            :class:`DeprecationWarning`.
 
         Returns
         -------
         LocationResult
             ``covered`` is the lower-level coverage, ``covered_upper`` the upper-level
             one, ``level`` the level of each selected site, ``assignment`` the nearest
-            open site of either level within ``radius_lower``. ``objective`` is
+            open site of either level within ``cutoff_lower_m``. ``objective`` is
             recomputed from the cost data by an independent check.
+
+        Raises
+        ------
+        InputError
+            Malformed inputs, unknown levels, a site both existing and excluded, budgets
+            larger than the free candidates, ``capacity`` given, or ``site_cost`` missing.
         """
         t0 = time.perf_counter()
+        if capacity is not None:
+            raise InputError(f"{self.model_name} has no capacitated variant; drop capacity=.")
         data = cost_from_input(cost, weights=weights, demand_labels=demand_labels,
                                candidate_labels=candidate_labels)
         cand = data.candidates
-        ex_u = labels_to_mask(existing_upper, cand, "existing_upper")
-        ex_l = labels_to_mask(existing_lower, cand, "existing_lower")
+        ex_u, ex_l = _existing_levels(existing, existing_upper, existing_lower, cand)
         exc = labels_to_mask(excluded, cand, "excluded")
-        both = ex_u & ex_l
-        if both.any():
-            raise InputError(f"sites {cand[both][:10].tolist()} are in both existing_upper and existing_lower; "
-                             "a site hosts one level: list each in one of them only.")
         both = (ex_u | ex_l) & exc
         if both.any():
             raise InputError(f"sites {cand[both][:10].tolist()} are both existing and excluded; an existing "
@@ -186,27 +216,27 @@ class HierarchicalCovering(LocationModel):
                 f"{int(exc.sum())} excluded; a site hosts one level); lower the budgets or add candidates.")
         site = site_matrix_from_input(site_cost, cand)
         notes = []
-        if self.radius_lower > self.radius_upper:
+        if self.cutoff_lower_m > self.cutoff_upper_m:
             notes.append(self._radius_note())
         deadline = t0 + self.time_limit_s if self.time_limit_s is not None else None
         t_prep = time.perf_counter() - t0
 
         # coverage within each radius and the nesting pairs, built once for the model and the clean-up
-        AL = _within(data.matrix, self.radius_lower)
-        AU = _within(data.matrix, self.radius_upper)
-        NS = _nest_matrix(site, self.nest_radius)
+        AL = _within(data.matrix, self.cutoff_lower_m)
+        AU = _within(data.matrix, self.cutoff_upper_m)
+        NS = _nest_matrix(site, self.nest_cutoff_m)
         sol = self._solve_hier(data, AL, AU, NS, ex_u, ex_l, exc, deadline)
         open_u, open_l = sol["open_upper"], sol["open_lower"]
         open_u, open_l, n_dropped = _drop_useless(data, AL, AU, NS, open_u, open_l, ex_u, ex_l,
                                                   self.upper_weight)
         is_open = open_u | open_l
-        assign = nearest_assignment(data, is_open, self.radius_lower)
-        cov_u = nearest_open(data, open_u)[0] <= self.radius_upper
+        assign = nearest_assignment(data, is_open, self.cutoff_lower_m)
+        cov_u = nearest_open(data, open_u)[0] <= self.cutoff_upper_m
         objective = check_hierarchical(
             data, site, open_upper=open_u, open_lower=open_l, assign=assign, covered_upper=cov_u,
             existing_upper=ex_u, existing_lower=ex_l, excluded=exc, p_upper=self.p_upper,
-            p_lower=self.p_lower, radius_upper=self.radius_upper, radius_lower=self.radius_lower,
-            nest_radius=self.nest_radius, upper_weight=self.upper_weight, objective=sol["objective"])
+            p_lower=self.p_lower, radius_upper=self.cutoff_upper_m, radius_lower=self.cutoff_lower_m,
+            nest_radius=self.nest_cutoff_m, upper_weight=self.upper_weight, objective=sol["objective"])
         info = dict(sol["info"])
         info["n_dropped_useless"] = n_dropped
         nest_ok = NS @ open_u.astype(float) > 0
@@ -380,6 +410,41 @@ class HierarchicalCovering(LocationModel):
         return y_u, y_l, min(float(res.bound), lp_bound), res.status
 
 # ---------------------------------------------------------------------- helpers
+def _existing_levels(existing: Any, existing_upper: Any, existing_lower: Any,
+                     cand: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of existing upper / lower sites from ``existing`` (label -> level) or the old per-level lists."""
+    if existing_upper is not None or existing_lower is not None:
+        warnings.warn("HierarchicalCovering.solve(existing_upper=, existing_lower=) is deprecated; use "
+                      "existing={label: 'upper' or 'lower'} (a dict or Series).", DeprecationWarning, stacklevel=3)
+        if existing is not None:
+            raise InputError("give existing= (label -> level) or the old existing_upper=/existing_lower=, "
+                             "not both.")
+        ex_u = labels_to_mask(existing_upper, cand, "existing_upper")
+        ex_l = labels_to_mask(existing_lower, cand, "existing_lower")
+        both = ex_u & ex_l
+        if both.any():
+            raise InputError(f"sites {cand[both][:10].tolist()} are in both existing_upper and existing_lower; "
+                             "a site hosts one level: list each in one of them only.")
+        return ex_u, ex_l
+    if existing is None:
+        return np.zeros(len(cand), bool), np.zeros(len(cand), bool)
+    if isinstance(existing, dict):
+        existing = pd.Series(existing, dtype=object)
+    if not isinstance(existing, pd.Series):
+        raise InputError("HierarchicalCovering needs the level of each existing site: give existing= as a "
+                         "dict or Series mapping candidate label -> 'upper' or 'lower', e.g. "
+                         "{'s1': 'upper', 's7': 'lower'}.")
+    if existing.index.has_duplicates:
+        dup = existing.index[existing.index.duplicated()][:10].tolist()
+        raise InputError(f"existing lists sites more than once: {dup}; a site hosts one level.")
+    bad = ~existing.isin([UPPER, LOWER])
+    if bad.any():
+        raise InputError(f"existing levels must be 'upper' or 'lower'; got {existing[bad].head(10).to_dict()}.")
+    ex_u = labels_to_mask(existing.index[(existing == UPPER).to_numpy()], cand, "existing")
+    ex_l = labels_to_mask(existing.index[(existing == LOWER).to_numpy()], cand, "existing")
+    return ex_u, ex_l
+
+
 def site_matrix_from_input(site_cost: Any, candidates: pd.Index) -> sp.csr_array:
     """Candidate x candidate cost as a canonical CSR over ``candidates`` (rows and columns).
 
@@ -391,7 +456,7 @@ def site_matrix_from_input(site_cost: Any, candidates: pd.Index) -> sp.csr_array
     if site_cost is None:
         raise InputError("HierarchicalCovering.solve needs site_cost=: the candidate x candidate cost "
                          "(row = lower site, column = upper site), e.g. "
-                         "net.distance_matrix(candidates, candidates, cutoff_m=nest_radius).")
+                         "net.distance_matrix(candidates, candidates, cutoff_m=nest_cutoff_m).")
     try:
         if isinstance(site_cost, pd.DataFrame) and set(LONG_COLUMNS).issubset(site_cost.columns):
             sd = cost_from_input(site_cost, demand_labels=candidates, candidate_labels=candidates)

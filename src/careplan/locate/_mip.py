@@ -28,6 +28,14 @@ class MipResult:
     solve_time_s: float
 
 
+class NoSolutionInTime(SolverError):
+    """HiGHS reached the time limit before any feasible solution.
+
+    The model that called the solver re-raises it as a :class:`SolverError` with
+    advice that works for that model (see ``LocationModel.time_limit_advice``).
+    """
+
+
 def solve_mip(c: np.ndarray, A: sp.sparray, row_lo: np.ndarray, row_hi: np.ndarray,
               col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray, *,
               maximize: bool = False, time_limit_s: float | None = None, mip_gap: float = 1e-6,
@@ -98,8 +106,7 @@ def solve_mip(c: np.ndarray, A: sp.sparray, row_lo: np.ndarray, row_hi: np.ndarr
         return MipResult(None, np.nan, np.nan, np.nan, "infeasible", t)
     if info.primal_solution_status < 2:  # no feasible solution
         if ms == highspy.HighsModelStatus.kTimeLimit:
-            raise SolverError("HiGHS reached the time limit before finding any feasible solution; "
-                              "raise time_limit_s or use method='heuristic'.")
+            raise NoSolutionInTime("HiGHS reached the time limit before finding any feasible solution.")
         if ms == highspy.HighsModelStatus.kUnboundedOrInfeasible:
             raise InfeasibleError("the model is infeasible (HiGHS: unbounded or infeasible).")
         raise SolverError(f"HiGHS stopped without a solution (status: {h.modelStatusToString(ms)}).")

@@ -1,164 +1,94 @@
-"""The location models: SetCovering, MaximalCovering, PMedian, PCenter."""
+"""The location models SetCovering, MaximalCovering and PMedian (PCenter: ``_pcenter.py``)."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
-from careplan._errors import InfeasibleError, SolverError
+from careplan._errors import InfeasibleError, InputError, SolverError
 
 from . import _heuristics as H
-from ._base import LocationModel, Problem, RawSolution, nearest_assignment
-from ._check import nearest_open
+from ._assign import AssignSpec, assign_mip, unreachable_error
+from ._base import LocationModel, Problem, RawSolution, deprecated_alias, nearest_assignment
+from ._check import Solution
 from ._covering import cover_search
 from ._mip import cover_lp, solve_mip
 from ._reduce import binary, collapse_rows, dominated_columns, greedy_cover, reduce_cover, submatrix
 
-__all__ = ["SetCovering", "MaximalCovering", "PMedian", "PCenter"]
-
-
-def _names(labels, pos, limit: int = 10) -> str:
-    shown = [repr(x) for x in labels[np.asarray(pos)[:limit]]]
-    more = f" and {len(pos) - limit} more" if len(pos) > limit else ""
-    return ", ".join(shown) + more
-
-
-def _unreachable_error(prob: Problem, rows: np.ndarray, what: str) -> InfeasibleError:
-    return InfeasibleError(
-        f"{len(rows)} demand(s) cannot be served: no candidate that may be opened {what}: "
-        f"{_names(prob.data.demand, rows)}. Add candidate sites near them, raise the radius/cutoff, "
-        "or give them weight 0.")
-
-
-# --------------------------------------------------------------------------- capacitated
-def _capacitated(prob: Problem, kind: str, p: int | None, radius: float | None, *,
-                 mip_gap: float, verbose: bool) -> RawSolution:
-    """Single-source capacitated model as one MIP (y: open, x: demand->site)."""
-    t0 = time.perf_counter()
-    data = prob.data
-    n, m = data.shape
-    w = data.weights
-    need = w > 0
-    allowed = ~prob.excluded
-    entry = None if radius is None else data.matrix.data <= radius
-    sub, rows, cols = submatrix(data.matrix, need, allowed, entry)
-    deg = np.diff(sub.indptr)
-    if kind != "maximal_covering" and (deg == 0).any():
-        what = "lies within the radius" if radius is not None else "is reachable"
-        raise _unreachable_error(prob, rows[deg == 0], what)
-    nr, nc, K = len(rows), len(cols), sub.nnz
-    prow = np.repeat(np.arange(nr), deg)
-    pcol = sub.indices
-    wr = w[rows]
-    cap = prob.capacity[cols]
-    ex = prob.existing[cols]
-    # variables: y (nc) then x (K)
-    ny = nc
-    c = np.zeros(ny + K)
-    if kind == "set_covering":
-        c[:ny] = (~ex).astype(float)
-    elif kind == "maximal_covering":
-        c[ny:] = wr[prow]
-    else:
-        c[ny:] = wr[prow] * sub.data
-    xi = ny + np.arange(K)
-    # assignment rows
-    r_assign = (prow, xi, np.ones(K))
-    # link rows x - y <= 0
-    off = nr
-    r_link = (np.concatenate((off + np.arange(K), off + np.arange(K))),
-              np.concatenate((xi, pcol)), np.concatenate((np.ones(K), -np.ones(K))))
-    off += K
-    fin = np.isfinite(cap)
-    capcols = np.flatnonzero(fin)
-    cmap = np.full(nc, -1)
-    cmap[capcols] = off + np.arange(len(capcols))
-    xin = fin[pcol]
-    r_cap = (np.concatenate((cmap[pcol[xin]], cmap[capcols])),
-             np.concatenate((xi[xin], capcols)),
-             np.concatenate((wr[prow[xin]], -cap[capcols])))
-    off += len(capcols)
-    parts = [r_assign, r_link, r_cap]
-    lo = [np.ones(nr) if kind != "maximal_covering" else np.zeros(nr), np.full(K, -np.inf),
-          np.full(len(capcols), -np.inf)]
-    hi = [np.ones(nr), np.zeros(K), np.zeros(len(capcols))]
-    if p is not None:
-        free_c = np.flatnonzero(~ex)
-        parts.append((np.full(len(free_c), off), free_c, np.ones(len(free_c))))
-        lo.append(np.array([float(p)]))
-        hi.append(np.array([float(p)]))
-        off += 1
-    R = np.concatenate([q[0] for q in parts])
-    C = np.concatenate([q[1] for q in parts])
-    V = np.concatenate([q[2] for q in parts])
-    A = sp.csc_array((V, (R, C)), shape=(off, ny + K))
-    col_lo = np.zeros(ny + K)
-    col_lo[:ny] = ex.astype(float)
-    col_hi = np.ones(ny + K)
-    build = time.perf_counter() - t0
-    res = solve_mip(c, A, np.concatenate(lo), np.concatenate(hi), col_lo, col_hi,
-                    np.ones(ny + K, dtype=bool), maximize=kind == "maximal_covering",
-                    time_limit_s=prob.remaining(), mip_gap=mip_gap, verbose=verbose)
-    if res.status == "infeasible":
-        tot_cap = float(np.where(np.isfinite(prob.capacity), prob.capacity, np.inf)[allowed].sum())
-        raise InfeasibleError(
-            f"the capacitated {kind.replace('_', ' ')} is infeasible: the demand ({w[need].sum():g}) "
-            f"cannot be split whole over the sites that may be opened (total capacity {tot_cap:g}"
-            + (f", p={p} new sites" if p is not None else "")
-            + (f", radius {radius:g}" if radius is not None else "")
-            + "). Raise capacities or p, add candidates, or lower the weights.")
-    x = res.x
-    is_open = prob.existing.copy()
-    is_open[cols[x[:ny] > 0.5]] = True
-    assign = np.full(n, -1, dtype=np.int64)
-    sel = x[ny:] > 0.5
-    assign[rows[prow[sel]]] = cols[pcol[sel]]
-    # zero-weight demands: nearest open site (within the radius), they use no capacity
-    near = nearest_assignment(data, is_open, radius)
-    assign[~need] = near[~need]
-    obj = float(res.objective)
-    if kind == "set_covering":
-        obj = float((is_open & ~prob.existing).sum())
-    return RawSolution(is_open, assign, obj, res.bound, res.status, "mip", res.solve_time_s, build,
-                       {"n_pairs": int(K)})
+__all__ = ["SetCovering", "MaximalCovering", "PMedian"]
 
 
 # --------------------------------------------------------------------------- covering
+SECONDARY = (None, "cost")
+
+
+def _check_secondary(model) -> None:
+    if model.secondary not in SECONDARY:
+        raise InputError(f"secondary must be None or 'cost' (least total weighted cost among the optimal "
+                         f"solutions); got {model.secondary!r}.")
+
+
 @dataclass
 class SetCovering(LocationModel):
-    """Location set covering (LSCP): fewest new sites so every demand is within ``radius``.
+    """Location set covering (LSCP): fewest new sites so every demand is within ``cutoff_m``.
 
     Existing sites count as covering for free; the objective is the number of NEW
     sites. Demands with weight 0 need no cover. With ``capacity`` each demand is
-    served whole by one open site within the radius without exceeding capacities.
+    served whole by one open site within the cutoff without exceeding capacities
+    (``split_demand=True`` lets it be split over several, as spopt allows).
 
     Parameters
     ----------
-    radius : float
-        Service radius in the unit of the cost (e.g. metres).
+    cutoff_m : float
+        Service cutoff in the unit of the cost (e.g. walking metres); a demand is
+        covered by a site at cost <= ``cutoff_m``. (Old name ``radius``: deprecated.)
+    secondary : {None, 'cost'}, default None
+        ``'cost'``: among the solutions with the fewest new sites, return one with the
+        least total weighted cost (demand weight x cost to its site), as ArcGIS's
+        location-allocation does; ``info['total_cost']`` reports it and
+        ``info['secondary_status']`` whether it is proven least.
     """
 
-    radius: float
+    cutoff_m: float | None = None
+    secondary: str | None = None
+    radius: InitVar[float | None] = None
 
     model_name: ClassVar[str] = "SetCovering"
-    kind: ClassVar[str] = "set_covering"
+    renamed: ClassVar[dict[str, str]] = {"radius": "cutoff_m"}
+
+    def __post_init__(self, radius: float | None = None) -> None:
+        self._take_renamed(radius=radius)
+        super().__post_init__()
+        _check_secondary(self)
+
+    def evaluate(self, solution: Solution) -> float:
+        """Number of new sites."""
+        return float(solution.n_new)
 
     def _solve(self, prob: Problem) -> RawSolution:
         if prob.capacity is not None:
-            return _capacitated(prob, self.kind, None, self.radius, mip_gap=self.mip_gap,
-                                verbose=bool(self.verbose))
+            raw = assign_mip(prob, AssignSpec("sites", cutoff=self.cutoff_m, name="capacitated set covering"),
+                             mip_gap=self.mip_gap, verbose=bool(self.verbose))
+            raw.objective = float((raw.is_open & ~prob.existing).sum())
+        else:
+            raw = self._uncapacitated(prob)
+        if self.secondary == "cost":
+            raw = _least_cost_second(self, prob, raw, p=int((raw.is_open & ~prob.existing).sum()))
+        return raw
+
+    def _uncapacitated(self, prob: Problem) -> RawSolution:
         t0 = time.perf_counter()
         data = prob.data
         need = data.weights > 0
         ok = ~prob.excluded
-        A_all, rows, cols = submatrix(data.matrix, need, ok, data.matrix.data <= self.radius)
+        A_all, rows, cols = submatrix(data.matrix, need, ok, data.matrix.data <= self.cutoff_m)
         deg = np.diff(A_all.indptr)
         if (deg == 0).any():
-            raise _unreachable_error(prob, rows[deg == 0], f"lies within radius {self.radius:g}")
+            raise unreachable_error(prob, rows[deg == 0], f"lies within cutoff_m={self.cutoff_m:g}")
         A_all = binary(A_all)
         ex_c = prob.existing[cols]
         by_ex = np.asarray((A_all @ ex_c.astype(float)) > 0).ravel()
@@ -183,7 +113,7 @@ class SetCovering(LocationModel):
             build = time.perf_counter() - t0
         is_open = prob.existing.copy()
         is_open[cols[fcols[chosen]]] = True
-        assign = nearest_assignment(data, is_open, self.radius)
+        assign = nearest_assignment(data, is_open, self.cutoff_m)
         obj = float((is_open & ~prob.existing).sum())
         return RawSolution(is_open, assign, obj, bound, status, method, solve_t, build, info)
 
@@ -289,36 +219,65 @@ def _cover_mip(A: sp.csr_array, active: np.ndarray, prob: Problem, *, lower_boun
 
 @dataclass
 class MaximalCovering(LocationModel):
-    """Maximal covering (MCLP): ``p`` NEW sites maximising the weight within ``radius``.
+    """Maximal covering (MCLP): ``p`` NEW sites maximising the weight within ``cutoff_m``.
 
     Existing sites are open in addition to the ``p`` new ones and their coverage
     counts. The objective is the total covered weight. With ``capacity`` a covered
-    demand is served whole by one open site within the radius.
+    demand is served whole by one open site within the cutoff (split over several
+    with ``split_demand=True``).
 
     Parameters
     ----------
     p : int
         Number of new sites (existing sites are extra).
-    radius : float
-        Service radius in the unit of the cost.
+    cutoff_m : float
+        Service cutoff in the unit of the cost (e.g. walking metres). (Old name
+        ``radius``: deprecated.)
+    secondary : {None, 'cost'}, default None
+        ``'cost'``: among the solutions covering the most weight, return one with the
+        least total weighted cost of the covered demands (ArcGIS's tie-break);
+        ``info['total_cost']`` reports it.
     """
 
     p: int
-    radius: float
+    cutoff_m: float | None = None
+    secondary: str | None = None
+    radius: InitVar[float | None] = None
 
     model_name: ClassVar[str] = "MaximalCovering"
-    kind: ClassVar[str] = "maximal_covering"
+    sense: ClassVar[str] = "max"
+    serves_all: ClassVar[bool] = False
+    renamed: ClassVar[dict[str, str]] = {"radius": "cutoff_m"}
+
+    def __post_init__(self, radius: float | None = None) -> None:
+        self._take_renamed(radius=radius)
+        super().__post_init__()
+        _check_secondary(self)
+
+    def evaluate(self, solution: Solution) -> float:
+        """Covered weight: the weight of the demands served within the cutoff."""
+        share = np.bincount(solution.flow_pairs()[0], weights=solution.flow_pairs()[2],
+                            minlength=len(solution.assign))
+        return float(np.dot(solution.weights, share))
 
     def _solve(self, prob: Problem) -> RawSolution:
         if prob.capacity is not None:
-            return _capacitated(prob, self.kind, self.p, self.radius, mip_gap=self.mip_gap,
-                                verbose=bool(self.verbose))
+            raw = assign_mip(prob, AssignSpec("cover", p=self.p, cutoff=self.cutoff_m, serve_all=False,
+                                              name="capacitated maximal covering"),
+                             mip_gap=self.mip_gap, verbose=bool(self.verbose))
+        else:
+            raw = self._uncapacitated(prob)
+        if self.secondary == "cost":
+            raw = _least_cost_second(self, prob, raw, p=self.p)
+        return raw
+
+    def _uncapacitated(self, prob: Problem) -> RawSolution:
         t0 = time.perf_counter()
         data = prob.data
         w = data.weights
         need = w > 0
         ok = ~prob.excluded
-        A_all, rows, cols = submatrix(data.matrix, need, ok, data.matrix.data <= self.radius)
+        A_all, rows, cols = submatrix(data.matrix, need, ok, data.matrix.data <= self.cutoff_m)
         A_all = binary(A_all)
         ex_c = prob.existing[cols]
         by_ex = np.asarray((A_all @ ex_c.astype(float)) > 0).ravel()
@@ -400,7 +359,7 @@ class MaximalCovering(LocationModel):
         is_open = prob.existing.copy()
         is_open[cols[fcols[chosen]]] = True
         _pad(is_open, prob, self.p)
-        assign = nearest_assignment(data, is_open, self.radius)
+        assign = nearest_assignment(data, is_open, self.cutoff_m)
         obj = float(w[assign >= 0].sum())
         if method == "none":
             bound = obj
@@ -495,12 +454,15 @@ class PMedian(LocationModel):
     p: int
 
     model_name: ClassVar[str] = "PMedian"
-    kind: ClassVar[str] = "p_median"
+
+    def evaluate(self, solution: Solution) -> float:
+        """Total weighted cost: sum of weight x cost to the serving site (shares when split)."""
+        return float(np.nansum(solution.weights * solution.assigned_cost()))
 
     def _solve(self, prob: Problem) -> RawSolution:
         if prob.capacity is not None:
-            return _capacitated(prob, self.kind, self.p, None, mip_gap=self.mip_gap,
-                                verbose=bool(self.verbose))
+            return assign_mip(prob, AssignSpec("cost", p=self.p, name="capacitated p-median"),
+                              mip_gap=self.mip_gap, verbose=bool(self.verbose))
         return _pmedian(prob, self.p, method=self.method, mip_gap=self.mip_gap, verbose=bool(self.verbose))
 
 
@@ -517,7 +479,7 @@ def _pmedian(prob: Problem, p: int, *, method: str, mip_gap: float, verbose: boo
     S, rows, cols = submatrix(data.matrix, need, ~prob.excluded)
     deg = np.diff(S.indptr)
     if (deg == 0).any():
-        raise _unreachable_error(prob, rows[deg == 0], "is reachable")
+        raise unreachable_error(prob, rows[deg == 0], "is reachable")
     ws = w[rows]
     Sc = sp.csc_array(S)
     Sc.sort_indices()
@@ -722,148 +684,55 @@ def _pmedian_mip(S, ws, fo, cand, p_rem, ub_open, prob, mip_gap, verbose, info):
         k[vr] = np.minimum(2 * k[vr] + 1, ucount[vr])
 
 
-# --------------------------------------------------------------------------- p-center
-@dataclass
-class PCenter(LocationModel):
-    """p-center: ``p`` NEW sites minimising the largest cost from a demand to its nearest open site.
+# reading the old attribute name keeps working (with a DeprecationWarning)
+SetCovering.radius = deprecated_alias("cutoff_m")  # type: ignore[assignment]
+MaximalCovering.radius = deprecated_alias("cutoff_m")  # type: ignore[assignment]
 
-    Unweighted: weights only select which demands count (weight > 0). Solved
-    exactly by bisection over the distinct costs, each step a set-covering MIP
-    ("can p new sites cover every demand within r?"), started from a
-    farthest-first heuristic. Existing sites stay open in addition.
 
-    Parameters
-    ----------
-    p : int
-        Number of new sites (existing sites are extra).
+# --------------------------------------------------------------------------- lexicographic second stage
+def _least_cost_second(model: LocationModel, prob: Problem, raw: RawSolution, *, p: int) -> RawSolution:
+    """Among the solutions as good as ``raw`` on the primary objective, one with least total weighted cost.
+
+    Set covering: exactly ``p`` (the fewest) new sites, every demand served within the
+    cutoff, least total weighted cost -- a p-median over the pairs within the cutoff
+    (solved by the p-median code when uncapacitated). Maximal covering: ``p`` new sites
+    covering at least the primary optimum, least total weighted cost of the covered
+    demands. The primary objective, bound and status stay those of ``raw``; the second
+    stage reports ``info['total_cost']``, ``info['secondary_bound']`` and
+    ``info['secondary_status']``. If the second stage finds nothing in time, ``raw`` is kept.
     """
-
-    p: int
-
-    model_name: ClassVar[str] = "PCenter"
-    kind: ClassVar[str] = "p_center"
-    supports_capacity: ClassVar[bool] = False
-
-    def _solve(self, prob: Problem) -> RawSolution:
-        t0 = time.perf_counter()
-        data = prob.data
-        need = data.weights > 0
-        S, rows, cols = submatrix(data.matrix, need, ~prob.excluded)
-        deg = np.diff(S.indptr)
-        if (deg == 0).any():
-            raise _unreachable_error(prob, rows[deg == 0], "is reachable")
-        Sc = sp.csc_array(S)
-        Sc.sort_indices()
-        fixed = prob.existing[cols]
-        p = self.p
-        build = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        info: dict = {}
-        if S.shape[0] == 0:
-            heur = fixed.copy()
-            values = np.array([0.0])
-            hi = 0
+    t0 = time.perf_counter()
+    data = prob.data
+    cutoff = model.cutoff_m
+    info = dict(raw.info)
+    try:
+        if isinstance(model, SetCovering) and prob.capacity is None:
+            keep = data.matrix.data <= cutoff
+            mat = sp.csr_array((data.matrix.data[keep], data.matrix.indices[keep],
+                                np.concatenate(([0], np.cumsum(np.add.reduceat(keep.astype(np.int64),
+                                                                               data.matrix.indptr[:-1])
+                                                               * (np.diff(data.matrix.indptr) > 0))))),
+                               shape=data.shape)
+            sub = Problem(data=type(data)(mat, data.demand, data.candidates, data.weights),
+                          existing=prob.existing, excluded=prob.excluded, capacity=None, deadline=prob.deadline)
+            sec = _pmedian(sub, p, method="auto", mip_gap=model.mip_gap, verbose=bool(model.verbose))
         else:
-            rowmin = np.minimum.reduceat(S.data, S.indptr[:-1])
-            lb0 = float(rowmin.max())
-            heur = _farthest_first(S, Sc, fixed, p)
-            ub0 = float(H.nearest_two(S.indptr, S.indices, S.data, heur)[0].max())
-            values = np.unique(S.data)
-            values = values[(values >= lb0) & (values <= ub0)] if np.isfinite(ub0) else values[values >= lb0]
-            hi = len(values) - 1
-        best = heur
-        lo = 0
-        proven_lo = 0
-        status = "optimal"
-        steps = 0
-        if S.shape[0] and not np.isfinite(float(H.nearest_two(S.indptr, S.indices, S.data, heur)[0].max())):
-            feas, sol, proven = self._cover(S, fixed, values[hi], p, prob)
-            steps += 1
-            if not feas:
-                raise InfeasibleError(f"p={p} new sites cannot reach every demand even at the largest cost; "
-                                      "raise p or add candidates near the unreached demands.")
-            best = sol
-        while lo < hi:
-            mid = (lo + hi) // 2
-            feas, sol, proven = self._cover(S, fixed, values[mid], p, prob)
-            steps += 1
-            if feas:
-                hi = mid
-                best = sol
-            else:
-                lo = mid + 1
-                if proven and proven_lo == mid:
-                    proven_lo = mid + 1
-                elif not proven:
-                    status = "time_limit"
-        info["bisection_steps"] = steps
-        is_open = prob.existing.copy()
-        is_open[cols[best]] = True
-        _pad(is_open, prob, p)
-        assign = nearest_assignment(data, is_open)
-        d1, _ = nearest_open(data, is_open)
-        obj = float(d1[need].max()) if need.any() else 0.0
-        bound = float(values[min(proven_lo, len(values) - 1)]) if status != "optimal" else obj
-        return RawSolution(is_open, assign, obj, bound, status, "bisection+mip", time.perf_counter() - t1,
-                           build, info)
-
-    def _cover(self, S, fixed, r, p, prob):
-        """Can ``p`` new sites (plus the fixed ones) cover every row within ``r``?"""
-        A_all, _, _ = submatrix(S, np.ones(S.shape[0], bool), np.ones(S.shape[1], bool), S.data <= r)
-        A_all = binary(A_all)
-        by_fixed = np.asarray(A_all @ fixed.astype(float)).ravel() > 0
-        A, _, fcols = submatrix(A_all, ~by_fixed, ~fixed)
-        open_ = fixed.copy()
-        if A.shape[0] == 0:
-            return True, open_, True
-        if (np.diff(A.indptr) == 0).any():
-            return False, None, True
-        A, _, _ = collapse_rows(A, np.ones(A.shape[0]))
-        g = greedy_cover(A)
-        if g.sum() <= p:
-            open_[fcols[g]] = True
-            return True, open_, True
-        if p == 0:
-            return False, None, True
-        Ak, _, kcols = reduce_cover(A)
-        nk = Ak.shape[1]
-        # the local search often finds a cover with p columns, which settles the question
-        g = greedy_cover(Ak)
-        ls, size, _ = cover_search(Ak, None, g, lower_bound=p, time_limit_s=min(0.5, _ls_budget(prob)),
-                                   max_steps=int(np.clip(10 * (Ak.shape[0] + nk), 1000, 50_000)))
-        if size <= p:
-            open_[fcols[kcols[ls]]] = True
-            return True, open_, True
-        # the LP bound may already need more than p sites; otherwise a MIP with at most
-        # p columns over the LP's rows, adding rows its solution leaves uncovered
-        lp = cover_lp(Ak, time_limit_s=prob.remaining())
-        if np.ceil(lp.objective - 1e-6) > p:
-            return False, None, True
-        x, _, status = _cover_mip(Ak, lp.active, prob, max_sites=p, verbose=bool(self.verbose))
-        if status == "infeasible":
-            return False, None, True
-        if x is not None:
-            open_[fcols[kcols[x]]] = True
-            return True, open_, True
-        return False, None, False
-
-
-def _farthest_first(S, Sc, fixed, p):
-    is_open = fixed.copy()
-    d1 = H.nearest_two(S.indptr, S.indices, S.data, is_open)[0]
-    for _ in range(p):
-        i = int(np.argmax(d1))
-        ent = slice(S.indptr[i], S.indptr[i + 1])
-        cj = S.indices[ent]
-        ok = ~is_open[cj]
-        if ok.any():
-            j = int(cj[ok][np.argmin(S.data[ent][ok])])
-        else:
-            rest = np.flatnonzero(~is_open)
-            if not len(rest):
-                break
-            j = int(rest[0])
-        is_open[j] = True
-        col = slice(Sc.indptr[j], Sc.indptr[j + 1])
-        np.minimum.at(d1, Sc.indices[col], Sc.data[col])
-    return is_open
+            floor = None
+            if isinstance(model, MaximalCovering):
+                floor = raw.objective - 1e-9 * max(1.0, abs(raw.objective))
+            spec = AssignSpec("cost", p=p, cutoff=cutoff, serve_all=not isinstance(model, MaximalCovering),
+                              cover_floor=floor, name=f"{model.model_name} second stage")
+            sec = assign_mip(prob, spec, mip_gap=model.mip_gap, verbose=bool(model.verbose))
+    except (SolverError, InfeasibleError) as exc:
+        info.update(secondary_status="no_solution", secondary_note=str(exc))
+        return RawSolution(raw.is_open, raw.assign, raw.objective, raw.bound, raw.status, raw.method,
+                           raw.solve_time_s, raw.build_time_s, info, flow=raw.flow)
+    assign, flow = sec.assign, sec.flow
+    if prob.capacity is None:
+        assign, flow = nearest_assignment(data, sec.is_open, cutoff), None
+    sol = Solution(data, sec.is_open, assign, prob.existing, prob.excluded, prob.capacity, flow)
+    info.update(total_cost=float(np.nansum(data.weights * sol.assigned_cost())),
+                secondary_bound=float(sec.bound), secondary_status=sec.status)
+    return RawSolution(sec.is_open, assign, model.evaluate(sol), raw.bound, raw.status,
+                       raw.method + "+least_cost", raw.solve_time_s + time.perf_counter() - t0,
+                       raw.build_time_s, info, flow=flow)
