@@ -12,7 +12,14 @@ import pytest
 import scipy.sparse as sp
 
 from careplan._errors import CareplanError, InfeasibleError, InputError, SolverError
-from careplan.locate import HierarchicalCovering, LocationResult, MaximalCovering, PCenter, PMedian, SetCovering
+from careplan.locate import (
+    HierarchicalCovering,
+    LocationResult,
+    MaximalCovering,
+    PCenter,
+    PMedian,
+    SetCovering,
+)
 from careplan.locate._check import check_solution
 from careplan.locate._cost import cost_from_input
 

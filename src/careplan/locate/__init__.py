@@ -41,13 +41,16 @@ solvers (``_check.py``); a failed check raises :class:`~careplan.SolverError`.
 [1]
 """
 
-from ._base import LocationModel, LocationResult
+from ._backup import BackupCovering, WeightedSetCovering
+from ._base import LocationModel, LocationResult, Problem, RawSolution
+from ._check import Solution
 from ._cost import CostData, cost_from_input
 from ._hierarchy import HierarchicalCovering
 from ._models import MaximalCovering, PMedian, SetCovering
 from ._pcenter import PCenter
 
 __all__ = [
+    "BackupCovering",
     "CostData",
     "HierarchicalCovering",
     "LocationModel",
@@ -55,6 +58,10 @@ __all__ = [
     "MaximalCovering",
     "PCenter",
     "PMedian",
+    "Problem",
+    "RawSolution",
     "SetCovering",
+    "WeightedSetCovering",
+    "Solution",
     "cost_from_input",
 ]

@@ -188,7 +188,9 @@ def assign_mip(prob: Problem, spec: AssignSpec, *, mip_gap: float, verbose: bool
         s_all = np.concatenate((s_all, np.ones(int(z.sum()))))
         assign[z] = near[z]
         tot = np.bincount(r_all, weights=s_all, minlength=n)
-        s_all = s_all / np.where(tot[r_all] > 0, tot[r_all], 1.0)  # exact shares, free of solver round-off
+        # shares free of solver round-off: a demand that must be served gets exactly 1 in total,
+        # an optional one (maximal covering) at most 1
+        s_all = s_all / (tot[r_all] if spec.serve_all else np.maximum(tot[r_all], 1.0))
         flow = sp.csr_array((s_all, (r_all, c_all)), shape=(n, m))
     else:
         sel = share > 0.5

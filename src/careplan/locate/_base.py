@@ -179,6 +179,7 @@ class Problem:
     capacity: np.ndarray | None
     deadline: float | None
     split: bool = False
+    extra: dict = field(default_factory=dict)
 
     @property
     def free(self) -> np.ndarray:
@@ -453,7 +454,7 @@ class LocationModel:
     def _checked_result(self, prob: Problem, raw: RawSolution, t_prep: float) -> LocationResult:
         objective = check_solution(self, prob.data, is_open=raw.is_open, assign=raw.assign,
                                    existing=prob.existing, excluded=prob.excluded, capacity=prob.capacity,
-                                   objective=raw.objective, flow=raw.flow)
+                                   objective=raw.objective, flow=raw.flow, extra=prob.extra)
         return self._result(prob.data, raw, prob.existing, objective, t_prep)
 
     def _solve(self, prob: Problem) -> RawSolution:  # pragma: no cover - abstract

@@ -7,7 +7,7 @@ from the cost matrix. A violation raises :class:`~careplan.SolverError`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -83,6 +83,8 @@ class Solution:
     flow : scipy.sparse.csr_array, shape (n_demand, n_candidates), or None
         Share of each demand's weight served by each site when demand is split
         (rows sum to 1 for served demands); None when each demand is served whole.
+    extra : dict
+        Model-specific inputs of the solve (e.g. ``opening_cost`` per candidate).
     """
 
     data: CostData
@@ -92,6 +94,7 @@ class Solution:
     excluded: np.ndarray
     capacity: np.ndarray | None = None
     flow: sp.csr_array | None = None
+    extra: dict = field(default_factory=dict)
 
     @property
     def weights(self) -> np.ndarray:
@@ -163,7 +166,7 @@ class Solution:
 
 def check_solution(model, data: CostData, *, is_open: np.ndarray, assign: np.ndarray,
                    existing: np.ndarray, excluded: np.ndarray, capacity: np.ndarray | None,
-                   objective: float, flow: sp.csr_array | None = None) -> float:
+                   objective: float, flow: sp.csr_array | None = None, extra: dict | None = None) -> float:
     """Check a solution against the rules of ``model`` and recompute its objective.
 
     The rules every model shares are checked here (existing sites open, excluded
@@ -188,6 +191,8 @@ def check_solution(model, data: CostData, *, is_open: np.ndarray, assign: np.nda
         The objective the solver reported; must equal the recomputed one to 1e-7 relative.
     flow : scipy.sparse.csr_array, shape (n_demand, n_candidates), optional
         Shares of split demand.
+    extra : dict, optional
+        Model-specific inputs (see :class:`Solution`).
 
     Returns
     -------
@@ -200,7 +205,8 @@ def check_solution(model, data: CostData, *, is_open: np.ndarray, assign: np.nda
         If any rule is violated or the objective differs.
     """
     sol = Solution(data, np.asarray(is_open, dtype=bool), np.asarray(assign, dtype=np.int64),
-                   np.asarray(existing, dtype=bool), np.asarray(excluded, dtype=bool), capacity, flow)
+                   np.asarray(existing, dtype=bool), np.asarray(excluded, dtype=bool), capacity, flow,
+                   dict(extra or {}))
     errs: list[str] = []
     if (sol.existing & ~sol.is_open).any():
         errs.append(f"existing sites closed: {data.candidates[sol.existing & ~sol.is_open][:10].tolist()}")
@@ -217,7 +223,9 @@ def check_solution(model, data: CostData, *, is_open: np.ndarray, assign: np.nda
         errs.append(f"demands assigned beyond the cutoff {cutoff:g}")
     if flow is not None:
         tot = np.bincount(rows, weights=share, minlength=len(sol.assign))
-        if (sol.served & ~np.isclose(tot, 1.0, atol=1e-6)).any() or (~sol.served & (tot > 1e-9)).any():
+        if (tot > 1 + 1e-6).any() or (~sol.served & (tot > 1e-9)).any():
+            errs.append("split shares of a demand sum to more than 1, or an unserved demand has shares")
+        if model.serves_all and (sol.served & ~np.isclose(tot, 1.0, atol=1e-6)).any():
             errs.append("split shares of a served demand do not sum to 1")
     if capacity is not None:
         over = sol.load() > capacity * (1 + 1e-9) + 1e-9
