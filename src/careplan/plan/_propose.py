@@ -79,10 +79,10 @@ def _model(name: str, inp: Inputs, n_cand: int):
 
     cfg, cutoff = inp.config, inp.circle.cutoff_m
     if name == "set_covering":
-        return locate.SetCovering(radius=cutoff, time_limit_s=cfg.time_limit_s)
+        return locate.SetCovering(cutoff_m=cutoff, time_limit_s=cfg.time_limit_s)
     p = min(int(cfg.p), n_cand)
     if name == "maximal_covering":
-        return locate.MaximalCovering(p=p, radius=cutoff, time_limit_s=cfg.time_limit_s)
+        return locate.MaximalCovering(p=p, cutoff_m=cutoff, time_limit_s=cfg.time_limit_s)
     return locate.PMedian(p=p, time_limit_s=cfg.time_limit_s)
 
 
@@ -135,7 +135,7 @@ def _cover_rest(inp: Inputs, od: pd.DataFrame, areas: list, candidates: list) ->
     reach = sorted(set(sub["origin"]), key=str)
     if not reach:
         return []
-    res = locate.SetCovering(radius=inp.circle.cutoff_m,
+    res = locate.SetCovering(cutoff_m=inp.circle.cutoff_m,
                              time_limit_s=inp.config.time_limit_s).solve(
         sub, weights=pd.Series(1.0, index=reach),
         candidate_labels=sorted(set(sub["destination"]), key=str))
