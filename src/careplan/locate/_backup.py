@@ -7,10 +7,9 @@ from dataclasses import InitVar, dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
-from careplan._errors import InfeasibleError, InputError
+from careplan._errors import InfeasibleError
 
 from ._assign import AssignSpec, assign_mip, unreachable_error
 from ._base import (
@@ -22,6 +21,7 @@ from ._base import (
     nearest_assignment,
 )
 from ._check import Solution
+from ._cost import per_candidate
 from ._mip import solve_mip
 from ._models import SetCovering
 from ._reduce import binary, collapse_rows, submatrix
@@ -207,7 +207,8 @@ class WeightedSetCovering(LocationModel):
         t0 = time.perf_counter()
         prob = self._problem(cost, weights=weights, existing=existing, excluded=excluded, capacity=capacity,
                              demand_labels=demand_labels, candidate_labels=candidate_labels, t0=t0)
-        prob.extra["opening_cost"] = _opening_cost(opening_cost, prob.data.candidates)
+        prob.extra["opening_cost"] = (np.ones(len(prob.data.candidates)) if opening_cost is None else
+                                      per_candidate(opening_cost, prob.data.candidates, "opening_cost", allow_inf=False))
         t_prep = time.perf_counter() - t0
         return self._checked_result(prob, self._run(prob), t_prep)
 
@@ -243,31 +244,6 @@ class WeightedSetCovering(LocationModel):
             bound = obj
         return RawSolution(is_open, nearest_assignment(prob.data, is_open, self.cutoff_m), obj, bound, status,
                            method, solve_t, build, {})
-
-
-def _opening_cost(value: Any, candidates: pd.Index) -> np.ndarray:
-    m = len(candidates)
-    if value is None:
-        return np.ones(m)
-    if isinstance(value, pd.Series):
-        missing = candidates.difference(value.index)
-        if len(missing):
-            raise InputError(f"opening_cost has no value for candidates {missing[:10].tolist()}; give one per "
-                             "candidate (0 for a free site).")
-        arr = value.reindex(candidates).to_numpy(dtype=float)
-    else:
-        arr = np.asarray(value, dtype=float)
-        if arr.ndim == 0:
-            arr = np.full(m, float(arr))
-        if arr.shape != (m,):
-            raise InputError(f"opening_cost must be a scalar or have one value per candidate ({m}); "
-                             f"got shape {arr.shape}.")
-    bad = ~np.isfinite(arr) | (arr < 0)
-    if bad.any():
-        raise InputError(f"opening_cost must be finite and >= 0; bad for candidates "
-                         f"{candidates[bad][:10].tolist()} (exclude a site with excluded= instead of an "
-                         "infinite cost).")
-    return arr
 
 
 for _cls in (BackupCovering, WeightedSetCovering):

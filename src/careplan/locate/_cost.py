@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from careplan._errors import InputError
 
-__all__ = ["CostData", "cost_from_input", "labels_to_mask", "capacity_array"]
+__all__ = ["CostData", "cost_from_input", "labels_to_mask", "capacity_array", "per_candidate"]
 
 LONG_COLUMNS = ("origin", "destination", "distance_m")
 
@@ -293,25 +293,37 @@ def _refuse_dummies(values: list, candidates: pd.Index, what: str) -> None:
         "array cost without labels).")
 
 
-def capacity_array(capacity: Any, candidates: pd.Index) -> np.ndarray | None:
-    """Capacity per candidate as a float array (np.inf = uncapacitated), or None."""
-    if capacity is None:
-        return None
+def per_candidate(value: Any, candidates: pd.Index, what: str, *, allow_inf: bool) -> np.ndarray:
+    """A scalar, an array with one value per candidate, or a Series by candidate label -> float array.
+
+    Values must be >= 0 (and finite unless ``allow_inf``).
+
+    Raises
+    ------
+    InputError
+        Missing labels, wrong length, NaN, negative (or infinite) values.
+    """
     m = len(candidates)
-    if isinstance(capacity, pd.Series):
-        missing = candidates.difference(capacity.index)
+    if isinstance(value, pd.Series):
+        missing = candidates.difference(value.index)
         if len(missing):
-            raise InputError(f"capacity has no value for candidates {missing[:10].tolist()}; "
-                             "give one per candidate (np.inf for unlimited).")
-        arr = capacity.reindex(candidates).to_numpy(dtype=float)
+            raise InputError(f"{what} has no value for candidates {missing[:10].tolist()}; give one per candidate"
+                             + (" (np.inf for unlimited)." if allow_inf else "."))
+        arr = value.reindex(candidates).to_numpy(dtype=float)
     else:
-        arr = np.asarray(capacity, dtype=float)
+        arr = np.asarray(value, dtype=float)
         if arr.ndim == 0:
             arr = np.full(m, float(arr))
         if arr.shape != (m,):
-            raise InputError(f"capacity must be a scalar or have one value per candidate ({m}); got shape {arr.shape}.")
-    bad = np.isnan(arr) | (arr < 0)
+            raise InputError(f"{what} must be a scalar or have one value per candidate ({m}); got shape {arr.shape}.")
+    bad = np.isnan(arr) | (arr < 0) | (~np.isfinite(arr) if not allow_inf else False)
     if bad.any():
-        raise InputError(f"capacity must be >= 0 (np.inf for unlimited); bad for candidates "
-                         f"{_label_list(candidates, np.flatnonzero(bad))}.")
+        rule = ">= 0 (np.inf for unlimited)" if allow_inf else \
+            "finite and >= 0 (leave a site out with excluded= instead of an infinite value)"
+        raise InputError(f"{what} must be {rule}; bad for candidates {_label_list(candidates, np.flatnonzero(bad))}.")
     return arr
+
+
+def capacity_array(capacity: Any, candidates: pd.Index) -> np.ndarray | None:
+    """Capacity per candidate as a float array (np.inf = uncapacitated), or None."""
+    return None if capacity is None else per_candidate(capacity, candidates, "capacity", allow_inf=True)

@@ -58,10 +58,7 @@ class PCenter(LocationModel):
         t0 = time.perf_counter()
         data = prob.data
         need = data.weights > 0
-        S, rows, cols = submatrix(data.matrix, need, ~prob.excluded)
-        deg = np.diff(S.indptr)
-        if (deg == 0).any():
-            raise unreachable_error(prob, rows[deg == 0], "is reachable")
+        S, cols = _reachable(prob)
         Sc = sp.csc_array(S)
         Sc.sort_indices()
         fixed = prob.existing[cols]
@@ -179,15 +176,23 @@ def _farthest_first(S, Sc, fixed, p):
     return is_open
 
 
+def _reachable(prob: Problem) -> tuple[sp.csr_array, np.ndarray]:
+    """Costs from the demands with weight > 0 to the allowed sites, and the sites' columns.
+
+    Raises :class:`InfeasibleError` naming the demands no allowed site reaches.
+    """
+    S, rows, cols = submatrix(prob.data.matrix, prob.data.weights > 0, ~prob.excluded)
+    deg = np.diff(S.indptr)
+    if (deg == 0).any():
+        raise unreachable_error(prob, rows[deg == 0], "is reachable")
+    return S, cols
+
+
 def _capacitated_pcenter(model: PCenter, prob: Problem) -> RawSolution:
     """Bisection over the distinct costs; each step a capacitated assignment feasibility MIP."""
     t0 = time.perf_counter()
     data = prob.data
-    need = data.weights > 0
-    S, rows, _ = submatrix(data.matrix, need, ~prob.excluded)
-    deg = np.diff(S.indptr)
-    if (deg == 0).any():
-        raise unreachable_error(prob, rows[deg == 0], "is reachable")
+    S, _ = _reachable(prob)
     if S.shape[0] == 0:
         is_open = prob.existing.copy()
         _pad(is_open, prob, model.p)
