@@ -1,7 +1,7 @@
 """Compiled kernels for the walking network (numba).
 
 Bounded single-source shortest paths over an undirected graph stored as CSR
-arrays (``indptr``, ``indices``, ``weights``):
+arrays (``indptr``, ``indices``, ``arc_length_m``):
 
 * a *bucket queue* (Dial's algorithm, as in delta-stepping): bucket ``b``
   holds the nodes with tentative distance in ``[b*delta, (b+1)*delta)``;
@@ -43,7 +43,7 @@ def n_buckets(cutoff, delta):
 
 
 @njit(cache=True, nogil=True)
-def _sssp(indptr, indices, weights, seed_nodes, seed_dist, cutoff, inv_delta, nb,
+def _sssp(indptr, indices, arc_length_m, seed_nodes, seed_dist, cutoff, inv_delta, nb,
           dist, done, head, pool_node, pool_next, touched):
     """Bounded shortest paths from several seeds with a bucket queue.
 
@@ -90,7 +90,7 @@ def _sssp(indptr, indices, weights, seed_nodes, seed_dist, cutoff, inv_delta, nb
                 continue  # stale entry
             done[u] = True
             for q in range(indptr[u], indptr[u + 1]):
-                nd = du + weights[q]
+                nd = du + arc_length_m[q]
                 if nd <= cutoff:
                     v = indices[q]
                     if nd < dist[v]:
@@ -120,11 +120,11 @@ def _reset(touched, n_touched, dist, done):
 
 
 @njit(cache=True, nogil=True)
-def _search(indptr, indices, weights, seed_nodes, seed_dist, cutoff, inv_delta, nb,
+def _search(indptr, indices, arc_length_m, seed_nodes, seed_dist, cutoff, inv_delta, nb,
             dist, done, head, pool_node, pool_next, touched):
     """:func:`_sssp`, growing the entry pool and retrying if it ran out."""
     while True:
-        nt, ok = _sssp(indptr, indices, weights, seed_nodes, seed_dist, cutoff, inv_delta, nb,
+        nt, ok = _sssp(indptr, indices, arc_length_m, seed_nodes, seed_dist, cutoff, inv_delta, nb,
                        dist, done, head, pool_node, pool_next, touched)
         if ok:
             return nt, pool_node, pool_next
@@ -162,7 +162,7 @@ def _grow_f(a, n):
 
 
 @njit(cache=True, nogil=True)
-def node_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1, cutoff, delta):
+def node_block(indptr, indices, arc_length_m, seed_ptr, seed_nodes, seed_dist, s0, s1, cutoff, delta):
     """Nodes within ``cutoff`` of sources ``s0 .. s1-1``.
 
     Source ``s`` has seeds ``seed_nodes[seed_ptr[s]:seed_ptr[s+1]]`` with
@@ -179,7 +179,7 @@ def node_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
     m = 0
     for s in range(s0, s1):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt, pool_node, pool_next = _search(indptr, indices, weights, seed_nodes[a:b],
+        nt, pool_node, pool_next = _search(indptr, indices, arc_length_m, seed_nodes[a:b],
                                          seed_dist[a:b], cutoff, inv_delta, nb, dist, done,
                                          head, pool_node, pool_next, touched)
         if m + nt > out_s.shape[0]:
@@ -197,7 +197,7 @@ def node_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
 
 
 @njit(cache=True, nogil=True)
-def count_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1, cutoff, delta):
+def count_block(indptr, indices, arc_length_m, seed_ptr, seed_nodes, seed_dist, s0, s1, cutoff, delta):
     """Per node, how many of sources ``s0 .. s1-1`` lie within ``cutoff`` (no pair output)."""
     nb = n_buckets(cutoff, delta)
     inv_delta = 1.0 / delta
@@ -205,7 +205,7 @@ def count_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s
     counts = np.zeros(indptr.shape[0] - 1, dtype=np.int64)
     for s in range(s0, s1):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt, pool_node, pool_next = _search(indptr, indices, weights, seed_nodes[a:b],
+        nt, pool_node, pool_next = _search(indptr, indices, arc_length_m, seed_nodes[a:b],
                                          seed_dist[a:b], cutoff, inv_delta, nb, dist, done,
                                          head, pool_node, pool_next, touched)
         for k in range(nt):
@@ -215,7 +215,7 @@ def count_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s
 
 
 @njit(cache=True, nogil=True)
-def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1, cutoff, delta,
+def dest_block(indptr, indices, arc_length_m, seed_ptr, seed_nodes, seed_dist, s0, s1, cutoff, delta,
                dst_ptr, dst_idx, dst_acc, n_dest,
                sp_ptr, sp_edge, sp_off, sp_snap, edst_ptr, edst_idx, edst_off, edst_snap):
     """Destinations within ``cutoff`` of origins ``s0 .. s1-1``.
@@ -245,7 +245,7 @@ def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
     m = 0
     for s in range(s0, s1):
         a, b = seed_ptr[s], seed_ptr[s + 1]
-        nt, pool_node, pool_next = _search(indptr, indices, weights, seed_nodes[a:b],
+        nt, pool_node, pool_next = _search(indptr, indices, arc_length_m, seed_nodes[a:b],
                                          seed_dist[a:b], cutoff, inv_delta, nb, dist, done,
                                          head, pool_node, pool_next, touched)
         nf = 0
@@ -287,3 +287,121 @@ def dest_block(indptr, indices, weights, seed_ptr, seed_nodes, seed_dist, s0, s1
             best[j] = _INF
         _reset(touched, nt, dist, done)
     return out_s[:m], out_t[:m], out_d[:m]  # views; the caller concatenates (copies)
+
+
+# ----------------------------------------------------------------------------
+# nearest edge (snapping): a uniform grid over the edges' straight segments
+# ----------------------------------------------------------------------------
+@njit(cache=True)
+def segment_grid(x0, y0, x1, y1, xmin, ymin, cell, ncx, ncy):
+    """Cells -> segments (CSR): each segment is listed in every cell its bounding box overlaps.
+
+    Cell ``(i, j)`` (``i`` along x) is ``[xmin + i*cell, xmin + (i+1)*cell) x [...)``,
+    numbered ``i * ncy + j``. Returns ``(cell_ptr, cell_seg)``.
+    """
+    n = x0.shape[0]
+    counts = np.zeros(ncx * ncy + 1, dtype=np.int64)
+    for s in range(n):
+        i0 = min(ncx - 1, max(0, int((min(x0[s], x1[s]) - xmin) / cell)))
+        i1 = min(ncx - 1, max(0, int((max(x0[s], x1[s]) - xmin) / cell)))
+        j0 = min(ncy - 1, max(0, int((min(y0[s], y1[s]) - ymin) / cell)))
+        j1 = min(ncy - 1, max(0, int((max(y0[s], y1[s]) - ymin) / cell)))
+        for i in range(i0, i1 + 1):
+            for j in range(j0, j1 + 1):
+                counts[i * ncy + j + 1] += 1
+    cell_ptr = np.cumsum(counts)
+    fill = cell_ptr[:-1].copy()
+    cell_seg = np.empty(cell_ptr[-1], dtype=np.int64)
+    for s in range(n):
+        i0 = min(ncx - 1, max(0, int((min(x0[s], x1[s]) - xmin) / cell)))
+        i1 = min(ncx - 1, max(0, int((max(x0[s], x1[s]) - xmin) / cell)))
+        j0 = min(ncy - 1, max(0, int((min(y0[s], y1[s]) - ymin) / cell)))
+        j1 = min(ncy - 1, max(0, int((max(y0[s], y1[s]) - ymin) / cell)))
+        for i in range(i0, i1 + 1):
+            for j in range(j0, j1 + 1):
+                c = i * ncy + j
+                cell_seg[fill[c]] = s
+                fill[c] += 1
+    return cell_ptr, cell_seg
+
+
+@njit(cache=True, nogil=True)
+def nearest_segment(px, py, *, x0, y0, x1, y1, seg_edge, edge_u, edge_v, node_x, node_y,
+                    xmin, ymin, cell, ncx, ncy, cell_ptr, cell_seg, max_dist):
+    """Nearest segment of each point within ``max_dist`` (ring search over the grid).
+
+    Ties (equal distance, e.g. a point on a node touches every edge there)
+    go to the edge with an end node nearest the point, then the lowest edge,
+    then the lowest segment: the rule ``WalkNetwork.snap`` documents.
+
+    Returns ``(seg, dist, t)`` per point: segment (-1 when none lies within
+    ``max_dist``), straight distance, and the position of the foot of the
+    perpendicular along the segment as a fraction in ``[0, 1]``.
+    """
+    n = px.shape[0]
+    out_s = np.full(n, -1, dtype=np.int64)
+    out_d = np.full(n, _INF)
+    out_t = np.zeros(n)
+    for k in range(n):
+        qx = px[k]
+        qy = py[k]
+        fx = (qx - xmin) / cell
+        fy = (qy - ymin) / cell
+        cx = int(np.floor(fx))
+        cy = int(np.floor(fy))
+        # distance from the point to the grid's edge: rings before that are empty
+        r_max = max(max(cx, ncx - 1 - cx), max(cy, ncy - 1 - cy))
+        best_d = _INF
+        best_e = _INF
+        best_edge = -1
+        best_s = -1
+        best_t = 0.0
+        r = max(0, max(max(-cx, cx - ncx + 1), max(-cy, cy - ncy + 1)))
+        while r <= r_max:
+            for i in range(cx - r, cx + r + 1):
+                if i < 0 or i >= ncx:
+                    continue
+                on_edge = i == cx - r or i == cx + r
+                step = 1 if on_edge else 2 * r
+                j = cy - r
+                while j <= cy + r:
+                    if 0 <= j < ncy:
+                        c = i * ncy + j
+                        for q in range(cell_ptr[c], cell_ptr[c + 1]):
+                            s = cell_seg[q]
+                            ax = x0[s]
+                            ay = y0[s]
+                            dx = x1[s] - ax
+                            dy = y1[s] - ay
+                            ll = dx * dx + dy * dy
+                            t = 0.0
+                            if ll > 0.0:
+                                t = ((qx - ax) * dx + (qy - ay) * dy) / ll
+                                t = min(1.0, max(0.0, t))
+                            d = np.hypot(ax + t * dx - qx, ay + t * dy - qy)
+                            if d > best_d or d > max_dist:
+                                continue
+                            e = seg_edge[s]
+                            ed = min(np.hypot(node_x[edge_u[e]] - qx, node_y[edge_u[e]] - qy),
+                                     np.hypot(node_x[edge_v[e]] - qx, node_y[edge_v[e]] - qy))
+                            if d < best_d or ed < best_e or (ed == best_e and (
+                                    e < best_edge or (e == best_edge and s < best_s))):
+                                best_d = d
+                                best_e = ed
+                                best_edge = e
+                                best_s = s
+                                best_t = t
+                    if r == 0:
+                        break
+                    j += step
+            # every unseen segment lies outside the square of rings <= r: at
+            # least this far from the point
+            lower = min(min(fx - (cx - r), (cx + r + 1) - fx),
+                        min(fy - (cy - r), (cy + r + 1) - fy)) * cell
+            if lower > best_d or lower > max_dist:
+                break
+            r += 1
+        out_s[k] = best_s
+        out_d[k] = best_d
+        out_t[k] = best_t
+    return out_s, out_d, out_t

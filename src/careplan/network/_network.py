@@ -19,7 +19,7 @@ from pyproj import CRS
 from careplan._errors import CRSError, InputError
 from careplan.network._build import _Builders, _morton_order, connected_parts, csr_from_edges
 from careplan.network._common import _check_keep, _readonly
-from careplan.network._query import _Queries
+from careplan.network._query import _delta, _Queries
 from careplan.network._snap import _Snapping
 
 
@@ -123,6 +123,7 @@ class WalkNetwork(_Builders, _Snapping, _Queries):
             "isolated_nodes": int((~parts["used"]).sum()),
         }
         self._tree: shapely.STRtree | None = None
+        self._seg_cache: dict[str, Any] | None = None  # snapping grid, see _snap
         self._source = source
 
     # ------------------------------------------------------------- properties
@@ -214,6 +215,7 @@ class WalkNetwork(_Builders, _Snapping, _Queries):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_tree"] = None  # rebuilt on demand
+        state["_seg_cache"] = None
         return state
 
     def __repr__(self) -> str:
@@ -262,9 +264,7 @@ class WalkNetwork(_Builders, _Snapping, _Queries):
         return self._geom_len_cache
 
     def _delta(self, cutoff: float) -> float:
-        """Bucket width of the search kernel for this cutoff (see careplan._kernels)."""
+        """Bucket width of the search kernel on the full graph (see careplan._kernels)."""
         if not math.isfinite(cutoff):
             raise InputError("cutoff_m must be a finite distance in metres.")
-        w = self._weights[self._weights > 0]
-        min_w = float(w.min()) if w.size else cutoff
-        return max(min_w, cutoff / 8192.0)
+        return _delta(self._weights, cutoff)

@@ -44,6 +44,31 @@ def _as_set(value: Any) -> set[str]:
     return {str(value)}
 
 
+_WALK_KEYS = ("highway", "motorroad", "area", "foot", "service", "access")
+_walkable_memo: dict[tuple, bool] = {}
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list | set) else value
+
+
+def _walkable_cached(tags: Mapping[str, Any]) -> bool:
+    """:func:`is_walkable`, memoised on the tag values it reads (graphs repeat a few combinations)."""
+    key = tuple(map(tags.get, _WALK_KEYS))
+    try:
+        return _walkable_memo[key]
+    except KeyError:
+        pass
+    except TypeError:  # lists (merged osmnx edges) are not hashable
+        key = tuple(_hashable(v) for v in key)
+        if key in _walkable_memo:
+            return _walkable_memo[key]
+    ok = is_walkable(tags)
+    if len(_walkable_memo) < 100_000:
+        _walkable_memo[key] = ok
+    return ok
+
+
 def is_walkable(tags: Mapping[str, Any]) -> bool:
     """Return True when an OSM way / graph edge with these tags may be walked.
 
@@ -127,7 +152,7 @@ def edges_from_graph(G: nx.Graph, *, crs: Any, walkable_only: bool) -> dict[str,
     """
     if not isinstance(G, nx.Graph):
         raise InputError(f"from_graph needs a networkx graph, got {type(G).__name__}.")
-    if G.number_of_edges() == 0:
+    if next(iter(G.edges), None) is None:  # (number_of_edges() sums every degree)
         raise InputError("The graph has no edges: nothing to walk on. Check the graph was "
                          "downloaded/read for the right area.")
     crs = crs if crs is not None else G.graph.get("crs")
@@ -152,7 +177,7 @@ def edges_from_graph(G: nx.Graph, *, crs: Any, walkable_only: bool) -> dict[str,
     # not streets (osmnx.graph_from_xml keeps building/landuse outlines)
     osm_like = any(d.get("highway") is not None for _, _, d in G.edges(data=True))
     for u, v, _k, d in it:
-        if walkable_only and (not is_walkable(d) or (osm_like and d.get("highway") is None)):
+        if walkable_only and (not _walkable_cached(d) or (osm_like and d.get("highway") is None)):
             dropped += 1
             continue
         L = d.get("length")

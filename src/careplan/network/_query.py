@@ -11,6 +11,7 @@ from scipy import sparse
 
 from careplan import _kernels
 from careplan._errors import InputError
+from careplan.network._chains import Chains, contract
 from careplan.network._common import (
     DEFAULT_MAX_SNAP_M,
     _cat,
@@ -23,10 +24,50 @@ from careplan.network._common import (
 )
 
 
+def _on_chains(ch: Chains, lab: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chain, chain offset (m) and snap leg (m) of every reachable entrance, grouped by label."""
+    s, parts = lab["s"], lab["parts"]
+    edge = s["edge"][parts]
+    return (ch.edge_chain[edge], ch.chain_offset(edge, s["offset"][parts]),
+            s["snap"][parts])
+
+
+def _chain_seeds(ch: Chains, chain: np.ndarray, off: np.ndarray,
+                 snap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two seeds per entrance: both end junctions of its chain with their access legs."""
+    nodes = np.empty(2 * chain.size, dtype=np.int64)
+    d = np.empty(2 * chain.size, dtype=np.float64)
+    nodes[0::2] = ch.chain_a[chain]
+    nodes[1::2] = ch.chain_b[chain]
+    d[0::2] = snap + off
+    d[1::2] = snap + (ch.chain_length_m[chain] - off)
+    return nodes, d
+
+
+def _delta(arc_length_m: np.ndarray, cutoff: float) -> float:
+    """Bucket width of the search kernel for this cutoff (see careplan._kernels)."""
+    w = arc_length_m[arc_length_m > 0]
+    min_w = float(w.min()) if w.size else cutoff
+    return max(min_w, cutoff / 8192.0)
+
+
 class _Queries:
     """Distance queries of :class:`~careplan.network.WalkNetwork`."""
 
     # --------------------------------------------------------------- distances
+    def _graph_kw(self, cutoff: float) -> dict[str, Any]:
+        """Keyword arguments of the search kernels for the full graph."""
+        return {"indptr": self._indptr, "indices": self._indices,
+                "arc_length_m": self._weights, "cutoff": cutoff,
+                "delta": _delta(self._weights, cutoff)}
+
+    def _chains_(self) -> Chains:
+        """The routing graph with degree-2 nodes contracted (cached, see ``_chains``)."""
+        if getattr(self, "_chain_cache", None) is None:
+            self._chain_cache = contract(self.n_nodes, self._edge_u, self._edge_v,
+                                         self._edge_length)
+        return self._chain_cache
+
     def _od(self, origins, destinations, cutoff_m, max_snap_m, verbose, n_threads):
         cutoff = _check_cutoff(cutoff_m)
         max_snap = _check_max_snap(max_snap_m)
@@ -34,42 +75,41 @@ class _Queries:
         lo = self._snap_labels(origins, "origins", max_snap)
         ld = self._snap_labels(destinations, "destinations", max_snap)
         oi, di = lo["index"], ld["index"]
-        so, sd = lo["s"], ld["s"]
-        n = self.n_nodes
-        # destinations per node (every reachable entrance, labelled by its owner)
-        dp = ld["parts"]
-        downer = ld["owner"][dp]
-        dn = np.concatenate([sd["u"][dp], sd["v"][dp]])
-        dj = np.concatenate([downer, downer])
-        da = np.concatenate([sd["snap"][dp] + sd["offset"][dp],
-                             sd["snap"][dp] + sd["length"][dp] - sd["offset"][dp]])
+        ch = self._chains_()
+        # every reachable entrance placed on its chain: chain, offset, snap leg
+        oc, ooff, osnap = _on_chains(ch, lo)
+        dc, doff, dsnap = _on_chains(ch, ld)
+        dlen = ch.chain_length_m[dc]
+        n = ch.n_junctions
+        # destinations per junction (every reachable entrance, labelled by its owner)
+        downer = ld["owner"][ld["parts"]]
+        dn = np.concatenate([ch.chain_a[dc], ch.chain_b[dc]])
+        dj = np.concatenate([downer, downer]).astype(np.int64)
+        da = np.concatenate([dsnap + doff, dsnap + dlen - doff])
         o = np.argsort(dn, kind="stable")
         dn, dj, da = dn[o], dj[o], da[o]
         dst_ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(dn, minlength=n), out=dst_ptr[1:])
-        # destinations per edge
-        de = sd["edge"][dp]
-        o = np.argsort(de, kind="stable")
-        edst_idx = downer[o].astype(np.int64)
-        edst_off = sd["offset"][dp][o]
-        edst_snap = sd["snap"][dp][o]
-        edst_ptr = np.zeros(self.n_edges + 1, dtype=np.int64)
-        np.cumsum(np.bincount(de, minlength=self.n_edges), out=edst_ptr[1:])
-        # search the origins in spatial (node) order: consecutive searches then
-        # touch the same memory; the output is put back in input order below
+        # destinations per chain (the direct walk along a shared chain)
+        n_ch = ch.chain_length_m.size
+        o = np.argsort(dc, kind="stable")
+        edst_ptr = np.zeros(n_ch + 1, dtype=np.int64)
+        np.cumsum(np.bincount(dc, minlength=n_ch), out=edst_ptr[1:])
+        # search the origins in spatial (junction) order: consecutive searches
+        # then touch the same memory; the output is put back in input order below
         orows = lo["rows"]
-        key = so["u"][lo["parts"][lo["part_ptr"][:-1]]]
-        perm = np.argsort(key, kind="stable")
+        perm = np.argsort(ch.chain_a[oc[lo["part_ptr"][:-1]]], kind="stable")
         take, part_ptr = _group_gather(lo["part_ptr"], perm)
-        op = lo["parts"][take]
-        lab_p = {"s": so, "parts": op, "part_ptr": part_ptr}
-        seed_ptr, seed_nodes, seed_dist = self._seeds(lab_p)
-        before = (self._indptr, self._indices, self._weights, seed_ptr, seed_nodes, seed_dist)
-        after = (cutoff, self._delta(cutoff), dst_ptr, dj.astype(np.int64), da, int(len(di)),
-                 part_ptr, so["edge"][op].astype(np.int64), so["offset"][op],
-                 so["snap"][op], edst_ptr, edst_idx, edst_off, edst_snap)
-        res = _run_blocks(_kernels.dest_block, before, after, orows.size,
-                          n_threads=n_threads, verbose=verbose, desc="distances")
+        oc, ooff, osnap = oc[take], ooff[take], osnap[take]
+        seeds = _chain_seeds(ch, oc, ooff, osnap)
+        res = _run_blocks(
+            _kernels.dest_block, orows.size, n_threads=n_threads, verbose=verbose,
+            desc="distances", indptr=ch.indptr, indices=ch.indices, arc_length_m=ch.arc_length_m,
+            seed_ptr=2 * part_ptr, seed_nodes=seeds[0], seed_dist=seeds[1], cutoff=cutoff,
+            delta=_delta(ch.arc_length_m, cutoff), dst_ptr=dst_ptr, dst_idx=dj, dst_acc=da,
+            n_dest=int(len(di)), sp_ptr=part_ptr, sp_edge=oc, sp_off=ooff, sp_snap=osnap,
+            edst_ptr=edst_ptr, edst_idx=downer[o].astype(np.int64), edst_off=doff[o],
+            edst_snap=dsnap[o])
         src = _cat(res, 0, np.int64)  # processing position, ascending
         dst = _cat(res, 1, np.int64)
         dist = _cat(res, 2, np.float64)
@@ -206,10 +246,9 @@ class _Queries:
         cutoff = _check_cutoff(cutoff_m)
         pos = np.sort(self._node_positions(sources), kind="stable")
         ptr = np.arange(pos.size + 1, dtype=np.int64)
-        res = _run_blocks(_kernels.node_block,
-                          (self._indptr, self._indices, self._weights, ptr, pos, np.zeros(pos.size)),
-                          (cutoff, self._delta(cutoff)), pos.size, n_threads=_n_threads(n_threads), verbose=verbose,
-                          desc="node distances")
+        res = _run_blocks(_kernels.node_block, pos.size, n_threads=_n_threads(n_threads),
+                          verbose=verbose, desc="node distances", **self._graph_kw(cutoff),
+                          seed_ptr=ptr, seed_nodes=pos, seed_dist=np.zeros(pos.size))
         s = _cat(res, 0, np.int64)
         v = _cat(res, 1, np.int64)
         d = _cat(res, 2, np.float64)
@@ -221,10 +260,9 @@ class _Queries:
         lab = self._snap_labels(points, what, max_snap)
         rows = lab["rows"]
         ptr, nodes, d = self._seeds(lab)
-        res = _run_blocks(_kernels.node_block,
-                          (self._indptr, self._indices, self._weights, ptr, nodes, d),
-                          (cutoff, self._delta(cutoff)), rows.size, n_threads=_n_threads(n_threads),
-                          verbose=verbose, desc="searching")
+        res = _run_blocks(_kernels.node_block, rows.size, n_threads=_n_threads(n_threads),
+                          verbose=verbose, desc="searching", **self._graph_kw(cutoff),
+                          seed_ptr=ptr, seed_nodes=nodes, seed_dist=d)
         if res:
             src = np.concatenate([r[0] for r in res])
             v = np.concatenate([r[1] for r in res])
@@ -252,10 +290,9 @@ class _Queries:
         lab = self._snap_labels(points, "points", max_snap)
         rows = lab["rows"]
         ptr, nodes, d = self._seeds(lab)
-        res = _run_blocks(_kernels.count_block,
-                          (self._indptr, self._indices, self._weights, ptr, nodes, d),
-                          (cutoff, self._delta(cutoff)), rows.size, n_threads=_n_threads(n_threads),
-                          verbose=verbose, desc="counting")
+        res = _run_blocks(_kernels.count_block, rows.size, n_threads=_n_threads(n_threads),
+                          verbose=verbose, desc="counting", **self._graph_kw(cutoff),
+                          seed_ptr=ptr, seed_nodes=nodes, seed_dist=d)
         counts = np.zeros(self.n_nodes, dtype=np.int64)
         for r in res:
             counts += r

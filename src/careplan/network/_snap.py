@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import geopandas as gpd
@@ -10,6 +11,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from careplan import _kernels
 from careplan._errors import CRSError, InputError
 from careplan.network._common import DEFAULT_MAX_SNAP_M, _check_max_snap, _label_list, _warn
 
@@ -76,24 +78,75 @@ class _Snapping:
         return {"index": index, "g": g, "owner": owner, "s": s, "reach": reach,
                 "parts": parts, "rows": rows, "part_ptr": part_ptr, "best_snap": best}
 
+    def _segment_index(self) -> dict[str, Any]:
+        """Straight segments of every edge geometry and a uniform grid over them (cached)."""
+        if getattr(self, "_seg_cache", None) is None:
+            coords, owner = shapely.get_coordinates(self._edge_geometry, return_index=True)
+            same = owner[1:] == owner[:-1]  # consecutive vertices of one edge
+            x0, y0 = coords[:-1, 0][same], coords[:-1, 1][same]
+            x1, y1 = coords[1:, 0][same], coords[1:, 1][same]
+            seg_edge = owner[:-1][same].astype(np.int64)
+            seg_len = np.hypot(x1 - x0, y1 - y0)
+            # metres of geometry before each segment, within its edge
+            csum = np.cumsum(seg_len)
+            first = np.ones(seg_edge.size, dtype=bool)
+            first[1:] = seg_edge[1:] != seg_edge[:-1]
+            base = np.maximum.accumulate(np.where(first, np.arange(seg_edge.size), 0))
+            seg_along = csum - seg_len - (csum[base] - seg_len[base])
+            glen = np.bincount(seg_edge, weights=seg_len, minlength=self.n_edges)
+            xmin, xmax = float(min(x0.min(), x1.min())), float(max(x0.max(), x1.max()))
+            ymin, ymax = float(min(y0.min(), y1.min())), float(max(y0.max(), y1.max()))
+            area = max((xmax - xmin) * (ymax - ymin), 1.0)
+            # about one segment per cell, but no cell shorter than a typical
+            # segment (long segments would otherwise be listed in many cells)
+            cell = max(math.sqrt(area / seg_edge.size), float(np.median(seg_len)), 1e-3)
+            ncx = int((xmax - xmin) / cell) + 1
+            ncy = int((ymax - ymin) / cell) + 1
+            cell_ptr, cell_seg = _kernels.segment_grid(x0, y0, x1, y1, xmin, ymin, cell, ncx, ncy)
+            self._seg_cache = {
+                "x0": x0, "y0": y0, "x1": x1, "y1": y1, "seg_edge": seg_edge,
+                "seg_len": seg_len, "seg_along": seg_along, "geom_len": glen,
+                "xmin": xmin, "ymin": ymin, "cell": cell, "ncx": ncx, "ncy": ncy,
+                "cell_ptr": cell_ptr, "cell_seg": cell_seg}
+        return self._seg_cache
+
     def _snap_arrays(self, g: np.ndarray, max_snap: float | None = None) -> dict[str, np.ndarray]:
-        tree = self._tree_()
-        if max_snap is None:
-            (pi, ei), dist = tree.query_nearest(g, return_distance=True, all_matches=True)
-        else:
-            # bounded search first (fast), unbounded only for the far points
-            (pi, ei), dist = tree.query_nearest(g, max_distance=max(max_snap, 1e-9),
-                                                return_distance=True, all_matches=True)
-            miss = np.ones(g.size, dtype=bool)
-            miss[pi] = False
-            if miss.any():
-                rows = np.flatnonzero(miss)
-                (p2, e2), d2 = tree.query_nearest(g[rows], return_distance=True, all_matches=True)
-                pi = np.concatenate([pi, rows[p2]])
-                ei = np.concatenate([ei, e2])
-                dist = np.concatenate([dist, d2])
-        # ties (a point on a node touches every edge there, and maybe a bridge
-        # passing over it): prefer the edge with an end node nearest the point
+        """Nearest edge, straight snap distance and offset along the edge of every point.
+
+        The compiled grid search (:func:`careplan._kernels.nearest_segment`)
+        answers every point within ``max_snap``; the few farther points are
+        answered by an STRtree (their distance is reported in messages).
+        """
+        ix = self._segment_index()
+        px = shapely.get_x(g).astype(np.float64)
+        py = shapely.get_y(g).astype(np.float64)
+        limit = np.inf if max_snap is None else float(max_snap)
+        seg, snap, t = _kernels.nearest_segment(
+            px, py, x0=ix["x0"], y0=ix["y0"], x1=ix["x1"], y1=ix["y1"], seg_edge=ix["seg_edge"],
+            edge_u=self._edge_u, edge_v=self._edge_v, node_x=self._x, node_y=self._y,
+            xmin=ix["xmin"], ymin=ix["ymin"], cell=ix["cell"], ncx=ix["ncx"], ncy=ix["ncy"],
+            cell_ptr=ix["cell_ptr"], cell_seg=ix["cell_seg"], max_dist=limit)
+        found = seg >= 0
+        edge = np.full(g.size, -1, dtype=np.int64)
+        edge[found] = ix["seg_edge"][seg[found]]
+        along = np.zeros(g.size)
+        along[found] = ix["seg_along"][seg[found]] + t[found] * ix["seg_len"][seg[found]]
+        glen = ix["geom_len"][edge]
+        if not found.all():  # farther than max_snap: nearest edge by the STRtree
+            rows = np.flatnonzero(~found)
+            edge[rows], snap[rows] = self._nearest_edge_tree(g[rows])
+            glen[rows] = self._edge_geom_length[edge[rows]]
+            along[rows] = shapely.line_locate_point(self._edge_geometry[edge[rows]], g[rows])
+        L = self._edge_length[edge]
+        frac = np.divide(along, glen, out=np.zeros_like(along), where=glen > 0)
+        offset = np.clip(frac, 0.0, 1.0) * L
+        return {"edge": edge, "snap": snap, "offset": offset, "length": L,
+                "u": self._edge_u[edge], "v": self._edge_v[edge]}
+
+    def _nearest_edge_tree(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest edge and distance of each point, no distance limit (STRtree)."""
+        (pi, ei), dist = self._tree_().query_nearest(g, return_distance=True, all_matches=True)
+        # ties: prefer the edge with an end node nearest the point, then the lowest edge
         px, py = shapely.get_x(g)[pi], shapely.get_y(g)[pi]
         eu, ev = self._edge_u[ei], self._edge_v[ei]
         end_d = np.minimum(np.hypot(self._x[eu] - px, self._y[eu] - py),
@@ -102,20 +155,11 @@ class _Snapping:
         pi, ei, dist = pi[order], ei[order], dist[order]
         first = np.ones(pi.size, dtype=bool)
         first[1:] = pi[1:] != pi[:-1]
-        pi, ei, dist = pi[first], ei[first], dist[first]
         edge = np.full(g.size, -1, dtype=np.int64)
         snap = np.full(g.size, np.inf)
-        edge[pi] = ei
-        snap[pi] = dist
-        geoms = self._edge_geometry[edge]
-        along = shapely.line_locate_point(geoms, g)
-        glen = self._edge_geom_length[edge]
-        L = self._edge_length[edge]
-        frac = np.divide(along, glen, out=np.zeros_like(along), where=glen > 0)
-        frac = np.clip(frac, 0.0, 1.0)
-        offset = frac * L
-        return {"edge": edge, "snap": snap, "offset": offset, "length": L,
-                "u": self._edge_u[edge], "v": self._edge_v[edge]}
+        edge[pi[first]] = ei[first]
+        snap[pi[first]] = dist[first]
+        return edge, snap
 
     def snap(self, points: gpd.GeoDataFrame | gpd.GeoSeries, *,
              max_snap_m: float = DEFAULT_MAX_SNAP_M) -> pd.DataFrame:
