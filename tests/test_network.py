@@ -605,3 +605,107 @@ def test_kernel_pool_growth_retry():
     exp = nx.single_source_dijkstra_path_length(G, 0, weight="w")
     assert {int(v): dist[v] for v in touched[:nt]} == pytest.approx(exp)
     assert (head == -1).all()
+
+
+# ------------------------------------------------- chains, snapping grid, UTM
+def chain_heavy_graph(seed: int = 3) -> nx.MultiGraph:
+    """A 5 x 5 grid whose streets are split into 3 pieces (degree-2 nodes), plus a
+    parallel edge, a self-loop, a dead-end chain and a separate ring with no junction."""
+    rng = np.random.default_rng(seed)
+    G = nx.MultiGraph(crs=CRS)
+    k = 0
+
+    def node(x, y):
+        nonlocal k
+        k += 1
+        G.add_node(k, x=x + rng.uniform(-8, 8), y=y + rng.uniform(-8, 8))
+        return k
+
+    corner = {(i, j): node(i * 120.0, j * 120.0) for i in range(5) for j in range(5)}
+    for (i, j), a in corner.items():
+        for di, dj in ((1, 0), (0, 1)):
+            if (i + di, j + dj) not in corner:
+                continue
+            b = corner[(i + di, j + dj)]
+            m1 = node(i * 120.0 + di * 40, j * 120.0 + dj * 40)
+            m2 = node(i * 120.0 + di * 80, j * 120.0 + dj * 80)
+            for p, q in ((a, m1), (m1, m2), (m2, b)):
+                G.add_edge(p, q)
+    G.add_edge(corner[(0, 0)], corner[(0, 1)])           # parallel to a chain
+    loop = [corner[(2, 2)], node(250, 270), node(270, 250)]
+    for p, q in zip(loop, loop[1:] + loop[:1], strict=True):  # loop through a junction
+        G.add_edge(p, q)
+    tail = [corner[(4, 4)], node(520, 520), node(560, 560), node(600, 600)]
+    for p, q in zip(tail[:-1], tail[1:], strict=True):    # dead end
+        G.add_edge(p, q)
+    ring = [node(800 + 60 * np.cos(t), 200 + 60 * np.sin(t)) for t in np.linspace(0, 6, 7)]
+    for p, q in zip(ring, ring[1:] + ring[:1], strict=True):  # no junction at all
+        G.add_edge(p, q)
+    G.add_edge(corner[(3, 3)], corner[(3, 3)])           # self-loop with a geometry
+    for u, v, key in list(G.edges(keys=True)):
+        if u == v:
+            x, y = G.nodes[u]["x"], G.nodes[u]["y"]
+            G.edges[u, v, key]["geometry"] = LineString([(x, y), (x + 30, y), (x, y + 30), (x, y)])
+    return G
+
+
+def test_chain_contraction_matches_bruteforce_networkx():
+    """Point-to-point searches run on the junction graph; the spliced full graph is the reference."""
+    G = chain_heavy_graph()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CareplanWarning)
+        net = WalkNetwork.from_graph(G, keep="all")
+    ch = net._chains_()
+    assert ch.n_junctions < net.n_nodes / 2  # the degree-2 nodes are gone
+    rng = np.random.default_rng(5)
+    xy = np.vstack([rng.uniform(-30, 880, size=(40, 2)),
+                    np.column_stack([net.x[:30], net.y[:30]])])  # some exactly on nodes
+    o = pts(xy[::2], [f"o{i}" for i in range(len(xy[::2]))])
+    d = pts(xy[1::2], [f"d{i}" for i in range(len(xy[1::2]))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CareplanWarning)
+        od = net.distances(o, d, cutoff_m=700, max_snap_m=10_000)
+    got = {(a, b): x for a, b, x in od.itertuples(index=False)}
+    H = _merge_splices(net, o, d)
+    expected = {}
+    for lab_o in o.index:
+        lengths = nx.single_source_dijkstra_path_length(H, ("o", lab_o), cutoff=700,
+                                                        weight="length")
+        expected.update({(lab_o, lab_d): lengths[("d", lab_d)] for lab_d in d.index
+                         if ("d", lab_d) in lengths})
+    assert len(expected) > 100
+    assert set(got) == set(expected)
+    for key, x in expected.items():
+        assert got[key] == pytest.approx(x, abs=1e-6)
+
+
+def test_grid_snapping_matches_shapely_nearest_distance():
+    G = chain_heavy_graph(seed=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CareplanWarning)
+        net = WalkNetwork.from_graph(G, keep="all")
+    rng = np.random.default_rng(9)
+    # inside the grid, outside it, and far outside (beyond max_snap_m)
+    xy = np.vstack([rng.uniform(-50, 900, size=(300, 2)), [[5_000.0, -3_000.0], [-900, 300]]])
+    g = shapely.points(xy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CareplanWarning)
+        s = net.snap(pts(xy), max_snap_m=400)
+    edges = net.edges.geometry.to_numpy()
+    brute = np.array([shapely.distance(p, edges).min() for p in g])
+    assert s["snap_distance_m"].to_numpy() == pytest.approx(brute, abs=1e-9)
+    # the chosen edge really is at that distance, and the snapped point lies on it
+    chosen = edges[s["edge"].to_numpy()]
+    assert shapely.distance(g, chosen) == pytest.approx(brute, abs=1e-9)
+    on = shapely.points(s[["x", "y"]].to_numpy())
+    assert shapely.distance(on, chosen) == pytest.approx(0, abs=1e-6)
+    assert list(s["reachable"]) == list(brute <= 400)
+
+
+@pytest.mark.parametrize("lon,lat", [(121.47, 31.23), (118.8, 32.06), (-122.28, 37.8),
+                                     (-70.0, -33.0), (179.9, 0.5), (-180.0, 10.0)])
+def test_utm_zone_formula_equals_geopandas(lon, lat):
+    from careplan.network._common import _utm_crs
+
+    ref = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=4326).estimate_utm_crs()
+    assert _utm_crs(np.array([lon]), np.array([lat])).equals(ref)
