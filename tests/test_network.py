@@ -280,18 +280,23 @@ def test_random_points_match_bruteforce_networkx():
     got = {(a, b): x for a, b, x in od.itertuples(index=False)}
     # independent: splice every point into one networkx graph by brute force
     # (a point node hangs off its own split node, so it is never a shortcut)
-    H = _merge_splices(net, o, d)
-    expected = {}
-    for lab_o in o.index:
-        lengths = nx.single_source_dijkstra_path_length(H, ("o", lab_o), cutoff=450,
-                                                        weight="length")
-        for lab_d in d.index:
-            if ("d", lab_d) in lengths:
-                expected[(lab_o, lab_d)] = lengths[("d", lab_d)]
+    expected = _bruteforce_od(net, o, d, 450)
     assert len(expected) > 50
     assert set(got) == set(expected)
     for k, x in expected.items():
         assert got[k] == pytest.approx(x, abs=1e-6)
+
+
+def _bruteforce_od(net, o, d, cutoff_m):
+    """{(origin, destination): distance} by networkx on the spliced graph."""
+    H = _merge_splices(net, o, d)
+    expected = {}
+    for lab_o in o.index:
+        lengths = nx.single_source_dijkstra_path_length(H, ("o", lab_o), cutoff=cutoff_m,
+                                                        weight="length")
+        expected.update({(lab_o, lab_d): lengths[("d", lab_d)] for lab_d in d.index
+                         if ("d", lab_d) in lengths})
+    return expected
 
 
 def _merge_splices(net, o, d):
@@ -666,13 +671,7 @@ def test_chain_contraction_matches_bruteforce_networkx():
         warnings.simplefilter("ignore", CareplanWarning)
         od = net.distances(o, d, cutoff_m=700, max_snap_m=10_000)
     got = {(a, b): x for a, b, x in od.itertuples(index=False)}
-    H = _merge_splices(net, o, d)
-    expected = {}
-    for lab_o in o.index:
-        lengths = nx.single_source_dijkstra_path_length(H, ("o", lab_o), cutoff=700,
-                                                        weight="length")
-        expected.update({(lab_o, lab_d): lengths[("d", lab_d)] for lab_d in d.index
-                         if ("d", lab_d) in lengths})
+    expected = _bruteforce_od(net, o, d, 700)
     assert len(expected) > 100
     assert set(got) == set(expected)
     for key, x in expected.items():

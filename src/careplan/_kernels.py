@@ -292,6 +292,13 @@ def dest_block(indptr, indices, arc_length_m, seed_ptr, seed_nodes, seed_dist, s
 # ----------------------------------------------------------------------------
 # nearest edge (snapping): a uniform grid over the edges' straight segments
 # ----------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def _cell_range(a, b, lo, cell, n):
+    """First and last cell (clipped to ``0 .. n-1``) spanned by ``[min(a, b), max(a, b)]``."""
+    return (min(n - 1, max(0, int((min(a, b) - lo) / cell))),
+            min(n - 1, max(0, int((max(a, b) - lo) / cell))))
+
+
 @njit(cache=True)
 def segment_grid(x0, y0, x1, y1, xmin, ymin, cell, ncx, ncy):
     """Cells -> segments (CSR): each segment is listed in every cell its bounding box overlaps.
@@ -302,10 +309,8 @@ def segment_grid(x0, y0, x1, y1, xmin, ymin, cell, ncx, ncy):
     n = x0.shape[0]
     counts = np.zeros(ncx * ncy + 1, dtype=np.int64)
     for s in range(n):
-        i0 = min(ncx - 1, max(0, int((min(x0[s], x1[s]) - xmin) / cell)))
-        i1 = min(ncx - 1, max(0, int((max(x0[s], x1[s]) - xmin) / cell)))
-        j0 = min(ncy - 1, max(0, int((min(y0[s], y1[s]) - ymin) / cell)))
-        j1 = min(ncy - 1, max(0, int((max(y0[s], y1[s]) - ymin) / cell)))
+        i0, i1 = _cell_range(x0[s], x1[s], xmin, cell, ncx)
+        j0, j1 = _cell_range(y0[s], y1[s], ymin, cell, ncy)
         for i in range(i0, i1 + 1):
             for j in range(j0, j1 + 1):
                 counts[i * ncy + j + 1] += 1
@@ -313,10 +318,8 @@ def segment_grid(x0, y0, x1, y1, xmin, ymin, cell, ncx, ncy):
     fill = cell_ptr[:-1].copy()
     cell_seg = np.empty(cell_ptr[-1], dtype=np.int64)
     for s in range(n):
-        i0 = min(ncx - 1, max(0, int((min(x0[s], x1[s]) - xmin) / cell)))
-        i1 = min(ncx - 1, max(0, int((max(x0[s], x1[s]) - xmin) / cell)))
-        j0 = min(ncy - 1, max(0, int((min(y0[s], y1[s]) - ymin) / cell)))
-        j1 = min(ncy - 1, max(0, int((max(y0[s], y1[s]) - ymin) / cell)))
+        i0, i1 = _cell_range(x0[s], x1[s], xmin, cell, ncx)
+        j0, j1 = _cell_range(y0[s], y1[s], ymin, cell, ncy)
         for i in range(i0, i1 + 1):
             for j in range(j0, j1 + 1):
                 c = i * ncy + j
