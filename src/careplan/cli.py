@@ -81,7 +81,14 @@ def _cmd_demo(args) -> int:
 
 def _cmd_plan(args) -> int:
     from careplan.plan import plan_from_config
+    from careplan.plan._file import keys_text
 
+    if args.keys:
+        print(keys_text())
+        return 0
+    if args.config is None:
+        raise InputError("careplan plan needs a config file: careplan plan config.toml "
+                         "(careplan plan --keys lists its keys; see examples/plan.toml)")
     plan, out = plan_from_config(args.config, out=args.out, verbose=False if args.quiet else None)
     files = plan.to_file(out)
     _print_plan(plan, out, files)
@@ -156,8 +163,14 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--p", type=int, default=None, help="budget of new stations")
     d.add_argument("-q", "--quiet", action="store_true")
     d.set_defaults(func=_cmd_demo)
-    p = sub.add_parser("plan", help="run a plan from a TOML config")
-    p.add_argument("config")
+    p = sub.add_parser("plan", help="run a plan from a TOML config",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Run a layout plan from a TOML config (see examples/plan.toml)."
+                       " Paths in the config are relative to its folder.",
+                       epilog="config keys ([section] key, type, default, meaning):\n"
+                       + _keys_for_help())
+    p.add_argument("config", nargs="?", help="the TOML config file")
+    p.add_argument("--keys", action="store_true", help="list every config key and exit")
     p.add_argument("--out", default=None, help="output directory (overrides the config)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_cmd_plan)
@@ -186,8 +199,29 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _keys_for_help() -> str:
+    try:
+        from careplan.plan._file import keys_text
+
+        return keys_text()
+    except Exception as exc:  # --help must work even if an optional reader is broken
+        return f"(run careplan plan --keys: {exc})"
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as one clean line (no source line, no file:line)."""
+    text = " ".join(str(message).split()) or category.__name__
+    print(f"careplan: warning: {text}", file=file or sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``careplan`` command."""
+    """Entry point of the ``careplan`` command.
+
+    Returns
+    -------
+    int
+        0 on success, 2 on any failure (one line ``careplan: error: ...`` on stderr).
+    """
     args = _parser().parse_args(argv)
     if getattr(args, "quiet", False):
         from careplan._progress import set_quiet
@@ -195,13 +229,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         set_quiet(True)
     try:
         with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
             if getattr(args, "quiet", False):
                 warnings.simplefilter("ignore")
             return int(args.func(args) or 0)
     except CareplanError as exc:
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        return _fail(str(exc))
+    except (OSError, MemoryError, RecursionError) as exc:
+        return _fail(" ".join(str(exc).split()) or type(exc).__name__)
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+    except Exception as exc:  # a bug: still one line and exit 2, details with CAREPLAN_DEBUG=1
+        import os
+
+        if os.environ.get("CAREPLAN_DEBUG"):
+            raise
+        return _fail(f"internal error ({type(exc).__name__}: {' '.join(str(exc).split())}); "
+                     "please report it (CAREPLAN_DEBUG=1 shows the traceback)")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -60,13 +60,13 @@ class Option:
     def type_name(self) -> str:
         """Short type description for ``--keys`` and messages."""
         base = {"number": "number", "integer": "integer", "bool": "true/false",
-                "choice": "string", "levels": "list of strings",
+                "choice": "string", "levels": "list of facility levels",
                 "standard": "string (profile name or .toml path)"}[self.kind]
         if self.kind in ("number", "integer") and (self.low is not None or self.high is not None):
             lo = "" if self.low is None else f"{'>' if self.low_open else '>='} {self.low:g}"
             hi = "" if self.high is None else f"<= {self.high:g}"
             base += f" ({', '.join(x for x in (lo, hi) if x)})"
-        if self.choices:
+        if self.choices and self.kind == "choice":
             base += f" ({' | '.join(self.choices)})"
         return base
 
@@ -139,7 +139,8 @@ class PlanConfig:
         "choice", "location model for the new stations", choices=MODELS))
     circle_levels: tuple[str, ...] | None = _opt(None, Option(
         "levels", "facility levels counting toward the walking circle "
-        "(default: the profile's service-circle levels)", choices=FACILITY_LEVELS,
+        f"(default: the profile's service-circle levels; of {', '.join(FACILITY_LEVELS)})",
+        choices=FACILITY_LEVELS,
         optional=True))
     min_station_floor_area_m2: float = _opt(0.0, Option(
         "number", "smallest floor area of a new station, m2", low=0, high=100_000))
@@ -203,7 +204,7 @@ class PlanConfig:
 
 
 def _name(key: str, where: str) -> str:
-    return f"{where}.{key}" if where else key
+    return f"{where} {key}" if where else key
 
 
 def _check(key: str, opt: Option, value: Any, where: str) -> Any:  # noqa: C901 - one branch per kind
