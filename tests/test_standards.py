@@ -280,3 +280,83 @@ def test_missing_tables(tmp_path):
     d = dict(data, rules=[dict(data["rules"][0], citation="see text")])
     with pytest.raises(InputError, match=r"rules\[0\]<floor_area_new>.citation"):
         standards.parse_profile(d, source="mem.toml")
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def test_a_new_rule_kind_is_declared_in_one_place(tmp_path):
+    """A kind declared with rule_kind() is parsed, validated and evaluated by check()."""
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    from careplan import compliance
+    from careplan.standards import Outcome, rule_kind
+
+    @rule_kind("test_max_facilities", "At most N facilities of the levels.",
+               levels=("community",), is_count=True, plausible=(0.0, 10.0),
+               stricter="lower")
+    def _eval(rule, ctx):
+        n = len(ctx.of_levels(rule.levels))
+        return Outcome(n <= rule.value, f"{n} facilities", found=n)
+
+    try:
+        text = standards.profile_path(JINWAN).read_text(encoding="utf-8")
+        text += ('\n[[rules]]\nid = "few"\nkind = "test_max_facilities"\nvalue = 1\n'
+                 'unit = "facilities"\nlabel_en = "few"\nlabel_zh = "少"\n[rules.citation]\n'
+                 'document = "jinwan-2020"\nclause = "x"\nquote = "y"\n')
+        p = tmp_path / "few.toml"
+        p.write_text(text, encoding="utf-8")
+        std = standards.load(p)
+        areas = gpd.GeoDataFrame({"area_id": ["A"], "households": [100], "built": ["new"]},
+                                 geometry=[box(0, 0, 10, 10)], crs="EPSG:32650")
+        facs = gpd.GeoDataFrame({"facility_id": ["a", "b"], "level": ["community"] * 2,
+                                 "floor_area_m2": [10.0, 10.0], "beds": [0, 0],
+                                 "nursing_beds": [0, 0]},
+                                geometry=[Point(1, 1), Point(2, 2)], crs="EPSG:32650")
+        row = compliance.check(areas, facs, standard=std).rules.set_index("rule_id").loc["few"]
+        assert row["passed"] is False and row["found"] == 2 and row["note"] == "2 facilities"
+        with pytest.raises(InputError, match="plausible range"):
+            standards.parse_profile(tomllib.loads(text.replace("value = 1\nunit = \"fac",
+                                                               "value = 11\nunit = \"fac")))
+    finally:
+        del standards.KINDS["test_max_facilities"]
+
+
+@pytest.mark.parametrize("old,new,where", [
+    ("value = 20.0", "value = 1e308", f"{R0}.value"),
+    ("value = 20.0", "value = 501.0", f"{R0}.value"),
+    ("value = 15.0", "value = 9e99", "rules[1]<floor_area_existing>.value"),
+    ("speed_m_per_min = 60.0", "speed_m_per_min = 5000.0", "service_circle.speed_m_per_min"),
+    ('value = 15.0\nunit = "minutes"', 'value = 1e5\nunit = "minutes"',
+     "rules[6]<service_circle>.value"),
+])
+def test_implausible_profile_numbers_refused_in_one_line(tmp_path, old, new, where):
+    text = standards.profile_path(JINWAN).read_text(encoding="utf-8")
+    assert old in text
+    p = tmp_path / "big.toml"
+    p.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(InputError, match="plausible range") as exc:
+        standards.load(p)
+    msg = str(exc.value)
+    assert where in msg and "\n" not in msg
+
+
+def test_unverified_value_needs_a_secondary_source_and_says_so():
+    data = tomllib.loads(standards.profile_path(JINWAN).read_text(encoding="utf-8"))
+    d = dict(data, rules=[dict(data["rules"][0],
+                               citation=dict(data["rules"][0]["citation"], verified=False))])
+    with pytest.raises(InputError, match="secondary_source"):
+        standards.parse_profile(d, source="mem.toml")
+    d["rules"][0]["citation"]["secondary_source"] = "a textbook, p. 3"
+    std = standards.parse_profile(d, source="mem.toml")
+    c = std.rules[0].citation
+    assert not c.verified and "not verified" in str(c) and "a textbook, p. 3" in str(c)
+
+
+@pytest.mark.parametrize("name", standards.available())
+def test_citations_name_documents_never_files(name):
+    for r in standards.load(name).rules:
+        s = str(r.citation)
+        assert ".txt" not in s and not re.search(r"\d{3}_[0-9a-f]{8}", s), s
+        assert r.citation.title_zh in s

@@ -38,6 +38,8 @@ from importlib import resources
 from pathlib import Path
 
 from careplan._errors import InputError
+from careplan.standards import kinds as _kinds  # noqa: F401  (fills KINDS)
+from careplan.standards._combine import combine
 from careplan.standards._model import (
     BUILT_CLASSES,
     DEFAULT_WALK_SPEED_M_PER_MIN,
@@ -47,10 +49,12 @@ from careplan.standards._model import (
     Document,
     KindSpec,
     Rule,
+    RuleKind,
     Standard,
     parse_profile,
     read_profile,
 )
+from careplan.standards._registry import Outcome, RuleContext, rule_kind
 
 __all__ = [
     "BUILT_CLASSES",
@@ -60,12 +64,17 @@ __all__ = [
     "Citation",
     "Document",
     "KindSpec",
+    "Outcome",
     "Rule",
+    "RuleContext",
+    "RuleKind",
     "Standard",
     "available",
+    "combine",
     "load",
     "parse_profile",
     "profile_path",
+    "rule_kind",
 ]
 
 
@@ -93,14 +102,16 @@ def profile_path(name: str) -> Path:
     return p
 
 
-def load(name_or_path: str | Path | Standard) -> Standard:
-    """Load a standard by shipped name or from a TOML file.
+def load(name_or_path: str | Path | Standard | list | tuple) -> Standard:
+    """Load a standard by shipped name or from a TOML file, or several combined.
 
     Parameters
     ----------
-    name_or_path : str, Path or Standard
+    name_or_path : str, Path, Standard or sequence of them
         A name from :func:`available` (e.g. ``"jinwan-2020"``), or the path of a
         ``.toml`` profile (e.g. your edited copy). A :class:`Standard` is returned as is.
+        A list (or names joined by ``+``, e.g. ``"jinwan-2020+gb50437-2018"``) applies
+        the profiles together: see :func:`combine` (the stricter value wins).
 
     Returns
     -------
@@ -115,6 +126,11 @@ def load(name_or_path: str | Path | Standard) -> Standard:
     """
     if isinstance(name_or_path, Standard):
         return name_or_path
+    if isinstance(name_or_path, list | tuple):
+        return combine([load(x) for x in name_or_path])
+    if (isinstance(name_or_path, str) and "+" in name_or_path
+            and not Path(name_or_path).is_file()):
+        return combine([load(x.strip()) for x in name_or_path.split("+")])
     if isinstance(name_or_path, os.PathLike):
         return read_profile(Path(os.fspath(name_or_path)))
     if not isinstance(name_or_path, str):

@@ -52,6 +52,10 @@ from careplan._schema import (  # the one vocabulary and the one walking default
     FACILITY_LEVELS,
     walking_circle_m,
 )
+from careplan.standards._registry import KINDS, RuleKind
+
+#: Old name of :class:`~careplan.standards._registry.RuleKind` (kept for callers).
+KindSpec = RuleKind
 
 __all__ = [
     "BUILT_CLASSES",
@@ -62,6 +66,7 @@ __all__ = [
     "Document",
     "KindSpec",
     "Rule",
+    "RuleKind",
     "Standard",
     "parse_profile",
 ]
@@ -71,91 +76,23 @@ BUILT_CLASSES: tuple[str, ...] = BUILT_VALUES
 
 
 @dataclass(frozen=True)
-class KindSpec:
-    """What a rule kind means and which fields it takes.
+class Document:
+    """A policy document a profile cites.
 
     Attributes
     ----------
-    description : str
-        What the compliance check evaluates for this kind.
-    levels : tuple of str
-        Facility levels the rule looks at by default (a rule may override with ``levels``).
-    applies_to : tuple of str
-        Allowed ``applies_to`` values (the first is the default).
-    is_range : bool
-        The rule takes ``min`` / ``max`` instead of ``value``.
-    is_share : bool
-        The value is a share in [0, 1].
-    is_count : bool
-        The value is a whole number.
+    key : str
+        Short name the rules' citations use.
+    title, title_zh : str
+        Official title (English translation; simplified Chinese).
+    file : str
+        Seed file the quotes were checked against (internal; never shown as the source).
+    issuer, date, url : str
+    verified : bool
+        False when the official text was not checked and the values come from a
+        secondary source (named in ``secondary_source``).
+    secondary_source : str
     """
-
-    description: str
-    levels: tuple[str, ...] = ()
-    applies_to: tuple[str, ...] = ("all",)
-    is_range: bool = False
-    is_share: bool = False
-    is_count: bool = False
-
-
-#: Every rule kind the compliance check knows, keyed by name.
-KINDS: dict[str, KindSpec] = {
-    "floor_area_per_100hh": KindSpec(
-        "Community-care floor area per 100 households, per residential area of the "
-        "given built class ('new' or 'existing').",
-        levels=("community", "street"), applies_to=BUILT_CLASSES),
-    "town_centre_min_floor_area_m2": KindSpec(
-        "Minimum floor area of each street/town comprehensive centre.",
-        levels=("street",)),
-    "centre_per_town": KindSpec(
-        "Minimum number of comprehensive centres in every street/town.",
-        levels=("street",), is_count=True),
-    "station_coverage_share": KindSpec(
-        "Share of residential areas (communities) with at least one care station.",
-        levels=("community",), is_share=True),
-    "service_circle": KindSpec(
-        "Walking time of the home & community care service circle, minutes "
-        "(evaluated from a coverage result).",
-        levels=("community", "street", "district")),
-    "nursing_bed_share_min": KindSpec(
-        "Minimum share of nursing-type beds among institution beds.",
-        levels=("institution",), is_share=True),
-    "canteen_coverage_share": KindSpec(
-        "Share of residential areas (communities) served by an elderly canteen.",
-        levels=("canteen",), is_share=True),
-    "care_land_m2_per_resident": KindSpec(
-        "Care-service land per resident, m2 (needs population and land inputs)."),
-    "community_centre_floor_area_range_m2": KindSpec(
-        "Floor-area range of each comprehensive community care centre.",
-        levels=("street",), is_range=True),
-    "centres_per_street": KindSpec(
-        "Number of comprehensive centres in every street (min, optional max).",
-        levels=("street",), is_range=True, is_count=True),
-    "street_coverage_share": KindSpec(
-        "Share of streets/towns with at least one community care facility.",
-        levels=("community", "street"), is_share=True),
-    "welfare_home_beds": KindSpec(
-        "Beds of the largest welfare home (institution) of the city / each urban "
-        "district / each county.",
-        levels=("institution",), applies_to=("city", "urban_district", "county"),
-        is_count=True),
-    "district_centre_count": KindSpec(
-        "Minimum number of district (regional) care centres in every district.",
-        levels=("district",), is_count=True),
-    "street_centre_share": KindSpec(
-        "Share of streets/towns with at least one comprehensive centre.",
-        levels=("street",), is_share=True),
-    "social_workers_per_1000_elderly": KindSpec(
-        "Social workers per 1,000 older people (needs a social-worker count)."),
-    "social_workers_per_100_beds": KindSpec(
-        "Social workers per 100 institution beds (needs a social-worker count).",
-        levels=("institution",)),
-}
-
-
-@dataclass(frozen=True)
-class Document:
-    """A policy document a profile cites."""
 
     key: str
     title: str
@@ -164,11 +101,17 @@ class Document:
     issuer: str = ""
     date: str = ""
     url: str = ""
+    verified: bool = True
+    secondary_source: str = ""
 
 
 @dataclass(frozen=True)
 class Citation:
-    """Where a rule comes from: document, clause and a short quoted excerpt."""
+    """Where a rule comes from: document title, clause and a short verbatim quote.
+
+    ``str(citation)`` names the document by its title and clause (never by file name)
+    and says when the value was not verified against the official text.
+    """
 
     document: str
     title: str
@@ -176,10 +119,15 @@ class Citation:
     file: str
     clause: str
     quote: str
+    verified: bool = True
+    secondary_source: str = ""
 
     def __str__(self) -> str:
-        src = f"{self.title_zh} [{self.file}]" if self.file else self.title_zh
-        return f"{src}, {self.clause}: “{self.quote}”"
+        s = f"{self.title_zh}, {self.clause}: “{self.quote}”"
+        if not self.verified:
+            s += " (未核对官方原文 / not verified against the official text"
+            s += f"; source: {self.secondary_source})" if self.secondary_source else ")"
+        return s
 
 
 @dataclass(frozen=True)
@@ -333,11 +281,12 @@ class Standard:
                 "levels": ",".join(r.levels), "year": r.year,
                 "label_en": r.label_en, "label_zh": r.label_zh,
                 "document": c.title, "document_zh": c.title_zh, "file": c.file,
-                "clause": c.clause, "quote": c.quote, "citation": str(c), "note": r.note,
+                "clause": c.clause, "quote": c.quote, "citation": str(c),
+                "verified": c.verified, "secondary_source": c.secondary_source, "note": r.note,
             })
         cols = ["rule_id", "kind", "applies_to", "value", "max_value", "unit", "levels",
                 "year", "label_en", "label_zh", "document", "document_zh", "file",
-                "clause", "quote", "citation", "note"]
+                "clause", "quote", "citation", "verified", "secondary_source", "note"]
         return pd.DataFrame(rows, columns=cols)
 
     def __repr__(self) -> str:
@@ -359,11 +308,14 @@ class _Ctx:
 
 _TOP_KEYS = {"schema", "name", "title", "title_zh", "description", "documents",
              "service_circle", "rules"}
-_DOC_KEYS = {"key", "title", "title_zh", "file", "issuer", "date", "url"}
+_DOC_KEYS = {"key", "title", "title_zh", "file", "issuer", "date", "url", "verified",
+             "secondary_source"}
 _SC_KEYS = {"speed_m_per_min", "speed_source", "default_minutes", "default_minutes_source"}
 _RULE_KEYS = {"id", "kind", "value", "min", "max", "unit", "label_en", "label_zh",
               "citation", "applies_to", "levels", "year", "note"}
-_CIT_KEYS = {"document", "clause", "quote"}
+_CIT_KEYS = {"document", "clause", "quote", "verified", "secondary_source"}
+#: Plausible walking speed of older pedestrians, m/min (0.17-3.3 m/s).
+_SPEED_RANGE = (10.0, 200.0)
 
 
 def _unknown(ctx: _Ctx, where: str, table: Mapping[str, Any], allowed: set[str]) -> None:
@@ -407,6 +359,23 @@ def _num(ctx: _Ctx, table: Mapping[str, Any], key: str, where: str, *,
     return v
 
 
+def _bool(ctx: _Ctx, table: Mapping[str, Any], key: str, where: str, *,
+          default: bool) -> bool:
+    if key not in table:
+        return default
+    v = table[key]
+    if not isinstance(v, bool):
+        raise ctx.fail(f"{where}.{key}", f"must be true or false, got {v!r}")
+    return v
+
+
+def _plausible(ctx: _Ctx, where: str, v: float | None, lo: float, hi: float,
+               unit: str) -> None:
+    if v is not None and not lo <= v <= hi:
+        raise ctx.fail(where, f"= {v:g} is outside the plausible range {lo:g}-{hi:g} {unit}; "
+                              "check the number (a typo or a wrong unit?)")
+
+
 def parse_profile(data: Mapping[str, Any], *, source: str = "<dict>") -> Standard:
     """Validate a parsed TOML mapping and build a :class:`Standard`.
 
@@ -415,6 +384,8 @@ def parse_profile(data: Mapping[str, Any], *, source: str = "<dict>") -> Standar
     InputError
         Naming ``source`` and the dotted path of the first bad field.
     """
+    import careplan.standards.kinds  # noqa: F401  (fills KINDS)
+
     ctx = _Ctx(source)
     _unknown(ctx, "", data, _TOP_KEYS)
     name = _str(ctx, data, "name", "")
@@ -439,7 +410,12 @@ def parse_profile(data: Mapping[str, Any], *, source: str = "<dict>") -> Standar
             file=_str(ctx, d, "file", w, required=False),
             issuer=_str(ctx, d, "issuer", w, required=False),
             date=_str(ctx, d, "date", w, required=False),
-            url=_str(ctx, d, "url", w, required=False))
+            url=_str(ctx, d, "url", w, required=False),
+            verified=_bool(ctx, d, "verified", w, default=True),
+            secondary_source=_str(ctx, d, "secondary_source", w, required=False))
+        if not documents[key].verified and not documents[key].secondary_source.strip():
+            raise ctx.fail(f"{w}.secondary_source", "is missing; a document with verified = "
+                                                    "false must name the secondary source")
 
     sc = data.get("service_circle", {})
     if not isinstance(sc, dict):
@@ -450,10 +426,13 @@ def parse_profile(data: Mapping[str, Any], *, source: str = "<dict>") -> Standar
         speed = DEFAULT_WALK_SPEED_M_PER_MIN
     if speed <= 0:
         raise ctx.fail("service_circle.speed_m_per_min", "must be positive")
+    _plausible(ctx, "service_circle.speed_m_per_min", speed, *_SPEED_RANGE, "m/min")
     speed_source = _str(ctx, sc, "speed_source", "service_circle", required=False)
     default_minutes = _num(ctx, sc, "default_minutes", "service_circle", required=False)
     default_minutes_source = _str(ctx, sc, "default_minutes_source", "service_circle",
                                   required=False)
+    _plausible(ctx, "service_circle.default_minutes", default_minutes,
+               *KINDS["service_circle"].plausible, "minutes")
 
     rules_raw = data.get("rules")
     if not isinstance(rules_raw, list) or not rules_raw:
@@ -494,6 +473,9 @@ def parse_profile(data: Mapping[str, Any], *, source: str = "<dict>") -> Standar
         if spec.is_share and value > 1:
             raise ctx.fail(f"{wid}.value", f"is a share and must be between 0 and 1, got "
                                            f"{value:g} (write 60% as 0.6)")
+        vkey = "min" if spec.is_range else "value"
+        _plausible(ctx, f"{wid}.{vkey}", value, *spec.plausible, f"({kind})")
+        _plausible(ctx, f"{wid}.max", max_value, *spec.plausible, f"({kind})")
         if spec.is_count:
             for k, v in (("value" if not spec.is_range else "min", value), ("max", max_value)):
                 if v is not None and v != int(v):
@@ -529,9 +511,16 @@ def parse_profile(data: Mapping[str, Any], *, source: str = "<dict>") -> Standar
             raise ctx.fail(f"{cw}.document", f"refers to unknown document {dkey!r}; "
                                              f"documents are {sorted(documents)}")
         doc = documents[dkey]
+        verified = _bool(ctx, cit, "verified", cw, default=doc.verified)
+        secondary = _str(ctx, cit, "secondary_source", cw, required=False,
+                         default=doc.secondary_source)
+        if not verified and not secondary.strip():
+            raise ctx.fail(f"{cw}.secondary_source", "is missing; a value with verified = "
+                                                     "false must name its secondary source")
         citation = Citation(document=dkey, title=doc.title, title_zh=doc.title_zh,
                             file=doc.file, clause=_str(ctx, cit, "clause", cw),
-                            quote=_str(ctx, cit, "quote", cw))
+                            quote=_str(ctx, cit, "quote", cw), verified=verified,
+                            secondary_source=secondary)
         rules.append(Rule(
             id=rid, kind=kind, value=value, unit=_str(ctx, r, "unit", wid),
             label_en=_str(ctx, r, "label_en", wid), label_zh=_str(ctx, r, "label_zh", wid),

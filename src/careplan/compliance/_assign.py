@@ -1,0 +1,141 @@
+"""Which facility's floor area counts for which area (allocation, area_id, location)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from careplan._errors import CareplanWarning, InputError
+
+ASSIGNMENT_COLS = ["facility_id", "area_id", "level", "floor_area_m2", "method", "on_site"]
+
+
+def _explicit(rest: gpd.GeoDataFrame, area_ids: set[Any]) -> list[tuple[Any, Any, float, str]]:
+    explicit = rest[rest["area_id"].notna()]
+    unknown = explicit[~explicit["area_id"].isin(area_ids)]
+    if len(unknown):
+        pairs = list(zip(unknown.index[:10], unknown["area_id"][:10], strict=False))
+        raise InputError(f"facilities (facility_id, area_id) {pairs} refer to areas that "
+                         "are not in areas; fix area_id or leave it empty to assign by "
+                         "location")
+    return [(fid, aid, float(m2), "area_id") for fid, aid, m2 in
+            zip(explicit.index, explicit["area_id"], explicit["floor_area_m2"], strict=True)]
+
+
+def _points(fac: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    geom = fac.geometry
+    nonpt = geom.geom_type != "Point"
+    return geom.where(~nonpt, geom.representative_point()) if nonpt.any() else geom
+
+
+def _within(areas: gpd.GeoDataFrame, fac: gpd.GeoDataFrame, rest: gpd.GeoDataFrame,
+            overlap: str) -> tuple[list[tuple[Any, Any, float, str]], list[dict[str, Any]]]:
+    rows: list[tuple[Any, Any, float, str]] = []
+    overlaps: list[dict[str, Any]] = []
+    polys = areas[areas.geometry.geom_type.isin(("Polygon", "MultiPolygon"))]
+    pts = rest[rest.geometry.notna() & ~rest.geometry.is_empty]
+    if not len(polys) or not len(pts):
+        return rows, overlaps
+    left = gpd.GeoDataFrame({"_fid": pts.index}, geometry=_points(pts).values, crs=fac.crs)
+    right = gpd.GeoDataFrame({"_aid": polys.index, "_order": np.arange(len(polys)),
+                              "_size": polys.geometry.area.values},
+                             geometry=polys.geometry.values, crs=areas.crs)
+    hits = pd.DataFrame(gpd.sjoin(left, right, how="inner", predicate="intersects")
+                        .drop(columns="geometry"))
+    n_hits = hits["_fid"].map(hits["_fid"].value_counts())
+    single = hits[n_hits == 1]
+    m2s = fac["floor_area_m2"].reindex(single["_fid"]).astype(float)
+    rows.extend(zip(single["_fid"], single["_aid"], m2s, ["within"] * len(single), strict=True))
+    for fid, grp in hits[n_hits > 1].groupby("_fid", sort=False):
+        m2 = float(fac.at[fid, "floor_area_m2"])
+        grp = grp.sort_values("_order")
+        cand = list(grp["_aid"])
+        if overlap == "split":
+            rows.extend((fid, aid, m2 / len(cand), "overlap") for aid in cand)
+            chosen = cand
+        else:
+            best = (grp.sort_values(["_size", "_order"], kind="stable")["_aid"].iloc[0]
+                    if overlap == "smallest" else cand[0])
+            rows.append((fid, best, m2, "overlap"))
+            chosen = [best]
+        overlaps.append({"facility_id": fid, "area_ids": ",".join(map(str, cand)),
+                         "assigned_to": ",".join(map(str, chosen)), "rule": overlap})
+    return rows, overlaps
+
+
+def on_site(assignment: pd.DataFrame, areas: gpd.GeoDataFrame,
+            fac: gpd.GeoDataFrame) -> pd.Series:
+    """Per assignment row: does the facility lie inside the area (or name it in area_id)?"""
+    flag = assignment["method"].isin(("area_id", "within", "overlap")).to_numpy(copy=True)
+    alloc = np.flatnonzero(assignment["method"].to_numpy() == "allocation")
+    if len(alloc):
+        sub = assignment.iloc[alloc]
+        fids, aids = sub["facility_id"].to_numpy(), sub["area_id"].to_numpy()
+        if "area_id" in fac.columns:
+            named = fac["area_id"].reindex(fids).to_numpy() == aids
+        else:
+            named = np.zeros(len(sub), dtype=bool)
+        pts = gpd.GeoSeries(_points(fac).reindex(fids).to_numpy(), crs=fac.crs)
+        polys = gpd.GeoSeries(areas.geometry.reindex(aids).to_numpy(), crs=areas.crs)
+        ispoly = polys.geom_type.isin(("Polygon", "MultiPolygon")).to_numpy()
+        inside = np.zeros(len(sub), dtype=bool)
+        if ispoly.any():
+            inside[ispoly] = polys[ispoly].intersects(pts[ispoly], align=False).to_numpy()
+        flag[alloc] = named | inside
+    return pd.Series(flag, index=assignment.index, dtype=bool)
+
+
+def assign(areas: gpd.GeoDataFrame, fac: gpd.GeoDataFrame, alloc: pd.DataFrame | None,
+           how: str, overlap: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Assign facilities' floor area to areas; return (assignment table, overlaps table).
+
+    ``areas`` and ``fac`` are indexed by their ids. Order of precedence: ``alloc`` rows,
+    then an explicit facility ``area_id`` (``how`` in 'auto'/'area_id'), then the polygon
+    containing the facility (``how`` in 'auto'/'within'), see :mod:`careplan.compliance`.
+    """
+    rows: list[tuple[Any, Any, float, str]] = []
+    done: set[Any] = set()
+    if alloc is not None:
+        rows.extend((fid, aid, float(m2), "allocation") for fid, aid, m2 in
+                    alloc[["facility_id", "area_id", "floor_area_m2"]].itertuples(index=False))
+        done = set(alloc["facility_id"])
+    rest = fac[~fac.index.isin(done)]
+    if how in ("auto", "area_id") and "area_id" in rest.columns:
+        rows.extend(_explicit(rest, set(areas.index)))
+        rest = rest[rest["area_id"].isna()]
+    overlaps: list[dict[str, Any]] = []
+    if how in ("auto", "within") and len(rest):
+        more, overlaps = _within(areas, fac, rest, overlap)
+        rows.extend(more)
+    assignment = pd.DataFrame(rows, columns=["facility_id", "area_id", "floor_area_m2", "method"])
+    assignment.insert(2, "level", fac.loc[assignment["facility_id"], "level"].to_numpy()
+                      if len(assignment) else pd.Series(dtype=object))
+    assignment["on_site"] = on_site(assignment, areas, fac) if len(assignment) else pd.Series(
+        dtype=bool)
+    ov = pd.DataFrame(overlaps, columns=["facility_id", "area_ids", "assigned_to", "rule"])
+    if len(ov):
+        warnings.warn(
+            f"{len(ov)} facilit{'y lies' if len(ov) == 1 else 'ies lie'} inside several "
+            f"overlapping areas ({', '.join(map(str, ov['facility_id'][:5]))}); "
+            f"assigned by overlap={overlap!r} (see result.overlaps); give them an explicit "
+            "area_id to decide yourself", CareplanWarning, stacklevel=3)
+    return assignment[ASSIGNMENT_COLS], ov
+
+
+def facility_zone(fac: pd.DataFrame, assignment: pd.DataFrame, areas: pd.DataFrame,
+                  col: str) -> pd.Series:
+    """Zone (street or district) of each facility: its own column, else its main area's."""
+    zone = pd.Series(pd.NA, index=fac.index, dtype=object)
+    if col in areas.columns and len(assignment):
+        main = (assignment.sort_values("floor_area_m2", ascending=False, kind="stable")
+                .drop_duplicates("facility_id"))
+        z = areas[col].reindex(main["area_id"]).to_numpy()
+        zone.loc[main["facility_id"].to_numpy()] = z
+    if col in fac.columns:
+        own = fac[col]
+        zone = zone.where(own.isna(), own)
+    return zone.where(zone.notna(), None)
