@@ -3,6 +3,7 @@ life-circle distances); each is evaluated as far as the inputs allow."""
 
 from __future__ import annotations
 
+from careplan._schema import walking_circle_m
 from careplan.standards._model import BUILT_CLASSES, Rule
 from careplan.standards._registry import TOL, Outcome, RuleContext, ids_text, rule_kind
 from careplan.standards.kinds._network import coverage_table
@@ -45,7 +46,7 @@ def floor_area_on_site(rule: Rule, c: RuleContext) -> Outcome:
 def pooling_circle_minutes(rule: Rule, c: RuleContext) -> Outcome:
     return Outcome(None, "not a check on existing facilities: a planning parameter the plan "
                          f"applies (small deficits pooled within {rule.value:g} minutes, "
-                         f"{rule.value * c.standard.walk_speed_m_per_min:g} m)")
+                         f"{walking_circle_m(rule.value, c.standard.walk_speed_m_per_min):g} m)")
 
 
 @rule_kind(
