@@ -102,6 +102,14 @@ _PARAMETERS_CHANGED = {"budget_p", "p", "fallback_candidates", "max_snap_m", "ti
                        "circle_levels", "runtime_s", "lang"}
 
 
+#: Rule-table changes made on purpose by the 'standards' work (issue 12): zh labels in
+#: simplified Chinese and citations by document title (no file name); new columns ``gap,
+#: gap_unit``; jinwan-2020 gained the on-site (配建) rule for new estates. Every number of
+#: the old rows and columns stays the same.
+_RULES_COLUMNS_CHANGED = {"label_zh", "citation"}
+_RULES_ADDED = {"floor_area_new_on_site"}
+
+
 def test_demo_writes_the_same_numbers_as_before_the_pipeline(demo_dir):
     """tables.xlsx of `careplan demo` against the one saved before the plan pipeline."""
     before = pd.read_excel(ROOT / "tests" / "data" / "demo_tables_before_plan_pipeline.xlsx",
@@ -118,6 +126,11 @@ def test_demo_writes_the_same_numbers_as_before_the_pipeline(demo_dir):
             assert set(pn["circle_levels"].split(", ")) == set(po["circle_levels"].split(", "))
             assert pn["p"] == po["budget_p"]
             continue
+        if name.startswith("rules_"):
+            assert set(new["rule_id"]) - set(old["rule_id"]) <= _RULES_ADDED
+            new = new.set_index("rule_id").loc[old["rule_id"]].reset_index()
+            keep = [c for c in old.columns if c not in _RULES_COLUMNS_CHANGED]
+            new, old = new[keep], old[keep]
         assert list(new.columns) == list(old.columns), name
         pd.testing.assert_frame_equal(new, old, check_exact=False, rtol=1e-9, atol=1e-9,
                                       obj=name)
