@@ -204,10 +204,12 @@ def _infeasible_message(prob: Problem, spec: AssignSpec, total_weight: float) ->
     allowed = ~prob.excluded
     parts = []
     if prob.capacity is not None:
-        tot_cap = float(prob.capacity[allowed].sum())
+        free = np.sort(prob.capacity[allowed & ~prob.existing])[::-1]
+        n_new = len(free) if spec.p is None else spec.p
+        tot_cap = float(prob.capacity[prob.existing].sum() + free[:n_new].sum())
         how = "split" if prob.split else "whole (split_demand=False)"
         parts.append(f"the demand ({total_weight:g}) cannot be served {how} within the capacities "
-                     f"(total capacity of the sites that may open {tot_cap:g})")
+                     f"(the existing sites and the {n_new} largest new ones hold at most {tot_cap:g})")
     else:
         parts.append("no choice of sites serves every demand")
     if spec.p is not None:
