@@ -309,7 +309,6 @@ def _typed_and_string_graph(tmp_path):
     return G, H
 
 
-@pytest.mark.xfail(strict=True, reason="in progress (netinput)")
 def test_graphml_round_trip_equals_the_original_graph(tmp_path):
     G, H = _typed_and_string_graph(tmp_path)
     e = next(iter(H.edges(data=True)))[2]
@@ -354,7 +353,6 @@ def string_graph():
     return G
 
 
-@pytest.mark.xfail(strict=True, reason="in progress (netinput)")
 def test_string_attributes_are_parsed():
     net = WalkNetwork.from_graph(string_graph())
     assert net.n_edges == 2
@@ -365,7 +363,6 @@ def test_string_attributes_are_parsed():
     assert len(e.geometry.iloc[0].coords) == 3  # the WKT geometry, projected
 
 
-@pytest.mark.xfail(strict=True, reason="in progress (netinput)")
 def test_string_list_tags_feed_the_walkable_filter():
     G = string_graph()
     G.edges["2", "3", 0]["highway"] = "['motorway', 'motorway_link']"
@@ -374,7 +371,6 @@ def test_string_list_tags_feed_the_walkable_filter():
     assert net.n_edges == 1
 
 
-@pytest.mark.xfail(strict=True, reason="in progress (netinput)")
 @pytest.mark.parametrize("where, attr, value, match", [
     ("node", "x", "abc", r"node '2'.*'x'"),
     ("node", "y", "nan", r"node '2'.*'y'"),

@@ -6,6 +6,7 @@ The rules of :func:`is_walkable` are described in :mod:`careplan.network`.
 
 from __future__ import annotations
 
+import ast
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -121,8 +122,84 @@ def read_osm_ways(path: Any, *, walkable_only: bool = True) -> dict[str, Any]:
 # ----------------------------------------------------------------------------
 # osmnx / networkx graphs
 # ----------------------------------------------------------------------------
+def _number(value: Any, what: str, attr: str, *, minimum: float | None = None) -> float:
+    """A finite float from a number or a numeric string (``read_graphml`` gives strings)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = math.nan
+    if not math.isfinite(v) or (minimum is not None and v < minimum):
+        need = "a finite number" if minimum is None else f"a finite number >= {minimum:g}"
+        raise InputError(f"{what} has {attr!r} = {value!r}, which is not {need}. Fix or drop it "
+                         "before building the network (a graph read with "
+                         "networkx.read_graphml keeps every attribute as text; "
+                         "osmnx.load_graphml converts them).")
+    return v
+
+
+def _tag_value(value: Any) -> Any:
+    """An OSM tag value; a stringified list (``"['residential', 'footway']"``) becomes a list."""
+    if isinstance(value, str) and value.startswith("[") and value.endswith("]"):
+        try:
+            parsed = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            return value
+        if isinstance(parsed, list):
+            return parsed
+    return value
+
+
+def _osmid(value: Any) -> Any:
+    """OSM way id(s): ``"123"`` -> 123, ``"[1, 2]"`` -> [1, 2]; anything else unchanged."""
+    value = _tag_value(value)
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return [_osmid(v) for v in value]
+    return value
+
+
+def _edge_geometries(geoms: list[Any], labels: list[Any]) -> np.ndarray:
+    """Edge geometries as shapely LineStrings or None; WKT strings are parsed.
+
+    Raises InputError naming the first edge whose geometry is not a line.
+    """
+    out = np.empty(len(geoms), dtype=object)
+    out[:] = geoms
+    is_str = np.fromiter((isinstance(g, str) for g in geoms), dtype=bool, count=len(geoms))
+    if is_str.any():
+        out[is_str] = shapely.from_wkt(out[is_str].astype(str), on_invalid="ignore")
+    missing = np.fromiter((g is None or (isinstance(g, float) and math.isnan(g)) for g in geoms),
+                          dtype=bool, count=len(geoms))
+    out[missing] = None
+    given = ~missing
+    ok = np.zeros(len(geoms), dtype=bool)
+    is_geom = np.fromiter((isinstance(g, shapely.Geometry) for g in out), dtype=bool,
+                          count=len(geoms))
+    ok[is_geom] = (shapely.get_type_id(out[is_geom]) == 1) & ~shapely.is_empty(out[is_geom])
+    bad = np.flatnonzero(given & ~ok)
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(f"edge {labels[i]!r} has 'geometry' = {str(geoms[i])[:80]!r}, which is "
+                         f"not a LineString ({bad.size} edge(s) like this). Give edges "
+                         "LineString geometries (or WKT text of one), or remove the attribute "
+                         "to use straight lines.")
+    return out
+
+
 def edges_from_graph(G: nx.Graph, *, crs: Any, walkable_only: bool) -> dict[str, Any]:
     """Nodes and walkable edges of a networkx graph as arrays (see ``WalkNetwork.from_graph``).
+
+    Attributes that arrive as text, as in a graph read back with
+    ``networkx.read_graphml`` from an ``osmnx.save_graphml`` file, are parsed:
+    ``x``, ``y`` and ``length`` as numbers, ``geometry`` as WKT, ``osmid`` as
+    integers (``"[1, 2]"`` as a list) and stringified tag lists
+    (``"['residential', 'footway']"``) as lists. Anything that cannot be
+    parsed raises here, at build time, naming the node or edge, never later
+    at query time.
 
     Parameters
     ----------
@@ -146,7 +223,9 @@ def edges_from_graph(G: nx.Graph, *, crs: Any, walkable_only: bool) -> dict[str,
     Raises
     ------
     InputError
-        Not a graph, no edges, nodes without coordinates.
+        Not a graph, no edges, a node without numeric finite ``x``/``y``, an
+        edge whose ``length`` is not a number >= 0 or whose ``geometry`` is
+        not a LineString (or its WKT).
     CRSError
         No CRS given or found.
     """
@@ -161,43 +240,57 @@ def edges_from_graph(G: nx.Graph, *, crs: Any, walkable_only: bool) -> dict[str,
                        "crs='EPSG:4326' for lon/lat coordinates.")
     crs = CRS.from_user_input(crs)
     nodes = list(G.nodes)
-    try:
+    try:  # fast path: numbers (or numeric text) everywhere
         x = np.array([G.nodes[n]["x"] for n in nodes], dtype=np.float64)
         y = np.array([G.nodes[n]["y"] for n in nodes], dtype=np.float64)
-    except KeyError:
-        raise InputError("Every graph node needs 'x' and 'y' attributes (coordinates).") from None
+        ok = bool(np.isfinite(x).all() and np.isfinite(y).all())
+    except (KeyError, TypeError, ValueError):
+        ok = False
+    if not ok:  # find the node to name
+        for n, d in G.nodes(data=True):
+            if "x" not in d or "y" not in d:
+                raise InputError(f"Every graph node needs 'x' and 'y' attributes "
+                                 f"(coordinates); node {n!r} has {sorted(d)}.")
+            _number(d["x"], f"node {n!r}", "x")
+            _number(d["y"], f"node {n!r}", "y")
+    # a graph read with networkx.read_graphml holds every attribute as text
+    u0, v0, d0 = next(iter(G.edges(data=True)))
+    text = isinstance(d0.get("length"), str) or isinstance(G.nodes[u0].get("x"), str)
     pos = {n: i for i, n in enumerate(nodes)}
     multi = G.is_multigraph()
-    it = G.edges(keys=True, data=True) if multi else ((u, v, 0, d) for u, v, d in G.edges(data=True))
-    eu, ev, lengths, geoms, tags = [], [], [], [], []
+    it = G.edges(keys=True, data=True) if multi else ((u, v, None, d) for u, v, d in G.edges(data=True))
+    eu, ev, lengths, geoms, tags, labels = [], [], [], [], [], []
     dropped = 0
     seen: set[tuple[int, int, float]] = set()
     directed = G.is_directed()
     # OSM-derived graph (some edges tagged highway): untagged edges are
     # not streets (osmnx.graph_from_xml keeps building/landuse outlines)
     osm_like = any(d.get("highway") is not None for _, _, d in G.edges(data=True))
-    for u, v, _k, d in it:
-        if walkable_only and (not _walkable_cached(d) or (osm_like and d.get("highway") is None)):
+    for u, v, k, d in it:
+        label = (u, v) if k is None else (u, v, k)
+        t = {key: _tag_value(d.get(key)) for key in _TAG_KEYS} if text else d
+        if walkable_only and (not _walkable_cached(t) or (osm_like and t.get("highway") is None)):
             dropped += 1
             continue
-        L = d.get("length")
-        geom = d.get("geometry")
+        raw = d.get("length")
+        L = None if raw is None else _number(raw, f"edge {label!r}", "length", minimum=0)
         pu, pv = pos[u], pos[v]
         if directed and L is not None:
-            key = (min(pu, pv), max(pu, pv), round(float(L), 6))
+            key = (min(pu, pv), max(pu, pv), round(L, 6))
             if key in seen:
                 continue
             seen.add(key)
         eu.append(pu)
         ev.append(pv)
-        lengths.append(np.nan if L is None else float(L))
-        geoms.append(geom)
-        tags.append({k: d.get(k) for k in ("highway", "name", "osmid")})
+        lengths.append(np.nan if L is None else L)
+        geoms.append(d.get("geometry"))
+        labels.append(label)
+        tags.append({"highway": t.get("highway"), "name": t.get("name"),
+                     "osmid": _osmid(d.get("osmid")) if text else d.get("osmid")})
     if dropped:
         _warn(f"{dropped} graph edge(s) are not walkable (motorway, access=no, ...) "
               "and were left out; pass walkable_only=False to keep them.")
-    geoms_arr = np.empty(len(geoms), dtype=object)
-    geoms_arr[:] = geoms
+    geoms_arr = _edge_geometries(geoms, labels)
     if crs.is_geographic:
         target = _utm_crs(x, y)
         x, y, geoms_arr = _project(x, y, geoms_arr, crs, target)
