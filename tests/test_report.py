@@ -353,11 +353,13 @@ def test_html_report_zh(plan, out_dir):
     assert "<html lang='zh-CN'>" in page
     assert "养老服务设施布局规划报告" in page
     # summary: the plan's numbers (formatted as integers / 2 decimals), zh labels
-    assert "<td>步行可达户数</td><td class='num'>1000</td><td class='num'>1400</td>" \
+    # (labels from the report's catalogue, not from the frame; shares in percent)
+    assert "<td>步行服务圈覆盖户数</td><td class='num'>1000</td><td class='num'>1400</td>" \
            "<td class='num'>400</td>" in page
-    assert "<td>面积缺口合计</td><td class='num'>110</td><td class='num'>0</td>" \
+    assert "<td>缺口面积 (m²)</td><td class='num'>110</td><td class='num'>0</td>" \
            "<td class='num'>-110</td>" in page
-    assert f"<td class='num'>{1000 / 1400:.2f}</td>" in page
+    assert f"<td class='num'>{100 * 1000 / 1400:.1f}%</td><td class='num'>100%</td>" \
+           f"<td class='num'>+{100 - 100 * 1000 / 1400:.1f} 个百分点</td>" in page
     # rule tables with citations, both before and after
     assert page.count(html.escape(CITATION_1)) == 2
     assert page.count(CITATION_2) == 2
@@ -383,7 +385,7 @@ def test_html_report_en(plan, tmp_path):
     page, mp = _unescaped_report(path)
     assert "<html lang='en'>" in page
     assert "Elderly-care facility layout plan" in page
-    assert "<td>Households within walking reach</td><td class='num'>1000</td>" in page
+    assert "<td>Households within the walking circle</td><td class='num'>1000</td>" in page
     assert "Community care floor area per 100 households" in page
     assert "每百户养老服务设施建筑面积" not in page
     assert "Rule check (after)" in page
@@ -402,7 +404,7 @@ def test_html_report_is_self_contained(out_dir):
 
 
 def test_html_without_leaflet_package_warns(plan, tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "_leaflet_assets", lambda: None)
+    monkeypatch.setattr(report.maps, "_leaflet_assets", lambda: None)
     with pytest.warns(CareplanWarning, match="xstatic-leaflet"):
         path = report.write_html(plan, tmp_path / "r.html", lang="en")
     page, mp = _unescaped_report(path)
@@ -424,7 +426,7 @@ def test_map_needs_no_jquery_and_survives_template_syntax_in_data(plan, tmp_path
     amp = "\\u0026"
     assert f"{amp}#123;{amp}#123; x {amp}#125;{amp}#125; {amp}#123;% if" in mp
     assert "&#123;&#123; boom &#125;&#125; &amp; co" in mp  # legend
-    assert "{{ boom }} &amp; co" in page  # footer, escaped once
+    assert "&#123;&#123; boom &#125;&#125; &amp; co" in page  # footer (shows "{{ boom }} & co")
     assert "OpenStreetMap contributors" in mp
     scripts = re.findall(r"<script>(.*?)</script>", mp, flags=re.S)
     for js in scripts:
@@ -481,7 +483,7 @@ def test_folium_map_layers_popups_and_coordinates(plan):
     s1 = [p for p in popups if ">S1<" in p]
     assert s1 and ">110<" in s1[0] and ">850<" in s1[0] and ">a2,a3<" in s1[0]
     # areas coloured by compliance: before has red (a2, a3 non-compliant), after none
-    assert report._C_BAD in doc and report._C_OK in doc
+    assert report._common.C_BAD in doc and report._common.C_OK in doc
 
 
 def test_folium_map_optional_tiles(plan):
@@ -548,8 +550,8 @@ def fast_figures(monkeypatch):
         path.write_bytes(f"png {when} {lang} {len(plan.proposed)}".encode())
         return path
 
-    monkeypatch.setattr(report, "_draw_map", fake_map)
-    monkeypatch.setattr(report, "_charts", lambda plan, lang: [])
+    monkeypatch.setattr(report.figures, "_draw_map", fake_map)
+    monkeypatch.setattr(report.html, "charts", lambda plan, lang: [])
 
 
 def test_failed_run_leaves_earlier_output_intact(plan, fast_figures, tmp_path, monkeypatch):
@@ -692,10 +694,11 @@ def test_expansions_na_flags_and_rule_notes(plan, tmp_path):
     page, mp = _unescaped_report(paths["report"])
     assert "<td>S2</td><td>扩建</td><td>c9</td><td>E2</td><td class='num'>500</td>" in page
     assert "现状设施扩建" in mp  # legend entry for expansions
-    assert report._C_NA in mp and "无需配置" in mp  # NA areas drawn grey, in the legend
+    assert report._common.C_NA in mp and "无需配置" in mp  # NA areas drawn grey, in the legend
     assert "<td>m2/100hh</td><td class='bad'>否</td><td>per area</td>" in page
-    assert "<td>m2</td><td>–</td><td>no street centre &lt;found&gt;</td>" in page
-    assert "<td>500–800</td><td class='num'>90</td><td>m2</td>" in page
+    # a rule not evaluated says so; known units shown in the report's language
+    assert "<td>m²</td><td class='na'>未评估</td><td>no street centre &lt;found&gt;</td>" in page
+    assert "<td class='num'>500–800</td><td class='num'>90</td><td>m²</td>" in page
     areas = gpd.read_file(paths["geopackage"], layer="areas").set_index("area_id")
     assert pd.isna(areas.loc["a4", "compliant_after"])
     assert bool(areas.loc["a3", "compliant_after"])
@@ -734,7 +737,7 @@ def test_awkward_cell_values(plan, tmp_path):
     assert g["osmid"].tolist() == ["[1, 2]", "3"]
     assert g["name"].tolist() == ["bad\x0bchar", "x" * 40_000]  # GPKG keeps everything
     xl = pd.read_excel(report.write_excel(p, tmp_path / "t.xlsx"), sheet_name=None)
-    assert xl["existing"]["name"].iloc[0] == "badchar"
+    assert xl["existing"]["name"].iloc[0] == "bad\\x0bchar"  # control character made visible
     assert len(xl["existing"]["name"].iloc[1]) == 32767
     assert xl["existing"]["name"].iloc[1].endswith("[truncated; see plan.gpkg]")
     par = dict(zip(xl["parameters"]["parameter"], xl["parameters"]["value"], strict=True))
@@ -742,13 +745,13 @@ def test_awkward_cell_values(plan, tmp_path):
 
 
 def test_figure_language_falls_back_without_cjk_font(monkeypatch):
-    monkeypatch.setattr(report, "_cjk_font", lambda: None)
-    assert report._fig_lang("zh") == ("en", None)
-    assert report._fig_lang("en") == ("en", None)
+    monkeypatch.setattr(report.figures, "cjk_font", lambda: None)
+    assert report.figures.fig_lang("zh") == ("en", None)
+    assert report.figures.fig_lang("en") == ("en", None)
 
 
 def test_figures_in_chinese_when_a_cjk_font_exists(plan, tmp_path):
-    font = report._cjk_font()
+    font = report.figures.cjk_font()
     if font is None:
         pytest.skip("no CJK font (install mplfonts or fonts-noto-cjk)")
     from matplotlib import font_manager
@@ -760,5 +763,5 @@ def test_figures_in_chinese_when_a_cjk_font_exists(plan, tmp_path):
 
     ft = FT2Font(path)
     cmap = ft.get_charmap()
-    assert all(ord(ch) in cmap for ch in report._t("lg_deficit", "zh"))
-    assert report._fig_lang("zh") == ("zh", font)
+    assert all(ord(ch) in cmap for ch in report.labels.t("lg_deficit", "zh"))
+    assert report.figures.fig_lang("zh") == ("zh", font)

@@ -33,45 +33,32 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'careplan.cli' has no attribute {name!r}")
 
 def _fail(msg: str) -> int:
-    print(f"careplan: error: {msg}", file=sys.stderr)
+    from careplan.report.escape import terminal_text
+
+    print(f"careplan: error: {terminal_text(msg)}", file=sys.stderr)
     return 2
 
 
 def _print_plan(plan, out_dir: Path, files: dict) -> None:
-    import pandas as pd
+    from careplan.report.console import print_plan
 
-    with pd.option_context("display.width", 120, "display.max_columns", 10,
-                           "display.max_colwidth", 60):
-        print("Summary (before -> after):")
-        print(plan.summary[["label_en", "before", "after"]].to_string(
-            index=False, float_format=lambda v: f"{v:,.3f}".rstrip("0").rstrip(".")))
-        print()
-        if len(plan.proposed):
-            print("Proposed stations:")
-            print(plan.proposed.drop(columns="geometry")[
-                ["station_id", "kind", "floor_area_m2", "households_served",
-                 "n_areas_served"]].to_string(index=False))
-            print()
-        print("Rules after the plan:")
-        print(plan.rules_after[["rule_id", "required", "found", "passed"]]
-              .to_string(index=False))
-    print(f"\nwrote {len(files)} outputs to {out_dir}/:")
-    for name, p in files.items():
-        print(f"  {name}: {p}")
-    print("Map data © OpenStreetMap contributors (ODbL).")
+    print_plan(plan, out_dir, files)
 
 
 def _cmd_demo(args) -> int:
     import careplan as cp
 
     sample = cp.datasets.load_sample()
-    print(f"careplan demo: {sample.description}")
+    from careplan.report.console import echo, print_table
+
+    echo(f"careplan demo: {sample.description}")
     net = cp.WalkNetwork.from_file(sample.network_path)
     plan = cp.plan_layout(sample.areas, sample.facilities, sample.candidates, net,
                           standard=args.standard, lang=args.lang, p=args.p,
                           verbose=False if args.quiet else None)
-    print("\nCompliance (before any new station):")
-    print(plan.rules_before[["rule_id", "required", "found", "passed"]].to_string(index=False))
+    print()
+    echo("Compliance (before any new station):")
+    print_table(plan.rules_before, ["rule_id", "required", "found", "passed"])
     out = Path(args.out)
     files = plan.to_file(out, lang=args.lang)
     print()
@@ -105,13 +92,16 @@ def _cmd_batch(args) -> int:
     cols = [c for c in ("district_id", "status", "reused", "n_areas",
                         "households_covered_share_before", "households_covered_share_after",
                         "new_stations_after") if c in d.columns]
-    print(d[cols].to_string(index=False))
-    print(f"\nwrote {res.out}/ (index.html, province.gpkg, province.xlsx, districts/)")
+    from careplan.report.console import echo, print_table
+
+    print_table(d, cols)
+    print()
+    echo(f"wrote {res.out}/ (index.html, province.gpkg, province.xlsx, districts/)")
     print("Map data © OpenStreetMap contributors (ODbL).")
     failed = res.failed
     if len(failed):
         for _, r in failed.iterrows():
-            print(f"district {r['district_id']} failed: {r['error']}", file=sys.stderr)
+            echo(f"district {r['district_id']} failed: {r['error']}", file=sys.stderr)
         raise InputError(f"{len(failed)} of {len(d)} districts failed "
                          f"({', '.join(map(str, failed['district_id'][:5]))}); the others were "
                          f"written; see {res.out}/index.html, fix and re-run to resume")
@@ -125,31 +115,30 @@ def _cmd_check(args) -> int:
     facs = cp.read_facilities(args.facilities, layer=args.facilities_layer, crs=areas.crs)
     rep = cp.compliance.check(areas, facs, standard=args.standard, lang=args.lang)
     lab = "label_zh" if args.lang == "zh" else "label_en"
-    print(rep.rules[["rule_id", lab, "required", "found", "passed"]].to_string(index=False))
-    if args.out:
-        import pandas as pd
+    from careplan.report import write_compliance_excel
+    from careplan.report.console import echo, print_table
 
+    print_table(rep.rules, ["rule_id", lab, "required", "found", "passed"], args.lang)
+    if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for name, df in rep.to_excel_frames(lang=args.lang).items():
-                df.to_excel(xw, sheet_name=name[:31], index=False)
-        tmp.replace(out)
-        print(f"wrote {out}")
+        write_compliance_excel(rep, out, lang=args.lang)
+        echo(f"wrote {out}")
     return 0
 
 
 def _cmd_standards(args) -> int:
     import careplan as cp
+    from careplan.report.console import echo, print_table
+    from careplan.report.escape import terminal_text
 
     if args.name:
         std = cp.standards.load(args.name)
-        print(f"{std.name}: {std.title}")
-        print(std.to_frame()[["rule_id", "value", "unit", "label_en"]].to_string(index=False))
+        echo(f"{std.name}: {std.title}")
+        print_table(std.to_frame(), ["rule_id", "value", "unit", "label_en"])
     else:
         for name in cp.standards.available():
-            print(f"{name}\t{cp.standards.load(name).title}")
+            print(f"{terminal_text(name)}\t{terminal_text(cp.standards.load(name).title)}")
     return 0
 
 
@@ -210,8 +199,10 @@ def _keys_for_help() -> str:
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Print a warning as one clean line (no source line, no file:line)."""
+    from careplan.report.escape import terminal_text
+
     text = " ".join(str(message).split()) or category.__name__
-    print(f"careplan: warning: {text}", file=file or sys.stderr)
+    print(f"careplan: warning: {terminal_text(text)}", file=file or sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

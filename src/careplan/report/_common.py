@@ -1,0 +1,184 @@
+"""Checks of a plan before rendering, colours and column lists shared by the writers."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from careplan._errors import CareplanWarning, CRSError, InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from careplan.plan import LayoutPlan
+
+#: File names written by :func:`careplan.report.write_all` (key -> file name).
+OUTPUT_FILES = {
+    "geopackage": "plan.gpkg",
+    "report": "report.html",
+    "tables": "tables.xlsx",
+    "map_before": "map_before.png",
+    "map_after": "map_after.png",
+}
+
+LEVEL_COLORS = {
+    "district": "#542788",
+    "street": "#253494",
+    "community": "#41b6c4",
+    "institution": "#8c510a",
+    "canteen": "#bf812d",
+    "other": "#7f7f7f",
+}
+C_OK = "#1a9850"
+C_BAD = "#d73027"
+C_PROPOSED = "#ff7f00"
+C_SA_EXISTING = "#4393c3"
+C_SA_PROPOSED = "#ff7f00"
+C_NETWORK = "#8c8c8c"
+C_NA = "#bdbdbd"
+
+AREA_REQUIRED = (
+    "households",
+    "required_m2",
+    "deficit_before_m2",
+    "deficit_after_m2",
+    "compliant_before",
+    "compliant_after",
+    "covered_before",
+    "covered_after",
+)
+AREA_TABLE_COLS = (
+    "area_id",
+    "name",
+    "households",
+    "elderly",
+    "required_m2",
+    "provided_before_m2",
+    "provided_after_m2",
+    "deficit_before_m2",
+    "deficit_after_m2",
+    "compliant_before",
+    "compliant_after",
+    "covered_before",
+    "covered_after",
+    "nearest_distance_before_m",
+    "nearest_distance_after_m",
+    "served_by",
+)
+PROPOSED_COLS = (
+    "station_id",
+    "kind",
+    "candidate_id",
+    "facility_id",
+    "floor_area_m2",
+    "households_served",
+    "elderly_served",
+    "n_areas_served",
+    "areas_served",
+)
+SUMMARY_REQUIRED = ("metric", "label_en", "label_zh", "before", "after")
+RULE_REQUIRED = ("rule_id", "label_en", "label_zh", "required", "found", "passed", "citation")
+
+
+def require(df: pd.DataFrame, cols, what: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"plan.{what} must be a (Geo)DataFrame, got {type(df).__name__}.")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"plan.{what} lacks column(s) {missing}; a LayoutPlan from "
+            f"careplan.plan_layout has them (see the LayoutPlan docstring)."
+        )
+
+
+def as_crs(gdf: gpd.GeoDataFrame | None, crs, what: str) -> gpd.GeoDataFrame | None:
+    """Return *gdf* in *crs* (reprojected with a warning, never mutated)."""
+    if gdf is None:
+        return None
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InputError(f"plan.{what} must be a GeoDataFrame, got {type(gdf).__name__}.")
+    if gdf.crs is None:
+        if len(gdf) == 0:
+            return gdf.set_crs(crs, allow_override=True)
+        raise CRSError(f"plan.{what} has no CRS; set one with .set_crs(...) before rendering.")
+    if not gdf.crs.equals(crs):
+        warnings.warn(
+            f"plan.{what} is in {gdf.crs.to_string()}, not the plan's CRS "
+            f"{crs.to_string()}; reprojected for rendering.",
+            CareplanWarning,
+            stacklevel=3,
+        )
+        return gdf.to_crs(crs)
+    return gdf
+
+
+def checked(plan: LayoutPlan) -> LayoutPlan:
+    """Validate *plan* and return it with every layer in the plan's CRS."""
+    for attr in ("areas", "existing", "proposed", "service_areas", "summary",
+                 "rules_before", "rules_after"):
+        if not hasattr(plan, attr):
+            raise InputError(
+                f"expected a careplan LayoutPlan, got {type(plan).__name__} without .{attr}."
+            )
+    areas = plan.areas
+    if not isinstance(areas, gpd.GeoDataFrame):
+        raise InputError("plan.areas must be a GeoDataFrame.")
+    if areas.crs is None:
+        raise CRSError("plan.areas has no CRS; a plan must be in a projected (metric) CRS.")
+    if not areas.crs.is_projected:
+        raise CRSError(
+            f"plan.areas is in the geographic CRS {areas.crs.to_string()}; a plan must be in a "
+            "projected (metric) CRS, e.g. areas.to_crs(areas.estimate_utm_crs())."
+        )
+    require(areas, AREA_REQUIRED, "areas")
+    require(plan.summary, SUMMARY_REQUIRED, "summary")
+    require(plan.rules_before, RULE_REQUIRED, "rules_before")
+    require(plan.rules_after, RULE_REQUIRED, "rules_after")
+    crs = areas.crs
+    existing = as_crs(plan.existing, crs, "existing")
+    proposed = as_crs(plan.proposed, crs, "proposed")
+    service = as_crs(plan.service_areas, crs, "service_areas")
+    edges = as_crs(getattr(plan, "network_edges", None), crs, "network_edges")
+    if len(proposed):
+        require(proposed, ("station_id", "floor_area_m2"), "proposed")
+    if len(service):
+        require(service, ("facility_id", "status"), "service_areas")
+    if "area_id" not in areas.columns:
+        areas = areas.assign(area_id=areas.index.astype(str))
+    params = getattr(plan, "parameters", None) or {}
+    if not isinstance(params, dict):
+        raise InputError(f"plan.parameters must be a dict, got {type(params).__name__}.")
+    return dataclasses.replace(
+        plan,
+        areas=areas,
+        existing=existing,
+        proposed=proposed,
+        service_areas=service,
+        network_edges=edges,
+    )
+
+
+def attribution(plan: LayoutPlan) -> str:
+    text = getattr(plan, "attribution", None) or ""
+    if "OpenStreetMap" not in text:
+        text = (text + "; " if text else "") + "© OpenStreetMap contributors"
+    return text
+
+
+def is_expansion(proposed: pd.DataFrame) -> np.ndarray:
+    if "kind" not in proposed.columns:
+        return np.zeros(len(proposed), dtype=bool)
+    return (proposed["kind"].astype(str) == "expansion").to_numpy()
+
+
+def area_names(areas: pd.DataFrame) -> pd.Series:
+    """Display name of each area: its ``name`` where it has one, else its id."""
+    ids = areas["area_id"].astype(str)
+    if "name" not in areas.columns:
+        return ids
+    names = areas["name"]
+    ok = names.notna() & (names.astype(str).str.strip() != "")
+    return names.astype(str).where(ok, ids)

@@ -1,0 +1,354 @@
+"""Static figures (matplotlib): the report's charts and the before/after PNG maps.
+
+Text from data (area names, station ids, facility levels) is drawn as plain
+text: ``text.parse_math`` is off (``$x^$`` is shown, not parsed) and labels are
+cut to :data:`~careplan.report.escape.FIGURE_MAX_CHARS` characters
+(:func:`~careplan.report.escape.figure_text`); tables keep the full values.
+
+Chinese text needs a CJK font: a system font (e.g. Debian ``fonts-noto-cjk``) or
+the Noto Sans CJK SC font of the optional ``mplfonts`` package (``pip install
+careplan[zh]``); without one, figures fall back to English labels.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import io
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from careplan._errors import InputError
+from careplan.report._common import (
+    C_BAD,
+    C_NA,
+    C_NETWORK,
+    C_OK,
+    C_PROPOSED,
+    C_SA_EXISTING,
+    C_SA_PROPOSED,
+    LEVEL_COLORS,
+    OUTPUT_FILES,
+    area_names,
+    attribution,
+    checked,
+    is_expansion,
+)
+from careplan.report.atomic import atomic_file
+from careplan.report.escape import figure_text
+from careplan.report.format import flag, fmt, fmt_percent, truthy
+from careplan.report.labels import check_lang, level_label, t
+
+if TYPE_CHECKING:  # pragma: no cover
+    from careplan.plan import LayoutPlan
+
+__all__ = ["charts", "cjk_font", "fig_lang", "write_png_maps"]
+
+_CJK_KEYS = ("CJK", "Hei", "Song", "WenQuanYi", "Noto Sans SC", "Noto Serif SC",
+             "Droid Sans Fallback", "Source Han", "Microsoft YaHei", "PingFang", "Heiti",
+             "SimSun", "AR PL")
+
+
+def _mpl():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo"):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def cjk_font() -> str | None:
+    """Name of an installed font that can draw Chinese, or None.
+
+    Looks at the fonts matplotlib knows (preferring Noto Sans CJK SC / simplified
+    Chinese families), then at the Noto Sans CJK SC font shipped by the optional
+    ``mplfonts`` package (found without importing it).
+    """
+    from matplotlib import font_manager
+
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is not None and spec.submodule_search_locations:
+        for loc in spec.submodule_search_locations:
+            f = Path(loc) / "fonts" / "NotoSansCJKsc-Regular.otf"
+            known = {e.fname for e in font_manager.fontManager.ttflist}
+            if f.is_file() and str(f) not in known:
+                try:
+                    font_manager.fontManager.addfont(str(f))
+                except (OSError, RuntimeError, ValueError):  # pragma: no cover
+                    continue
+    names = [f.name for f in font_manager.fontManager.ttflist]
+    for preferred in ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC"):
+        if preferred in names:
+            return preferred
+    for name in names:
+        if any(k in name for k in _CJK_KEYS):
+            return name
+    return None
+
+
+def fig_lang(lang: str) -> tuple[str, str | None]:
+    """Language for figure text: Chinese only when a CJK font is installed."""
+    if lang == "zh":
+        font = cjk_font()
+        if font is not None:
+            return "zh", font
+        return "en", None
+    return lang, None
+
+
+def _rc(font: str | None) -> dict:
+    """matplotlib settings for careplan figures: plain text (no mathtext), and a CJK
+    font whenever one is installed (names from data may be Chinese in any language)."""
+    rc: dict = {"text.parse_math": False, "text.usetex": False, "axes.unicode_minus": False}
+    if font:  # Chinese figure: CJK font first
+        rc["font.family"] = [font, "DejaVu Sans"]
+    elif (cjk := cjk_font()) is not None:  # English figure: Latin font, CJK as fallback
+        rc["font.family"] = ["DejaVu Sans", cjk]
+    return rc
+
+
+def _households_covered(areas: pd.DataFrame) -> tuple[float, float, float]:
+    hh = areas["households"].astype(float)
+    return (
+        float(hh.sum()),
+        float(hh[truthy(areas["covered_before"])].sum()),
+        float(hh[truthy(areas["covered_after"])].sum()),
+    )
+
+
+def _png_b64(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def charts(plan: LayoutPlan, lang: str, max_areas: int = 30) -> list[tuple[str, str]]:
+    """(title, base64 PNG) of each chart: households covered, deficit by area.
+
+    Titles, axes and legends are in *lang* when a font can draw it (see
+    :func:`fig_lang`); areas are shown by name where they have one.
+    """
+    plt = _mpl()
+    flang, font = fig_lang(lang)
+    out = []
+    with plt.rc_context(_rc(font)):
+        total, cov_b, cov_a = _households_covered(plan.areas)
+        fig, ax = plt.subplots(figsize=(5.5, 3.2))
+        labels = [t("before", flang), t("after", flang)]
+        ax.bar(labels, [total, total], color="#dddddd", edgecolor="#999999",
+               label=t("hh_total", flang))
+        bars = ax.bar(labels, [cov_b, cov_a], color=[C_SA_EXISTING, C_PROPOSED], width=0.55,
+                      label=t("hh_covered", flang))
+        for b_, v in zip(bars, [cov_b, cov_a], strict=True):
+            share = f" ({fmt_percent(v / total)})" if total else ""
+            ax.annotate(fmt(v) + share, (b_.get_x() + b_.get_width() / 2, v), ha="center",
+                        va="bottom", fontsize=9)
+        ax.set_ylim(0, max(total, 1.0) * 1.18)
+        ax.set_ylabel(t("households", flang))
+        ax.set_title(t("chart_households", flang))
+        ax.legend(loc="upper center", ncols=2, fontsize=8, frameon=False)
+        out.append((t("chart_households", lang), _png_b64(fig)))
+        plt.close(fig)
+
+        a = plan.areas
+        d = pd.DataFrame({
+            "id": [figure_text(s) for s in area_names(a)],
+            "before": a["deficit_before_m2"].astype(float).to_numpy(),
+            "after": a["deficit_after_m2"].astype(float).to_numpy(),
+        })
+        d = d[(d["before"] > 0) | (d["after"] > 0)]
+        title = t("chart_deficit", lang)
+        ftitle = t("chart_deficit", flang)
+        if len(d):
+            d = d.sort_values("before", ascending=False)
+            if len(d) > max_areas:
+                d = d.head(max_areas)
+                title += t("deficit_top", lang).format(n=max_areas)
+                ftitle += t("deficit_top", flang).format(n=max_areas)
+            d = d.iloc[::-1]
+            y = np.arange(len(d))
+            fig, ax = plt.subplots(figsize=(6.5, 1.2 + 0.28 * len(d)))
+            ax.barh(y + 0.2, d["before"], height=0.4, color=C_BAD, label=t("before", flang))
+            ax.barh(y - 0.2, d["after"], height=0.4, color=C_OK, label=t("after", flang))
+            ax.set_yticks(y, d["id"].tolist(), fontsize=8)
+            ax.set_xlabel(t("deficit_m2", flang))
+            ax.set_title(ftitle, fontsize=10)
+            ax.legend(fontsize=8)
+            out.append((title, _png_b64(fig)))
+            plt.close(fig)
+    return out
+
+
+def _scale_bar(ax, xmin: float, xmax: float, ymin: float, ymax: float) -> float:
+    """Draw a black/white scale bar of a round length (~1/5 of the width); return it (m)."""
+    width = xmax - xmin
+    target = max(width / 5, 1.0)
+    exp = 10 ** math.floor(math.log10(target))
+    bar = max(s * exp for s in (1, 2, 5) if s * exp <= target)
+    x0, y0 = xmin + 0.04 * width, ymin + 0.04 * (ymax - ymin)
+    from matplotlib.patches import Rectangle
+
+    h = 0.008 * (ymax - ymin)
+    for i in range(2):
+        ax.add_patch(Rectangle((x0 + i * bar / 2, y0), bar / 2, h,
+                               facecolor="black" if i == 0 else "white",
+                               edgecolor="black", lw=0.8, zorder=8))
+    label = f"{bar / 1000:g} km" if bar >= 1000 else f"{bar:.0f} m"
+    for x, s in ((x0, "0"), (x0 + bar, label)):
+        ax.text(x, y0 + 2.2 * h, s, ha="center", va="bottom", fontsize=8, zorder=8)
+    return bar
+
+
+def _north_arrow(ax, lang: str) -> None:
+    """A north arrow in the upper-right corner (the map's y axis is grid north)."""
+    ax.annotate(t("north", lang), xy=(0.95, 0.97), xytext=(0.95, 0.87),
+                xycoords="axes fraction", ha="center", va="center", fontsize=11,
+                fontweight="bold", zorder=9,
+                arrowprops={"facecolor": "black", "width": 4, "headwidth": 11,
+                            "headlength": 10, "edgecolor": "black"})
+
+
+def _draw_layers(ax, plan: LayoutPlan, when: str, flang: str) -> list:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    a = plan.areas
+    handles = []
+    edges = plan.network_edges
+    if edges is not None and len(edges):
+        edges.plot(ax=ax, color=C_NETWORK, linewidth=0.4, zorder=1)
+        handles.append(Line2D([], [], color=C_NETWORK, lw=1, label=t("lg_network", flang)))
+    sa = plan.service_areas
+    if len(sa):
+        for status, color, key in (("existing", C_SA_EXISTING, "lg_sa_existing"),
+                                   ("proposed", C_SA_PROPOSED, "lg_sa_proposed")):
+            part = sa[sa["status"] == status]
+            if len(part) and (status == "existing" or when == "after"):
+                part.plot(ax=ax, color=color, alpha=0.15, edgecolor=color, linewidth=0.6,
+                          zorder=2)
+                handles.append(Patch(color=color, alpha=0.3, label=t(key, flang)))
+    flags = [flag(v) for v in a[f"compliant_{when}"]]
+    colors = [{True: C_OK, False: C_BAD}.get(f, C_NA) for f in flags]
+    a.plot(ax=ax, color=colors, alpha=0.5, edgecolor="#333333", linewidth=0.6, zorder=3)
+    handles += [Patch(color=C_OK, alpha=0.5, label=t("lg_compliant", flang)),
+                Patch(color=C_BAD, alpha=0.5, label=t("lg_deficit", flang))]
+    if any(f is None for f in flags):
+        handles.append(Patch(color=C_NA, alpha=0.5, label=t("lg_na", flang)))
+    ex = plan.existing
+    if len(ex):
+        pts = ex.geometry.representative_point()
+        levels = (ex["level"].astype(str) if "level" in ex.columns
+                  else pd.Series("other", index=ex.index))
+        for lv in sorted(levels.unique()):
+            sel = (levels == lv).to_numpy()
+            color = LEVEL_COLORS.get(lv, "#7f7f7f")
+            ax.scatter(pts.x[sel], pts.y[sel], s=28, c=color, edgecolors="#222222",
+                       linewidths=0.6, zorder=5)
+            handles.append(Line2D([], [], marker="o", ls="", color=color, mec="#222222",
+                                  label=figure_text(t("existing", flang) + ": "
+                                                    + level_label(lv, flang))))
+    pr = plan.proposed
+    if when == "after" and len(pr):
+        pts = pr.geometry.representative_point()
+        fa = pr["floor_area_m2"].astype(float).fillna(0).clip(lower=0).to_numpy()
+        size = 60 + 340 * fa / (fa.max() or 1.0)
+        exp = is_expansion(pr)
+        if (~exp).any():
+            ax.scatter(pts.x[~exp], pts.y[~exp], s=size[~exp], c=C_PROPOSED, marker="*",
+                       edgecolors="#7f2704", linewidths=0.8, zorder=6)
+            handles.append(Line2D([], [], marker="*", ls="", ms=12, color=C_PROPOSED,
+                                  mec="#7f2704", label=t("lg_proposed", flang)))
+        if exp.any():
+            ax.scatter(pts.x[exp], pts.y[exp], s=2 * size[exp], facecolors="none",
+                       edgecolors=C_PROPOSED, linewidths=2.2, zorder=6)
+            handles.append(Line2D([], [], marker="o", ls="", ms=11, mfc="none",
+                                  mec=C_PROPOSED, mew=2.2, label=t("lg_expansion", flang)))
+        for x, y, sid in zip(pts.x, pts.y, pr["station_id"], strict=True):
+            ax.annotate(figure_text(sid), (x, y), xytext=(6, 6), textcoords="offset points",
+                        fontsize=8, zorder=7)
+    return handles
+
+
+def _draw_map(plan: LayoutPlan, when: str, path: Path, lang: str, dpi: int = 150) -> Path:
+    plt = _mpl()
+    from matplotlib.ticker import MaxNLocator
+
+    flang, font = fig_lang(lang)
+    with plt.rc_context(_rc(font)):
+        fig, ax = plt.subplots(figsize=(8.27, 8.27))
+        xmin, ymin, xmax, ymax = plan.areas.total_bounds
+        pad = 0.05 * max(xmax - xmin, ymax - ymin, 100.0)
+        xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
+        handles = _draw_layers(ax, plan, when, flang)
+        ax.set_xlim(xmin, xmax)
+        ax.set_ylim(ymin, ymax)
+        ax.set_aspect("equal")
+        # ticks at round distances from the lower-left corner
+        for axis, lo, hi in ((ax.xaxis, xmin, xmax), (ax.yaxis, ymin, ymax)):
+            ticks = [v for v in MaxNLocator(6).tick_values(0, hi - lo) if 0 <= v <= hi - lo]
+            axis.set_ticks([lo + v for v in ticks], [f"{v:.0f}" for v in ticks])
+        ax.set_xlabel(t("easting", flang))
+        ax.set_ylabel(t("northing", flang))
+        ax.tick_params(labelsize=8)
+        _scale_bar(ax, xmin, xmax, ymin, ymax)
+        _north_arrow(ax, flang)
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
+                  framealpha=0.9, borderaxespad=0.0)
+        ax.set_title(f"{t('map_title', flang)}: {t('map_' + when, flang)}")
+        ax.text(0.99, 0.01, f"{attribution(plan)} | {t('crs_note', flang)}: "
+                f"{plan.crs.to_string()}", transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=7, color="#222222", zorder=9,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 2})
+        try:
+            with atomic_file(path) as tmp:
+                fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+        finally:
+            plt.close(fig)
+    return path
+
+
+def write_png_maps(plan: LayoutPlan, directory: str | os.PathLike, *,
+                   lang: str = "zh", dpi: int = 150) -> list[Path]:
+    """Write static before/after maps for print: ``map_before.png``, ``map_after.png``.
+
+    Each shows areas coloured by compliance, existing facilities by level,
+    service areas, streets, and (after) the proposed stations sized by floor area,
+    with a legend, axes in metres from the lower-left corner, a scale bar, a north
+    arrow and the attribution.  Chinese text needs a CJK font; without one the
+    figures fall back to English (the HTML report is unaffected).
+
+    Parameters
+    ----------
+    plan : LayoutPlan
+    directory : path-like
+        An existing directory.
+    lang : {"zh", "en"}, default "zh"
+    dpi : int, default 150
+        Resolution (an A4-wide map at 150 dpi is about 1,300 pixels).
+
+    Returns
+    -------
+    list of Path
+        ``[map_before.png, map_after.png]``.
+
+    Raises
+    ------
+    InputError
+        If *directory* is not a directory or *dpi* is outside 10-1200.
+    """
+    lang = check_lang(lang)
+    plan = checked(plan)
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError(f"{directory} is not a directory; create it first.")
+    if not (isinstance(dpi, int | float) and 10 <= dpi <= 1200):
+        raise InputError(f"dpi={dpi!r} is out of range; use a number from 10 to 1200.")
+    return [_draw_map(plan, when, directory / OUTPUT_FILES[f"map_{when}"], lang, dpi)
+            for when in ("before", "after")]

@@ -1,0 +1,235 @@
+"""The self-contained HTML report (``report.html``).
+
+Every value from data or profiles is written with
+:func:`careplan.report.escape.html_text`; the map page goes into the ``srcdoc``
+attribute of an ``iframe`` (escaped as an attribute value).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from careplan._errors import CareplanWarning
+from careplan.report._common import AREA_TABLE_COLS, PROPOSED_COLS, attribution, checked
+from careplan.report.atomic import atomic_write_bytes
+from careplan.report.escape import html_attr
+from careplan.report.escape import html_text as esc
+from careplan.report.figures import charts
+from careplan.report.format import flag, fmt, num
+from careplan.report.labels import check_lang, column_label, kind_label, level_label, t
+from careplan.report.maps import folium_map, standalone_map_html
+from careplan.report.tables import rules_frame, standard_citations, summary_frame
+
+if TYPE_CHECKING:  # pragma: no cover
+    from careplan.plan import LayoutPlan
+
+__all__ = ["write_html"]
+
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",Helvetica,Arial,sans-serif;
+margin:0 auto;max-width:1180px;padding:12px 20px;color:#222}
+h1{font-size:1.6em;border-bottom:2px solid #2166ac;padding-bottom:6px}
+h2{font-size:1.25em;margin-top:1.6em;color:#2166ac}
+table{border-collapse:collapse;margin:8px 0;font-size:13px}
+th,td{border:1px solid #ccc;padding:3px 7px;vertical-align:top}
+th{background:#f0f4f8;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.ok{color:#1a7a3c;font-weight:600}td.bad{color:#b2182b;font-weight:600}
+td.na{color:#777}
+table.rules td{max-width:340px}
+iframe.map{width:100%;height:620px;border:1px solid #999}
+.charts img{max-width:100%;margin:6px 12px 6px 0;border:1px solid #eee}
+.note{color:#555;font-size:12px}footer{margin-top:2em;border-top:1px solid #ccc;padding-top:6px;
+font-size:12px;color:#444}
+"""
+
+_FLAG_COLS = ("passed",)
+_NUMERIC_TEXT = re.compile(r"^[+-]?\d[\d.,]*(?:%|–[\d.,]+%?)?(?: pp| 个百分点)?$")
+
+
+def _cell(c: str, v, lang: str) -> str:
+    if isinstance(v, bool | np.bool_) or c in _FLAG_COLS or c.startswith(
+            ("compliant_", "covered_")):
+        f = flag(v)
+        if f is None:
+            return f"<td class='na'>{esc(t('not_evaluated', lang) if c == 'passed' else '–')}</td>"
+        return f"<td class='{'ok' if f else 'bad'}'>{esc(fmt(f, lang))}</td>"
+    numeric = num(v) is not None or (isinstance(v, str) and _NUMERIC_TEXT.match(v) is not None)
+    style = " class='num'" if numeric else ""
+    return f"<td{style}>{esc(fmt(v, lang))}</td>"
+
+
+def _html_table(df: pd.DataFrame, cols: list[tuple[str, str]], lang: str, *,
+                cls: str = "") -> str:
+    """HTML table of *df*; *cols* = (column, header text)."""
+    head = "".join(f"<th>{esc(h)}</th>" for _, h in cols)
+    body = []
+    for _, row in df.iterrows():
+        cells = [_cell(c, row[c] if c in row.index else None, lang) for c, _h in cols]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f"<table class='{esc(cls)}'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _summary_table(summary: pd.DataFrame, lang: str) -> str:
+    df = summary_frame(summary, lang)
+    return _html_table(df, [("label", t("metric", lang)), ("before", t("before", lang)),
+                            ("after", t("after", lang)), ("change", t("change", lang))],
+                       lang, cls="summary")
+
+
+def _rules_table(rules: pd.DataFrame, lang: str, citations: dict) -> str:
+    df = rules_frame(rules, lang, citations=citations)
+    cols = [(c, t(c if c != "label" else "label", lang)) for c in df.columns]
+    return _html_table(df, cols, lang, cls="rules")
+
+
+def _existing_by_level(existing: pd.DataFrame, lang: str) -> str:
+    if not len(existing):
+        return ""
+    lv = existing["level"].astype(str) if "level" in existing.columns else pd.Series(
+        "other", index=existing.index)
+    fa = (existing["floor_area_m2"].astype(float) if "floor_area_m2" in existing.columns
+          else pd.Series(np.nan, index=existing.index))
+    g = pd.DataFrame({"level": lv.to_numpy(), "fa": fa.to_numpy()}).groupby("level", sort=True)
+    df = pd.DataFrame({"count": g.size(), "fa": g["fa"].sum(min_count=1)}).reset_index()
+    df["level"] = [level_label(x, lang) for x in df["level"]]
+    return _html_table(df, [("level", t("level", lang)), ("count", t("count", lang)),
+                            ("fa", t("floor_area_m2", lang))], lang)
+
+
+def _head(plan: LayoutPlan, lang: str) -> list[str]:
+    parts = [
+        "<!DOCTYPE html>",
+        f"<html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>{esc(t('title', lang))}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{esc(t('title', lang))}</h1>",
+    ]
+    params = plan.parameters or {}
+    std, std_title = params.get("standard"), params.get("standard_title")
+    if std is not None or std_title is not None:
+        text = " · ".join(fmt(x) for x in (std_title, std) if x is not None)
+        parts.append(f"<p class='standard'>{esc(text)}</p>")
+    return parts
+
+
+def _proposed_section(plan: LayoutPlan, lang: str) -> list[str]:
+    parts = [f"<h2 id='proposed'>{esc(t('proposed', lang))}</h2>"]
+    if len(plan.proposed):
+        pr = pd.DataFrame(plan.proposed.drop(columns=plan.proposed.geometry.name))
+        if "kind" in pr.columns:
+            pr["kind"] = [kind_label(k, lang) for k in pr["kind"]]
+        cols = [(c, t(c, lang)) for c in PROPOSED_COLS if c in pr.columns]
+        parts.append(_html_table(pr, cols, lang))
+    else:
+        parts.append(f"<p>{esc(t('no_proposed', lang))}</p>")
+    return parts
+
+
+def _parameters_section(plan: LayoutPlan, lang: str) -> list[str]:
+    params = list((plan.parameters or {}).items())
+    params.append((t("crs_note", lang), plan.crs.to_string()))
+    pdf = pd.DataFrame(params, columns=["k", "v"])
+    pdf["v"] = [fmt(v, lang) for v in pdf["v"]]
+    return [f"<h2 id='parameters'>{esc(t('parameters', lang))}</h2>",
+            _html_table(pdf, [("k", t("parameter", lang)), ("v", t("value", lang))],
+                        lang, cls="params")]
+
+
+def report_html(plan: LayoutPlan, lang: str) -> tuple[str, bool]:
+    """The report page and whether Leaflet is inlined (*plan* already checked)."""
+    map_page, inline = standalone_map_html(folium_map(plan, lang=lang))
+    has_edges = plan.network_edges is not None and len(plan.network_edges) > 0
+    attr = attribution(plan)
+    citations = standard_citations(plan.parameters)
+    parts = _head(plan, lang)
+    parts += [
+        f"<h2 id='map'>{esc(t('map', lang))}</h2>",
+        f"<iframe class='map' title='{esc(t('map', lang))}' srcdoc=\"{html_attr(map_page)}\"></iframe>",
+        f"<p class='note'>{esc(t('offline_note', lang)) if has_edges else ''}"
+        + ("" if inline else " " + esc(t("cdn_note", lang)))
+        + f" © {esc(attr.lstrip('© '))}</p>",
+        f"<h2 id='summary'>{esc(t('summary', lang))}</h2>",
+        _summary_table(plan.summary, lang),
+        f"<h2 id='charts'>{esc(t('charts', lang))}</h2><div class='charts'>",
+    ]
+    for title, b64 in charts(plan, lang):
+        parts.append(f"<img alt='{esc(title)}' title='{esc(title)}' "
+                     f"src='data:image/png;base64,{b64}'>")
+    parts.append("</div>")
+    parts += _proposed_section(plan, lang)
+    parts += [
+        f"<h2 id='rules-before'>{esc(t('rules_before', lang))}</h2>",
+        _rules_table(plan.rules_before, lang, citations),
+        f"<h2 id='rules-after'>{esc(t('rules_after', lang))}</h2>",
+        _rules_table(plan.rules_after, lang, citations),
+        f"<h2 id='existing'>{esc(t('existing', lang))}</h2>",
+        _existing_by_level(plan.existing, lang),
+    ]
+    a = plan.areas
+    cols = [(c, column_label(c, lang)) for c in AREA_TABLE_COLS if c in a.columns]
+    parts += [
+        f"<h2 id='areas'>{esc(t('areas', lang))}</h2>",
+        f"<details><summary>{esc(t('all_areas', lang))} ({len(a)})</summary>",
+        _html_table(pd.DataFrame(a.drop(columns=a.geometry.name)), cols, lang),
+        "</details>",
+    ]
+    parts += _parameters_section(plan, lang)
+    parts.append(f"<footer>{esc(t('attribution', lang))}: {esc(attr)}</footer>")
+    parts.append("</body></html>")
+    return "\n".join(parts), inline
+
+
+def write_html(plan: LayoutPlan, path: str | os.PathLike, *, lang: str = "zh") -> Path:
+    """Write the self-contained HTML report.
+
+    Parameters
+    ----------
+    plan : LayoutPlan
+    path : path-like
+        File to write (e.g. ``out/report.html``); its directory must exist.
+    lang : {"zh", "en"}, default "zh"
+        Language of every label (the catalogue in :mod:`careplan.report.labels`;
+        rule labels from the profile's ``label_zh`` / ``label_en``).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    InputError, CRSError
+        If *plan* is not a valid layout plan or *lang* is not supported.
+    OutputError
+        If the file cannot be written (one line; any earlier file is unchanged).
+
+    Notes
+    -----
+    The report holds the interactive map (in an ``iframe`` ``srcdoc``), the
+    before/after summary with the change (shares in percent), charts (PNG,
+    base64), the proposed stations, both rule tables with citations (document
+    title and clause), existing facilities by level, all areas, every parameter
+    and the data attribution.  Without ``xstatic-leaflet`` Leaflet's JS/CSS are
+    linked from a CDN (a :class:`CareplanWarning` says so).
+    """
+    lang = check_lang(lang)
+    plan = checked(plan)
+    page, inline = report_html(plan, lang)
+    if not inline:
+        warnings.warn(
+            "Leaflet could not be embedded (install the 'xstatic-leaflet' package); "
+            "report.html links Leaflet's JS/CSS from a CDN, so the interactive map needs "
+            "internet (no tile server is used either way).",
+            CareplanWarning,
+            stacklevel=2,
+        )
+    return atomic_write_bytes(Path(path), page.encode("utf-8"))

@@ -1,0 +1,263 @@
+"""The one zh/en label catalogue for everything a planner sees.
+
+Every table header, map layer, legend entry, chart title/axis and message the
+report, the map, the figures and the CLI show comes from :data:`UI` (keys are
+stable identifiers, values ``{"zh": ..., "en": ...}``).  Computation modules
+(``compliance``, ``plan``) return plain frames keyed by column names and metric
+ids; the labels are attached here, at presentation time.
+
+Input synonyms (the words a *reader* accepts, e.g. ``社区`` for ``community``)
+are not labels: they live in :mod:`careplan._schema`.  Rule labels are data of
+each standard profile (``label_zh`` / ``label_en`` of a rule) and are shown as
+the profile gives them.
+
+Chinese labels are simplified Chinese (简体中文).
+"""
+
+from __future__ import annotations
+
+from careplan._errors import InputError
+
+#: Languages every label exists in.
+LANGS = ("zh", "en")
+
+UI: dict[str, dict[str, str]] = {
+    # report structure
+    "title": {"zh": "养老服务设施布局规划报告", "en": "Elderly-care facility layout plan"},
+    "map": {"zh": "规划地图", "en": "Map"},
+    "map_title": {"zh": "养老服务设施布局规划", "en": "Elderly-care facility layout plan"},
+    "summary": {"zh": "规划前后对比", "en": "Before and after"},
+    "metric": {"zh": "指标", "en": "Metric"},
+    "before": {"zh": "规划前", "en": "Before"},
+    "after": {"zh": "规划后", "en": "After"},
+    "change": {"zh": "变化", "en": "Change"},
+    "charts": {"zh": "图表", "en": "Charts"},
+    "rules_before": {"zh": "规范核查（规划前）", "en": "Rule check (before)"},
+    "rules_after": {"zh": "规范核查（规划后）", "en": "Rule check (after)"},
+    "rule_id": {"zh": "条目", "en": "Rule"},
+    "label": {"zh": "内容", "en": "Description"},
+    "required": {"zh": "要求", "en": "Required"},
+    "found": {"zh": "现状", "en": "Found"},
+    "passed": {"zh": "是否达标", "en": "Passed"},
+    "citation": {"zh": "依据", "en": "Citation"},
+    "clause": {"zh": "条款", "en": "clause"},
+    "yes": {"zh": "是", "en": "yes"},
+    "no": {"zh": "否", "en": "no"},
+    "not_evaluated": {"zh": "未评估", "en": "not evaluated"},
+    "proposed": {"zh": "新增设施", "en": "Proposed stations"},
+    "no_proposed": {"zh": "无需新增设施。", "en": "No new station is proposed."},
+    "station_id": {"zh": "设施编号", "en": "Station"},
+    "candidate_id": {"zh": "候选点", "en": "Candidate"},
+    "floor_area_m2": {"zh": "建筑面积 (m²)", "en": "Floor area (m²)"},
+    "households_served": {"zh": "服务户数", "en": "Households served"},
+    "elderly_served": {"zh": "服务老年人数", "en": "Elderly served"},
+    "areas_served": {"zh": "服务小区", "en": "Areas served"},
+    "n_areas_served": {"zh": "服务小区数", "en": "Number of areas served"},
+    "kind": {"zh": "类型", "en": "Kind"},
+    "kind_new": {"zh": "新建", "en": "new"},
+    "kind_expansion": {"zh": "扩建", "en": "expansion"},
+    "facility_id": {"zh": "现状设施编号", "en": "Existing facility"},
+    "unit": {"zh": "单位", "en": "Unit"},
+    "note": {"zh": "说明", "en": "Note"},
+    "lg_expansion": {"zh": "现状设施扩建（按面积大小）",
+                     "en": "Expansion of an existing facility (sized by m²)"},
+    "lg_na": {"zh": "无需配置（无住户）", "en": "Not applicable (no households)"},
+    "existing": {"zh": "现状设施", "en": "Existing facilities"},
+    "level": {"zh": "等级", "en": "Level"},
+    "count": {"zh": "数量", "en": "Count"},
+    "parameters": {"zh": "假设与参数", "en": "Assumptions and parameters"},
+    "parameter": {"zh": "参数", "en": "Parameter"},
+    "value": {"zh": "取值", "en": "Value"},
+    "attribution": {"zh": "数据来源", "en": "Data attribution"},
+    "areas": {"zh": "居住小区", "en": "Residential areas"},
+    "area_id": {"zh": "小区编号", "en": "Area"},
+    "name": {"zh": "名称", "en": "Name"},
+    "households": {"zh": "户数", "en": "Households"},
+    "elderly": {"zh": "老年人数", "en": "Elderly"},
+    "required_m2": {"zh": "应配面积 (m²)", "en": "Required (m²)"},
+    "provided_before_m2": {"zh": "规划前面积 (m²)", "en": "Provided before (m²)"},
+    "provided_after_m2": {"zh": "规划后面积 (m²)", "en": "Provided after (m²)"},
+    "deficit_before_m2": {"zh": "规划前缺口 (m²)", "en": "Deficit before (m²)"},
+    "deficit_after_m2": {"zh": "规划后缺口 (m²)", "en": "Deficit after (m²)"},
+    "compliant_before": {"zh": "规划前达标", "en": "Compliant before"},
+    "compliant_after": {"zh": "规划后达标", "en": "Compliant after"},
+    "covered_before": {"zh": "规划前步行覆盖", "en": "Walk-covered before"},
+    "covered_after": {"zh": "规划后步行覆盖", "en": "Walk-covered after"},
+    "nearest_distance_before_m": {"zh": "规划前最近距离 (m)", "en": "Nearest before (m)"},
+    "nearest_distance_after_m": {"zh": "规划后最近距离 (m)", "en": "Nearest after (m)"},
+    "served_by": {"zh": "新增服务设施", "en": "Served by (new)"},
+    "cutoff_m": {"zh": "服务半径 (m)", "en": "Walking cutoff (m)"},
+    # map layers and legend
+    "lyr_areas_after": {"zh": "小区达标情况（规划后）", "en": "Areas: compliance after"},
+    "lyr_areas_before": {"zh": "小区达标情况（规划前）", "en": "Areas: compliance before"},
+    "lyr_existing": {"zh": "现状设施", "en": "Existing facilities"},
+    "lyr_proposed": {"zh": "新增设施", "en": "Proposed stations"},
+    "lyr_sa_existing": {"zh": "现状服务范围", "en": "Service areas: existing"},
+    "lyr_sa_proposed": {"zh": "新增服务范围", "en": "Service areas: proposed"},
+    "lyr_network": {"zh": "步行路网", "en": "Street network"},
+    "lg_compliant": {"zh": "面积达标", "en": "Meets floor-area rule"},
+    "lg_deficit": {"zh": "面积不足", "en": "Floor-area deficit"},
+    "lg_proposed": {"zh": "新增设施（按面积大小）", "en": "Proposed station (sized by m²)"},
+    "lg_sa_existing": {"zh": "现状设施步行服务范围", "en": "Walking service area, existing"},
+    "lg_sa_proposed": {"zh": "新增设施步行服务范围", "en": "Walking service area, proposed"},
+    "lg_network": {"zh": "路网", "en": "Streets"},
+    "legend": {"zh": "图例", "en": "Legend"},
+    "north": {"zh": "北", "en": "N"},
+    # charts and static maps
+    "chart_households": {"zh": "步行覆盖户数", "en": "Households within walking reach"},
+    "chart_deficit": {"zh": "各小区面积缺口", "en": "Floor-area deficit by area"},
+    "hh_total": {"zh": "总户数", "en": "All households"},
+    "hh_covered": {"zh": "覆盖户数", "en": "Covered households"},
+    "deficit_m2": {"zh": "缺口 (m²)", "en": "Deficit (m²)"},
+    "deficit_top": {"zh": "（缺口最大的 {n} 个小区）",
+                    "en": " (the {n} areas with the largest deficit)"},
+    "map_before": {"zh": "规划前", "en": "Before the plan"},
+    "map_after": {"zh": "规划后", "en": "After the plan"},
+    "easting": {"zh": "距左下角东向距离 (m)", "en": "Easting from lower-left (m)"},
+    "northing": {"zh": "距左下角北向距离 (m)", "en": "Northing from lower-left (m)"},
+    "crs_note": {"zh": "坐标系", "en": "CRS"},
+    "offline_note": {
+        "zh": "地图不使用在线底图；底图为规划所用路网。",
+        "en": "The map uses no online base map; streets are the plan's own network.",
+    },
+    "cdn_note": {
+        "zh": "注意：交互地图需联网加载 Leaflet 脚本（安装 xstatic-leaflet 后可离线）。",
+        "en": "Note: the interactive map loads Leaflet from a CDN "
+              "(install xstatic-leaflet to embed it).",
+    },
+    "all_areas": {"zh": "全部小区明细", "en": "All areas"},
+    # workbook sheets of `careplan check --out`
+    "sheet_summary": {"zh": "汇总", "en": "summary"},
+    # CLI headings
+    "cli_summary": {"zh": "规划前后对比：", "en": "Summary (before -> after):"},
+    "cli_proposed": {"zh": "新增设施：", "en": "Proposed stations:"},
+    "cli_rules_after": {"zh": "规划后规范核查：", "en": "Rules after the plan:"},
+    "cli_rules_before": {"zh": "规范核查（未新增设施）：",
+                         "en": "Compliance (before any new station):"},
+    "cli_wrote": {"zh": "已写出 {n} 个文件至 {dir}/：", "en": "wrote {n} outputs to {dir}/:"},
+}
+
+#: Facility levels (values of ``level``) as shown to a planner.
+LEVELS: dict[str, dict[str, str]] = {
+    "district": {"zh": "区级", "en": "district"},
+    "street": {"zh": "街道级", "en": "street"},
+    "community": {"zh": "社区级", "en": "community"},
+    "institution": {"zh": "养老机构", "en": "institution"},
+    "canteen": {"zh": "助餐点", "en": "canteen"},
+    "other": {"zh": "其他", "en": "other"},
+}
+
+#: Metric ids of the plan's and the compliance summaries, as shown to a planner.
+#: ``share`` marks a fraction in [0, 1] that is shown as a percentage.
+METRICS: dict[str, dict[str, str]] = {
+    # plan summary (careplan.plan)
+    "households": {"zh": "户数", "en": "Households"},
+    "households_covered": {"zh": "步行服务圈覆盖户数", "en": "Households within the walking circle"},
+    "households_covered_share": {"zh": "户数覆盖率", "en": "Share of households covered"},
+    "elderly_covered": {"zh": "步行服务圈覆盖老年人数", "en": "Elderly within the walking circle"},
+    "elderly_covered_share": {"zh": "老年人覆盖率", "en": "Share of elderly covered"},
+    "areas": {"zh": "居住区数", "en": "Residential areas"},
+    "areas_compliant": {"zh": "达标居住区数", "en": "Areas meeting the floor-area rule"},
+    "required_m2": {"zh": "应配建筑面积 (m²)", "en": "Required floor area (m²)"},
+    "provided_m2": {"zh": "已配建筑面积 (m²)", "en": "Provided floor area (m²)"},
+    "deficit_m2": {"zh": "缺口面积 (m²)", "en": "Floor-area deficit (m²)"},
+    "new_stations": {"zh": "新增站点数", "en": "New stations"},
+    "expansions": {"zh": "扩建既有设施数", "en": "Expanded existing facilities"},
+    "new_floor_area_m2": {"zh": "新增建筑面积 (m²)", "en": "Added floor area (m²)"},
+    # compliance summary (careplan.compliance)
+    "n_areas": {"zh": "居住区数量", "en": "Residential areas"},
+    "n_compliant": {"zh": "达标居住区数量", "en": "Areas meeting the floor-area rule"},
+    "n_not_evaluated": {"zh": "标准未规定面积指标的居住区数量",
+                        "en": "Areas without a floor-area rate in the standard"},
+    "n_areas_without_street": {"zh": "未标注街道的居住区数量",
+                               "en": "Areas without a street (left out of the street roll-up)"},
+    "n_areas_without_district": {"zh": "未标注区县的居住区数量",
+                                 "en": "Areas without a district (left out of the district "
+                                       "roll-up)"},
+    "n_facilities": {"zh": "设施数量", "en": "Facilities"},
+    "n_facilities_unassigned": {"zh": "未归属任何居住区的设施数量",
+                                "en": "Facilities assigned to no area"},
+    "n_overlaps": {"zh": "位于重叠居住区内的设施数量", "en": "Facilities inside overlapping areas"},
+    "n_rules": {"zh": "规则数量", "en": "Rules"},
+    "n_rules_passed": {"zh": "达标规则数量", "en": "Rules passed"},
+    "n_rules_failed": {"zh": "未达标规则数量", "en": "Rules failed"},
+    "n_rules_not_evaluated": {"zh": "未评估规则数量", "en": "Rules not evaluated (inputs missing)"},
+}
+
+
+#: Units of the profiles' rules as shown to a planner (unknown units shown as given).
+UNITS: dict[str, dict[str, str]] = {
+    "beds": {"zh": "张床位", "en": "beds"},
+    "centres per district": {"zh": "个/区", "en": "centres per district"},
+    "centres per street": {"zh": "个/街道", "en": "centres per street"},
+    "centres per town": {"zh": "个/镇（街道）", "en": "centres per town"},
+    "m2 per 100 households": {"zh": "m²/百户", "en": "m² per 100 households"},
+    "m2 per resident": {"zh": "m²/人", "en": "m² per resident"},
+    "m2": {"zh": "m²", "en": "m²"},
+    "minutes": {"zh": "分钟", "en": "minutes"},
+    "share of communities": {"zh": "社区覆盖率", "en": "share of communities"},
+    "share of complete communities": {"zh": "完整社区覆盖率",
+                                      "en": "share of complete communities"},
+    "share of institution beds": {"zh": "占机构床位比例", "en": "share of institution beds"},
+    "share of streets (towns)": {"zh": "街道（镇）覆盖率", "en": "share of streets (towns)"},
+    "social workers per 1,000 older people": {"zh": "名社工/千名老年人",
+                                              "en": "social workers per 1,000 older people"},
+    "social workers per 100 institution beds": {"zh": "名社工/百张机构床位",
+                                                "en": "social workers per 100 institution beds"},
+}
+
+
+def unit_label(unit: object, lang: str) -> object:
+    """A rule's unit in *lang* (units the catalogue does not know are returned as given)."""
+    entry = UNITS.get(unit) if isinstance(unit, str) else None
+    return entry[lang] if entry else unit
+
+
+def check_lang(lang: object) -> str:
+    """Return *lang* if it is a supported language.
+
+    Raises
+    ------
+    InputError
+        If *lang* is not one of :data:`LANGS`.
+    """
+    if lang not in LANGS:
+        raise InputError(f"lang={lang!r} is not supported; use one of {LANGS}.")
+    return str(lang)
+
+
+def t(key: str, lang: str) -> str:
+    """The label *key* of :data:`UI` in *lang* (``KeyError`` for an unknown key)."""
+    return UI[key][lang]
+
+
+def column_label(column: str, lang: str) -> str:
+    """Header for a table column: its :data:`UI` label, else the column name itself."""
+    entry = UI.get(column)
+    return entry[lang] if entry else str(column)
+
+
+def level_label(level: object, lang: str) -> str:
+    """A facility level as shown to a planner (unknown levels shown as given)."""
+    return LEVELS.get(str(level), {}).get(lang, str(level))
+
+
+def kind_label(kind: object, lang: str) -> str:
+    """Kind of a proposed station (``new`` / ``expansion``) in *lang*."""
+    entry = UI.get(f"kind_{kind}")
+    return entry[lang] if entry else str(kind)
+
+
+def metric_label(metric: object, lang: str, fallback: object = None) -> str:
+    """A summary metric's label: the catalogue's, else *fallback*, else the id."""
+    entry = METRICS.get(str(metric))
+    if entry:
+        return entry[lang]
+    if isinstance(fallback, str) and fallback:
+        return fallback
+    return str(metric)
+
+
+def is_share(metric: object) -> bool:
+    """True for metrics that are fractions in [0, 1] (shown as percentages)."""
+    return str(metric).endswith("_share")

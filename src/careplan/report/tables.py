@@ -1,0 +1,141 @@
+"""Labelled tables for a planner, built from the plain frames computation returns.
+
+``plan.summary`` and the rule tables carry ids (``metric``, ``rule_id``) and
+numbers; here they get their labels in the report's language
+(:mod:`careplan.report.labels`), shares become percentages and citations name
+the document and clause.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from careplan.report.format import fmt, fmt_percent, num
+from careplan.report.labels import is_share, metric_label, unit_label
+
+__all__ = ["citation_text", "rules_frame", "standard_citations", "summary_frame"]
+
+_FILE_REF = re.compile(r"\s*\[[^\[\]]*\.(?:txt|pdf|docx?|html?|md)\]")
+
+
+def _pp(d: float, lang: str) -> str:
+    """A change of a share in percentage points."""
+    s = f"{100 * d:+.1f}".replace(".0", "") if d else "0"
+    return s + (" 个百分点" if lang == "zh" else " pp")
+
+
+def summary_frame(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The before/after summary for a planner: ``label, before, after, change``.
+
+    Labels come from the catalogue (then the frame's ``label_<lang>``, then the
+    metric id, for metrics it does not know).  Shares (metric ids ending in
+    ``_share``) become percentages and their change percentage points; other
+    values stay numbers (``change`` = after - before, None when not numeric).
+    """
+    rows = []
+    for _, r in summary.iterrows():
+        metric = r["metric"]
+        nb, na = num(r["before"]), num(r["after"])
+        change: Any = None if nb is None or na is None else na - nb
+        before, after = r["before"], r["after"]
+        if is_share(metric):
+            before, after = fmt_percent(before), fmt_percent(after)
+            change = "–" if change is None else _pp(change, lang)
+        rows.append((metric_label(metric, lang, r.get(f"label_{lang}")), before, after, change))
+    return pd.DataFrame(rows, columns=["label", "before", "after", "change"])
+
+
+def standard_citations(parameters: dict | None) -> dict[str, Any]:
+    """``rule_id -> Citation`` of the plan's standard, when it can be loaded by name."""
+    name = (parameters or {}).get("standard")
+    if not isinstance(name, str) or not name:
+        return {}
+    try:
+        from careplan import standards
+
+        std = standards.load(name)
+    except Exception:  # noqa: BLE001 - a profile that cannot be reloaded: use the text
+        return {}
+    return {r.id: r.citation for r in std.rules}
+
+
+def citation_text(citation: Any, lang: str, cit: Any = None) -> str:
+    """A citation for a planner: document title and clause, then the verbatim quote.
+
+    Parameters
+    ----------
+    citation : str
+        The rule table's ``citation`` text (used when *cit* is None; internal
+        file names such as ``[000_3e65….txt]`` are removed).
+    lang : {"zh", "en"}
+    cit : careplan.standards.Citation, optional
+        The structured citation (document title, clause, quote).
+    """
+    if cit is not None:
+        title = (cit.title_zh or cit.title) if lang == "zh" else (cit.title or cit.title_zh)
+        quote = f"：“{cit.quote}”" if lang == "zh" else f": “{cit.quote}”"
+        if lang == "zh":
+            return f"《{title}》{cit.clause}{quote if cit.quote else ''}"
+        return f"{title}, {cit.clause}{quote if cit.quote else ''}"
+    if citation is None or (isinstance(citation, float) and np.isnan(citation)):
+        return "–"
+    return _FILE_REF.sub("", str(citation))
+
+
+def _is_share_unit(unit: Any) -> bool:
+    return isinstance(unit, str) and unit.strip().lower().startswith("share")
+
+
+def _bound(lo: Any, hi: Any, share: bool, lang: str) -> Any:
+    f = fmt_percent if share else (lambda v: fmt(v, lang))
+    if num(lo) is None:
+        return lo
+    if num(hi) is not None and num(hi) != num(lo):
+        return f"{f(lo)}–{f(hi)}"
+    return f(lo)
+
+
+def rules_frame(rules: pd.DataFrame, lang: str, *, citations: dict | None = None) -> pd.DataFrame:
+    """A rule table for a planner: ``rule_id, label, required, found, unit, passed,
+    note, citation``.
+
+    Shares (units starting with "share") are percentages.  The service-circle
+    rule compares like with like: the share of households within the circle,
+    required 100 %, found x %, with the circle in the unit.  ``passed`` stays a
+    flag (True/False/None) for the writer to colour.
+    """
+    citations = citations or {}
+    out = pd.DataFrame(index=rules.index)
+    out["rule_id"] = rules["rule_id"]
+    lab = f"label_{lang}"
+    out["label"] = (rules[lab].where(rules[lab].notna(), rules["rule_id"])
+                    if lab in rules.columns else rules["rule_id"])
+    req, found, unit = [], [], []
+    for _, r in rules.iterrows():
+        u = r.get("unit")
+        kind = r.get("kind")
+        if kind == "service_circle" or r["rule_id"] == "service_circle":
+            minutes = fmt(r["required"], lang)
+            req.append(fmt_percent(1.0))
+            found.append(fmt_percent(r["found"]))
+            unit.append(f"步行 {minutes} 分钟内的户数占比" if lang == "zh"
+                        else f"share of households within a {minutes}-minute walk")
+            continue
+        share = _is_share_unit(u)
+        req.append(_bound(r["required"], r.get("required_max"), share, lang))
+        found.append(_bound(r["found"], r.get("found_max"), share, lang))
+        unit.append(unit_label(u, lang))
+    out["required"] = pd.Series(req, index=rules.index, dtype=object)
+    out["found"] = pd.Series(found, index=rules.index, dtype=object)
+    if "unit" in rules.columns or any(u is not None for u in unit):
+        out["unit"] = pd.Series(unit, index=rules.index, dtype=object)
+    out["passed"] = rules["passed"]
+    if "note" in rules.columns:
+        out["note"] = rules["note"]
+    out["citation"] = [citation_text(c, lang, citations.get(rid))
+                       for rid, c in zip(rules["rule_id"], rules["citation"], strict=True)]
+    return out
