@@ -64,12 +64,47 @@ def _mpl():
     return plt
 
 
+_FONT_FILES = ("NotoSansCJK", "SourceHanSans", "wqy-zenhei", "wqy-microhei",
+               "DroidSansFallback", "NotoSerifCJK")
+
+
+def _known_cjk_font() -> str | None:
+    from matplotlib import font_manager
+
+    names = [f.name for f in font_manager.fontManager.ttflist]
+    for preferred in ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC"):
+        if preferred in names:
+            return preferred
+    for name in names:
+        if any(k in name for k in _CJK_KEYS):
+            return name
+    return None
+
+
+def _add_system_cjk_fonts() -> None:
+    """Register CJK font files installed after matplotlib built its font cache
+    (e.g. Debian ``fonts-noto-cjk`` installed later)."""
+    from matplotlib import font_manager
+
+    files = sorted(font_manager.findSystemFonts())
+    for key in _FONT_FILES:  # every weight of the first family found
+        found = [f for f in files if Path(f).name.lower().startswith(key.lower())]
+        for f in found:
+            try:
+                font_manager.fontManager.addfont(f)
+            except (OSError, RuntimeError, ValueError):  # pragma: no cover
+                continue
+        if found:
+            return
+
+
 def cjk_font() -> str | None:
     """Name of an installed font that can draw Chinese, or None.
 
-    Looks at the fonts matplotlib knows (preferring Noto Sans CJK SC / simplified
-    Chinese families), then at the Noto Sans CJK SC font shipped by the optional
-    ``mplfonts`` package (found without importing it).
+    Looks at the fonts matplotlib knows (preferring Noto Sans CJK SC, a simplified
+    Chinese face), then at the Noto Sans CJK SC font of the optional ``mplfonts``
+    package (found without importing it), then at CJK font files of the system
+    that matplotlib's font cache does not list yet.
     """
     from matplotlib import font_manager
 
@@ -83,14 +118,11 @@ def cjk_font() -> str | None:
                     font_manager.fontManager.addfont(str(f))
                 except (OSError, RuntimeError, ValueError):  # pragma: no cover
                     continue
-    names = [f.name for f in font_manager.fontManager.ttflist]
-    for preferred in ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC"):
-        if preferred in names:
-            return preferred
-    for name in names:
-        if any(k in name for k in _CJK_KEYS):
-            return name
-    return None
+    font = _known_cjk_font()
+    if font is None:
+        _add_system_cjk_fonts()
+        font = _known_cjk_font()
+    return font
 
 
 def fig_lang(lang: str) -> tuple[str, str | None]:
