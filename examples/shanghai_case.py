@@ -84,7 +84,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import sys
 import time
 import warnings
@@ -98,6 +97,7 @@ import pandas as pd
 import shapely
 
 import careplan as cp
+from careplan import derive
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO.parent / "shared" / "data"
@@ -184,29 +184,10 @@ def study_area(net: cp.WalkNetwork) -> shapely.Geometry:
 def blocks_from_network(net: cp.WalkNetwork, *, min_ha: float = MIN_BLOCK_HA,
                         max_ha: float = MAX_BLOCK_HA,
                         min_compactness: float = MIN_COMPACTNESS) -> gpd.GeoDataFrame:
-    """Polygonize the street network into blocks and flag the plausible ones.
-
-    Returns every polygonized face (nothing dropped) with ``block_id``, ``area_ha``,
-    ``compactness`` (4 pi A / P^2), ``kept`` (bool) and ``reason`` ('kept',
-    'too small', 'too thin', 'too large'), in the network's CRS.
-    """
-    lines = shapely.get_parts(shapely.union_all(net.edges.geometry.to_numpy()))  # noded
-    polys = shapely.get_parts(shapely.polygonize(lines))
-    order = np.lexsort((shapely.get_y(shapely.centroid(polys)).round(1),
-                        shapely.get_x(shapely.centroid(polys)).round(1)))
-    polys = polys[order]
-    area_m2 = shapely.area(polys)
-    perim = shapely.length(polys)
-    compact = 4.0 * math.pi * area_m2 / np.maximum(perim, 1e-9) ** 2
-    area_ha = area_m2 / 1e4
-    reason = np.where(area_ha < min_ha, "too small",
-                      np.where(area_ha > max_ha, "too large",
-                               np.where(compact < min_compactness, "too thin", "kept")))
-    ids = [f"B{i:05d}" for i in range(len(polys))]
-    return gpd.GeoDataFrame({"block_id": ids, "area_ha": area_ha.round(4),
-                             "compactness": compact.round(4), "kept": reason == "kept",
-                             "reason": reason},
-                            geometry=polys, crs=net.crs, index=pd.Index(ids))
+    """Street blocks (:func:`careplan.derive.blocks_from_network`) with ``area_ha``."""
+    blocks = derive.blocks_from_network(net, min_area_m2=min_ha * 1e4, max_area_m2=max_ha * 1e4,
+                                        min_compactness=min_compactness)
+    return blocks.assign(area_ha=(blocks["area_m2"] / 1e4).round(4))
 
 
 def block_demand(blocks: gpd.GeoDataFrame, *, households_per_ha: float = HOUSEHOLDS_PER_HA,
@@ -295,36 +276,8 @@ def read_shanghai_facilities(csv_path: Path, area: shapely.Geometry,
 # ----------------------------------------------------------------------- candidates
 def road_candidates(net: cp.WalkNetwork, *, spacing_m: float = CANDIDATE_SPACING_M,
                     within: shapely.Geometry | None = None) -> gpd.GeoDataFrame:
-    """Candidate sites along the streets, about one per ``spacing_m`` square.
-
-    Points are placed on every edge at the middles of ``max(1, round(L / spacing_m))``
-    equal pieces (an edge of length L), then thinned to the first point in each
-    ``spacing_m`` x ``spacing_m`` grid cell (short edges in a dense grid would
-    otherwise give many near-duplicate sites). Only points within ``within`` are
-    kept when it is given.
-    """
-    e = net.edges
-    geoms = e.geometry.to_numpy()
-    length = shapely.length(geoms)
-    n = np.maximum(1, np.rint(length / spacing_m)).astype(int)
-    rep = np.repeat(np.arange(len(geoms)), n)
-    k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    frac = (k + 0.5) / n[rep]
-    pts = shapely.line_interpolate_point(geoms[rep], frac, normalized=True)
-    cell = np.column_stack([np.floor(shapely.get_x(pts) / spacing_m),
-                            np.floor(shapely.get_y(pts) / spacing_m)])
-    _, first = np.unique(cell, axis=0, return_index=True)
-    first = np.sort(first)
-    pts, rep = pts[first], rep[first]
-    if within is not None:
-        keep = shapely.within(pts, within)
-        pts, rep = pts[keep], rep[keep]
-    ids = [f"road-{i}" for i in range(len(pts))]
-    names = e["name"].to_numpy()[rep] if "name" in e.columns else np.full(len(pts), None)
-    raw = gpd.GeoDataFrame({"candidate_id": ids,
-                            "name": [str(x) if isinstance(x, str) else "" for x in names]},
-                           geometry=pts, crs=net.crs)
-    return cp.read_candidates(raw)
+    """Candidate sites along the streets (:func:`careplan.derive.road_candidates`)."""
+    return derive.road_candidates(net, spacing_m=spacing_m, within=within)
 
 
 # ------------------------------------------------------------------------------ run

@@ -3,7 +3,7 @@
 Public API only; see the modules for details.
 """
 
-from careplan import batch, compliance, coverage, datasets, locate, report, standards
+from careplan import batch, compliance, coverage, datasets, derive, locate, report, standards
 from careplan._errors import (
     CareplanError,
     CareplanWarning,
@@ -14,7 +14,7 @@ from careplan._errors import (
 )
 from careplan._progress import set_quiet
 from careplan.batch import plan_districts
-from careplan.data import (
+from careplan.io import (
     aggregate_households,
     estimate_households,
     read_areas,
@@ -42,6 +42,7 @@ __all__ = [
     "compliance",
     "coverage",
     "datasets",
+    "derive",
     "estimate_households",
     "locate",
     "plan_districts",
