@@ -43,10 +43,11 @@ _DEFAULT_OUT = "careplan-out"
 
 
 def _builders() -> dict[str, Callable]:
-    import careplan as cp
+    from careplan.io import read_areas, read_candidates, read_facilities
+    from careplan.network import WalkNetwork
 
-    return {"areas": cp.read_areas, "facilities": cp.read_facilities,
-            "candidates": cp.read_candidates, "network": cp.WalkNetwork.from_file}
+    return {"areas": read_areas, "facilities": read_facilities,
+            "candidates": read_candidates, "network": WalkNetwork.from_file}
 
 
 @dataclass(frozen=True)
