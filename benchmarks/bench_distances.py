@@ -4,6 +4,15 @@ Not a test. Run::
 
     CAREPLAN_QUIET=1 python benchmarks/bench_distances.py [--quick]
 
+0. Issue 15's two targets in one run, on the *unsimplified* osmnx graph of the
+   Shanghai roads (``graph_from_xml(simplify=False)``, 21,710 nodes): (a)
+   ``net.distances`` between 4,000 x 4,000 points at nodes within 1,000 m,
+   snapping and labels included, against networkx cutoff Dijkstra from the
+   4,000 origins (same pairs and distances checked); (b) pandana's job, the
+   number of 4,000 facilities within 1,000 m of every node: careplan gets the
+   networkx graph (``from_graph`` + ``node_counts``), pandana arrays of the
+   same edges (``Network`` + ``precompute`` + ``set`` + ``aggregate``). Both
+   ratios are printed as ``RATIO`` lines.
 1. Shanghai roads (../shared/data/shanghai_center, ~17k nodes in the largest
    component): node-to-node distances within 1,000 m from sources, careplan
    (``WalkNetwork.node_distances``) vs ``networkx.single_source_dijkstra_path_length
@@ -12,14 +21,13 @@ Not a test. Run::
 2. A generated city-like graph of ~1M nodes (perturbed 1000 x 1000 grid,
    ~70 m blocks, 10% of edges removed): 20,000 sources at 1,000 m;
    networkx on a sample of sources, extrapolated.
-3. The pandana job: how many of 4,000 facilities lie within 1,000 m of every
-   node of the Shanghai graph, build + query; pandana side by side when it
-   is installed (facilities on nodes, so both count the same thing).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import resource
 import sys
@@ -31,7 +39,6 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 
-from careplan import _kernels
 from careplan._errors import CareplanWarning
 from careplan.network import WalkNetwork
 
@@ -156,8 +163,6 @@ def bench_city(n_side: int, n_sources: int, cutoff: float, n_nx: int) -> None:
     rng = np.random.default_rng(2)
     pos = rng.choice(net.n_nodes, size=n_sources, replace=False)
     net.node_distances(net.node_ids[pos[:2]], cutoff_m=cutoff, verbose=False)  # warm-up
-    # raw kernel, both threads
-    ptr = np.arange(pos.size + 1, dtype=np.int64)
     rss0 = rss_mb()
     t = time.perf_counter()
     df = net.node_distances(net.node_ids[pos], cutoff_m=cutoff, verbose=False)
@@ -167,12 +172,6 @@ def bench_city(n_side: int, n_sources: int, cutoff: float, n_nx: int) -> None:
           f"({len(df):,} pairs, {len(df) / n_sources:.0f} per source; "
           f"peak RSS {rss_mb():.0f} MB, was {rss0:.0f} MB)")
     del df
-    t = time.perf_counter()
-    res = _kernels.node_block(net._indptr, net._indices, net._weights, ptr, pos.astype(np.int64),
-                              np.zeros(pos.size), 0, pos.size, cutoff, net._delta(cutoff))
-    print(f"  (kernel alone, 1 thread, no DataFrame: {time.perf_counter() - t:.2f} s, "
-          f"{res[0].size:,} pairs)")
-    del res
     sample = pos[:n_nx]
     ours, t_s = kernel_pairs(net, sample, cutoff)
     t = time.perf_counter()
@@ -197,72 +196,118 @@ def bench_city(n_side: int, n_sources: int, cutoff: float, n_nx: int) -> None:
           f"{c_ours:.2f} s, networkx {c_nx:.1f} s -> {c_nx / c_ours:.0f}x per core")
 
 
-def bench_pandana_job(net_file: Path, cutoff: float, n_fac: int) -> None:
-    print(f"\n== pandana job: facilities within {cutoff:g} m of every node, {n_fac:,} facilities")
-    t0 = time.perf_counter()
-    net = WalkNetwork.from_file(net_file)
-    t_build = time.perf_counter() - t0
-    rng = np.random.default_rng(7)
+def unsimplified_graph(path: Path):
+    """osmnx graph of the file with every way vertex kept (``simplify=False``)."""
+    import osmnx as ox
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ox.graph_from_xml(path, simplify=False)
+
+
+def bench_issue15(path: Path, cutoff: float, n_pts: int = 4000, n_fac: int = 4000) -> None:
+    """Both targets of issue 15 item 2 on the unsimplified graph, in one run."""
+    G = unsimplified_graph(path)
+    print(f"\n== issue 15 targets, unsimplified osmnx graph of {path.name}: "
+          f"{G.number_of_nodes():,} nodes, {G.number_of_edges():,} directed edges")
+    t = time.perf_counter()
+    net = WalkNetwork.from_graph(G)
+    t_build = time.perf_counter() - t
+    print(f"careplan from_graph: {t_build:.2f} s   {net}")
+    rng = np.random.default_rng(0)
+    o = rng.choice(net.n_nodes, n_pts, replace=False)
+    d = rng.choice(net.n_nodes, n_pts, replace=False)
+    og = gpd.GeoDataFrame(geometry=gpd.points_from_xy(net.x[o], net.y[o]), crs=net.crs,
+                         index=net.node_ids[o])
+    dg = gpd.GeoDataFrame(geometry=gpd.points_from_xy(net.x[d], net.y[d]), crs=net.crs,
+                         index=net.node_ids[d])
+    net.distances(og.iloc[:5], dg.iloc[:5], cutoff_m=cutoff, verbose=False)  # kernels, chains
+    best, c_best = np.inf, np.inf
+    rss0 = rss_mb()
+    for _ in range(3):
+        c = time.process_time()
+        t = time.perf_counter()
+        od = net.distances(og, dg, cutoff_m=cutoff, verbose=False)
+        best = min(best, time.perf_counter() - t)
+        c_best = min(c_best, time.process_time() - c)
+    rss1 = rss_mb()
+    # networkx: cutoff Dijkstra from each origin node on the same undirected walk graph
+    Gu = to_nx(net)
+    dset = set(d.tolist())
+    c = time.process_time()
+    t = time.perf_counter()
+    theirs = {}
+    for s in o.tolist():
+        for v, x in nx.single_source_dijkstra_path_length(Gu, s, cutoff=cutoff,
+                                                          weight="length").items():
+            if v in dset:
+                theirs[(s, v)] = x
+    t_nx = time.perf_counter() - t
+    c_nx = time.process_time() - c
+    pos = net.node_ids.get_indexer
+    ours = dict(zip(zip(pos(od["origin"]).tolist(), pos(od["destination"]).tolist(),
+                        strict=True), od["distance_m"].tolist(), strict=True))
+    print(f"net.distances {n_pts:,} x {n_pts:,} points at nodes, {cutoff:g} m (snapping and "
+          f"labels included, best of 3): {best:.3f} s wall, {c_best:.3f} s CPU "
+          f"({len(od):,} pairs; peak RSS {rss0:.0f} -> {rss1:.0f} MB)")
+    print(f"networkx single_source_dijkstra_path_length(cutoff) from the {n_pts:,} origins: "
+          f"{t_nx:.2f} s wall, {c_nx:.2f} s CPU")
+    print(f"RATIO distances vs networkx: {t_nx / best:.0f}x wall, {c_nx / c_best:.0f}x CPU;  "
+          f"{compare(ours, theirs)}")
+    # pandana's job: careplan gets the networkx graph, pandana arrays of the same edges
     fpos = rng.choice(net.n_nodes, size=n_fac, replace=True)  # facilities on nodes
     fac = gpd.GeoDataFrame(geometry=gpd.points_from_xy(net.x[fpos], net.y[fpos]), crs=net.crs)
+    net.node_counts(fac.iloc[:3], cutoff_m=cutoff, verbose=False)  # kernel loaded
     t = time.perf_counter()
-    counts = net.node_counts(fac, cutoff_m=cutoff, verbose=False)
+    net2 = WalkNetwork.from_graph(G)
+    t_b = time.perf_counter() - t
+    t = time.perf_counter()
+    counts = net2.node_counts(fac, cutoff_m=cutoff, verbose=False)
     t_q = time.perf_counter() - t
-    t = time.perf_counter()
-    counts = net.node_counts(fac, cutoff_m=cutoff, verbose=False)
-    t_q2 = time.perf_counter() - t
-    print(f"careplan: build from .osm {t_build:.2f} s + query {t_q2:.3f} s = "
-          f"{t_build + t_q2:.2f} s   (mean {counts.mean():.1f} facilities per node; the first "
-          f"query in a process also loads the compiled kernel from numba's cache: {t_q:.2f} s)")
-    t = time.perf_counter()
-    net2 = WalkNetwork(node_ids=net.node_ids, x=net.x, y=net.y, edge_u=net._edge_u,
-                       edge_v=net._edge_v, edge_length=net._edge_length,
-                       edge_geometry=net._edge_geometry, crs=net.crs)
-    t_arr = time.perf_counter() - t
-    t = time.perf_counter()
-    net2.node_counts(fac, cutoff_m=cutoff, verbose=False)
-    print(f"careplan from arrays (like pandana's input): build {t_arr:.2f} s + query "
-          f"{time.perf_counter() - t:.3f} s")
+    print(f"\npandana job, {n_fac:,} facilities within {cutoff:g} m of every node: careplan "
+          f"from_graph {t_b:.2f} s + node_counts {t_q:.3f} s = {t_b + t_q:.2f} s")
     try:
         import pandana
         import pandas as pd
     except ImportError:
         print("pandana is not installed: `pip install pandana` to compare.")
         return
-    src = np.repeat(np.arange(net.n_nodes), np.diff(net.indptr))
-    keep = src < net.indices
+    e = net.edges
+    nodes = net.nodes
     t = time.perf_counter()
-    pn = pandana.Network(pd.Series(net.x), pd.Series(net.y), pd.Series(src[keep]),
-                         pd.Series(net.indices[keep]),
-                         pd.DataFrame({"w": net.weights[keep]}), twoway=True)
-    pn.precompute(cutoff)
+    with contextlib.redirect_stdout(io.StringIO()):
+        pn = pandana.Network(nodes["x"], nodes["y"], e["u"], e["v"],
+                             pd.DataFrame({"w": e["length_m"].to_numpy()}, index=e.index),
+                             twoway=True)
+        pn.precompute(cutoff)
     t_pb = time.perf_counter() - t
     t = time.perf_counter()
-    pn.set(pd.Series(fpos), name="fac")
+    pn.set(pd.Series(net.node_ids[fpos]), name="fac")
     pc = pn.aggregate(cutoff, type="count", decay="flat", name="fac")
     t_pq = time.perf_counter() - t
-    print(f"pandana {pandana.__version__ if hasattr(pandana, '__version__') else ''}: "
-          f"build+precompute {t_pb:.2f} s + query {t_pq:.3f} s = {t_pb + t_pq:.2f} s")
+    print(f"pandana {pandana.__version__}: Network + precompute {t_pb:.2f} s + set + aggregate "
+          f"{t_pq:.3f} s = {t_pb + t_pq:.2f} s")
+    print(f"RATIO pandana job: careplan {(t_pb + t_pq) / (t_b + t_q):.1f}x faster end to end")
     mine = counts.to_numpy()
-    theirs = pc.to_numpy()
-    bad = np.flatnonzero(mine != theirs)
+    theirs_c = pc.reindex(counts.index).to_numpy()
+    bad = np.flatnonzero(mine != theirs_c)
     msg = ""
-    if bad.size:
-        # how close to the cutoff are the facilities of the nodes that disagree?
-        nd = net.node_distances(net.node_ids[bad], cutoff_m=cutoff * 1.05, verbose=False)
-        fac_nodes = set(net.node_ids[fpos].tolist())
-        nd = nd[nd["node"].isin(fac_nodes)]
+    if bad.size:  # how close to the cutoff are the facilities of the disagreeing nodes?
+        nd = net2.node_distances(counts.index[bad], cutoff_m=cutoff * 1.05, verbose=False)
+        nd = nd[nd["node"].isin(set(net.node_ids[fpos].tolist()))]
         gap = (nd["distance_m"] - cutoff).abs().groupby(nd["source"]).min()
         msg = (f"; at every disagreeing node a facility lies within {gap.max():.3g} m of the "
-               f"cutoff (rounding at the boundary)")
-    print(f"counts identical on {np.mean(mine == theirs) * 100:.2f}% of nodes "
-          f"(max |diff| {np.abs(mine - theirs).max():.0f}){msg}")
+               "cutoff")
+    print(f"counts identical on {np.mean(mine == theirs_c) * 100:.2f}% of nodes "
+          f"(max |diff| {np.abs(mine - theirs_c).max():.0f}){msg}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="300 x 300 grid instead of 1000 x 1000")
     ap.add_argument("--cutoff", type=float, default=1000.0)
+    ap.add_argument("--targets", action="store_true",
+                    help="only the issue 15 targets (part 0): about a minute")
     args = ap.parse_args()
     os.environ.setdefault("CAREPLAN_QUIET", "1")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, networkx {nx.__version__}, "
@@ -270,8 +315,10 @@ def main() -> None:
     if not SHANGHAI.exists():
         print(f"missing {SHANGHAI}; skipping the Shanghai parts")
     else:
+        bench_issue15(SHANGHAI, args.cutoff)
+        if args.targets:
+            return
         bench_shanghai(args.cutoff, n_nx=2000)
-        bench_pandana_job(SHANGHAI, args.cutoff, 4000)
     side = 300 if args.quick else 1000
     bench_city(side, 20_000, args.cutoff, n_nx=200)
 
