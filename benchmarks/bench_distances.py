@@ -59,7 +59,7 @@ def to_nx(net: WalkNetwork) -> nx.Graph:
     src = np.repeat(np.arange(net.n_nodes), np.diff(net.indptr))
     keep = src < net.indices
     G.add_weighted_edges_from(zip(src[keep].tolist(), net.indices[keep].tolist(),
-                                  net.weights[keep].tolist(), strict=True), weight="length")
+                                  net.arc_length_m[keep].tolist(), strict=True), weight="length")
     return G
 
 

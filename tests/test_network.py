@@ -74,7 +74,7 @@ def test_hand_grid_csr():
     net = WalkNetwork.from_graph(grid_graph())
     assert net.n_nodes == 9 and net.n_edges == 12
     assert net.indptr.size == 10 and net.indices.size == 24
-    assert np.all(net.weights == 100.0)
+    assert np.all(net.arc_length_m == 100.0)
     deg = np.diff(net.indptr)
     assert sorted(deg) == [2, 2, 2, 2, 3, 3, 3, 3, 4]
     assert not net.indptr.flags.writeable
@@ -403,7 +403,7 @@ def test_from_file_pbf_and_bz2_equal_xml(tmp_path):
             nets.append(WalkNetwork.from_file(p))
     for other in nets[1:]:
         assert other.n_nodes == nets[0].n_nodes and other.n_edges == nets[0].n_edges
-        assert np.allclose(other.weights, nets[0].weights)
+        assert np.allclose(other.arc_length_m, nets[0].arc_length_m)
     txt = tmp_path / "x.txt"
     txt.write_text("")
     with pytest.raises(InputError, match="unknown OSM file type"):
@@ -497,7 +497,7 @@ def test_geographic_graph_is_projected_and_lengths_kept():
     G.graph["crs"] = "EPSG:4326"
     net = WalkNetwork.from_graph(G)
     assert net.crs.is_projected and net.crs.to_epsg() == 32651
-    assert np.all(net.weights == 100.0)  # the 'length' attribute, not the geometry
+    assert np.all(net.arc_length_m == 100.0)  # the 'length' attribute, not the geometry
     assert np.allclose(net.edges.length, 100, rtol=0.05)
 
 
@@ -552,7 +552,7 @@ def test_edges_frame_writes_to_gpkg(tmp_path):
     e.drop(columns=["u", "v"]).to_file(tmp_path / "edges.gpkg")  # tuple ids aside
     back = gpd.read_file(tmp_path / "edges.gpkg")
     assert len(back) == net.n_edges == 12
-    assert back["length_m"].sum() == pytest.approx(net.weights.sum() / 2)
+    assert back["length_m"].sum() == pytest.approx(net.arc_length_m.sum() / 2)
 
 
 def test_kernel_exact_with_tiny_and_zero_edges():
@@ -598,7 +598,7 @@ def test_kernel_pool_growth_retry():
     head = np.full(nb, -1, dtype=np.int64)
     touched = np.empty(n, dtype=np.int64)
     tiny = np.empty(2, dtype=np.int64)
-    nt, pool_node, _ = _kernels._search(net._indptr, net._indices, net._weights,
+    nt, pool_node, _ = _kernels._search(net._indptr, net._indices, net._arc_length_m,
                                         np.array([0], dtype=np.int64), np.zeros(1), cutoff,
                                         1.0 / delta, nb, dist, done, head, tiny, tiny.copy(),
                                         touched)
@@ -606,7 +606,7 @@ def test_kernel_pool_growth_retry():
     G = nx.Graph()
     for u in range(n):
         for e in range(net._indptr[u], net._indptr[u + 1]):
-            G.add_edge(u, int(net._indices[e]), w=float(net._weights[e]))
+            G.add_edge(u, int(net._indices[e]), w=float(net._arc_length_m[e]))
     exp = nx.single_source_dijkstra_path_length(G, 0, weight="w")
     assert {int(v): dist[v] for v in touched[:nt]} == pytest.approx(exp)
     assert (head == -1).all()
@@ -708,3 +708,51 @@ def test_utm_zone_formula_equals_geopandas(lon, lat):
 
     ref = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=4326).estimate_utm_crs()
     assert _utm_crs(np.array([lon]), np.array([lat])).equals(ref)
+
+
+# ------------------------------------------------------------ public surface
+def test_public_arrays_and_named_results_match_the_tables():
+    net = WalkNetwork.from_graph(grid_graph(4, 100.0))
+    p = pts([(30, 10), (250, 160)], ["a", "b"])
+    s = net.snap_points(p, max_snap_m=50)
+    table = net.snap(p, max_snap_m=50)
+    assert list(s.labels) == ["a", "b"] and s.reachable.all()
+    assert np.array_equal(s.snap.edge, table["edge"].to_numpy())
+    assert s.snap.snap_distance_m == pytest.approx([10.0, 40.0])  # (250, 160): y=200 is 40 m
+    assert np.array_equal(net.node_ids[s.snap.u], table["u"].to_numpy())
+    # edge arrays agree with the edges frame
+    e = net.edges
+    assert np.array_equal(net.node_ids[net.edge_u], e["u"].to_numpy())
+    assert np.array_equal(net.edge_length_m, e["length_m"].to_numpy())
+    assert all(a.equals(b) for a, b in zip(net.edge_geometry, e.geometry, strict=True))
+    # reached nodes: by hand, 'a' sits 30 m along the edge (0,0)-(100,0), 10 m off it
+    r = net.reached_nodes(p.loc[["a"]], cutoff_m=150)
+    got = {net.node_ids[n]: d for n, d in zip(r.node, r.distance_m, strict=True)}
+    assert got == pytest.approx({(0, 0): 40.0, (1, 0): 80.0, (0, 1): 140.0})
+    assert set(r.row) == {0}
+
+
+def test_deprecated_names_still_work():
+    G = grid_graph(3, 100.0)
+    G.graph.pop("crs")
+    with pytest.warns(DeprecationWarning, match="src_crs"):
+        old = WalkNetwork.from_graph(G, crs=CRS)
+    new = WalkNetwork.from_graph(G, src_crs=CRS)
+    assert old.crs.equals(new.crs)
+    with pytest.warns(DeprecationWarning, match="arc_length_m"):
+        w = new.weights
+    assert np.array_equal(w, new.arc_length_m)
+    with pytest.raises(InputError, match="src_crs"):
+        WalkNetwork.from_graph(G, crs=CRS, src_crs=CRS)
+
+
+def test_no_network_privates_used_outside_the_package():
+    root = Path(__file__).resolve().parents[1]
+    files = [p for p in (root / "src" / "careplan").rglob("*.py") if "network" not in p.parts]
+    files += list((root / "benchmarks").glob("*.py"))
+    pattern = ("._edge_u", "._edge_v", "._edge_length", "._edge_geometry", "._point_node_",
+               "._snap_labels", "._od(", "._indptr", "._arc_length_m", "._weights")
+    offenders = [f"{p.name}: {t}" for p in files for t in pattern
+                 if f"net{t}" in p.read_text(encoding="utf-8")
+                 or f"network{t}" in p.read_text(encoding="utf-8")]
+    assert offenders == []

@@ -396,16 +396,18 @@ def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries
     b = float(buffer_m)
     if not b >= 0:
         raise InputError(f"buffer_m={buffer_m!r} must be >= 0.")
-    lab, src, node, dist = net._point_node_distances(
-        facilities, cutoff, max_snap, verbose, None, what="facilities")
-    index, s, reach, owner, g = lab["index"], lab["s"], lab["reach"], lab["owner"], lab["g"]
-    eu, ev = net._edge_u, net._edge_v
-    L = net._edge_length
-    geom = net._edge_geometry
+    r = net.reached_nodes(facilities, cutoff_m=cutoff, max_snap_m=max_snap, verbose=verbose,
+                          what="facilities")
+    lab, src, node, dist = r.snapped, r.row, r.node, r.distance_m
+    index, reach, owner, g = lab.labels, lab.reachable, lab.owner, lab.points
+    s = {"edge": lab.snap.edge, "snap": lab.snap.snap_distance_m, "offset": lab.snap.offset_m}
+    eu, ev = net.edge_u, net.edge_v
+    L = net.edge_length_m
+    geom = net.edge_geometry
     order = np.argsort(src, kind="stable")
     src, node, dist = src[order], node[order], dist[order]
     bounds = np.searchsorted(src, np.arange(len(index) + 1))
-    parts = lab["parts"]  # reachable entrances, grouped by label
+    parts = lab.parts  # reachable entrances, grouped by label
     pbounds = np.searchsorted(owner[parts], np.arange(len(index) + 1))
     d_full = np.full(net.n_nodes, np.inf)
     out_geom = np.full(len(index), None, dtype=object)

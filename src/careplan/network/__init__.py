@@ -88,10 +88,14 @@ from careplan.network._common import _check_max_snap as _check_max_snap
 from careplan.network._common import _warn as _warn
 from careplan.network._network import WalkNetwork
 from careplan.network._osm import EXCLUDED_HIGHWAY, is_walkable
+from careplan.network._types import EdgeSnap, ReachedNodes, SnappedPoints
 
 __all__ = [
     "DEFAULT_MAX_SNAP_M",
     "EXCLUDED_HIGHWAY",
+    "EdgeSnap",
+    "ReachedNodes",
+    "SnappedPoints",
     "WalkNetwork",
     "is_walkable",
 ]

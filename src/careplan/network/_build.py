@@ -9,6 +9,7 @@ constructor then calls :func:`connected_parts` and :func:`csr_from_edges`.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
@@ -31,9 +32,9 @@ class _Builders:
     """The ``from_*`` constructors of :class:`~careplan.network.WalkNetwork`."""
 
     @classmethod
-    def from_graph(cls, G: nx.Graph, *, crs: Any = None,
+    def from_graph(cls, G: nx.Graph, *, src_crs: Any = None,
                    keep: Literal["largest", "all"] = "largest",
-                   walkable_only: bool = True) -> WalkNetwork:
+                   walkable_only: bool = True, crs: Any = None) -> WalkNetwork:
         """Build from an osmnx / networkx graph.
 
         Parameters
@@ -44,10 +45,10 @@ class _Builders:
             ``geometry`` attribute (projected), otherwise the straight line.
             Directed graphs are made undirected (an edge and its reverse twin
             of the same length count once).
-        crs : CRS-like, optional
-            CRS of the node coordinates; default ``G.graph["crs"]``. A
-            geographic CRS is projected to the local UTM zone (like
-            ``osmnx.project_graph``).
+        src_crs : CRS-like, optional
+            CRS the node coordinates are in (as ``src_crs=`` of the readers);
+            default ``G.graph["crs"]``. A geographic CRS is projected to the
+            local UTM zone (like ``osmnx.project_graph``).
         keep : {'largest', 'all'}
             Keep only the largest connected component (a CareplanWarning says
             how much was removed) or every component.
@@ -58,12 +59,24 @@ class _Builders:
             also turns building and land-use outlines into edges. An osmnx
             ``network_type="walk"`` graph passes unchanged.
 
+        crs : CRS-like, optional
+            Deprecated name of ``src_crs`` (in the readers ``crs=`` is the
+            target CRS); still accepted with a DeprecationWarning.
+
         Returns
         -------
         WalkNetwork
+
+        Raises
+        ------
+        InputError
+            Not a graph, no edges, nodes without ``x``/``y``, bad ``keep``.
+        CRSError
+            No CRS given or found in ``G.graph["crs"]``.
         """
         _check_keep(keep)
-        kw = edges_from_graph(G, crs=crs, walkable_only=walkable_only)
+        src_crs = _renamed_crs(src_crs, crs, "from_graph")
+        kw = edges_from_graph(G, crs=src_crs, walkable_only=walkable_only)
         return cls(**kw, keep=keep, source="graph")
 
     @classmethod
@@ -130,6 +143,18 @@ class _Builders:
         return cls(**network_from_lines(lines, tolerance_m=tolerance_m,
                                         split_at_intersections=split_at_intersections),
                    keep=keep, source="lines")
+
+
+def _renamed_crs(src_crs: Any, crs: Any, where: str) -> Any:
+    """``src_crs``, or the deprecated ``crs=`` (which meant the same in the builders)."""
+    if crs is None:
+        return src_crs
+    if src_crs is not None:
+        raise InputError(f"{where}: pass src_crs= only (crs= is its deprecated name).")
+    warnings.warn(f"{where}(crs=...) is renamed src_crs= (the CRS the input is in; in the "
+                  "readers crs= is the target CRS); crs= will be removed.",
+                  DeprecationWarning, stacklevel=3)
+    return crs
 
 
 # ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ queries in :mod:`._query`; they are mixed into this class.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -34,10 +35,14 @@ class WalkNetwork(_Builders, _Snapping, _Queries):
     ----------
     crs : pyproj.CRS
         Projected CRS of node coordinates and edge geometries (metres).
-    indptr, indices, weights : numpy.ndarray
+    indptr, indices, arc_length_m : numpy.ndarray
         Read-only CSR adjacency over node positions ``0 .. n_nodes-1``; every
         undirected edge appears in both directions, parallel edges collapsed
-        to the shortest; ``weights`` in metres (float64).
+        to the shortest; ``arc_length_m`` in metres (float64). (``weights`` is
+        its deprecated name.)
+    edge_u, edge_v, edge_length_m, edge_geometry : numpy.ndarray
+        Per edge (parallel edges kept): end node positions, length (m) and
+        LineString from ``u`` to ``v``.
     node_ids : pandas.Index
         Node labels (OSM ids when built from OSM), by position.
     x, y : numpy.ndarray
@@ -111,7 +116,7 @@ class WalkNetwork(_Builders, _Snapping, _Queries):
         self._edge_attrs = edge_attrs.loc[keep_edge].reset_index(drop=True)
         # kept writable internally (numba optimises read-only arrays less well);
         # the public properties hand out read-only views
-        self._indptr, self._indices, self._weights = csr_from_edges(
+        self._indptr, self._indices, self._arc_length_m = csr_from_edges(
             len(self._node_ids), self._edge_u, self._edge_v, self._edge_length)
         self._crs = crs
         self._components = parts["components"]
@@ -143,9 +148,36 @@ class WalkNetwork(_Builders, _Snapping, _Queries):
         return _readonly(self._indices)
 
     @property
+    def arc_length_m(self) -> np.ndarray:
+        """CSR arc lengths in metres, float64 (read-only view), aligned with :attr:`indices`."""
+        return _readonly(self._arc_length_m)
+
+    @property
     def weights(self) -> np.ndarray:
-        """CSR arc lengths in metres, float64 (read-only view)."""
-        return _readonly(self._weights)
+        """Deprecated name of :attr:`arc_length_m` (``weights`` means demand weights in locate)."""
+        warnings.warn("WalkNetwork.weights is renamed arc_length_m (in careplan 'weights' are "
+                      "demand weights); use net.arc_length_m.", DeprecationWarning, stacklevel=2)
+        return self.arc_length_m
+
+    @property
+    def edge_u(self) -> np.ndarray:
+        """Node position of each edge's first end, shape (n_edges,) (read-only view)."""
+        return _readonly(self._edge_u)
+
+    @property
+    def edge_v(self) -> np.ndarray:
+        """Node position of each edge's second end, shape (n_edges,) (read-only view)."""
+        return _readonly(self._edge_v)
+
+    @property
+    def edge_length_m(self) -> np.ndarray:
+        """Length of each edge in metres, shape (n_edges,), as used in distances (read-only)."""
+        return _readonly(self._edge_length)
+
+    @property
+    def edge_geometry(self) -> np.ndarray:
+        """LineString of each edge, from ``edge_u`` to ``edge_v``, shape (n_edges,) (a copy)."""
+        return self._edge_geometry.copy()
 
     @property
     def x(self) -> np.ndarray:
@@ -267,4 +299,4 @@ class WalkNetwork(_Builders, _Snapping, _Queries):
         """Bucket width of the search kernel on the full graph (see careplan._kernels)."""
         if not math.isfinite(cutoff):
             raise InputError("cutoff_m must be a finite distance in metres.")
-        return _delta(self._weights, cutoff)
+        return _delta(self._arc_length_m, cutoff)

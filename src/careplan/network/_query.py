@@ -22,14 +22,15 @@ from careplan.network._common import (
     _n_threads,
     _run_blocks,
 )
+from careplan.network._types import ODPairs, ReachedNodes, SnappedPoints
 
 
-def _on_chains(ch: Chains, lab: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _on_chains(ch: Chains, lab: SnappedPoints) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Chain, chain offset (m) and snap leg (m) of every reachable entrance, grouped by label."""
-    s, parts = lab["s"], lab["parts"]
-    edge = s["edge"][parts]
-    return (ch.edge_chain[edge], ch.chain_offset(edge, s["offset"][parts]),
-            s["snap"][parts])
+    s, parts = lab.snap, lab.parts
+    edge = s.edge[parts]
+    return (ch.edge_chain[edge], ch.chain_offset(edge, s.offset_m[parts]),
+            s.snap_distance_m[parts])
 
 
 def _chain_seeds(ch: Chains, chain: np.ndarray, off: np.ndarray,
@@ -58,8 +59,8 @@ class _Queries:
     def _graph_kw(self, cutoff: float) -> dict[str, Any]:
         """Keyword arguments of the search kernels for the full graph."""
         return {"indptr": self._indptr, "indices": self._indices,
-                "arc_length_m": self._weights, "cutoff": cutoff,
-                "delta": _delta(self._weights, cutoff)}
+                "arc_length_m": self._arc_length_m, "cutoff": cutoff,
+                "delta": _delta(self._arc_length_m, cutoff)}
 
     def _chains_(self) -> Chains:
         """The routing graph with degree-2 nodes contracted (cached, see ``_chains``)."""
@@ -74,7 +75,7 @@ class _Queries:
         n_threads = _n_threads(n_threads)
         lo = self._snap_labels(origins, "origins", max_snap)
         ld = self._snap_labels(destinations, "destinations", max_snap)
-        oi, di = lo["index"], ld["index"]
+        oi, di = lo.labels, ld.labels
         ch = self._chains_()
         # every reachable entrance placed on its chain: chain, offset, snap leg
         oc, ooff, osnap = _on_chains(ch, lo)
@@ -82,7 +83,7 @@ class _Queries:
         dlen = ch.chain_length_m[dc]
         n = ch.n_junctions
         # destinations per junction (every reachable entrance, labelled by its owner)
-        downer = ld["owner"][ld["parts"]]
+        downer = ld.owner[ld.parts]
         dn = np.concatenate([ch.chain_a[dc], ch.chain_b[dc]])
         dj = np.concatenate([downer, downer]).astype(np.int64)
         da = np.concatenate([dsnap + doff, dsnap + dlen - doff])
@@ -97,9 +98,9 @@ class _Queries:
         np.cumsum(np.bincount(dc, minlength=n_ch), out=edst_ptr[1:])
         # search the origins in spatial (junction) order: consecutive searches
         # then touch the same memory; the output is put back in input order below
-        orows = lo["rows"]
-        perm = np.argsort(ch.chain_a[oc[lo["part_ptr"][:-1]]], kind="stable")
-        take, part_ptr = _group_gather(lo["part_ptr"], perm)
+        orows = lo.rows
+        perm = np.argsort(ch.chain_a[oc[lo.part_ptr[:-1]]], kind="stable")
+        take, part_ptr = _group_gather(lo.part_ptr, perm)
         oc, ooff, osnap = oc[take], ooff[take], osnap[take]
         seeds = _chain_seeds(ch, oc, ooff, osnap)
         res = _run_blocks(
@@ -118,8 +119,10 @@ class _Queries:
         out_ptr = np.zeros(orows.size + 1, dtype=np.int64)
         np.cumsum(np.bincount(src, minlength=orows.size), out=out_ptr[1:])
         back, _ = _group_gather(out_ptr, np.argsort(perm))
-        return (oi, di, orows[perm[src[back]]], dst[back], dist[back], lo["reach"],
-                ld["reach"], cutoff)
+        return ODPairs(origins=oi, destinations=di, origin=orows[perm[src[back]]],
+                       destination=dst[back], distance_m=dist[back],
+                       origin_reachable=lo.reachable, destination_reachable=ld.reachable,
+                       cutoff_m=cutoff)
 
     def distances(self, origins: gpd.GeoDataFrame | gpd.GeoSeries,
                   destinations: gpd.GeoDataFrame | gpd.GeoSeries, *, cutoff_m: float,
@@ -159,13 +162,13 @@ class _Queries:
         CRSError
             Points not in the network's CRS.
         """
-        oi, di, o, d, dist, ro, rd, cutoff = self._od(origins, destinations, cutoff_m,
-                                                      max_snap_m, verbose, n_threads)
-        df = pd.DataFrame({"origin": oi.to_numpy()[o], "destination": di.to_numpy()[d],
-                           "distance_m": dist}, copy=False)
-        df.attrs["cutoff_m"] = cutoff
-        df.attrs["unreachable_origins"] = list(oi[~ro])
-        df.attrs["unreachable_destinations"] = list(di[~rd])
+        p = self._od(origins, destinations, cutoff_m, max_snap_m, verbose, n_threads)
+        df = pd.DataFrame({"origin": p.origins.to_numpy()[p.origin],
+                           "destination": p.destinations.to_numpy()[p.destination],
+                           "distance_m": p.distance_m}, copy=False)
+        df.attrs["cutoff_m"] = p.cutoff_m
+        df.attrs["unreachable_origins"] = list(p.origins[~p.origin_reachable])
+        df.attrs["unreachable_destinations"] = list(p.destinations[~p.destination_reachable])
         return df
 
     def nearest(self, origins: gpd.GeoDataFrame | gpd.GeoSeries,
@@ -203,13 +206,13 @@ class _Queries:
         ``cutoff_m`` (explicit zeros are kept: a distance of 0 m is a stored
         0); absent entries are unreachable. Column indices are sorted.
         """
-        oi, di, o, d, dist, *_ = self._od(origins, destinations, cutoff_m, max_snap_m,
-                                          verbose, n_threads)
-        order = np.lexsort((d, o))
-        o, d, dist = o[order], d[order], dist[order]
-        indptr = np.zeros(len(oi) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(o, minlength=len(oi)), out=indptr[1:])
-        return sparse.csr_array((dist, d.astype(np.int64), indptr), shape=(len(oi), len(di)))
+        p = self._od(origins, destinations, cutoff_m, max_snap_m, verbose, n_threads)
+        order = np.lexsort((p.destination, p.origin))
+        o, d, dist = p.origin[order], p.destination[order], p.distance_m[order]
+        n_o, n_d = len(p.origins), len(p.destinations)
+        indptr = np.zeros(n_o + 1, dtype=np.int64)
+        np.cumsum(np.bincount(o, minlength=n_o), out=indptr[1:])
+        return sparse.csr_array((dist, d.astype(np.int64), indptr), shape=(n_o, n_d))
 
     def _node_positions(self, sources: Any) -> np.ndarray:
         if isinstance(sources, pd.Index | pd.Series | np.ndarray | list | tuple | set):
@@ -255,22 +258,52 @@ class _Queries:
         ids = self._node_ids.to_numpy()
         return pd.DataFrame({"source": ids[pos[s]], "node": ids[v], "distance_m": d}, copy=False)
 
-    def _point_node_distances(self, points, cutoff, max_snap, verbose, n_threads, what="points"):
-        """Snapped labels and (label row, node position, distance) within cutoff of each."""
-        lab = self._snap_labels(points, what, max_snap)
-        rows = lab["rows"]
+    def reached_nodes(self, points: gpd.GeoDataFrame | gpd.GeoSeries, *, cutoff_m: float,
+                      max_snap_m: float = DEFAULT_MAX_SNAP_M, verbose: bool | None = None,
+                      n_threads: int | None = None, what: str = "points") -> ReachedNodes:
+        """Every node within ``cutoff_m`` of each labelled point, as arrays.
+
+        What isochrones (:func:`careplan.coverage.service_areas`) are built
+        from: the walk from a point includes its snap leg and the way along
+        its edge to either end (the shortest over a MultiPoint's entrances).
+
+        Parameters
+        ----------
+        points : GeoDataFrame or GeoSeries, n_labels rows
+            In the network's CRS, unique index labels.
+        cutoff_m : float
+            Largest walk (metres, > 0).
+        max_snap_m : float
+            Parts farther than this from every edge are not used (metres).
+        verbose : bool, optional
+            Progress bar (default: unless careplan is quiet).
+        n_threads : int, optional
+            Threads running the compiled kernel (default: all CPUs).
+        what : str
+            What the points are, in messages (e.g. ``"facilities"``).
+
+        Returns
+        -------
+        ReachedNodes
+            ``snapped`` (the :class:`SnappedPoints`), and per (label, node)
+            pair within the cutoff: ``row``, ``node`` (position) and
+            ``distance_m``, grouped by label.
+
+        Raises
+        ------
+        InputError
+            ``cutoff_m <= 0``, bad labels/geometries, every point beyond ``max_snap_m``.
+        CRSError
+            Points not in the network's CRS.
+        """
+        cutoff = _check_cutoff(cutoff_m)
+        lab = self._snap_labels(points, what, _check_max_snap(max_snap_m))
         ptr, nodes, d = self._seeds(lab)
-        res = _run_blocks(_kernels.node_block, rows.size, n_threads=_n_threads(n_threads),
+        res = _run_blocks(_kernels.node_block, lab.rows.size, n_threads=_n_threads(n_threads),
                           verbose=verbose, desc="searching", **self._graph_kw(cutoff),
                           seed_ptr=ptr, seed_nodes=nodes, seed_dist=d)
-        if res:
-            src = np.concatenate([r[0] for r in res])
-            v = np.concatenate([r[1] for r in res])
-            dist = np.concatenate([r[2] for r in res])
-        else:
-            src = v = np.empty(0, dtype=np.int64)
-            dist = np.empty(0)
-        return lab, rows[src], v, dist
+        return ReachedNodes(snapped=lab, row=lab.rows[_cat(res, 0, np.int64)],
+                            node=_cat(res, 1, np.int64), distance_m=_cat(res, 2, np.float64))
 
     def node_counts(self, points: gpd.GeoDataFrame | gpd.GeoSeries, *, cutoff_m: float,
                     max_snap_m: float = DEFAULT_MAX_SNAP_M, verbose: bool | None = None,
@@ -288,7 +321,7 @@ class _Queries:
         cutoff = _check_cutoff(cutoff_m)
         max_snap = _check_max_snap(max_snap_m)
         lab = self._snap_labels(points, "points", max_snap)
-        rows = lab["rows"]
+        rows = lab.rows
         ptr, nodes, d = self._seeds(lab)
         res = _run_blocks(_kernels.count_block, rows.size, n_threads=_n_threads(n_threads),
                           verbose=verbose, desc="counting", **self._graph_kw(cutoff),

@@ -14,6 +14,7 @@ from pyproj import CRS
 from careplan import _kernels
 from careplan._errors import CRSError, InputError
 from careplan.network._common import DEFAULT_MAX_SNAP_M, _check_max_snap, _label_list, _warn
+from careplan.network._types import EdgeSnap, SnappedPoints
 
 
 class _Snapping:
@@ -59,15 +60,16 @@ class _Snapping:
             owner = np.arange(g.size)
         return geo.index, g, owner.astype(np.int64)
 
-    def _snap_labels(self, points: Any, what: str, max_snap: float, strict: bool = True):
+    def _snap_labels(self, points: Any, what: str, max_snap: float,
+                     strict: bool = True) -> SnappedPoints:
         """Snap every part (entrance) of every label; reachability per label."""
         index, g, owner = self._points(points, what)
         s = self._snap_arrays(g, max_snap)
-        part_ok = s["snap"] <= max_snap
+        part_ok = s.snap_distance_m <= max_snap
         reach = np.zeros(len(index), dtype=bool)
         reach[owner[part_ok]] = True
         best = np.full(len(index), np.inf)
-        np.minimum.at(best, owner, s["snap"])
+        np.minimum.at(best, owner, s.snap_distance_m)
         self._warn_unreachable(index, reach, what, max_snap, best, strict=strict)
         parts = np.flatnonzero(part_ok)
         parts = parts[np.argsort(owner[parts], kind="stable")]
@@ -75,8 +77,35 @@ class _Snapping:
         ptr = np.searchsorted(owner[parts], np.arange(len(index) + 1))
         # part ranges of the reachable labels
         part_ptr = np.concatenate([[0], np.cumsum(ptr[rows + 1] - ptr[rows])]).astype(np.int64)
-        return {"index": index, "g": g, "owner": owner, "s": s, "reach": reach,
-                "parts": parts, "rows": rows, "part_ptr": part_ptr, "best_snap": best}
+        return SnappedPoints(labels=index, points=g, owner=owner, snap=s, reachable=reach,
+                             nearest_m=best, parts=parts, rows=rows, part_ptr=part_ptr)
+
+    def snap_points(self, points: gpd.GeoDataFrame | gpd.GeoSeries, *,
+                    max_snap_m: float = DEFAULT_MAX_SNAP_M) -> SnappedPoints:
+        """Snap labelled points to their nearest edges, as arrays (the form queries use).
+
+        Parameters
+        ----------
+        points : GeoDataFrame or GeoSeries, n_labels rows
+            In the network's CRS, unique index labels. Polygons use their
+            representative point; a MultiPoint is a set of entrances.
+        max_snap_m : float
+            Parts farther than this from every edge are not used (metres).
+
+        Returns
+        -------
+        SnappedPoints
+            See :class:`careplan.network.SnappedPoints`; :meth:`snap` gives
+            the same as a labelled table.
+
+        Raises
+        ------
+        InputError
+            Bad labels or geometries, or every point beyond ``max_snap_m``.
+        CRSError
+            Points not in the network's CRS.
+        """
+        return self._snap_labels(points, "points", _check_max_snap(max_snap_m))
 
     def _segment_index(self) -> dict[str, Any]:
         """Straight segments of every edge geometry and a uniform grid over them (cached)."""
@@ -110,7 +139,7 @@ class _Snapping:
                 "cell_ptr": cell_ptr, "cell_seg": cell_seg}
         return self._seg_cache
 
-    def _snap_arrays(self, g: np.ndarray, max_snap: float | None = None) -> dict[str, np.ndarray]:
+    def _snap_arrays(self, g: np.ndarray, max_snap: float | None = None) -> EdgeSnap:
         """Nearest edge, straight snap distance and offset along the edge of every point.
 
         The compiled grid search (:func:`careplan._kernels.nearest_segment`)
@@ -140,8 +169,8 @@ class _Snapping:
         L = self._edge_length[edge]
         frac = np.divide(along, glen, out=np.zeros_like(along), where=glen > 0)
         offset = np.clip(frac, 0.0, 1.0) * L
-        return {"edge": edge, "snap": snap, "offset": offset, "length": L,
-                "u": self._edge_u[edge], "v": self._edge_v[edge]}
+        return EdgeSnap(edge=edge, snap_distance_m=snap, offset_m=offset, edge_length_m=L,
+                        u=self._edge_u[edge], v=self._edge_v[edge])
 
     def _nearest_edge_tree(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nearest edge and distance of each point, no distance limit (STRtree)."""
@@ -188,24 +217,24 @@ class _Snapping:
         max_snap = _check_max_snap(max_snap_m)
         index, g, owner = self._points(points, "points")
         s = self._snap_arrays(g, max_snap)
-        reach = s["snap"] <= max_snap
+        reach = s.snap_distance_m <= max_snap
         self._warn_unreachable(index[owner], reach, "points", max_snap, strict=False)
-        sp = shapely.line_interpolate_point(self._edge_geometry[s["edge"]],
-                                            np.divide(s["offset"], s["length"],
-                                                      out=np.zeros_like(s["offset"]),
-                                                      where=s["length"] > 0), normalized=True)
+        sp = shapely.line_interpolate_point(self._edge_geometry[s.edge],
+                                            np.divide(s.offset_m, s.edge_length_m,
+                                                      out=np.zeros_like(s.offset_m),
+                                                      where=s.edge_length_m > 0), normalized=True)
         first = np.ones(owner.size, dtype=bool)
         first[1:] = owner[1:] != owner[:-1]
         start = np.maximum.accumulate(np.where(first, np.arange(owner.size), 0))
         return pd.DataFrame({
             "label": index[owner],
             "part": np.arange(owner.size) - start,
-            "edge": s["edge"],
-            "u": self._node_ids[s["u"]],
-            "v": self._node_ids[s["v"]],
-            "snap_distance_m": s["snap"],
-            "offset_m": s["offset"],
-            "edge_length_m": s["length"],
+            "edge": s.edge,
+            "u": self._node_ids[s.u],
+            "v": self._node_ids[s.v],
+            "snap_distance_m": s.snap_distance_m,
+            "offset_m": s.offset_m,
+            "edge_length_m": s.edge_length_m,
             "x": shapely.get_x(sp),
             "y": shapely.get_y(sp),
             "reachable": reach,
@@ -228,14 +257,14 @@ class _Snapping:
                       "Check their location/CRS or raise max_snap_m.")
 
     @staticmethod
-    def _seeds(lab: dict[str, Any]):
+    def _seeds(lab: SnappedPoints) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Seeds per reachable label: both end nodes of each entrance's edge with access legs."""
-        s, parts = lab["s"], lab["parts"]
+        s, parts = lab.snap, lab.parts
         n = parts.size
         nodes = np.empty(2 * n, dtype=np.int64)
         d = np.empty(2 * n, dtype=np.float64)
-        nodes[0::2] = s["u"][parts]
-        nodes[1::2] = s["v"][parts]
-        d[0::2] = s["snap"][parts] + s["offset"][parts]
-        d[1::2] = s["snap"][parts] + (s["length"][parts] - s["offset"][parts])
-        return 2 * lab["part_ptr"], nodes, d
+        nodes[0::2] = s.u[parts]
+        nodes[1::2] = s.v[parts]
+        d[0::2] = s.snap_distance_m[parts] + s.offset_m[parts]
+        d[1::2] = s.snap_distance_m[parts] + (s.edge_length_m[parts] - s.offset_m[parts])
+        return 2 * lab.part_ptr, nodes, d
