@@ -117,3 +117,25 @@ def locate_instance() -> LocateInstance:
 def locate_brute() -> dict[str, Callable]:
     """Brute-force helpers for location models: ``open_sets``, ``assignments``, ``best``."""
     return {"open_sets": open_sets, "assignments": assignments, "best": brute_best}
+
+
+# --------------------------------------------------------------------------- the bundled sample
+@pytest.fixture(scope="session")
+def sample():
+    """The bundled Nanjing Xuanwu sample (areas, facilities, candidates; ``network_path``)."""
+    import careplan as cp
+
+    return cp.datasets.load_sample()
+
+
+@pytest.fixture(scope="session")
+def sample_network(sample):
+    """The sample's walking network, built once per test session (CareplanWarnings silenced)."""
+    import warnings
+
+    import careplan as cp
+    from careplan._errors import CareplanWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CareplanWarning)
+        return cp.WalkNetwork.from_file(sample.network_path)

@@ -41,6 +41,7 @@ solvers (``_check.py``); a failed check raises :class:`~careplan.SolverError`.
 [1]
 """
 
+from ._adapter import cost_from_frames
 from ._backup import BackupCovering, WeightedSetCovering
 from ._base import LocationModel, LocationResult, Problem, RawSolution
 from ._check import Solution
@@ -63,5 +64,6 @@ __all__ = [
     "SetCovering",
     "WeightedSetCovering",
     "Solution",
+    "cost_from_frames",
     "cost_from_input",
 ]
