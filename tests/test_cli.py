@@ -108,6 +108,9 @@ _PARAMETERS_CHANGED = {"budget_p", "p", "fallback_candidates", "max_snap_m", "ti
 #: the old rows and columns stays the same.
 _RULES_COLUMNS_CHANGED = {"label_zh", "citation"}
 _RULES_ADDED = {"floor_area_new_on_site"}
+#: Per-community coverage rules leave out areas with 0 households (issue 12.4): the demo
+#: has 2 such areas of 42, so each share is the old count over 40 instead of 42.
+_RULES_PER_COMMUNITY = {"station_coverage", "canteen_coverage"}
 
 
 def test_demo_writes_the_same_numbers_as_before_the_pipeline(demo_dir):
@@ -130,7 +133,10 @@ def test_demo_writes_the_same_numbers_as_before_the_pipeline(demo_dir):
             assert set(new["rule_id"]) - set(old["rule_id"]) <= _RULES_ADDED
             new = new.set_index("rule_id").loc[old["rule_id"]].reset_index()
             keep = [c for c in old.columns if c not in _RULES_COLUMNS_CHANGED]
-            new, old = new[keep], old[keep]
+            new, old = new[keep], old[keep].copy()
+            per = old["rule_id"].isin(_RULES_PER_COMMUNITY).to_numpy()
+            old.loc[per, "found"] = old.loc[per, "found"] * 42 / 40
+            old.loc[per, "note"] = new.loc[per, "note"]
         assert list(new.columns) == list(old.columns), name
         pd.testing.assert_frame_equal(new, old, check_exact=False, rtol=1e-9, atol=1e-9,
                                       obj=name)

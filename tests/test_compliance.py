@@ -620,3 +620,15 @@ def test_bad_options(hand, kw, match):
     kw = {"standard": "jinwan-2020", **kw}
     with pytest.raises(InputError, match=match):
         compliance.check(areas, facs, **kw)
+
+
+def test_areas_without_households_left_out_of_per_community_coverage():
+    areas = make_areas([area(0, 100), area(1, 0), area(2, 50)])
+    facs = make_facs([fac("s0", "community", 30, 0), fac("s2", "community", 30, 2)])
+    row = compliance.check(areas, facs, standard="jinwan-2020").rules.set_index(
+        "rule_id").loc["station_coverage"]
+    # 2 of the 2 areas with households have a station; A1 (0 households) is no community
+    assert row["passed"] is True and row["found"] == 1.0
+    assert "1 area(s) with 0 households left out" in row["note"]
+    empty = compliance.check(make_areas([area(0, 0)]), facs.iloc[:0], standard="jinwan-2020")
+    assert empty.rules.set_index("rule_id").loc["station_coverage", "passed"] is None

@@ -54,7 +54,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from careplan._errors import InputError
 from careplan._schema import DEFAULT_FLOOR_AREA_LEVELS
+from careplan.allocation import TOL_M2
 from careplan.compliance import _assign, _contract, _tables
 from careplan.compliance._result import ComplianceResult, check_lang
 from careplan.standards import BUILT_CLASSES, FACILITY_LEVELS, Standard
@@ -73,6 +75,7 @@ def check(
     *,
     standard: Standard | str,
     allocation: pd.DataFrame | None = None,
+    reach: pd.DataFrame | None = None,
     assign: str = "auto",
     levels: Sequence[str] | None = None,
     overlap: str = "smallest",
@@ -103,6 +106,14 @@ def check(
         area to areas (a station serving several estates). Listed facilities are not
         also assigned by ``area_id`` or location. Shares of a facility may not sum to
         more than its floor area (the rest counts nowhere and is reported).
+    reach : DataFrame, optional
+        Walking distances ``origin`` (area id), ``destination`` (facility id),
+        ``distance_m``, e.g. ``net.distances(areas, facilities, cutoff_m=...)``. With it,
+        the floor area of counted facilities is allocated to the areas within the
+        standard's service circle by an exact transportation LP minimising the total
+        deficit (:func:`careplan.allocation.allocate_floor_area`); areas of a built class
+        with a ``floor_area_on_site`` rule receive only rooms inside them (配建). The
+        result's ``allocation`` is that table. Not together with ``allocation``.
     assign : {'auto', 'area_id', 'within'}
         'auto': explicit facility ``area_id`` wins, else the polygon containing it;
         'area_id': only explicit ids; 'within': only location (ignores ``area_id``).
@@ -159,14 +170,21 @@ def check(
     for col in ("floor_area_m2", "beds", "nursing_beds"):
         fac[col] = pd.to_numeric(fac[col]).astype(float)
     alloc = None if allocation is None else _contract.allocation(allocation, fac, ar.index)
+    if alloc is not None and reach is not None:
+        raise InputError("give either allocation= (shares you decided) or reach= (walking "
+                         "distances: careplan allocates), not both")
 
     assignment, overlaps = _assign.assign(ar, fac, alloc, assign, overlap)
     levels_used = _levels_used(std, levels)
+    located = assignment
+    lp_table = None
+    if reach is not None:
+        assignment, lp_table = _assign.by_circle(ar, fac, assignment, reach, std, levels_used)
     out = _per_area(ar, assignment, std, levels_used)
 
     fac = pd.DataFrame(fac.drop(columns=fac.geometry.name))  # attributes only from here on
     ar = pd.DataFrame(ar.drop(columns=ar.geometry.name))
-    fac_zone = {col: _assign.facility_zone(fac, assignment, ar, col)
+    fac_zone = {col: _assign.facility_zone(fac, pd.concat([located, assignment]), ar, col)
                 for col in ("street", "district")}
     ftab = _facility_table(fac, assignment, overlaps, levels_used, fac_zone)
 
@@ -185,6 +203,8 @@ def check(
               "levels_new": list(levels_used["new"]),
               "levels_existing": list(levels_used["existing"]),
               "allocation_rows": 0 if alloc is None else len(alloc),
+              "allocation": ("walking circle (transportation LP)" if reach is not None else
+                             "given" if alloc is not None else "location / area_id"),
               "population": population, "care_land_m2": care_land_m2,
               "social_workers": social_workers,
               "walk_speed_m_per_min": std.walk_speed_m_per_min,
@@ -193,8 +213,19 @@ def check(
         areas=out, streets=_tables.rollup(ctx.areas, fac, fac_zone, "street"),
         districts=_tables.rollup(ctx.areas, fac, fac_zone, "district"), rules=rules,
         facilities=ftab.reset_index(drop=True), assignment=assignment, overlaps=overlaps,
+        allocation=_allocation_table(assignment, lp_table, levels_used),
         summary=_tables.summary(out, ftab, overlaps, rules), standard=std,
         parameters=params, lang=lang)
+
+
+def _allocation_table(assignment: pd.DataFrame, lp_table: pd.DataFrame | None,
+                      levels_used: Mapping[str, tuple[str, ...]]) -> pd.DataFrame:
+    """Facility x area floor-area shares of the counted levels (the allocation output)."""
+    if lp_table is not None:
+        return lp_table
+    counted = set(levels_used["new"]) | set(levels_used["existing"])
+    t = assignment[assignment["level"].isin(counted)]
+    return t[["facility_id", "area_id", "floor_area_m2", "on_site"]].reset_index(drop=True)
 
 
 def _levels_used(std: Standard, levels: tuple[str, ...] | None) -> dict[str, tuple[str, ...]]:
@@ -229,8 +260,8 @@ def _per_area(ar: gpd.GeoDataFrame, assignment: pd.DataFrame, std: Standard,
         n_counted[m] = cnt_level.loc[m, list(levels_used[b])].sum(axis=1).astype("int64")
     required = hh / 100.0 * rate
     deficit = (required - provided).clip(lower=0.0)
-    deficit[(deficit < 1e-9)] = 0.0
-    compliant = pd.Series(provided.to_numpy() >= required.to_numpy() - 1e-9,
+    deficit[(deficit < TOL_M2)] = 0.0
+    compliant = pd.Series(provided.to_numpy() >= required.to_numpy() - TOL_M2,
                           index=ar.index).astype("boolean")
     compliant[rate.isna()] = pd.NA
     cols: dict[str, Any] = {"area_id": ar["area_id"], "households": hh}

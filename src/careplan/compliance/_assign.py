@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from careplan._errors import CareplanWarning, InputError
+from careplan.allocation import allocate_floor_area, arcs_from_reach
+from careplan.standards import BUILT_CLASSES, Standard
 
 ASSIGNMENT_COLS = ["facility_id", "area_id", "level", "floor_area_m2", "method", "on_site"]
 
@@ -139,3 +141,47 @@ def facility_zone(fac: pd.DataFrame, assignment: pd.DataFrame, areas: pd.DataFra
         own = fac[col]
         zone = zone.where(own.isna(), own)
     return zone.where(zone.notna(), None)
+
+
+def by_circle(areas: gpd.GeoDataFrame, fac: gpd.GeoDataFrame, located: pd.DataFrame,
+              reach: pd.DataFrame, std: Standard,
+              levels_used: dict[str, tuple[str, ...]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Allocate counted facilities' floor area within the walking circle (exact LP).
+
+    Facilities of counted levels get their shares from
+    :func:`careplan.allocation.allocate_floor_area` (method 'circle'); other facilities
+    keep their ``located`` rows. Returns (assignment, allocation table).
+    """
+    counted = set(levels_used["new"]) | set(levels_used["existing"])
+    is_counted = located["level"].isin(counted)
+    on_site = located[is_counted & located["on_site"]]
+    only = [r.applies_to for r in std.get("floor_area_on_site") if r.value > 0]
+    arcs = arcs_from_reach(reach, on_site, area_built=areas["built"], on_site_only=only,
+                           cutoff_m=std.service_circle_m)
+    unknown = sorted(set(arcs["area_id"]) - set(areas.index), key=str)[:10]
+    unknown_f = sorted(set(arcs["facility_id"]) - set(fac.index), key=str)[:10]
+    if unknown or unknown_f:
+        raise InputError(f"reach names areas {unknown} / facilities {unknown_f} that are not "
+                         "in areas / facilities; compute it with net.distances(areas, "
+                         "facilities, ...) on the same frames (labels = area_id, facility_id)")
+    # an area counts only the levels of its built class
+    ok = np.zeros(len(arcs), dtype=bool)
+    lv = fac["level"].reindex(arcs["facility_id"]).to_numpy()
+    built = areas["built"].reindex(arcs["area_id"]).to_numpy()
+    for b in BUILT_CLASSES:
+        ok |= (built == b) & np.isin(lv, list(levels_used[b]))
+    arcs = arcs[ok]
+    rate = pd.Series({b: (r.value if (r := std.floor_area_rule(b)) is not None else 0.0)
+                      for b in BUILT_CLASSES})
+    required = areas["households"].astype(float) / 100.0 * areas["built"].map(rate).astype(float)
+    cap = fac.loc[fac["level"].isin(counted), "floor_area_m2"].astype(float)
+    res = allocate_floor_area(required, cap, arcs)
+    t = res.table
+    rows = pd.DataFrame({"facility_id": t["facility_id"], "area_id": t["area_id"],
+                         "level": fac["level"].reindex(t["facility_id"]).to_numpy(),
+                         "floor_area_m2": t["floor_area_m2"], "method": "circle",
+                         "on_site": t["on_site"].astype(bool)})
+    parts = [p for p in (located[~is_counted], rows) if len(p)]
+    assignment = (pd.concat(parts, ignore_index=True) if parts else rows)[ASSIGNMENT_COLS]
+    assignment = assignment.astype({"floor_area_m2": float, "on_site": bool})
+    return assignment, t

@@ -57,6 +57,9 @@ class ComplianceResult:
     assignment : DataFrame
         Long table ``facility_id, area_id, level, floor_area_m2, method, on_site``
         (``on_site``: the facility lies inside the area or names it in ``area_id``).
+    allocation : DataFrame
+        Floor-area shares of the counted facilities: ``facility_id, area_id,
+        floor_area_m2, on_site`` (+ ``distance_m`` when allocated by walking circle).
     overlaps : DataFrame
         Facilities inside several polygons: ``facility_id, area_ids, assigned_to, rule``.
     summary : DataFrame
@@ -79,6 +82,7 @@ class ComplianceResult:
     standard: Standard
     parameters: dict[str, Any] = field(default_factory=dict)
     lang: str = "en"
+    allocation: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def passed(self) -> bool | None:
@@ -109,6 +113,8 @@ class ComplianceResult:
         if self.districts is not None:
             out["districts"] = self.districts.reset_index(drop=True)
         out["facilities"] = self.facilities.reset_index(drop=True)
+        if len(self.allocation):
+            out["allocation"] = self.allocation.reset_index(drop=True)
         if len(self.overlaps):
             out["overlaps"] = self.overlaps.reset_index(drop=True)
         out["standard"] = self.standard.to_frame().drop(columns="file")  # no internal names

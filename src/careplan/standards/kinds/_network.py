@@ -70,13 +70,20 @@ def _share(rule: Rule, has: pd.Series, note: str, tail: str = "") -> Outcome:
            description_zh="长者饭堂覆盖的社区(居住区)比例",
            levels=("canteen",), is_share=True)
 def area_share(rule: Rule, c: RuleContext) -> Outcome:
-    """Share of areas served by a facility of the rule's levels."""
-    if not len(c.areas):
-        return Outcome(None, "not evaluated: no areas")
-    has = c.present(rule.levels)
-    return _share(rule, has, f"{int(has.sum())} of {len(has)} areas served by a "
-                             f"{'/'.join(rule.levels)} facility (assigned by allocation, "
-                             "area_id or location)")
+    """Share of areas with households served by a facility of the rule's levels.
+
+    Areas with 0 households are no community to serve: they are left out (and counted in
+    the note).
+    """
+    lived = c.areas["households"] > 0
+    if not lived.any():
+        return Outcome(None, "not evaluated: no area with households")
+    has = c.present(rule.levels)[lived]
+    empty = int((~lived).sum())
+    return _share(rule, has, f"{int(has.sum())} of {len(has)} areas with households served by "
+                             f"a {'/'.join(rule.levels)} facility (assigned by allocation, "
+                             "area_id or location)",
+                  f"; {empty} area(s) with 0 households left out" if empty else "")
 
 
 @rule_kind("street_coverage_share",
