@@ -39,6 +39,7 @@ LAYERS: dict[str, float] = {
     "careplan.data": 1.2,  # the old name of io: a re-export
     "careplan.datasets": 1.5,
     "careplan.network": 2,
+    "careplan.allocation": 2.5,  # floor-area transportation LP, used by compliance and plan
     "careplan.coverage": 3, "careplan.compliance": 3, "careplan.derive": 3,
     "careplan.locate": 4,
     "careplan.plan": 5,
