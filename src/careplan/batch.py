@@ -366,14 +366,10 @@ class _Task:
 def _read_override(ov: Mapping[str, Any], base: Path, shared: _Shared | None):
     """Per-district inputs: a path is read with careplan's readers, objects pass through."""
     import careplan as cp
+    from careplan.plan._file import _resolve
 
     def path(v):
-        p = Path(v)
-        p = p if p.is_absolute() else base / p
-        if not p.exists():
-            raise InputError(f"input file {str(p)!r} does not exist (paths in the config are "
-                             "relative to the config file)")
-        return p
+        return _resolve(base, v)
 
     net = ov.get("network", shared.network if shared else None)
     if net is None:
@@ -1027,13 +1023,10 @@ def batch_from_config(path: str | os.PathLike, *, out: str | os.PathLike | None 
         opts["standard"] = base / std
     plan_cfg = _plan_config(None, opts, where="[plan]")
 
+    from careplan.plan._file import _resolve
+
     def resolve(v: str) -> Path:
-        p = Path(v)
-        p = p if p.is_absolute() else base / p
-        if not p.exists():
-            raise InputError(f"input file {str(p)!r} does not exist (paths in the config are "
-                             "relative to the config file)")
-        return p
+        return _resolve(base, v)
 
     net = areas = facs = cands = None
     cs = inp.get("coord_system", "wgs84")
