@@ -22,7 +22,9 @@ extrapolated to all, distances checked equal), ``pandana`` (its aggregation job:
 facilities within 900 m of every node, build + precompute + query, against
 ``node_counts``; up to ``--pandana-max`` nodes), ``coverage``
 (``coverage.walk_coverage``), ``locate`` (``SetCovering`` on the distance table),
-``plan`` (``plan_layout`` end to end) and ``write`` (``LayoutPlan.to_file``).
+``service_areas_20`` (``coverage.service_areas`` of 20 facilities: the per-facility
+cost of the plan's service-area polygons), ``plan`` (``plan_layout`` end to end) and
+``write`` (``LayoutPlan.to_file``).
 A growth exponent ``b`` (time ~ n^b) is fitted between consecutive sizes.
 """
 
@@ -240,6 +242,11 @@ def run_one(n_nodes: int, *, pandana_max: int, nx_sources: int, write: bool,
         sub, weights=w)
     _emit(rows, "locate", time.perf_counter() - t, selected=len(res.selected),
           status=str(res.status), gap=None if res.gap is None else float(res.gap))
+    k = min(len(facs), 20)
+    t = time.perf_counter()
+    cp.coverage.service_areas(net, facs.iloc[:k], cutoff_m=CUTOFF_M)
+    t_sa = time.perf_counter() - t
+    _emit(rows, "service_areas_20", t_sa, facilities=k, per_facility_s=round(t_sa / k, 3))
     t = time.perf_counter()
     plan = cp.plan_layout(areas, facs, cands, net, cutoff_m=CUTOFF_M,
                           time_limit_s=time_limit_s, verbose=False)
