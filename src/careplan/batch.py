@@ -366,10 +366,9 @@ class _Task:
 def _read_override(ov: Mapping[str, Any], base: Path, shared: _Shared | None):
     """Per-district inputs: a path is read with careplan's readers, objects pass through."""
     import careplan as cp
-    from careplan.plan._file import _resolve
 
     def path(v):
-        return _resolve(base, v)
+        return _file_path(base, v, "[[district]] inputs")
 
     net = ov.get("network", shared.network if shared else None)
     if net is None:
@@ -389,6 +388,15 @@ def _read_override(ov: Mapping[str, Any], base: Path, shared: _Shared | None):
         raise InputError("this district lacks areas or facilities: give them in [inputs] or "
                          "in the district's own inputs")
     return out
+
+
+def _file_path(base: Path, value: Any, where: str) -> Path:
+    """A config path, relative to the config's folder; InputError when missing."""
+    p = Path(value) if Path(value).is_absolute() else base / value
+    if p.exists():
+        return p
+    raise InputError(f"config {where}: file {str(p)!r} does not exist (paths in a config are "
+                     "relative to the config file's folder)")
 
 
 def _plan_one(task: _Task, shared: _Shared | None) -> dict:
@@ -1023,10 +1031,8 @@ def batch_from_config(path: str | os.PathLike, *, out: str | os.PathLike | None 
         opts["standard"] = base / std
     plan_cfg = _plan_config(None, opts, where="[plan]")
 
-    from careplan.plan._file import _resolve
-
     def resolve(v: str) -> Path:
-        return _resolve(base, v)
+        return _file_path(base, v, "[inputs]")
 
     net = areas = facs = cands = None
     cs = inp.get("coord_system", "wgs84")
