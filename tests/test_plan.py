@@ -229,3 +229,100 @@ def test_sample_plan_to_file(sample_plan, tmp_path):
     assert back["floor_area_m2"].sum() == pytest.approx(plan.proposed["floor_area_m2"].sum())
     html = files["report"].read_text(encoding="utf-8")
     assert "OpenStreetMap contributors" in html
+
+
+# ------------------------------------------------------------------ the pipeline
+def _quiet_plan(*args, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return cp.plan_layout(*args, verbose=False, **kw)
+
+
+def test_distances_walked_once_and_coverage_equals_walk_coverage(town, monkeypatch):
+    """The plan walks areas x sites once; its coverage before and after equals an
+    independent walk_coverage over the same facilities."""
+    _, areas, facs, cands, net = town
+    calls = []
+    real = type(net).distances
+
+    def counting(self, *a, **k):
+        calls.append(len(a[1]))
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(type(net), "distances", counting)
+    plan = _quiet_plan(areas, facs, cands, net, standard="jinwan-2020", cutoff_m=400)
+    monkeypatch.undo()
+    assert calls == [len(facs) + len(cands)]
+    before = cp.coverage.walk_coverage(net, areas, facs, cutoff_m=400)
+    new = plan.proposed[plan.proposed["kind"] == "new"]
+    after_facs = pd.concat([facs[["geometry"]], new[["geometry"]]])
+    after = cp.coverage.walk_coverage(net, areas, gpd.GeoDataFrame(after_facs, crs=CRS),
+                                      cutoff_m=400)
+    for mine, ref in (("before", before), ("after", after)):
+        assert plan.areas[f"covered_{mine}"].tolist() == ref.areas["covered"].tolist()
+        np.testing.assert_allclose(plan.areas[f"nearest_distance_{mine}_m"],
+                                   ref.areas["nearest_distance_m"], rtol=1e-12)
+
+
+def test_plan_from_nothing(town):
+    """No facilities: by hand, K1 (250 m from A, 50 m from B) takes A's 200 m2 and B's
+    60 m2; K2 (50 m from C) takes C's 100 m2. facilities=None and an empty frame agree."""
+    _, areas, facs, cands, net = town
+    plan = _quiet_plan(areas, None, cands, net, standard="jinwan-2020", cutoff_m=400)
+    prop = plan.proposed.set_index("candidate_id")
+    assert set(prop.index) == {"K1", "K2"}
+    assert prop.loc["K1", "floor_area_m2"] == pytest.approx(260)
+    assert prop.loc["K2", "floor_area_m2"] == pytest.approx(100)
+    assert plan.areas["compliant_after"].all()
+    assert plan.areas.loc[["A", "B", "C"], "covered_after"].all()
+    empty = _quiet_plan(areas, facs.iloc[:0], cands, net, standard="jinwan-2020", cutoff_m=400)
+    pd.testing.assert_frame_equal(empty.proposed.drop(columns="geometry"),
+                                  plan.proposed.drop(columns="geometry"))
+    alloc = plan.allocation.set_index("area_id")
+    assert alloc.loc["A", "floor_area_m2"] == pytest.approx(200)
+    assert alloc.loc["C", "facility_id"] == prop.loc["K2", "station_id"]
+
+
+def test_options_config_and_old_names(town):
+    """PlanConfig is the one source: keywords, config= and the signature agree; old names
+    (network=, model='max_covering') still work with a DeprecationWarning."""
+    import inspect
+
+    _, areas, facs, cands, net = town
+    sig = inspect.signature(cp.plan_layout).parameters
+    for f in cp.plan.PlanConfig.options():
+        assert f in sig and f in cp.plan_layout.__doc__
+    cfg = cp.plan.PlanConfig(cutoff_m=400, p=1, model="maximal_covering")
+    a = _quiet_plan(areas, facs, cands, net, config=cfg)
+    b = _quiet_plan(areas, facs, cands, net, cutoff_m=400, p=1, model="maximal_covering")
+    with pytest.warns(DeprecationWarning):
+        c = cp.plan_layout(areas, facs, cands, network=net, cutoff_m=400, p=1,
+                           model="max_covering", verbose=False)
+    for other in (b, c):
+        pd.testing.assert_frame_equal(a.proposed.drop(columns="geometry"),
+                                      other.proposed.drop(columns="geometry"))
+    assert a.parameters["model"] == "maximal_covering" and a.parameters["p"] == 1
+    assert a.config == cfg
+    with pytest.raises(cp.InputError, match="cutoff_m"):
+        cp.plan_layout(areas, facs, cands, net, cutoff_m=float("inf"))
+    with pytest.raises(cp.InputError, match="unknown option"):
+        cp.plan_layout(areas, facs, cands, net, cutof_m=400)
+
+
+def test_profile_circle_levels_are_used(town, tmp_path):
+    """A profile whose service-circle rule counts only street centres: the community
+    station F1 no longer covers anyone before the plan (as walk_coverage(levels=street))."""
+    _, areas, facs, cands, net = town
+    text = cp.standards.profile_path("jinwan-2020").read_text(encoding="utf-8")
+    old = 'id = "service_circle"\nkind = "service_circle"\n'
+    assert old in text
+    path = tmp_path / "street-circle.toml"
+    path.write_text(text.replace(old, old + 'levels = ["street"]\n'), encoding="utf-8")
+    plan = _quiet_plan(areas, facs, cands, net, standard=path, cutoff_m=400)
+    with pytest.warns(cp.CareplanWarning, match="No facility has level"):
+        ref = cp.coverage.walk_coverage(net, areas, facs, cutoff_m=400, levels=["street"])
+    assert not ref.areas["covered"].any()
+    assert plan.areas["covered_before"].tolist() == ref.areas["covered"].tolist()
+    assert plan.parameters["circle_levels"] == "street"
+    default = _quiet_plan(areas, facs, cands, net, standard="jinwan-2020", cutoff_m=400)
+    assert default.areas.loc["A", "covered_before"]
