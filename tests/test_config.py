@@ -236,3 +236,18 @@ def test_cli_warnings_are_one_clean_line(tmp_path, capsys):
     lines = [x for x in err.splitlines() if x.strip()]
     assert lines, "expected the reprojection warning"
     assert all(x.startswith("careplan: warning: ") for x in lines), err
+
+
+def test_python_advice_rewritten_as_config_keys():
+    from careplan.plan._file import _in_config_terms
+
+    msg = _in_config_terms("sheet= is for Excel workbooks; use layer= for .gpkg files; pass "
+                           "default_built='existing' or make_valid=True; p=3; pass crs= to "
+                           "choose", "inputs.facilities")
+    assert msg == ("[inputs.facilities] sheet is for Excel workbooks; use [inputs.facilities] "
+                   "layer for .gpkg files; pass default_built='existing' or "
+                   "[inputs.facilities] make_valid = true; [plan] p = 3")
+    assert _in_config_terms("fallback_candidates=False turns this off; pass candidates= to "
+                            "use your own sites") == (
+        "[plan] fallback_candidates = false turns this off; pass [inputs.candidates] path to "
+        "use your own sites")

@@ -382,8 +382,14 @@ def _in_config_terms(msg: str, section: str = "plan") -> str:
     for pattern in _PYTHON_ONLY:
         msg = pattern.sub("", msg)
     alt = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
-    return re.sub(rf"(?<![\w.\]])({alt})=", lambda m: f"[{names[m.group(1)]}] {m.group(1)} = ",
-                  msg)
+    def key(m: re.Match) -> str:
+        name = m.group(1)
+        return f"[{names[name]}] {name}" + (" = " if m.group(2) else "")
+
+    msg = re.sub(rf"(?<![\w.\]])({alt})=(?=([\w'\"{{\[(<-])?)", key, msg)
+    msg = re.sub(r"(\] \w+ = )(True|False)\b", lambda m: m.group(1) + m.group(2).lower(), msg)
+    inputs = "|".join(_REQUIRED)
+    return re.sub(rf"(?<![\w.\]])({inputs})=", lambda m: f"[inputs.{m.group(1)}] path", msg)
 
 
 class _ConfigTerms:
