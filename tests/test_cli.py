@@ -140,3 +140,11 @@ def test_demo_writes_the_same_numbers_as_before_the_pipeline(demo_dir):
         assert list(new.columns) == list(old.columns), name
         pd.testing.assert_frame_equal(new, old, check_exact=False, rtol=1e-9, atol=1e-9,
                                       obj=name)
+
+
+def test_check_without_facilities(capsys):
+    """No facilities yet is a normal case: `check` runs without --facilities."""
+    gpkg = ROOT / "src" / "careplan" / "datasets" / "sample.gpkg"
+    assert main(["check", "--areas", str(gpkg), "--areas-layer", "areas"]) == 0
+    out = capsys.readouterr().out
+    assert "floor_area_new" in out

@@ -204,7 +204,8 @@ def test_reader_options_reach_the_reader(tmp_path):
                         '"类型" = "built" }')
     spec = read_config(_write(tmp_path, text))
     assert spec.inputs["areas"].options["encoding"] == "gb18030"
-    areas = _read_inputs(spec)["areas"]
+    with pytest.warns(cp.CareplanWarning, match="reprojected"):
+        areas = _read_inputs(spec)["areas"]
     assert list(areas["area_id"]) == ["007"] and int(areas["households"].iloc[0]) == 12
 
 

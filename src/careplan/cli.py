@@ -113,6 +113,7 @@ def _cmd_check(args) -> int:
 
     areas = cp.read_areas(args.areas, layer=args.areas_layer)
     facs = cp.read_facilities(args.facilities, layer=args.facilities_layer, crs=areas.crs)
+    # (args.facilities None: no facilities yet, an empty frame in the areas' CRS)
     rep = cp.compliance.check(areas, facs, standard=args.standard, lang=args.lang)
     lab = "label_zh" if args.lang == "zh" else "label_en"
     from careplan.report import write_compliance_excel
@@ -176,7 +177,8 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="compliance only")
     c.add_argument("--areas", required=True)
     c.add_argument("--areas-layer", default=None)
-    c.add_argument("--facilities", required=True)
+    c.add_argument("--facilities", default=None,
+                   help="existing facilities (leave out when there are none yet)")
     c.add_argument("--facilities-layer", default=None)
     c.add_argument("--standard", default="jinwan-2020")
     c.add_argument("--lang", choices=("zh", "en"), default="en")

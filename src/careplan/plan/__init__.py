@@ -9,9 +9,9 @@ plan from a TOML config; :class:`LayoutPlan` is the result the report renders.
 
 from careplan._schema import DEFAULT_CIRCLE_LEVELS
 from careplan.plan._config import MODELS, PlanConfig
-from careplan.plan._file import plan_from_config
+from careplan.plan._file import PlanFile, plan_from_config, read_config
 from careplan.plan._pipeline import plan_layout
 from careplan.plan._result import LayoutPlan
 
-__all__ = ["DEFAULT_CIRCLE_LEVELS", "MODELS", "LayoutPlan", "PlanConfig", "plan_from_config",
-           "plan_layout"]
+__all__ = ["DEFAULT_CIRCLE_LEVELS", "MODELS", "LayoutPlan", "PlanConfig", "PlanFile",
+           "plan_from_config", "plan_layout", "read_config"]
