@@ -316,3 +316,36 @@ def test_recognised_headers_do_not_override_explicit_choices(tmp_path):
     assert a["households"].tolist() == [7] and a["编号"].tolist() == ["x"]
     assert "recognised_columns" not in a.attrs.get("careplan", {})
     assert json.dumps(a.attrs["careplan"], default=str)  # attrs stay serialisable
+
+
+# ----------------------------------------------------------------------------- office habits
+def test_title_lines_blank_rows_units_in_headers_and_typed_numbers(tmp_path):
+    # what an office spreadsheet looks like: a title line, headers with units in brackets,
+    # '1,200' with a thousands separator, full-width digits, a blank row at the end
+    rows = [
+        ["玄武区养老服务设施一览表（2024年）", "", "", "", "", ""],
+        ["设施编号", "设施类型", "建筑面积（㎡）", "床位数(张)", "经度(GCJ02)", "纬度(GCJ02)"],
+        ["007", "养老院", "1,200", "１２０", "118.79", "32.05"],
+        ["008", "长者饭堂", "85.5", "0", "118.80", "32.06"],
+        ["", "", "", "", "", ""],
+    ]
+    xlsx = tmp_path / "设施.xlsx"
+    pd.DataFrame(rows).to_excel(xlsx, index=False, header=False)
+    csv_gbk = tmp_path / "设施.csv"
+    csv_gbk.write_bytes("\r\n".join(",".join(f'"{c}"' if "," in c else c for c in r)
+                                    for r in rows).encode("gbk"))
+    tab_csv = tmp_path / "tab.csv"  # Excel's "Unicode text" renamed to .csv
+    tab_csv.write_bytes("\n".join("\t".join(r) for r in rows).encode("utf-16"))
+    for f in (xlsx, csv_gbk, tab_csv):
+        out, msgs = _quiet(read_facilities, f)
+        assert list(out.index) == ["007", "008"], f.name
+        assert out["floor_area_m2"].tolist() == [1200.0, 85.5], f.name
+        assert out["beds"].tolist() == [120, 0] and out["level"].tolist() == ["institution", "canteen"]
+        assert out.attrs["careplan"]["header_row"] == 1 and any("title line" in m for m in msgs)
+        if f.suffix == ".csv":  # openpyxl does not store a row of empty strings at all
+            assert out.attrs["careplan"]["blank_rows"] == 1 and any("empty row" in m for m in msgs)
+    # a row with some values but no coordinates is a record: reported, never dropped
+    rows[4] = ["009", "养老院", "10", "0", "", ""]
+    pd.DataFrame(rows).to_excel(xlsx, index=False, header=False)
+    with pytest.raises(cp.InputError, match="'009'.*no geometry"):
+        _quiet(read_facilities, xlsx)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
@@ -130,7 +132,8 @@ def _report_encoding(gdf: gpd.GeoDataFrame, what: str, enc: str | None, given: b
 def _sniff_sep(text: str, suffix: str) -> str:
     if suffix == ".tsv":
         return "\t"
-    if suffix == ".csv":
+    first = text.split("\n", 1)[0]
+    if suffix == ".csv" and ("," in first or "\t" not in first and ";" not in first):
         return ","
     sample = "\n".join(text.splitlines()[:20])
     try:
@@ -139,24 +142,76 @@ def _sniff_sep(text: str, suffix: str) -> str:
         return ","
 
 
-def read_table(path: Path, what: str, *, encoding: str | None, sheet: Any) -> tuple[pd.DataFrame, str | None]:
+def read_table(path: Path, what: str, *, encoding: str | None, sheet: Any,
+               header_names: set[str] = frozenset()) -> tuple[pd.DataFrame, str | None]:
     """Read a CSV/TSV/TXT or Excel file as a DataFrame of text cells (numbers in Excel stay numbers).
+
+    Title lines above the header (``XX区养老设施一览表``, common in office files) are skipped:
+    when the first row does not name the coordinate columns (or a column of
+    ``header_names``, the user's ``columns=`` keys), the first of the next 10 rows that does
+    is taken as the header (reported in ``attrs["careplan_header_row"]``). Rows with no value
+    at all are dropped (counted in ``attrs["careplan_blank_rows"]``).
 
     Returns the frame and the encoding used (None for Excel).
     """
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        return _read_excel(path, what, sheet), None
-    text, enc = decode(path.read_bytes(), what, encoding)
-    if not text.strip():
-        raise InputError(f"{what}: the file is empty; it needs a header row (and one row per record).")
-    try:
-        df = pd.read_csv(io.StringIO(text), sep=_sniff_sep(text, suffix), dtype=str,
-                         skipinitialspace=True)
-    except (pd.errors.ParserError, ValueError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{what}: not a readable table ({first}); check the separator and quotes.") from exc
+        raw, enc = _read_excel(path, what, sheet), None
+    else:
+        text, enc = decode(path.read_bytes(), what, encoding)
+        if not text.strip():
+            raise InputError(f"{what}: the file is empty; it needs a header row (and one row per record).")
+        sep = _sniff_sep(text, suffix)
+        try:
+            raw = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, header=None,
+                              skipinitialspace=True, names=range(_max_fields(text, sep)),
+                              skip_blank_lines=True)
+        except (pd.errors.ParserError, ValueError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(f"{what}: not a readable table ({first}); check the separator and "
+                             "quotes.") from exc
+    sheet_name = raw.attrs.get("careplan_sheet")
+    row = _header_row(raw, header_names)
+    header = [(_clean_header(v) if not _is_blank(v) else f"Unnamed: {j}")
+              for j, v in enumerate(raw.iloc[row])] if len(raw) else []
+    df = raw.iloc[row + 1:].copy()
+    df.columns = header
+    df = df.loc[:, [not (h.startswith("Unnamed: ") and df[h].map(_is_blank).all()) for h in header]]
+    blank = df.apply(lambda r: all(_is_blank(v) for v in r), axis=1) if len(df) else pd.Series([], dtype=bool)
+    df = df[~blank.to_numpy(dtype=bool)].reset_index(drop=True)
+    df.attrs = {"careplan_header_row": row, "careplan_blank_rows": int(blank.sum())}
+    if sheet_name is not None:
+        df.attrs["careplan_sheet"] = sheet_name
     return df, enc
+
+
+def _max_fields(text: str, sep: str) -> int:
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    return max((len(r) for r in rows), default=1) or 1
+
+
+def _is_blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
+
+
+def _clean_header(v: Any) -> Any:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).replace("\u3000", " ").strip().lstrip("\ufeff")
+
+
+def _header_row(raw: pd.DataFrame, header_names: set[str]) -> int:
+    """Row index of the header: the first of the first 10 rows naming lon and lat columns
+    (or a column the user maps), else row 0."""
+    wanted = {header_key(n) for n in header_names}
+    for i in range(min(10, len(raw))):
+        cells = [header_key(v) for v in raw.iloc[i] if not _is_blank(v)]
+        if not cells:
+            continue
+        if (any(c in LON_HEADERS for c in cells) and any(c in LAT_HEADERS for c in cells)) or \
+                (wanted and wanted <= set(cells)):
+            return i
+    return 0
 
 
 def _read_excel(path: Path, what: str, sheet: Any) -> pd.DataFrame:
@@ -177,7 +232,7 @@ def _read_excel(path: Path, what: str, sheet: Any) -> pd.DataFrame:
         sheet = names[int(sheet)]
     elif str(sheet) not in names:
         raise InputError(f"{what}: no sheet {sheet!r} in {path.name}; its sheets are {names}.")
-    df = book.parse(sheet_name=str(sheet), dtype=object)
+    df = book.parse(sheet_name=str(sheet), dtype=object, header=None)
     df.attrs = {}
     df.attrs["careplan_sheet"] = str(sheet)
     return df
@@ -210,6 +265,18 @@ def rename(df: pd.DataFrame, columns: Mapping[str, str] | None, what: str) -> pd
     return df.rename(columns=dict(columns))
 
 
+_UNIT = re.compile(r"\s*[(（\[【][^)）\]】]*[)）\]】]\s*$")
+
+
+def header_key(name: Any) -> str:
+    """Look-up form of a header: NFKC (full-width -> ASCII), blanks trimmed, lower case, a
+    trailing unit or note in brackets dropped (``建筑面积（㎡）`` -> ``建筑面积``,
+    ``经度(GCJ02)`` -> ``经度``)."""
+    text = unicodedata.normalize("NFKC", str(name)).strip().lower()
+    stripped = _UNIT.sub("", text)
+    return stripped or text
+
+
 def recognise_headers(df: pd.DataFrame, kind: str, keep: set[str]) -> tuple[pd.DataFrame, dict[str, str]]:
     """Rename common Chinese/English headers of ``kind`` to canonical names.
 
@@ -217,13 +284,13 @@ def recognise_headers(df: pd.DataFrame, kind: str, keep: set[str]) -> tuple[pd.D
     ``keep`` (the id column the user named, the user's own mapping); the first matching
     header wins. Returns the frame and ``{header: canonical}`` of what was renamed.
     """
-    table = {k.lower(): v for k, v in HEADER_SYNONYMS.get(kind, {}).items()}
+    table = {header_key(k): v for k, v in HEADER_SYNONYMS.get(kind, {}).items()}
     present = {str(c) for c in df.columns}
     done: dict[str, str] = {}
     for col in df.columns:
         if not isinstance(col, str) or col in keep or col in present & set(table.values()):
             continue
-        target = table.get(col.lower())
+        target = table.get(col.lower(), table.get(header_key(col)))
         if target is None or target in present or target in done.values():
             continue
         done[col] = target
@@ -235,6 +302,12 @@ def _find_column(columns, names: tuple[str, ...]) -> str | None:
     for n in names:
         if n in lower:
             return lower[n]
+    keyed: dict[str, Any] = {}
+    for c in columns:
+        keyed.setdefault(header_key(c), c)
+    for n in names:
+        if n in keyed:
+            return keyed[n]
     return None
 
 
@@ -243,6 +316,20 @@ def _is_id_column(name: Any, id_cols: set[str]) -> bool:
     low = s.lower()
     return (s in id_cols or s in _ID_NAMES or low == "id" or low.endswith("_id")
             or any(k in s for k in ("编号", "编码", "代码", "序号")))
+
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def clean_number(v: Any) -> Any:
+    """A cell as a planner types numbers: full-width digits (NFKC), blanks and thousands
+    separators (``1,200``) allowed; anything else is returned unchanged."""
+    if not isinstance(v, str):
+        return v
+    t = unicodedata.normalize("NFKC", v).strip()
+    if _THOUSANDS.match(t):
+        t = t.replace(",", "")
+    return t
 
 
 def infer_numbers(df: pd.DataFrame, id_cols: set[str], skip: set[str]) -> pd.DataFrame:
@@ -257,10 +344,9 @@ def infer_numbers(df: pd.DataFrame, id_cols: set[str], skip: set[str]) -> pd.Dat
         vals = s[s.notna()]
         if vals.empty:
             continue
-        num = pd.to_numeric(vals.map(lambda v: v.strip() if isinstance(v, str) else v), errors="coerce")
+        num = pd.to_numeric(vals.map(clean_number), errors="coerce")
         if num.notna().all():
-            out[col] = pd.to_numeric(s.map(lambda v: v.strip() if isinstance(v, str) else v),
-                                     errors="coerce")
+            out[col] = pd.to_numeric(s.map(clean_number), errors="coerce")
     return out
 
 
@@ -285,8 +371,8 @@ def points_from_table(df: pd.DataFrame, what: str, src_crs: Any) -> gpd.GeoDataF
             f"(one of {', '.join(LAT_HEADERS)}), case-insensitive, after renaming with "
             f"columns=; found {list(df.columns)}."
         )
-    x = pd.to_numeric(df[lon], errors="coerce").to_numpy(dtype=float)
-    y = pd.to_numeric(df[lat], errors="coerce").to_numpy(dtype=float)
+    x = pd.to_numeric(df[lon].map(clean_number), errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(df[lat].map(clean_number), errors="coerce").to_numpy(dtype=float)
     geom = shapely.points(x, y)
     ok = np.isfinite(x) & np.isfinite(y)
     geom[~ok] = None
@@ -406,6 +492,7 @@ def load(src: Source, what: str, *, kind: str, id_col: str | None, layer: Any = 
     keep = set(id_cols - {canonical}) | set((columns or {}).keys()) | set((columns or {}).values())
     enc: str | None = None
     sheet_used = None
+    header_row, blank_rows = 0, 0
     if isinstance(src, str | PathLike) and not isinstance(src, pd.DataFrame):
         path = Path(src)
         if not path.exists():
@@ -415,8 +502,11 @@ def load(src: Source, what: str, *, kind: str, id_col: str | None, layer: Any = 
         if suffix in TABLE_SUFFIXES or suffix in EXCEL_SUFFIXES:
             if suffix in TABLE_SUFFIXES and sheet is not None:
                 raise InputError(f"{what}: sheet= is for Excel workbooks; a {suffix} file has none.")
-            df, enc = read_table(path, what, encoding=encoding, sheet=sheet if sheet is not None else layer)
+            df, enc = read_table(path, what, encoding=encoding,
+                                 sheet=sheet if sheet is not None else layer,
+                                 header_names=set((columns or {}).keys()))
             sheet_used = df.attrs.get("careplan_sheet")
+            header_row, blank_rows = df.attrs["careplan_header_row"], df.attrs["careplan_blank_rows"]
             df = _strip_headers(df)
             df.attrs = {}
             df = rename(df, columns, what)
@@ -455,6 +545,13 @@ def load(src: Source, what: str, *, kind: str, id_col: str | None, layer: Any = 
         _report_encoding(gdf, what, enc, encoding is not None)
     if sheet_used is not None:
         note(gdf, "sheet", sheet_used)
+    if header_row:
+        note(gdf, "header_row", header_row)
+        warn(f"{what}: {header_row} title line(s) above the header skipped; the header is line "
+             f"{header_row + 1}.")
+    if blank_rows:
+        note(gdf, "blank_rows", blank_rows)
+        warn(f"{what}: {blank_rows} empty row(s) (no value in any column) skipped.")
     if found:
         note(gdf, "recognised_columns", found)
         warn(f"{what}: recognised column(s) " + ", ".join(f"{k!r} as {v!r}" for k, v in found.items())

@@ -22,7 +22,7 @@ from careplan._crs import COORD_SYSTEMS, to_wgs84
 from careplan._errors import CRSError, InputError
 from careplan._schema import CONTRACTS, normalise_vocab
 from careplan.io._common import MAX_LISTED, fmt_ids, note, visible, warn
-from careplan.io._read import Source, load
+from careplan.io._read import Source, clean_number, load
 
 
 # ----------------------------------------------------------------------------- ids
@@ -121,7 +121,7 @@ def _range_error(gdf, col, what, vals, bad, rule, hint) -> InputError:
 def int_column(gdf, col, what, *, kind: str, minimum=0, hint="") -> pd.Series:
     """Whole numbers in ``[minimum, contract max]`` as int64 (errors name the records)."""
     raw = gdf[col]
-    num = pd.to_numeric(raw, errors="coerce")
+    num = pd.to_numeric(raw.map(clean_number), errors="coerce")
     bad = num.isna() & raw.notna()
     if bad.any():
         shown = ", ".join(f"{visible(i)}={visible(v)}" for i, v in
@@ -145,7 +145,7 @@ def int_column(gdf, col, what, *, kind: str, minimum=0, hint="") -> pd.Series:
 def float_column(gdf, col, what, *, kind: str, minimum=0.0, hint="") -> pd.Series:
     """Finite numbers in ``[minimum, contract max]`` as float64 (errors name the records)."""
     raw = gdf[col]
-    num = pd.to_numeric(raw, errors="coerce")
+    num = pd.to_numeric(raw.map(clean_number), errors="coerce")
     bad = num.isna()
     if bad.any():
         raise InputError(
