@@ -288,14 +288,27 @@ def test_random_points_match_bruteforce_networkx():
 
 
 def _bruteforce_od(net, o, d, cutoff_m):
-    """{(origin, destination): distance} by networkx on the spliced graph."""
+    """{(origin, destination): distance} by networkx on the spliced graph.
+
+    The same-place rule, independently: a pair is also its straight walk when
+    that is no longer than either point's distance to the nearest edge (a
+    pair's own shortcut, never a transit for other pairs).
+    """
     H = _merge_splices(net, o, d)
+    edges = net.edges.geometry
+    leg = {("o", k): edges.distance(p).min() for k, p in o.geometry.items()}
+    leg.update({("d", k): edges.distance(p).min() for k, p in d.geometry.items()})
     expected = {}
-    for lab_o in o.index:
+    for lab_o, po in o.geometry.items():
         lengths = nx.single_source_dijkstra_path_length(H, ("o", lab_o), cutoff=cutoff_m,
                                                         weight="length")
-        expected.update({(lab_o, lab_d): lengths[("d", lab_d)] for lab_d in d.index
-                         if ("d", lab_d) in lengths})
+        for lab_d, pd_ in d.geometry.items():
+            x = lengths.get(("d", lab_d), np.inf)
+            walk = po.distance(pd_)
+            if walk <= max(leg[("o", lab_o)], leg[("d", lab_d)]):
+                x = min(x, walk)
+            if x <= cutoff_m:
+                expected[(lab_o, lab_d)] = x
     return expected
 
 
@@ -756,3 +769,83 @@ def test_no_network_privates_used_outside_the_package():
                  if f"net{t}" in p.read_text(encoding="utf-8")
                  or f"network{t}" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+# ------------------------------------- issue 14 items 9 and 10 (hand cases)
+def island_graph() -> nx.Graph:
+    """Mainland 4 x 4 grid (0-300 m) and an island loop 310 m east across a 'river'."""
+    G = grid_graph(4, 100.0)
+    ring = [(610, 100), (710, 100), (710, 200), (610, 200)]
+    for k, (x, y) in enumerate(ring):
+        G.add_node(("i", k), x=float(x), y=float(y))
+    for k in range(4):
+        G.add_edge(("i", k), ("i", (k + 1) % 4), length=100.0)
+    return G
+
+
+def test_island_point_is_flagged_cut_off_with_keep_largest():
+    with pytest.warns(CareplanWarning, match="removed"):
+        net = WalkNetwork.from_graph(island_graph())
+    homes = pts([(612, 150), (150, 620), (150, 150)], ["island", "north", "inland"])
+    fac = pts([(300, 150)], ["mainland"])
+    with pytest.warns(CareplanWarning) as rec:
+        od = net.distances(homes, fac, cutoff_m=1000)
+    msg = " ".join(str(w.message) for w in rec)
+    assert "small disconnected piece" in msg and "island" in msg
+    # still reached (the 312 m leg is walked straight) but flagged, never silently
+    got = dict(zip(od.origin, od.distance_m, strict=True))
+    assert got["island"] == pytest.approx(312.0)
+    assert od.attrs["cut_off_origins"] == ["island"]
+    # 'north' is 320 m off the grid: a long access leg, but on the mainland
+    assert od.attrs["long_access_origins"] == ["island", "north"]
+    assert got["north"] == pytest.approx(320 + 150 + 150)
+    s = net.snap(homes, max_snap_m=500)
+    assert list(s["cut_off"]) == [True, False, False]
+    assert list(s["long_access"]) == [True, True, False]
+
+
+def test_island_point_reaches_only_its_piece_with_keep_all():
+    net = WalkNetwork.from_graph(island_graph(), keep="all")
+    homes = pts([(612, 150)], ["island"])
+    facs = pts([(300, 150), (710, 150)], ["mainland", "on_island"])
+    od = net.distances(homes, facs, cutoff_m=1000)
+    # snapped 2 m to the island loop; the mainland is not walkable from there
+    assert list(od.destination) == ["on_island"]
+    assert od.distance_m.iloc[0] == pytest.approx(2 + 50 + 100 + 50)
+    assert od.attrs["cut_off_origins"] == [] and od.attrs["long_access_origins"] == []
+
+
+def test_same_place_is_not_twice_the_snap_leg():
+    street = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (1000, 0)])], crs=CRS)
+    net = WalkNetwork.from_lines(street)
+    estate = Polygon([(400, 250), (600, 250), (600, 350), (400, 350)])
+    areas = gpd.GeoDataFrame(geometry=[Point(500, 300), estate, Point(500, 300), Point(500, 40)],
+                             index=["same", "polygon", "near", "south"], crs=CRS)
+    facs = gpd.GeoDataFrame(geometry=[Point(500, 300), Point(450, 320), Point(500, 260),
+                                      Point(800, -40)],
+                            index=["same", "inside", "near", "across"], crs=CRS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CareplanWarning)
+        od = net.distances(areas, facs, cutoff_m=2000)
+    d = {(a, b): x for a, b, x in od.itertuples(index=False)}
+    # same point 300 m off the street: 0 m, not 300 + 0 + 300
+    assert d[("same", "same")] == 0.0
+    # a station inside the estate polygon is 0 m from it
+    assert d[("polygon", "inside")] == 0.0
+    # 40 m apart, both ~300 m off the street: the direct walk (40 <= either leg)
+    assert d[("near", "near")] == pytest.approx(40.0)
+    assert d[("same", "near")] == pytest.approx(40.0)
+    # far apart on both sides of the street: the walk is 310 m, longer than either
+    # 40 m leg, so the network rule holds: 40 + 300 + 40
+    assert d[("south", "across")] == pytest.approx(380.0)
+    # pairs not covered by the rule keep the network distance (legs + along + legs)
+    assert d[("same", "across")] == pytest.approx(300 + 300 + 40)
+    # still sorted by origin (input order), then distance
+    assert list(od.origin.drop_duplicates()) == ["same", "polygon", "near", "south"]
+    for _, grp in od.groupby("origin", sort=False):
+        assert grp.distance_m.is_monotonic_increasing
+    # the sparse matrix and nearest() follow the same rule
+    m = net.distance_matrix(areas, facs, cutoff_m=2000)
+    assert m[0, 0] == 0.0 and m[1, 1] == 0.0 and m.nnz == len(od)
+    near = net.nearest(areas, facs, cutoff_m=2000)
+    assert near.set_index("origin").loc["polygon", "destination"] in ("inside", "same")

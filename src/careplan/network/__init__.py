@@ -34,6 +34,33 @@ destination) is that far off, the query raises :class:`~careplan.InputError`:
 that is almost always a location or CRS mistake, and an empty answer would
 hide it.
 
+Same place, zero walk (issue 14 item 10). Two rules can only shorten the
+distance above:
+
+* a destination inside an origin's polygon (or an origin inside a
+  destination's, or two polygons that meet) is **0 m** away: a station inside
+  an estate serves it without a walk;
+* two points off the network are their **straight walk** apart when that walk
+  is no longer than either point's snap leg. The disc around a point of
+  radius its snap distance contains no street, so such a walk stays inside
+  the same off-street block the snap leg already crosses (an estate and its
+  station at one point 300 m off the street are 0 m apart, not 600 m). A
+  longer straight walk is never used: it may cross a river or a wall the
+  street graph knows nothing about.
+
+A point reaches only what it can walk to (issue 14 item 9). With
+``keep='largest'`` the small disconnected pieces (an island loop, a gated
+estate's internal ring) are removed; a point whose nearest street belongs to
+such a piece is still snapped to the kept network (its straight leg is
+walked and counted) but is flagged ``cut_off`` (the ``cut_off`` column of
+:meth:`WalkNetwork.snap`, :attr:`SnappedPoints.cut_off`,
+``attrs["cut_off_origins"]`` / ``["cut_off_destinations"]`` of distance
+tables) and named in a CareplanWarning at query time. With ``keep='all'``
+the point snaps to its own piece and reaches nothing else. Independently,
+a point whose leg is longer than :data:`DEFAULT_LONG_ACCESS_M` (300 m, the
+5-minute life circle of GB 50180-2018) is flagged ``long_access`` the same
+way: reached only by a long access leg, never counted silently.
+
 The edge length used in distances is the graph's ``length`` attribute (osmnx
 great-circle metres) when present, otherwise the projected geometry length.
 ``offset_m`` is measured in those same metres: the fraction of the geometry
@@ -82,7 +109,7 @@ walkable in both directions (``oneway`` is ignored). Between two nodes, the
 shortest of several parallel edges is used for routing; all are kept for
 snapping.
 """
-from careplan.network._common import DEFAULT_MAX_SNAP_M
+from careplan.network._common import DEFAULT_LONG_ACCESS_M, DEFAULT_MAX_SNAP_M
 from careplan.network._common import _check_cutoff as _check_cutoff  # used by coverage
 from careplan.network._common import _check_max_snap as _check_max_snap
 from careplan.network._common import _warn as _warn
@@ -91,6 +118,7 @@ from careplan.network._osm import EXCLUDED_HIGHWAY, is_walkable
 from careplan.network._types import EdgeSnap, ReachedNodes, SnappedPoints
 
 __all__ = [
+    "DEFAULT_LONG_ACCESS_M",
     "DEFAULT_MAX_SNAP_M",
     "EXCLUDED_HIGHWAY",
     "EdgeSnap",

@@ -383,6 +383,18 @@ def connected_parts(n_all: int, edge_u: np.ndarray, edge_v: np.ndarray,
             "removed_edges": removed_edges}
 
 
+def lines_or_straight(geoms: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray,
+                      y1: np.ndarray) -> np.ndarray:
+    """The given edge geometries, with a straight line where one is missing (None/NaN/empty)."""
+    out = np.asarray(geoms, dtype=object).copy()
+    missing = np.array([g is None or (isinstance(g, float) and g != g) or g.is_empty
+                        for g in out], dtype=bool)
+    if missing.any():
+        coords = np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
+        out[missing] = shapely.linestrings(coords[missing])
+    return out
+
+
 def csr_from_edges(n: int, eu: np.ndarray, ev: np.ndarray,
                    elen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Undirected CSR adjacency: both directions, no self-loops, parallel arcs -> shortest.

@@ -23,6 +23,12 @@ from careplan._progress import progress
 #: coverage; points beyond it are reported as unreachable.
 DEFAULT_MAX_SNAP_M: float = 500.0
 
+#: Longest plausible straight access leg (m) from a point to its street: the
+#: radius of the 5-minute life circle (300 m, GB 50180-2018 table 3.0.4).
+#: Points snapped farther are still reached (the leg is walked and counted)
+#: but flagged ``long_access`` in snapping results and distance tables.
+DEFAULT_LONG_ACCESS_M: float = 300.0
+
 _KEEP = ("largest", "all")
 
 # ----------------------------------------------------------------------------

@@ -18,7 +18,13 @@ import shapely
 from pyproj import CRS
 
 from careplan._errors import CRSError, InputError
-from careplan.network._build import _Builders, _morton_order, connected_parts, csr_from_edges
+from careplan.network._build import (
+    _Builders,
+    _morton_order,
+    connected_parts,
+    csr_from_edges,
+    lines_or_straight,
+)
 from careplan.network._common import _check_keep, _readonly
 from careplan.network._query import _delta, _Queries
 from careplan.network._snap import _Snapping
@@ -94,6 +100,11 @@ class WalkNetwork(_Builders, _Snapping, _Queries):
 
         parts = connected_parts(len(node_ids), edge_u, edge_v, edge_length, keep)
         keep_node, keep_edge = parts["keep_node"], parts["keep_edge"]
+        # streets of the removed small components: a point whose nearest street
+        # is one of them is cut off from the kept network (see _snap)
+        rem = np.flatnonzero(~keep_edge)
+        self._removed_lines = lines_or_straight(
+            edge_geometry[rem], x[edge_u[rem]], y[edge_u[rem]], x[edge_v[rem]], y[edge_v[rem]])
 
         # relabel nodes in spatial (Z-order) order: neighbours sit close in
         # memory, which makes the searches several times faster on big graphs

@@ -7,6 +7,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy import sparse
 
 from careplan import _kernels
@@ -43,6 +44,72 @@ def _chain_seeds(ch: Chains, chain: np.ndarray, off: np.ndarray,
     d[0::2] = snap + off
     d[1::2] = snap + (ch.chain_length_m[chain] - off)
     return nodes, d
+
+
+def _same_place_pairs(origins: Any, destinations: Any, lo: SnappedPoints, ld: SnappedPoints,
+                      cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs closer than the snap + network + snap rule says (label rows, distance in m).
+
+    * A destination inside an origin's polygon (or an origin inside a
+      destination's, or two polygons that meet) is 0 m away.
+    * Two points (entrances) off the network are a straight walk apart when
+      that walk is no longer than either one's snap leg: the disc around a
+      point of radius its snap distance holds no street, so the walk stays in
+      the same off-street block the snap leg crosses. Used where it is
+      shorter than the network route (which is at least both legs).
+    """
+    found = []
+    go = np.asarray(_geometry(origins).values, dtype=object)
+    gd = np.asarray(_geometry(destinations).values, dtype=object)
+    areal = np.isin(shapely.get_type_id(go), (3, 6, 7)).any() or \
+        np.isin(shapely.get_type_id(gd), (3, 6, 7)).any()
+    if areal:
+        i, j = shapely.STRtree(gd).query(go, predicate="intersects")
+        ok = lo.reachable[i] & ld.reachable[j]
+        found.append((i[ok], j[ok], np.zeros(int(ok.sum()))))
+    so, sd = lo.snap.snap_distance_m, ld.snap.snap_distance_m
+    po, pd_ = lo.parts[so[lo.parts] > 0], ld.parts[sd[ld.parts] > 0]
+    if po.size or pd_.size:
+        pairs = []
+        if po.size:  # destination entrances within an origin entrance's own leg
+            j, i = shapely.STRtree(ld.points[ld.parts]).query(lo.points[po], predicate="dwithin",
+                                                              distance=so[po])
+            pairs.append((po[j], ld.parts[i]))
+        if pd_.size:  # origin entrances within a destination entrance's own leg
+            j, i = shapely.STRtree(lo.points[lo.parts]).query(ld.points[pd_], predicate="dwithin",
+                                                              distance=sd[pd_])
+            pairs.append((lo.parts[i], pd_[j]))
+        a = np.concatenate([p[0] for p in pairs])
+        b = np.concatenate([p[1] for p in pairs])
+        walk = shapely.distance(lo.points[a], ld.points[b])
+        ok = (walk < so[a] + sd[b]) & (walk <= cutoff)
+        found.append((lo.owner[a[ok]], ld.owner[b[ok]], walk[ok]))
+    if not found:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
+    return (np.concatenate([f[0] for f in found]).astype(np.int64),
+            np.concatenate([f[1] for f in found]).astype(np.int64),
+            np.concatenate([f[2] for f in found]))
+
+
+def _with_same_place(o: np.ndarray, d: np.ndarray, dist: np.ndarray,
+                     extra: tuple[np.ndarray, np.ndarray, np.ndarray]):
+    """Network pairs with the same-place pairs merged in (shortest kept), re-sorted."""
+    if extra[0].size == 0:
+        return o, d, dist
+    o = np.concatenate([o, extra[0]])
+    d = np.concatenate([d, extra[1]])
+    dist = np.concatenate([dist, extra[2]])
+    order = np.lexsort((dist, d, o))
+    o, d, dist = o[order], d[order], dist[order]
+    first = np.ones(o.size, dtype=bool)
+    first[1:] = (o[1:] != o[:-1]) | (d[1:] != d[:-1])
+    o, d, dist = o[first], d[first], dist[first]
+    order = np.lexsort((d, dist, o))  # by origin, then distance, then destination
+    return o[order], d[order], dist[order]
+
+
+def _geometry(points: Any) -> gpd.GeoSeries:
+    return points.geometry if isinstance(points, gpd.GeoDataFrame) else points
 
 
 def _delta(arc_length_m: np.ndarray, cutoff: float) -> float:
@@ -119,10 +186,13 @@ class _Queries:
         out_ptr = np.zeros(orows.size + 1, dtype=np.int64)
         np.cumsum(np.bincount(src, minlength=orows.size), out=out_ptr[1:])
         back, _ = _group_gather(out_ptr, np.argsort(perm))
-        return ODPairs(origins=oi, destinations=di, origin=orows[perm[src[back]]],
-                       destination=dst[back], distance_m=dist[back],
+        o_row, d_row, dist = _with_same_place(
+            orows[perm[src[back]]], dst[back], dist[back],
+            _same_place_pairs(origins, destinations, lo, ld, cutoff))
+        return ODPairs(origins=oi, destinations=di, origin=o_row,
+                       destination=d_row, distance_m=dist,
                        origin_reachable=lo.reachable, destination_reachable=ld.reachable,
-                       cutoff_m=cutoff)
+                       cutoff_m=cutoff, origins_snapped=lo, destinations_snapped=ld)
 
     def distances(self, origins: gpd.GeoDataFrame | gpd.GeoSeries,
                   destinations: gpd.GeoDataFrame | gpd.GeoSeries, *, cutoff_m: float,
@@ -151,7 +221,14 @@ class _Queries:
             Columns ``origin``, ``destination`` (the inputs' index labels) and
             ``distance_m``, sorted by origin (input order), then distance.
             ``attrs`` holds ``cutoff_m``, ``unreachable_origins`` and
-            ``unreachable_destinations`` (lists of labels).
+            ``unreachable_destinations`` (lists of labels), and
+            ``cut_off_origins`` / ``cut_off_destinations`` and
+            ``long_access_origins`` / ``long_access_destinations`` (labels
+            reached only across a gap to a removed piece of the network, or
+            by a leg longer than ``DEFAULT_LONG_ACCESS_M``; see
+            :mod:`careplan.network`). A destination inside an origin's
+            polygon is 0 m away; two off-network points are their straight
+            walk apart when it is no longer than either one's snap leg.
 
         Raises
         ------
@@ -169,6 +246,9 @@ class _Queries:
         df.attrs["cutoff_m"] = p.cutoff_m
         df.attrs["unreachable_origins"] = list(p.origins[~p.origin_reachable])
         df.attrs["unreachable_destinations"] = list(p.destinations[~p.destination_reachable])
+        for end, lab in (("origins", p.origins_snapped), ("destinations", p.destinations_snapped)):
+            df.attrs[f"cut_off_{end}"] = list(lab.labels[lab.cut_off])
+            df.attrs[f"long_access_{end}"] = list(lab.labels[lab.long_access])
         return df
 
     def nearest(self, origins: gpd.GeoDataFrame | gpd.GeoSeries,

@@ -13,7 +13,13 @@ from pyproj import CRS
 
 from careplan import _kernels
 from careplan._errors import CRSError, InputError
-from careplan.network._common import DEFAULT_MAX_SNAP_M, _check_max_snap, _label_list, _warn
+from careplan.network._common import (
+    DEFAULT_LONG_ACCESS_M,
+    DEFAULT_MAX_SNAP_M,
+    _check_max_snap,
+    _label_list,
+    _warn,
+)
 from careplan.network._types import EdgeSnap, SnappedPoints
 
 
@@ -71,6 +77,11 @@ class _Snapping:
         best = np.full(len(index), np.inf)
         np.minimum.at(best, owner, s.snap_distance_m)
         self._warn_unreachable(index, reach, what, max_snap, best, strict=strict)
+        cut_part = self._cut_off_parts(g, s.snap_distance_m) & part_ok
+        n_ok = np.bincount(owner[part_ok], minlength=len(index))
+        cut = reach & (np.bincount(owner[cut_part], minlength=len(index)) == n_ok)
+        long_leg = reach & (best > DEFAULT_LONG_ACCESS_M)
+        self._warn_access(index, cut, long_leg, best, what)
         parts = np.flatnonzero(part_ok)
         parts = parts[np.argsort(owner[parts], kind="stable")]
         rows = np.unique(owner[parts])  # reachable labels, in input order
@@ -78,7 +89,43 @@ class _Snapping:
         # part ranges of the reachable labels
         part_ptr = np.concatenate([[0], np.cumsum(ptr[rows + 1] - ptr[rows])]).astype(np.int64)
         return SnappedPoints(labels=index, points=g, owner=owner, snap=s, reachable=reach,
-                             nearest_m=best, parts=parts, rows=rows, part_ptr=part_ptr)
+                             nearest_m=best, parts=parts, rows=rows, part_ptr=part_ptr,
+                             cut_off=cut, long_access=long_leg)
+
+    def _cut_off_parts(self, g: np.ndarray, snap_m: np.ndarray) -> np.ndarray:
+        """Per point: is a street of a removed small component nearer than its snapped edge?"""
+        cut = np.zeros(g.size, dtype=bool)
+        lines = self._removed_lines
+        ok = np.isfinite(snap_m) & (snap_m > 0)
+        if lines.size == 0 or not ok.any():
+            return cut
+        rows = np.flatnonzero(ok)
+        tree = shapely.STRtree(lines)
+        (pi, _), d = tree.query_nearest(g[rows], max_distance=float(snap_m[rows].max()),
+                                        return_distance=True)
+        hit = d < snap_m[rows[pi]]
+        cut[rows[pi[hit]]] = True
+        return cut
+
+    @staticmethod
+    def _warn_access(index: pd.Index, cut: np.ndarray, long_leg: np.ndarray,
+                     nearest_m: np.ndarray, what: str) -> None:
+        """One warning listing points cut off from the kept network or with a long access leg."""
+        msgs = []
+        if cut.any():
+            msgs.append(
+                f"{int(cut.sum())} {what} are nearest to a street of a small disconnected piece "
+                f"removed by keep='largest' ({_label_list(index, cut)}): they reach the kept "
+                "network only by a straight leg across whatever separates them (up to "
+                f"{nearest_m[cut].max():,.0f} m); see attrs['cut_off_*'] of distance tables. "
+                "Build with keep='all' to let them reach only their own piece")
+        if long_leg.any():
+            msgs.append(
+                f"{int(long_leg.sum())} {what} lie more than {DEFAULT_LONG_ACCESS_M:g} m from "
+                f"any street ({_label_list(index, long_leg)}): reached only by a long access "
+                "leg, walked straight; see attrs['long_access_*']")
+        if msgs:
+            _warn("; ".join(msgs) + ".")
 
     def snap_points(self, points: gpd.GeoDataFrame | gpd.GeoSeries, *,
                     max_snap_m: float = DEFAULT_MAX_SNAP_M) -> SnappedPoints:
@@ -238,6 +285,8 @@ class _Snapping:
             "x": shapely.get_x(sp),
             "y": shapely.get_y(sp),
             "reachable": reach,
+            "cut_off": self._cut_off_parts(g, s.snap_distance_m) & reach,
+            "long_access": reach & (s.snap_distance_m > DEFAULT_LONG_ACCESS_M),
         }, index=index[owner])
 
     @staticmethod

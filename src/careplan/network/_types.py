@@ -64,6 +64,14 @@ class SnappedPoints(NamedTuple):
         Label rows of the reachable labels, in input order.
     part_ptr : numpy.ndarray of int64, shape (n_reachable_labels + 1,)
         ``parts[part_ptr[k]:part_ptr[k + 1]]`` are the parts of ``rows[k]``.
+    cut_off : numpy.ndarray of bool, shape (n_labels,)
+        Reachable, but the nearest street of every usable part belongs to a
+        small component removed by ``keep='largest'`` (an island): the label
+        reaches the kept network only by its straight snap leg across
+        whatever separates them.
+    long_access : numpy.ndarray of bool, shape (n_labels,)
+        Reachable, but even the nearest part lies farther than the plausible
+        access leg (:data:`careplan.network.DEFAULT_LONG_ACCESS_M`).
     """
 
     labels: pd.Index
@@ -75,6 +83,8 @@ class SnappedPoints(NamedTuple):
     parts: np.ndarray
     rows: np.ndarray
     part_ptr: np.ndarray
+    cut_off: np.ndarray
+    long_access: np.ndarray
 
 
 class ReachedNodes(NamedTuple):
@@ -112,3 +122,5 @@ class ODPairs(NamedTuple):
     origin_reachable: np.ndarray
     destination_reachable: np.ndarray
     cutoff_m: float
+    origins_snapped: SnappedPoints
+    destinations_snapped: SnappedPoints
