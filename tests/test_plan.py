@@ -25,7 +25,7 @@ def town():
     """One 2 km street along y=0; estates sit 30 m north of it.
 
     Hand-worked (jinwan-2020: new 20, existing 15 m2 per 100 households), cutoff 400 m:
-    A new 1000 hh -> 200 m2, has F1 (120 m2) inside: deficit 80, covered (60 m).
+    A new 1000 hh -> 200 m2, has F1 (120 m2) inside: deficit 80, covered (0 m: inside).
     B existing 400 hh -> 60 m2, nothing inside: deficit 60, covered by F1 (30+200+30 = 260 m).
     C new 500 hh -> 100 m2, nothing within 400 m: deficit 100, uncovered.
     D existing 0 hh: needs nothing.
@@ -63,7 +63,7 @@ def test_hand_plan_before_state(town):
     assert a.loc["A", "deficit_before_m2"] == pytest.approx(80)
     assert a.loc["B", "deficit_before_m2"] == pytest.approx(60)
     assert a.loc["C", "deficit_before_m2"] == pytest.approx(100)
-    assert a.loc["A", "nearest_distance_before_m"] == pytest.approx(60)
+    assert a.loc["A", "nearest_distance_before_m"] == 0  # F1 inside A (issue 14 item 10)
     assert a.loc["B", "nearest_distance_before_m"] == pytest.approx(260)
     assert list(a["covered_before"]) == [True, True, False, False]
 
