@@ -6,7 +6,9 @@ Run::
     python benchmarks/bench_locate.py --skip-spopt    # careplan only
     python benchmarks/bench_locate.py --only pmedian  # one instance family
 
-Instances (fixed seeds): random Euclidean points on a 10 km square, and the
+Instances (fixed seeds): random Euclidean points on a 10 km square; clustered
+demand (half of the points from one normal cluster, 8 km square); street blocks
+of the Shanghai, Shenzhen and Nanjing extracts with road-side candidates; and the
 real Shanghai centre street graph (osmnx.graph_from_xml on the shared OSM
 extract; walking distances by networkx Dijkstra on edge lengths). Times include
 model building: spopt's from_cost_matrix + solve, careplan's solve (input
@@ -38,6 +40,45 @@ def euclid(n, m, seed):
     D = np.hypot(d[:, None, 0] - c[None, :, 0], d[:, None, 1] - c[None, :, 1])
     w = rng.integers(1, 11, n).astype(float)
     return D, w
+
+
+def clustered(n, m, seed, side_m=8000.0, share=0.5, sd_m=800.0):
+    """Half of the ``n`` demand points from one normal cluster, the rest and the ``m``
+    candidates uniform on a ``side_m`` square (housing is clustered; issue 13.8)."""
+    rng = np.random.default_rng(seed)
+    k = int(n * share)
+    centre = rng.uniform(0.3, 0.7, 2) * side_m
+    d = np.vstack((np.clip(rng.normal(centre, sd_m, (k, 2)), 0, side_m), rng.random((n - k, 2)) * side_m))
+    c = rng.random((m, 2)) * side_m
+    D = np.hypot(d[:, None, 0] - c[None, :, 0], d[:, None, 1] - c[None, :, 1])
+    return D, np.ones(n)
+
+
+STREET_EXTRACTS = {
+    "Shanghai": OSM,
+    "Shenzhen": OSM.parents[1] / "shenzhen_longgang" / "shenzhen_longgang_osmapi_2019.osm",
+    "Nanjing": OSM.parents[1] / "nanjing_xuanwu" / "nanjing_xuanwu_overpass_2021-06-12.osm",
+}
+
+
+def street_blocks(path, cutoff_m, spacing_m=200.0):
+    """Real streets: demand = street blocks (careplan.derive.blocks_from_network), candidates =
+    road-side points every ``spacing_m`` (derive.road_candidates), walking metres from the
+    WalkNetwork. Blocks that no candidate reaches within ``cutoff_m`` are dropped (counted)."""
+    from careplan import WalkNetwork, derive
+
+    if not Path(path).exists():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = WalkNetwork.from_file(path)
+        blocks = derive.blocks_from_network(net)
+        cands = derive.road_candidates(net, spacing_m=spacing_m)
+        S = net.distance_matrix(blocks, cands, cutoff_m=cutoff_m).tocoo()
+    M = np.full(S.shape, np.inf)
+    M[S.row, S.col] = S.data
+    keep = np.isfinite(M).any(axis=1)
+    return M[keep], int((~keep).sum())
 
 
 def shanghai(n, m, seed):
@@ -130,9 +171,9 @@ def run_careplan(kind, D, w, p, radius, **kw):
     if kind == "pmedian":
         r = PMedian(p=p, **kw).solve(D, weights=w)
     elif kind == "mclp":
-        r = MaximalCovering(p=p, radius=radius, **kw).solve(D, weights=w)
+        r = MaximalCovering(p=p, cutoff_m=radius, **kw).solve(D, weights=w)
     else:
-        r = SetCovering(radius=radius, **kw).solve(D)
+        r = SetCovering(cutoff_m=radius, **kw).solve(D)
     return r, time.perf_counter() - t
 
 
@@ -169,7 +210,8 @@ def main():
                     help="CBC time limit per spopt run (s); a capped run reports 'Not Solved'/best found")
     ap.add_argument("--careplan-time-limit", type=float, default=None,
                     help="careplan time limit per run (s); a capped run reports its proven gap")
-    ap.add_argument("--only", choices=["pmedian", "mclp", "lscp", "shanghai", "lscp-shanghai", "big"],
+    ap.add_argument("--only", choices=["pmedian", "mclp", "lscp", "clustered", "blocks", "shanghai", "lscp-shanghai",
+                                       "big"],
                     default=None)
     args = ap.parse_args()
     # warm up numba kernels (compiled once, cached on disk)
@@ -187,6 +229,25 @@ def main():
         # both solvers; larger radii: denser rows, fewer sites (the row generation's case)
         for r in (float(np.ceil(D.min(axis=1).max() * 1.6)), 1600.0, 2000.0, 2500.0):
             row(f"set covering 5000x1000 r={r:.0f}m", "lscp", D, w, None, r, args)
+    if todo in (None, "clustered"):
+        # issue 13.8: 1,500 demand points (half from one normal cluster), 8 km square, 400 candidates
+        for seed in (0, 1, 2):
+            D, w = clustered(1500, 400, 10 + seed)
+            row(f"clustered set covering 1500x400 r=1100m s{seed}", "lscp", D, w, None, 1100.0, args)
+        D, w = clustered(1500, 400, 10)
+        row("clustered p-median 1500x400 p=20", "pmedian", D, w, 20, None, args)
+        row("clustered MCLP 1500x400 p=20 r=1100m", "mclp", D, w, 20, 1100.0, args)
+    if todo in (None, "blocks"):
+        for city, path in STREET_EXTRACTS.items():
+            out = street_blocks(path, 1000.0)
+            if out is None:
+                print(f"{city} OSM extract missing; skipped")
+                continue
+            D, dropped = out
+            row(f"{city} blocks set covering {D.shape[0]}x{D.shape[1]} r=1000m", "lscp", D, np.ones(len(D)),
+                None, 1000.0, args)
+            if dropped:
+                print(f"{'':<34} ({dropped} blocks reach no candidate within 1000 m: dropped)")
     if todo in (None, "shanghai"):
         out = shanghai(800, 150, 3)
         if out is None:
