@@ -155,8 +155,12 @@ def test_xlsx_with_sheets_chinese_headers_and_level_names(tmp_path):
     assert same.index.equals(out.index)
     with pytest.raises(cp.InputError, match="no sheet 'x'.*说明"):
         read_facilities(f, sheet="x")
+    # the first sheet is a cover page: the first sheet with coordinates is read, and said
+    auto, msgs = _quiet(read_facilities, f)
+    assert auto.index.equals(out.index) and auto.attrs["careplan"]["sheet"] == "设施"
+    assert any("first sheet '说明' has no coordinate columns" in m for m in msgs)
     with pytest.raises(cp.InputError, match="no coordinate columns"):
-        read_facilities(f)  # the first sheet is a cover page
+        read_facilities(f, sheet=0)
     # same validation as CSV: a bad bed count names the record
     fac.loc[1, "护理型床位"] = 99
     fac.to_excel(tmp_path / "bad.xlsx", index=False)
@@ -349,3 +353,18 @@ def test_title_lines_blank_rows_units_in_headers_and_typed_numbers(tmp_path):
     pd.DataFrame(rows).to_excel(xlsx, index=False, header=False)
     with pytest.raises(cp.InputError, match="'009'.*no geometry"):
         _quiet(read_facilities, xlsx)
+
+
+def test_swapped_and_placeholder_coordinates_are_explained():
+    base = {"area_id": ["a", "b"], "households": [1, 2], "built": ["new", "new"]}
+    swapped = pd.DataFrame({**base, "经度": LAT[:2], "纬度": LON[:2]})
+    with pytest.raises(cp.InputError, match="look swapped"):
+        _quiet(read_areas, swapped)
+    zero = pd.DataFrame({**base, "lon": [LON[0], 0.0], "lat": [LAT[0], 0.0]})
+    with pytest.raises(cp.InputError, match=r"0, 0 \(data rows 2\)"):
+        _quiet(read_areas, zero)
+    metres = pd.DataFrame({**base, "x": [667000.0, 668000.0], "y": [3547000.0, 3548000.0]})
+    with pytest.raises(cp.CRSError, match="src_crs"):
+        _quiet(read_areas, metres)
+    ok, _ = _quiet(read_areas, metres, src_crs="EPSG:32650")
+    assert ok.crs == "EPSG:32650" and ok.geometry.x.tolist() == [667000.0, 668000.0]

@@ -156,7 +156,7 @@ def read_table(path: Path, what: str, *, encoding: str | None, sheet: Any,
     """
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        raw, enc = _read_excel(path, what, sheet), None
+        raw, enc = _read_excel(path, what, sheet, header_names), None
     else:
         text, enc = decode(path.read_bytes(), what, encoding)
         if not text.strip():
@@ -214,7 +214,7 @@ def _header_row(raw: pd.DataFrame, header_names: set[str]) -> int:
     return 0
 
 
-def _read_excel(path: Path, what: str, sheet: Any) -> pd.DataFrame:
+def _read_excel(path: Path, what: str, sheet: Any, header_names: set[str] = frozenset()) -> pd.DataFrame:
     try:
         import python_calamine  # noqa: F401
     except ImportError as exc:  # pragma: no cover - a declared dependency
@@ -225,7 +225,10 @@ def _read_excel(path: Path, what: str, sheet: Any) -> pd.DataFrame:
         raise InputError(f"{what}: cannot open the workbook {path.name} ({exc}).") from exc
     names = list(book.sheet_names)
     if sheet is None:
-        sheet = 0
+        sheet = _pick_sheet(book, names, header_names)
+        if sheet != names[0]:
+            warn(f"{what}: the first sheet {names[0]!r} has no coordinate columns; read sheet "
+                 f"{sheet!r}, the first that has. Pass sheet= to choose.")
     if isinstance(sheet, int | np.integer) and not isinstance(sheet, bool):
         if not 0 <= int(sheet) < len(names):
             raise InputError(f"{what}: sheet={sheet} but {path.name} has {len(names)} sheet(s): {names}.")
@@ -236,6 +239,19 @@ def _read_excel(path: Path, what: str, sheet: Any) -> pd.DataFrame:
     df.attrs = {}
     df.attrs["careplan_sheet"] = str(sheet)
     return df
+
+
+def _pick_sheet(book: pd.ExcelFile, names: list[str], header_names: set[str]) -> str:
+    """The first sheet whose first 10 rows hold a header naming lon/lat (or the user's
+    columns); the first sheet when none does."""
+    for name in names:
+        head = book.parse(sheet_name=name, dtype=object, header=None, nrows=10)
+        for i in range(len(head)):
+            cells = {header_key(v) for v in head.iloc[i] if not _is_blank(v)}
+            wanted = {header_key(n) for n in header_names}
+            if (cells & set(LON_HEADERS) and cells & set(LAT_HEADERS)) or (wanted and wanted <= cells):
+                return name
+    return names[0]
 
 
 def _strip_headers(df: pd.DataFrame) -> pd.DataFrame:
@@ -378,9 +394,22 @@ def points_from_table(df: pd.DataFrame, what: str, src_crs: Any) -> gpd.GeoDataF
     geom[~ok] = None
     crs = src_crs if src_crs is not None else "EPSG:4326"
     if src_crs is None and ok.any() and (np.abs(x[ok]).max() > 180 or np.abs(y[ok]).max() > 90):
+        if np.abs(x[ok]).max() <= 90 and np.abs(y[ok]).max() <= 180:
+            raise InputError(
+                f"{what}: latitude column {lat!r} holds values above 90 (up to "
+                f"{np.abs(y[ok]).max():g}) while longitude column {lon!r} stays within 90: the "
+                "two look swapped; swap them (e.g. columns={" + f"{lon!r}: 'lat', {lat!r}: 'lon'" + "})."
+            )
         raise CRSError(
             f"{what}: columns {lon!r}/{lat!r} hold values outside longitude/latitude "
             f"degrees; pass src_crs= (e.g. src_crs='EPSG:32650') to say which CRS they are in."
+        )
+    zero = ok & (x == 0) & (y == 0)
+    if zero.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(zero)[:10])
+        raise InputError(
+            f"{what}: {int(zero.sum())} record(s) at coordinates 0, 0 (data rows {rows}): a "
+            "placeholder for 'unknown', not a place; give their coordinates or remove them."
         )
     return gpd.GeoDataFrame(df.copy(), geometry=geom, crs=crs)
 
@@ -494,7 +523,7 @@ def load(src: Source, what: str, *, kind: str, id_col: str | None, layer: Any = 
     sheet_used = None
     header_row, blank_rows = 0, 0
     if isinstance(src, str | PathLike) and not isinstance(src, pd.DataFrame):
-        path = Path(src)
+        path = Path(src).expanduser()
         if not path.exists():
             raise InputError(f"{what}: file not found: {path}")
         what = f"{what} ({path.name})"
