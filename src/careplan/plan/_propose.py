@@ -92,6 +92,21 @@ def choose(inp: Inputs, sites: Sites) -> Choice:
     Without a budget the fewest stations that bring every reachable household into
     the circle (set covering, households); with ``p`` the ``p`` stations covering the
     most elderly (maximal covering) or with the least weighted walk (p-median).
+
+    Parameters
+    ----------
+    inp : Inputs
+    sites : Sites
+
+    Returns
+    -------
+    Choice
+        Areas with households that no site reaches are listed (CareplanWarning).
+
+    Raises
+    ------
+    CareplanError
+        From the location model (e.g. its solver failing).
     """
     cfg = inp.config
     od = sites.demand_pairs(inp.areas)
@@ -166,7 +181,23 @@ def _hosts(inp: Inputs, sites: Sites, before: State, choice: Choice):
 def size(inp: Inputs, sites: Sites, before: State, choice: Choice) -> Sizing:
     """Allocate every area's floor-area deficit to its nearest station within the circle
     (a new station, or an expansion of an existing counted facility); a station's size is
-    the sum of the deficits it takes (a new one at least ``min_station_floor_area_m2``)."""
+    the sum of the deficits it takes (a new one at least ``min_station_floor_area_m2``).
+
+    Parameters
+    ----------
+    inp : Inputs
+    sites : Sites
+    before : State
+        Its compliance gives each area's deficit (m2), its coverage the areas not yet
+        covered.
+    choice : Choice
+
+    Returns
+    -------
+    Sizing
+        Station ids: ``S001, S002, ...`` for new stations (in the model's order), then
+        ``X-<facility_id>`` for expansions.
+    """
     deficit, host, new_sites, counted = _hosts(inp, sites, before, choice)
     alloc = pd.DataFrame(
         [(host.at[a, "destination"], a, float(d)) for a, d in deficit.items()

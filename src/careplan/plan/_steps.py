@@ -186,10 +186,26 @@ def prepare(areas, facilities, candidates, net, config: PlanConfig, *,
             verbose: bool | None = None) -> Inputs:
     """Check the inputs and resolve the options against the standard.
 
+    Parameters
+    ----------
+    areas, facilities, candidates, net
+        As for :func:`careplan.plan_layout` (facilities/candidates may be None).
+    config : PlanConfig
+    verbose : bool, optional
+        Progress bars of the network queries.
+
+    Returns
+    -------
+    Inputs
+        Copies indexed by their ids; the circle (:func:`careplan.coverage.walking_circle`:
+        option > profile > :mod:`careplan._schema` default) and the counted levels.
+
     Raises
     ------
     CareplanError
-        Missing id columns, CRSs that differ or are not projected, a bad standard.
+        Missing contract columns, households that are not finite numbers >= 0, CRSs
+        that differ or are not projected (the one guard, :func:`_schema.check_crs`),
+        an unknown standard, a missing network file.
     """
     from careplan.standards import load as load_standard
 
@@ -242,7 +258,18 @@ def distances(inp: Inputs) -> Sites:
 
     Sites are the existing facilities of the circle levels and the candidates;
     with ``fallback_candidates`` an area with households that no site reaches gets
-    a candidate inside it (CareplanWarning).
+    a candidate inside it (CareplanWarning), and only the walk to those new sites is
+    added.
+
+    Parameters
+    ----------
+    inp : Inputs
+
+    Returns
+    -------
+    Sites
+        ``pairs`` holds every (area, site) pair within ``inp.circle.cutoff_m``, for all
+        n_areas areas (those without households too: their coverage is reported).
     """
     circle_fac = inp.facilities[inp.facilities["level"].isin(inp.circle_levels)]
     ex = [f"existing:{i}" for i in circle_fac.index]
@@ -295,6 +322,12 @@ def assess(inp: Inputs, sites: Sites, facilities: gpd.GeoDataFrame, circle_sites
         stands for (``[(site, facility_id), ...]``).
     allocation : DataFrame, optional
         Passed to :func:`careplan.compliance.check`.
+
+    Returns
+    -------
+    State
+        Coverage equal to :func:`careplan.coverage.walk_coverage` over the same
+        facilities (tested), without walking again.
     """
     from careplan import compliance
 
