@@ -765,3 +765,31 @@ def test_figures_in_chinese_when_a_cjk_font_exists(plan, tmp_path):
     cmap = ft.get_charmap()
     assert all(ord(ch) in cmap for ch in report.labels.t("lg_deficit", "zh"))
     assert report.figures.fig_lang("zh") == ("zh", font)
+
+
+def test_optional_tables_in_html_xlsx_and_gpkg(plan, tmp_path):
+    """A plan's allocation (and other optional tables) reach all three outputs, labelled."""
+    import dataclasses
+
+    alloc = pd.DataFrame({"facility_id": ["E1", "S1", "S1"], "area_id": ["a1", "a2", "a3"],
+                          "floor_area_m2": [80.0, 50.0, 60.0]})
+    notmet = pd.DataFrame({"rule_id": ["canteen_coverage"],
+                           "reason": ["no candidate site inside street <B>"]})
+    @dataclasses.dataclass(frozen=True)
+    class LaterPlan(LayoutPlan):  # a plan carrying a table this LayoutPlan may gain later
+        rules_not_met: pd.DataFrame | None = None
+
+    fields = {f.name: getattr(plan, f.name) for f in dataclasses.fields(plan)}
+    p = LaterPlan(**{**fields, "allocation": alloc}, rules_not_met=notmet)
+    page = report.write_html(p, tmp_path / "r.html", lang="zh").read_text(encoding="utf-8")
+    assert "<h2 id='allocation'>设施面积分配（设施 → 小区）</h2>" in page
+    assert "<th>设施编号</th><th>小区编号</th><th>建筑面积 (m²)</th>" in page
+    assert "<td>S1</td><td>a3</td><td class='num'>60</td>" in page
+    assert "本规划未满足的规范条目及原因" in page and "street &lt;B&gt;" in page
+    xl = pd.read_excel(report.write_excel(p, tmp_path / "t.xlsx"), sheet_name=None)
+    pd.testing.assert_frame_equal(xl["allocation"], alloc, check_dtype=False)
+    assert xl["rules_not_met"]["reason"].tolist() == ["no candidate site inside street <B>"]
+    gp = report.write_geopackage(p, tmp_path / "p.gpkg")
+    got = pyogrio.read_dataframe(gp, layer="allocation")
+    assert got["floor_area_m2"].sum() == pytest.approx(190.0)
+    assert got["area_id"].tolist() == ["a1", "a2", "a3"]

@@ -182,3 +182,18 @@ def area_names(areas: pd.DataFrame) -> pd.Series:
     names = areas["name"]
     ok = names.notna() & (names.astype(str).str.strip() != "")
     return names.astype(str).where(ok, ids)
+
+
+#: Optional tables a plan may carry (attribute names), shown after the rule tables
+#: and written as sheets (tables.xlsx) and layers (plan.gpkg) of the same name.
+EXTRA_TABLES = ("allocation", "facilities", "rules_not_met", "cost", "phases")
+
+
+def extra_tables(plan: LayoutPlan) -> dict[str, pd.DataFrame]:
+    """The plan's optional tables (:data:`EXTRA_TABLES`) that it has and that have rows."""
+    out = {}
+    for name in EXTRA_TABLES:
+        df = getattr(plan, name, None)
+        if isinstance(df, pd.DataFrame) and len(df):
+            out[name] = df
+    return out

@@ -64,7 +64,21 @@ _TAG = ".careplan-"
 
 
 class OutputError(CareplanError):
-    """An output could not be written (disk full, permissions, path in the way)."""
+    """An output could not be written (disk full, permissions, path in the way).
+
+    Attributes
+    ----------
+    path : str
+        The output the user asked for.
+    reason : str
+        What went wrong, in a few words.
+    """
+
+    def __init__(self, path: Path | str, reason: str):
+        self.path, self.reason = str(path), " ".join(str(reason).split())
+        super().__init__(
+            f"could not write {self.path}: {self.reason}; free space, fix the permissions or "
+            "choose another output path. Any earlier output there is unchanged.")
 
 
 def write_error(exc: OSError, path: Path | str) -> OutputError:
@@ -78,11 +92,7 @@ def write_error(exc: OSError, path: Path | str) -> OutputError:
         errno.EROFS: "read-only file system",
         errno.ENOTDIR: "a part of the path is a file, not a folder",
     }.get(exc.errno or -1, exc.strerror or type(exc).__name__)
-    where = exc.filename if exc.filename else path
-    return OutputError(
-        f"could not write {path}: {reason} ({where}); free space, fix the permissions or "
-        "choose another output path. Any earlier output there is unchanged."
-    )
+    return OutputError(path, reason)
 
 
 # --------------------------------------------------------------------------------------
@@ -349,6 +359,8 @@ def replace_dir(target: str | os.PathLike, write: Callable[[Path], None], *,
                 tmp = None
     except OSError as e:
         raise write_error(e, given) from None
+    except OutputError as e:  # from a writer: name the folder the user asked for
+        raise OutputError(given, e.reason) from None
     finally:
         if fd >= 0:
             os.close(fd)

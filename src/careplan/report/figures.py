@@ -247,6 +247,58 @@ def _north_arrow(ax, lang: str) -> None:
                             "headlength": 10, "edgecolor": "black"})
 
 
+def _polygon_paths(geoms) -> tuple[list, list[int]]:
+    """matplotlib Paths of the (multi)polygons in *geoms* (holes kept) and the position
+    of the geometry each comes from; points become 30 m squares (areas may be points)."""
+    import shapely
+    from matplotlib.path import Path as MplPath
+
+    paths, owner = [], []
+    for i, g in enumerate(geoms):
+        if g is None or g.is_empty:
+            continue
+        if g.geom_type in ("Point", "MultiPoint"):
+            g = g.buffer(15.0, cap_style="square")
+        for poly in getattr(g, "geoms", [g]):
+            if poly.geom_type != "Polygon":
+                continue
+            rings = [poly.exterior, *poly.interiors]
+            paths.append(MplPath.make_compound_path(
+                *[MplPath(np.asarray(shapely.get_coordinates(r)), closed=True) for r in rings]))
+            owner.append(i)
+    return paths, owner
+
+
+def _add_polygons(ax, geoms, *, facecolor, edgecolor, alpha: float, linewidth: float,
+                  zorder: int) -> None:
+    """Draw polygons directly (geopandas' plot redraws the whole figure on every call)."""
+    from matplotlib.collections import PathCollection
+
+    paths, owner = _polygon_paths(geoms)
+    if not isinstance(facecolor, str):  # one colour per geometry -> one per path
+        facecolor = [facecolor[i] for i in owner]
+    if paths:
+        ax.add_collection(PathCollection(paths, facecolors=facecolor, edgecolors=edgecolor,
+                                         alpha=alpha, linewidths=linewidth, zorder=zorder),
+                          autolim=False)
+
+
+def _add_lines(ax, geoms, *, color, linewidth: float, zorder: int) -> None:
+    import shapely
+    from matplotlib.collections import LineCollection
+
+    segs = []
+    for g in geoms:
+        if g is None or g.is_empty:
+            continue
+        for line in getattr(g, "geoms", [g]):
+            if line.geom_type == "LineString":
+                segs.append(np.asarray(shapely.get_coordinates(line)))
+    if segs:
+        ax.add_collection(LineCollection(segs, colors=color, linewidths=linewidth,
+                                         zorder=zorder), autolim=False)
+
+
 def _draw_layers(ax, plan: LayoutPlan, when: str, flang: str) -> list:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -255,7 +307,7 @@ def _draw_layers(ax, plan: LayoutPlan, when: str, flang: str) -> list:
     handles = []
     edges = plan.network_edges
     if edges is not None and len(edges):
-        edges.plot(ax=ax, color=C_NETWORK, linewidth=0.4, zorder=1)
+        _add_lines(ax, edges.geometry, color=C_NETWORK, linewidth=0.4, zorder=1)
         handles.append(Line2D([], [], color=C_NETWORK, lw=1, label=t("lg_network", flang)))
     sa = plan.service_areas
     if len(sa):
@@ -263,12 +315,13 @@ def _draw_layers(ax, plan: LayoutPlan, when: str, flang: str) -> list:
                                    ("proposed", C_SA_PROPOSED, "lg_sa_proposed")):
             part = sa[sa["status"] == status]
             if len(part) and (status == "existing" or when == "after"):
-                part.plot(ax=ax, color=color, alpha=0.15, edgecolor=color, linewidth=0.6,
-                          zorder=2)
+                _add_polygons(ax, part.geometry, facecolor=color, edgecolor=color, alpha=0.15,
+                              linewidth=0.6, zorder=2)
                 handles.append(Patch(color=color, alpha=0.3, label=t(key, flang)))
     flags = [flag(v) for v in a[f"compliant_{when}"]]
     colors = [{True: C_OK, False: C_BAD}.get(f, C_NA) for f in flags]
-    a.plot(ax=ax, color=colors, alpha=0.5, edgecolor="#333333", linewidth=0.6, zorder=3)
+    _add_polygons(ax, a.geometry, facecolor=colors, edgecolor="#333333", alpha=0.5,
+                  linewidth=0.6, zorder=3)
     handles += [Patch(color=C_OK, alpha=0.5, label=t("lg_compliant", flang)),
                 Patch(color=C_BAD, alpha=0.5, label=t("lg_deficit", flang))]
     if any(f is None for f in flags):
@@ -284,7 +337,7 @@ def _draw_layers(ax, plan: LayoutPlan, when: str, flang: str) -> list:
             ax.scatter(pts.x[sel], pts.y[sel], s=28, c=color, edgecolors="#222222",
                        linewidths=0.6, zorder=5)
             handles.append(Line2D([], [], marker="o", ls="", color=color, mec="#222222",
-                                  label=figure_text(t("existing", flang) + ": "
+                                  label=figure_text(t("existing", flang) + t("colon", flang)
                                                     + level_label(lv, flang))))
     pr = plan.proposed
     if when == "after" and len(pr):
@@ -333,8 +386,8 @@ def _draw_map(plan: LayoutPlan, when: str, path: Path, lang: str, dpi: int = 150
         _north_arrow(ax, flang)
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
                   framealpha=0.9, borderaxespad=0.0)
-        ax.set_title(f"{t('map_title', flang)}: {t('map_' + when, flang)}")
-        ax.text(0.99, 0.01, f"{attribution(plan)} | {t('crs_note', flang)}: "
+        ax.set_title(f"{t('map_title', flang)}{t('colon', flang)}{t('map_' + when, flang)}")
+        ax.text(0.99, 0.01, f"{attribution(plan)} | {t('crs_note', flang)}{t('colon', flang)}"
                 f"{plan.crs.to_string()}", transform=ax.transAxes, ha="right", va="bottom",
                 fontsize=7, color="#222222", zorder=9,
                 bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 2})

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
-from careplan.report._common import checked
+from careplan.report._common import checked, extra_tables
 from careplan.report.atomic import OutputError, atomic_file
 from careplan.report.format import frame_without_index_dup, table_frame
 
@@ -44,10 +44,15 @@ def _gpkg_layers(plan: LayoutPlan) -> dict[str, gpd.GeoDataFrame]:
     }
     if plan.network_edges is not None:
         layers["network_edges"] = _clean(plan.network_edges)
+    for name, df in extra_tables(plan).items():  # attribute tables unless spatial
+        layers[name] = (_clean(df) if isinstance(df, gpd.GeoDataFrame)
+                        else table_frame(df).reset_index(drop=True))
     return layers
 
 
-def _geometry_type(name: str, g: gpd.GeoDataFrame) -> dict:
+def _geometry_type(name: str, g) -> dict:
+    if not isinstance(g, gpd.GeoDataFrame):
+        return {}
     if len(g) == 0:
         return {"geometry_type": _GEOM_TYPE_FOR_EMPTY[name]}
     if g.geom_type.nunique() > 1:
@@ -91,7 +96,6 @@ def write_geopackage(plan: LayoutPlan, path: str | os.PathLike) -> Path:
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
                 pyogrio.errors.FieldError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise OutputError(f"could not write {path}: {first}; free space, fix the "
-                              "permissions or choose another output path. Any earlier "
-                              "output there is unchanged.") from None
+            raise OutputError(path, f"the GeoPackage could not be written (is the disk "
+                              f"full? GDAL said: {first[:200]})") from None
     return Path(path)

@@ -13,11 +13,18 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from careplan._errors import CareplanWarning
-from careplan.report._common import AREA_TABLE_COLS, PROPOSED_COLS, attribution, checked
+from careplan.report._common import (
+    AREA_TABLE_COLS,
+    PROPOSED_COLS,
+    attribution,
+    checked,
+    extra_tables,
+)
 from careplan.report.atomic import atomic_write_bytes
 from careplan.report.escape import html_attr
 from careplan.report.escape import html_text as esc
@@ -105,6 +112,21 @@ def _existing_by_level(existing: pd.DataFrame, lang: str) -> str:
                             ("fa", t("floor_area_m2", lang))], lang)
 
 
+def _extra_sections(plan: LayoutPlan, lang: str) -> list[str]:
+    """A section per optional table of the plan (allocation, rules not met, ...)."""
+    parts = []
+    for name, df in extra_tables(plan).items():
+        frame = (pd.DataFrame(df.drop(columns=df.geometry.name))
+                 if isinstance(df, gpd.GeoDataFrame) else df)
+        cols = [(c, column_label(c, lang, name)) for c in frame.columns]
+        table = _html_table(frame, cols, lang, cls=name)
+        parts.append(f"<h2 id='{esc(name)}'>{esc(t(name, lang))}</h2>")
+        parts.append(table if len(frame) <= 40 else
+                     f"<details><summary>{esc(t(name, lang))} ({len(frame)})</summary>"
+                     f"{table}</details>")
+    return parts
+
+
 def _head(plan: LayoutPlan, lang: str) -> list[str]:
     parts = [
         "<!DOCTYPE html>",
@@ -171,6 +193,7 @@ def report_html(plan: LayoutPlan, lang: str) -> tuple[str, bool]:
         _rules_table(plan.rules_before, lang, citations),
         f"<h2 id='rules-after'>{esc(t('rules_after', lang))}</h2>",
         _rules_table(plan.rules_after, lang, citations),
+        *_extra_sections(plan, lang),
         f"<h2 id='existing'>{esc(t('existing', lang))}</h2>",
         _existing_by_level(plan.existing, lang),
     ]

@@ -87,6 +87,26 @@ UI: dict[str, dict[str, str]] = {
     "nearest_distance_after_m": {"zh": "规划后最近距离 (m)", "en": "Nearest after (m)"},
     "served_by": {"zh": "新增服务设施", "en": "Served by (new)"},
     "cutoff_m": {"zh": "服务半径 (m)", "en": "Walking cutoff (m)"},
+    # further tables of a plan (shown when the plan has them)
+    "allocation": {"zh": "设施面积分配（设施 → 小区）",
+                   "en": "Floor-area allocation (facility -> area)"},
+    "facilities": {"zh": "各级设施一览", "en": "Facilities by level"},
+    "rules_not_met": {"zh": "本规划未满足的规范条目及原因", "en": "Rules not met by this plan"},
+    "cost": {"zh": "投资估算", "en": "Cost"},
+    "phases": {"zh": "分期建设", "en": "Phases"},
+    "allocation.facility_id": {"zh": "设施编号", "en": "Facility"},
+    "facilities.facility_id": {"zh": "设施编号", "en": "Facility"},
+    "reason": {"zh": "原因", "en": "Reason"},
+    "phase": {"zh": "期次", "en": "Phase"},
+    "address": {"zh": "地址", "en": "Address"},
+    "functions": {"zh": "功能", "en": "Functions"},
+    "lon": {"zh": "经度 (WGS84)", "en": "Longitude (WGS84)"},
+    "lat": {"zh": "纬度 (WGS84)", "en": "Latitude (WGS84)"},
+    "lon_gcj02": {"zh": "经度 (GCJ-02)", "en": "Longitude (GCJ-02)"},
+    "lat_gcj02": {"zh": "纬度 (GCJ-02)", "en": "Latitude (GCJ-02)"},
+    "status": {"zh": "状态", "en": "Status"},
+    "cost_cny": {"zh": "费用（元）", "en": "Cost (CNY)"},
+    "year": {"zh": "年份", "en": "Year"},
     # map layers and legend
     "lyr_areas_after": {"zh": "小区达标情况（规划后）", "en": "Areas: compliance after"},
     "lyr_areas_before": {"zh": "小区达标情况（规划前）", "en": "Areas: compliance before"},
@@ -103,6 +123,7 @@ UI: dict[str, dict[str, str]] = {
     "lg_network": {"zh": "路网", "en": "Streets"},
     "legend": {"zh": "图例", "en": "Legend"},
     "north": {"zh": "北", "en": "N"},
+    "colon": {"zh": "：", "en": ": "},
     # charts and static maps
     "chart_households": {"zh": "步行覆盖户数", "en": "Households within walking reach"},
     "chart_deficit": {"zh": "各小区面积缺口", "en": "Floor-area deficit by area"},
@@ -231,9 +252,10 @@ def t(key: str, lang: str) -> str:
     return UI[key][lang]
 
 
-def column_label(column: str, lang: str) -> str:
-    """Header for a table column: its :data:`UI` label, else the column name itself."""
-    entry = UI.get(column)
+def column_label(column: str, lang: str, table: str | None = None) -> str:
+    """Header for a table column: the :data:`UI` label ``<table>.<column>`` or
+    ``<column>``, else the column name itself."""
+    entry = (UI.get(f"{table}.{column}") if table else None) or UI.get(column)
     return entry[lang] if entry else str(column)
 
 

@@ -153,7 +153,7 @@ def _legend_html(plan: LayoutPlan, lang: str) -> str:
                   if "level" in plan.existing.columns else ["other"])
         for lv in sorted(levels, key=lambda x: list(LEVEL_COLORS).index(x)
                          if x in LEVEL_COLORS else 99):
-            label = t("existing", lang) + ": " + level_label(lv, lang)
+            label = t("existing", lang) + t("colon", lang) + level_label(lv, lang)
             items.append(swatch(LEVEL_COLORS.get(lv, "#7f7f7f"), label, shape="circle",
                                 opacity=0.9))
     if len(plan.proposed):

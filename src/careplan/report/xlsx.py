@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from careplan.report._common import attribution, checked
+from careplan.report._common import attribution, checked, extra_tables
 from careplan.report.atomic import atomic_file
 from careplan.report.escape import spreadsheet_text
 from careplan.report.format import fmt, frame_without_index_dup, table_frame
@@ -163,6 +163,9 @@ def _excel_sheets(plan: LayoutPlan) -> dict[str, pd.DataFrame]:
         "existing": _with_xy(plan.existing),
         "rules_before": table_frame(plan.rules_before).reset_index(drop=True),
         "rules_after": table_frame(plan.rules_after).reset_index(drop=True),
+        **{name: (_with_xy(df) if isinstance(df, gpd.GeoDataFrame)
+                  else table_frame(df).reset_index(drop=True))
+           for name, df in extra_tables(plan).items()},
         "parameters": _parameters_frame(params),
     }
 
