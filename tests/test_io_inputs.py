@@ -71,6 +71,20 @@ def test_csv_in_any_common_encoding_with_chinese_headers(tmp_path, codec, expect
     assert bool(legacy) == (expected == "gb18030")
 
 
+def test_big5_is_not_read_as_gbk(tmp_path):
+    # nearly every Big5 byte sequence is valid GB18030 too: it must not be read as nonsense
+    df = pd.DataFrame({"小區編號": ["001", "002"], "名稱": ["梅園新村", "長江路小區"], "戶數": [1200, 800],
+                       "類型": ["new", "existing"], "經度": LON[:2], "緯度": LAT[:2]})
+    raw = df.to_csv(index=False).encode("big5")
+    raw.decode("gb18030")  # decodes without error, to the wrong characters
+    f = tmp_path / "big5.csv"
+    f.write_bytes(raw)
+    a, _ = _quiet(read_areas, f, columns={"小區編號": "area_id", "戶數": "households", "類型": "built",
+                                          "經度": "lon", "緯度": "lat"})
+    assert a.attrs["careplan"]["encoding"] == "big5"
+    assert a["名稱"].tolist() == ["梅園新村", "長江路小區"] and list(a.index) == ["001", "002"]
+
+
 def test_utf16_tab_text_from_excel_unicode_export(tmp_path):
     f = tmp_path / "areas.txt"
     f.write_bytes(_areas_table().to_csv(index=False, sep="\t").encode("utf-16"))

@@ -56,7 +56,6 @@ def test_level_names(value, level):
 def test_vocabulary_is_closed():
     assert set(_schema.LEVEL_SYNONYMS.values()) == set(_schema.FACILITY_LEVELS)
     assert set(_schema.BUILT_SYNONYMS.values()) == set(_schema.BUILT_VALUES)
-    assert set(_schema.LEVEL_LABELS) == set(_schema.FACILITY_LEVELS)
     assert _schema.normalise_vocab("comunity", _schema.LEVEL_SYNONYMS) is None
     assert _schema.normalise_vocab(float("nan"), _schema.LEVEL_SYNONYMS) is None
     for kind, cols in _schema.CONTRACTS.items():

@@ -41,7 +41,6 @@ __all__ = [
     "FACILITY_LEVELS",
     "HEADER_SYNONYMS",
     "LEVEL_SYNONYMS",
-    "LEVEL_LABELS",
     "Column",
     "check_crs",
     "normalise_vocab",
@@ -72,16 +71,6 @@ FACILITY_LEVELS: tuple[str, ...] = (
 Sources: the three-level network (district / street / community) of the Urumqi 2024
 measures (二) and the provincial report 002_… (一); canteens: Jinwan 2020 task 9.
 """
-
-LEVEL_LABELS: dict[str, tuple[str, str]] = {
-    "district": ("District centre", "区级养老服务中心"),
-    "street": ("Street centre", "街道综合养老服务中心"),
-    "community": ("Community station", "社区养老服务站"),
-    "institution": ("Care institution", "养老机构"),
-    "canteen": ("Elderly canteen", "长者饭堂"),
-    "other": ("Other", "其他"),
-}
-"""English and Chinese name of each level, ``{level: (en, zh)}``."""
 
 LEVEL_SYNONYMS: dict[str, str] = {
     # district
@@ -386,10 +375,10 @@ HEADER_SYNONYMS: dict[str, dict[str, str]] = {
 ``{kind: {header: canonical}}``. A header is used only when the canonical column is not
 already present; an explicit ``columns=`` always wins."""
 
-LON_HEADERS: tuple[str, ...] = ("lon", "lng", "long", "longitude", "x", "经度", "东经", "x坐标")
+LON_HEADERS: tuple[str, ...] = ("lon", "lng", "long", "longitude", "x", "经度", "东经", "x坐标", "經度")
 """Longitude column names (case-insensitive) of tables without geometry."""
 
-LAT_HEADERS: tuple[str, ...] = ("lat", "latitude", "y", "纬度", "北纬", "y坐标")
+LAT_HEADERS: tuple[str, ...] = ("lat", "latitude", "y", "纬度", "北纬", "y坐标", "緯度")
 """Latitude column names (case-insensitive) of tables without geometry."""
 
 

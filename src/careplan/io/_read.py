@@ -41,7 +41,8 @@ Source = gpd.GeoDataFrame | pd.DataFrame | str | PathLike
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 _TEXT_VECTOR_SUFFIXES = (".geojson", ".json", ".geojsonl", ".geojsons")
-ENCODINGS_TRIED = ("utf-8", "utf-8-sig", "utf-16 (with BOM)", "gb18030", "charset-normalizer's guess")
+ENCODINGS_TRIED = ("utf-8", "utf-8-sig", "utf-16 (with BOM)", "gb18030", "big5",
+                   "charset-normalizer's guess")
 _ID_NAMES = {c.name for cols in CONTRACTS.values() for c in cols if c.name.endswith("_id")}
 
 
@@ -89,7 +90,7 @@ def decode(data: bytes, what: str, encoding: str | None = None) -> tuple[str, st
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         candidates = ("utf-16",)
     else:
-        candidates = ("utf-8", "gb18030")
+        candidates = ("utf-8", _chinese_legacy(data))
     for enc in candidates:
         try:
             text = data.decode(enc)
@@ -105,6 +106,30 @@ def decode(data: bytes, what: str, encoding: str | None = None) -> tuple[str, st
         "with the file's encoding (in a careplan config: encoding = \"...\" for that input), "
         "or save the file as UTF-8 (Excel: 'CSV UTF-8')."
     )
+
+
+def _chinese_legacy(data: bytes) -> str:
+    """GB18030 (GBK) or Big5 for bytes that are not UTF-8.
+
+    Nearly every Big5 byte sequence is also valid GB18030 (and reads as nonsense), so when
+    both decode, charset-normalizer chooses between the two (it tells them apart by which
+    reading is coherent text).
+    """
+    def ok(enc: str) -> bool:
+        try:
+            data.decode(enc)
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    if not ok("big5"):
+        return "gb18030"
+    if not ok("gb18030"):
+        return "big5"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=["gb18030", "big5"]).best()
+    return "big5" if best is not None and best.encoding == "big5" else "gb18030"
 
 
 def _detect(data: bytes) -> tuple[str, str] | None:
