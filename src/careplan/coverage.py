@@ -24,8 +24,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import shapely.ops
 
+from careplan import _reach
 from careplan._errors import InputError
 from careplan._schema import (
     DEFAULT_SERVICE_CIRCLE_MINUTES,
@@ -373,6 +373,10 @@ def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries
     leg itself is included. The union of these lines is buffered by
     ``buffer_m``.
 
+    The work is bounded by what is reached: one bounded search per facility,
+    then only the edges incident to reached nodes (see :mod:`careplan._reach`);
+    never every edge of the network for every facility.
+
     Parameters
     ----------
     net : WalkNetwork
@@ -400,59 +404,29 @@ def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries
                           what="facilities")
     lab, src, node, dist = r.snapped, r.row, r.node, r.distance_m
     index, reach, owner, g = lab.labels, lab.reachable, lab.owner, lab.points
-    s = {"edge": lab.snap.edge, "snap": lab.snap.snap_distance_m, "offset": lab.snap.offset_m}
-    eu, ev = net.edge_u, net.edge_v
+    snap_edge, snap_m, offset_m = lab.snap.edge, lab.snap.snap_distance_m, lab.snap.offset_m
     L = net.edge_length_m
     geom = net.edge_geometry
-    order = np.argsort(src, kind="stable")
-    src, node, dist = src[order], node[order], dist[order]
-    bounds = np.searchsorted(src, np.arange(len(index) + 1))
-    parts = lab.parts  # reachable entrances, grouped by label
-    pbounds = np.searchsorted(owner[parts], np.arange(len(index) + 1))
-    d_full = np.full(net.n_nodes, np.inf)
-    out_geom = np.full(len(index), None, dtype=object)
-    out_len = np.zeros(len(index))
-    for i in range(len(index)):
-        if not reach[i]:
-            continue
-        nodes_i = node[bounds[i]:bounds[i + 1]]
-        d_full[nodes_i] = dist[bounds[i]:bounds[i + 1]]
-        ru = cutoff - d_full[eu]
-        rv = cutoff - d_full[ev]
-        d_full[nodes_i] = np.inf
-        touched = (ru >= 0) | (rv >= 0)
-        full = (ru >= 0) & (rv >= 0) & (ru + rv >= L)
-        pieces = list(geom[full])
-        for e in np.flatnonzero(touched & ~full):
-            Le = L[e]
-            if Le <= 0:
-                continue
-            if ru[e] > 0:
-                pieces.append(shapely.ops.substring(geom[e], 0.0, min(ru[e], Le) / Le,
-                                                    normalized=True))
-            if rv[e] > 0:
-                pieces.append(shapely.ops.substring(geom[e], 1.0 - min(rv[e], Le) / Le, 1.0,
-                                                    normalized=True))
-        # each entrance's own edge, both ways from the snapped point, + snap leg
-        legs = []
-        for k in parts[pbounds[i]:pbounds[i + 1]]:
-            e0 = s["edge"][k]
-            r = cutoff - s["snap"][k]
-            Le = L[e0]
-            if r < 0 or Le <= 0:
-                continue
-            a0 = max(0.0, s["offset"][k] - r) / Le
-            a1 = min(Le, s["offset"][k] + r) / Le
-            pieces.append(shapely.ops.substring(geom[e0], a0, a1, normalized=True))
-            if s["snap"][k] > 0:
-                sp = shapely.line_interpolate_point(geom[e0], s["offset"][k] / Le,
-                                                    normalized=True)
-                legs.append(shapely.LineString([g[k], sp]))
-        street = shapely.line_merge(shapely.union_all(
-            [g for g in pieces if g is not None and not g.is_empty and g.length > 0]))
-        out_len[i] = street.length
-        lines = shapely.union_all([street, *legs]) if legs else street
-        out_geom[i] = lines.buffer(b) if b > 0 else lines
+    parts = lab.parts  # reachable entrances
+    row, edge, a, z = _reach.reached_pieces(
+        src=src, node=node, dist=dist, cutoff=cutoff, eu=net.edge_u, ev=net.edge_v,
+        length=L, n_nodes=net.n_nodes, own_row=owner[parts], own_edge=snap_edge[parts],
+        own_snap=snap_m[parts], own_offset=offset_m[parts])
+    used, which = np.unique(edge, return_inverse=True)
+    pos = L[edge] > 0
+    pieces = _reach.substrings(geom[used], which[pos], a[pos] / L[edge][pos],
+                               z[pos] / L[edge][pos])
+    # snap legs of the entrances whose walk gets past them
+    walked = parts[(snap_m[parts] > 0) & (snap_m[parts] <= cutoff)]
+    e0 = snap_edge[walked]
+    snapped = shapely.line_interpolate_point(
+        geom[e0], np.divide(offset_m[walked], L[e0], out=np.zeros(walked.size),
+                            where=L[e0] > 0), normalized=True)
+    xy = np.stack([shapely.get_coordinates(g[walked]), shapely.get_coordinates(snapped)], axis=1)
+    legs = shapely.linestrings(xy) if walked.size else np.empty(0, dtype=object)
+    out_len, out_geom = _reach.union_per_group(
+        pieces, row[pos], len(index), extra=legs, extra_group=owner[walked], buffer_m=b)
+    out_geom[~reach] = None
     return gpd.GeoDataFrame({"reached_length_m": out_len, "cutoff_m": cutoff, "reachable": reach},
                             geometry=out_geom, crs=net.crs, index=index.copy())
 
