@@ -399,7 +399,6 @@ def grid_net(n=4, spacing=100.0) -> WalkNetwork:
     return WalkNetwork.from_lines(gpd.GeoSeries(lines, crs=CRS))
 
 
-@pytest.mark.xfail(strict=True, reason="in progress (netinput)")
 def test_z_coordinates_dropped_with_one_note():
     net = grid_net()
     xy = [(20, 30), (250, 110), (310, 290)]
@@ -409,19 +408,26 @@ def test_z_coordinates_dropped_with_one_note():
     areas = flat.assign(households=[10, 20, 30], area_id=["a", "b", "c"])
     areas_z = z.assign(households=[10, 20, 30], area_id=["a", "b", "c"])
 
+    calls = (lambda f, a: net.distances(a, f, cutoff_m=600), lambda f, a: net.snap(f),
+             lambda f, a: service_areas(net, f, cutoff_m=150),
+             lambda f, a: walk_coverage(net, a, f, cutoff_m=300).areas,
+             lambda f, a: two_step_fca(net, a, f, cutoff_m=300))
+
     def run(f, a):
-        with warnings.catch_warnings(record=True) as rec:
-            warnings.simplefilter("always")
-            out = (net.distances(a, f, cutoff_m=600), net.snap(f),
-                   service_areas(net, f, cutoff_m=150),
-                   walk_coverage(net, a, f, cutoff_m=300).areas,
-                   two_step_fca(net, a, f, cutoff_m=300))
-        return out, [str(w.message) for w in rec if "3-D" in str(w.message)]
+        out, notes = [], []
+        for call in calls:
+            with warnings.catch_warnings(record=True) as rec:
+                warnings.simplefilter("always")
+                out.append(call(f, a))
+            notes.append([str(w.message) for w in rec if "Z (3-D)" in str(w.message)])
+        return out, notes
 
     ref, notes = run(flat, areas)
-    assert notes == []
+    assert notes == [[]] * 5
     got, notes = run(z, areas_z)
-    assert len(notes) == 5 and len(set(notes)) <= 2  # one note per call, same text
+    assert all(1 <= len(n) <= 2 for n in notes), notes  # a note per 3-D input of each call
+    # one wording, naming the input ("origins", "destinations", "points", "facilities")
+    assert len({m.split(" have ", 1)[1] for n in notes for m in n}) == 1
     assert ref[0].equals(got[0]) and ref[1].equals(got[1])
     assert shapely.equals_exact(ref[2].geometry.values, got[2].geometry.values, 1e-9).all()
     assert (ref[2]["reached_length_m"] == got[2]["reached_length_m"]).all()
@@ -521,3 +527,20 @@ def test_service_areas_match_networkx(source, cutoff):
         assert got.symmetric_difference(poly).area <= 2e-3 * poly.area
         checked += 1
     assert checked >= 6
+
+
+def test_plan_layout_with_3d_facilities_equals_2d():
+    import careplan as cp
+
+    sample = cp.datasets.load_sample()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CareplanWarning)
+        net = WalkNetwork.from_file(sample.network_path)
+        flat = cp.plan_layout(sample.areas, sample.facilities, sample.candidates, net)
+        facs = sample.facilities.copy()
+        facs["geometry"] = shapely.force_3d(facs.geometry.values, 7.0)
+        assert facs.geometry.has_z.all()
+        z = cp.plan_layout(sample.areas, facs, sample.candidates, net)
+    assert z.summary.equals(flat.summary)
+    assert len(z.service_areas) == len(flat.service_areas)
+    assert np.allclose(z.service_areas.geometry.area, flat.service_areas.geometry.area)

@@ -55,6 +55,10 @@ class _Snapping:
         if empty.any():
             raise InputError(f"{what} {_label_list(geo.index, empty)} have no geometry: "
                              "give them a location or remove them.")
+        if shapely.has_z(g).any():  # 3-D points (CAD / GPS exports): Z dropped at the boundary
+            g = shapely.force_2d(g)
+            _warn(f"{what} have Z (3-D) coordinates: Z is ignored, walking distances are "
+                  "measured in 2-D along the streets.")
         types = shapely.get_type_id(g)
         other = (types != 0) & (types != 4)
         if other.any():
