@@ -52,14 +52,15 @@ def grid_city(side: int, spacing: float = 100.0, seed: int = 0) -> WalkNetwork:
 
 def former_service_areas(net, facilities, cutoff, buffer_m):
     """The algorithm before issue 15 (per facility: every edge of the network)."""
-    lab, src, node, dist = net._point_node_distances(facilities, cutoff, 500.0, False, None,
-                                                     what="facilities")
-    index, s, reach, owner = lab["index"], lab["s"], lab["reach"], lab["owner"]
-    eu, ev, L, geom = net._edge_u, net._edge_v, net._edge_length, net._edge_geometry
+    r = net.reached_nodes(facilities, cutoff_m=cutoff, what="facilities")
+    lab, src, node, dist = r.snapped, r.row, r.node, r.distance_m
+    index, reach, owner = lab.labels, lab.reachable, lab.owner
+    s = {"edge": lab.snap.edge, "snap": lab.snap.snap_distance_m, "offset": lab.snap.offset_m}
+    eu, ev, L, geom = net.edge_u, net.edge_v, net.edge_length_m, net.edge_geometry
     order = np.argsort(src, kind="stable")
     src, node, dist = src[order], node[order], dist[order]
     bounds = np.searchsorted(src, np.arange(len(index) + 1))
-    parts = lab["parts"]
+    parts = lab.parts
     pbounds = np.searchsorted(owner[parts], np.arange(len(index) + 1))
     d_full = np.full(net.n_nodes, np.inf)
     out = np.zeros(len(index))
