@@ -181,3 +181,21 @@ def test_no_candidates_in_a_roads_only_extract_and_road_candidates():
     assert r.index.is_unique and r.crs == net.crs
     with pytest.raises(cp.InputError, match="spacing_m"):
         derive.road_candidates(net, spacing_m=0)
+
+
+@pytest.mark.parametrize("kw", [{"dwelling_m2": 1e-300}, {"dwelling_m2": float("nan")},
+                                {"floor_height_m": float("inf")}, {"default_levels": 1e9},
+                                {"occupancy": float("nan")}, {"dwelling_m2": True}])
+def test_implausible_estimator_settings_refused(kw):
+    b = _buildings(LONGGANG)
+    with pytest.raises(cp.InputError, match=next(iter(kw))):
+        cp.estimate_households(b.iloc[:2], **kw)
+
+
+def test_implausible_derive_settings_refused():
+    net = _net(LONGGANG)
+    blocks = derive.blocks_from_network(net)
+    with pytest.raises(cp.InputError, match="households_per_ha"):
+        derive.areas_from_blocks(blocks, households_per_ha=1e300)
+    with pytest.raises(cp.InputError, match="gap_m"):
+        derive.areas_from_buildings(_buildings(LONGGANG), gap_m=float("inf"))

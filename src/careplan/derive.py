@@ -40,6 +40,7 @@ from careplan.io import (
     read_areas,
     read_candidates,
 )
+from careplan.io._common import is_number as _is_number
 from careplan.io._common import note, warn
 
 __all__ = [
@@ -199,9 +200,9 @@ def areas_from_blocks(blocks: gpd.GeoDataFrame, *, buildings: gpd.GeoDataFrame |
     if buildings is not None:
         est = estimate_households(buildings, crs=blocks.crs, **estimate)
         return aggregate_households(est, raw, households_id_col=None)
-    if not (np.isfinite(households_per_ha) and households_per_ha >= 0):
-        raise InputError(f"areas_from_blocks: households_per_ha must be a finite number >= 0, "
-                         f"got {households_per_ha!r}.")
+    if not (_is_number(households_per_ha) and 0 <= households_per_ha <= 5000):
+        raise InputError(f"areas_from_blocks: households_per_ha must be a number in [0, 5000] (the "
+                         f"densest city blocks hold about 2,000 per ha), got {households_per_ha!r}.")
     raw["households"] = np.rint(raw["area_m2"].to_numpy() / 1e4 * households_per_ha).astype(np.int64)
     out = read_areas(raw)
     note(out, "households_per_ha", float(households_per_ha))
@@ -248,8 +249,8 @@ def areas_from_buildings(buildings: gpd.GeoDataFrame, *, gap_m: float = 30.0,
     InputError
         No building of the kept types, or a bad ``gap_m``.
     """
-    if not (np.isfinite(gap_m) and gap_m >= 0):
-        raise InputError(f"areas_from_buildings: gap_m must be a finite number >= 0, got {gap_m!r}.")
+    if not (_is_number(gap_m) and 0 <= gap_m <= 1000):
+        raise InputError(f"areas_from_buildings: gap_m must be a number in [0, 1000] m, got {gap_m!r}.")
     b = buildings
     if len(b) == 0:
         raise InputError("areas_from_buildings: no buildings given (the extract may have none); "
@@ -405,8 +406,8 @@ def road_candidates(net: Any, *, spacing_m: float = 200.0, within: Any = None) -
     InputError
         ``spacing_m`` not a positive number, or no point left (``within`` outside the network).
     """
-    if not (np.isfinite(spacing_m) and spacing_m > 0):
-        raise InputError(f"road_candidates: spacing_m must be a positive number, got {spacing_m!r}.")
+    if not (_is_number(spacing_m) and 1 <= spacing_m <= 100_000):
+        raise InputError(f"road_candidates: spacing_m must be a number in [1, 100000] m, got {spacing_m!r}.")
     e = net.edges
     geoms = e.geometry.to_numpy()
     n = np.maximum(1, np.rint(shapely.length(geoms) / spacing_m)).astype(int)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import sys
 import unicodedata
 import warnings
@@ -62,3 +63,8 @@ def warn(msg: str) -> None:
         frame = frame.f_back
         level += 1
     warnings.warn(msg, CareplanWarning, stacklevel=level)
+
+
+def is_number(v: Any) -> bool:
+    """A real number that is not a bool (NaN and inf fail every range check after)."""
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from careplan._errors import CRSError, InputError
 from careplan.io._common import fmt_ids, note, warn
+from careplan.io._common import is_number as _is_number
 from careplan.io._doc import fill
 from careplan.io._read import Source
 from careplan.io._validate import int_column, prepare, project
@@ -136,12 +137,15 @@ def estimate_households(
         ``households`` (int64, rounded to nearest).
     """
     what = "buildings"
-    for name, val in (("dwelling_m2", dwelling_m2), ("floor_height_m", floor_height_m),
-                      ("default_levels", default_levels)):
-        if not (np.isfinite(val) and val > 0):
-            raise InputError(f"estimate_households: {name} must be a positive number, got {val!r}.")
+    # plausible ranges: a dwelling of 5-2,000 m2, a storey of 0.5-20 m, 1-200 storeys
+    for name, val, lo, hi in (("dwelling_m2", dwelling_m2, 5.0, 2000.0),
+                              ("floor_height_m", floor_height_m, 0.5, 20.0),
+                              ("default_levels", default_levels, 1.0, 200.0)):
+        if not (_is_number(val) and lo <= val <= hi):
+            raise InputError(f"estimate_households: {name} must be a number in [{lo:g}, {hi:g}], "
+                             f"got {val!r}.")
     for name, val in (("residential_share", residential_share), ("occupancy", occupancy)):
-        if not (0 <= val <= 1):
+        if not (_is_number(val) and 0 <= val <= 1):
             raise InputError(f"estimate_households: {name} must be within [0, 1], got {val!r}.")
     if not isinstance(buildings, gpd.GeoDataFrame):
         raise InputError(f"{what}: expected a GeoDataFrame of footprints, got {type(buildings).__name__}.")
