@@ -224,6 +224,7 @@ def normalise_vocab(value: Any, synonyms: Mapping[str, str]) -> str | None:
     -------
     str or None
         Case-insensitive, blank-trimmed look-up (full-width blanks included).
+        An unknown value gives None (the caller says what is allowed); nothing is raised.
     """
     if value is None or (isinstance(value, float) and value != value):
         return None

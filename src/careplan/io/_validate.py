@@ -360,6 +360,11 @@ def empty_frame(kind: str, crs: Any = None, what: str | None = None,
     -------
     GeoDataFrame
         0 rows, required columns with their contract dtypes, object index.
+
+    Raises
+    ------
+    CRSError
+        ``crs`` is geographic.
     """
     what = what or kind
     if crs is not None:

@@ -50,6 +50,14 @@ def read_households(
         column is absent, recorded in attrs), optional ``elderly`` (int64 >= 0),
         Point or polygon geometry (polygons are placed by their representative point
         when aggregated); index = ``household_id``.
+
+    Raises
+    ------
+    InputError
+        No records, duplicate ids or ids with control characters, negative, non-integer or
+        implausible (> 1e7) counts, empty/invalid geometries, undecodable text.
+    CRSError
+        No CRS, or a geographic ``crs=`` target.
     """
     what = "households"
     gdf = prepare(
@@ -135,6 +143,14 @@ def estimate_households(
         ``levels_source`` ('building:levels' | 'height' | 'default'),
         ``floor_area_m2`` (gross: footprint x levels), ``households_est`` (float) and
         ``households`` (int64, rounded to nearest).
+
+    Raises
+    ------
+    InputError
+        Settings outside their plausible ranges, not a GeoDataFrame, footprints that are
+        not non-empty polygons.
+    CRSError
+        The buildings have no CRS, or ``crs=`` is geographic.
     """
     what = "buildings"
     # plausible ranges: a dwelling of 5-2,000 m2, a storey of 0.5-20 m, 1-200 storeys
@@ -227,6 +243,14 @@ def aggregate_households(
         ``elderly`` when the points have it. ``attrs["careplan"]`` holds
         ``unassigned`` (ids outside every area), ``unassigned_households`` (their
         total), ``multiple_areas`` (ids inside more than one area).
+
+    Raises
+    ------
+    InputError
+        Invalid households or areas (as their readers), or point areas (nothing can be
+        inside a point).
+    CRSError
+        Either input has no CRS.
     """
     if (isinstance(households, pd.DataFrame) and households_id_col is not None
             and households_id_col not in households.columns):
