@@ -304,7 +304,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--p", type=int, default=None,
                     help="budget of new stations (default: fewest stations covering everyone)")
     ap.add_argument("--model", default="auto",
-                    choices=["auto", "set_covering", "max_covering", "p_median"])
+                    choices=["auto", "set_covering", "maximal_covering", "p_median"])
     ap.add_argument("--quick", action="store_true",
                     help=f"only blocks and candidates within a {2 * QUICK_HALF_SIZE_M / 1000:g} km "
                          "square around People's Square")
