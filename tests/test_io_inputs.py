@@ -382,3 +382,17 @@ def test_swapped_and_placeholder_coordinates_are_explained():
         _quiet(read_areas, metres)
     ok, _ = _quiet(read_areas, metres, src_crs="EPSG:32650")
     assert ok.crs == "EPSG:32650" and ok.geometry.x.tolist() == [667000.0, 668000.0]
+
+
+def test_utf16_without_bom_and_nul_bytes(tmp_path):
+    text = _areas_table().to_csv(index=False)
+    for enc in ("utf-16-le", "utf-16-be"):
+        f = tmp_path / f"{enc}.csv"
+        f.write_bytes(text.encode(enc))
+        a, _ = _quiet(read_areas, f)
+        _check_areas(a)
+        assert a.attrs["careplan"]["encoding"] == enc
+    g = tmp_path / "nul.csv"
+    g.write_bytes(b"area_id,households,built,lon,lat\na\x00,3,new,118.79,32.05\n")
+    with pytest.raises(cp.InputError, match=r"NUL character \(line 2\)"):
+        read_areas(g)

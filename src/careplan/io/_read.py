@@ -89,6 +89,8 @@ def decode(data: bytes, what: str, encoding: str | None = None) -> tuple[str, st
         candidates: tuple[str, ...] = ("utf-8-sig",)
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         candidates = ("utf-16",)
+    elif (bom_less := _utf16_without_bom(data)) is not None:
+        candidates = (bom_less,)
     else:
         candidates = ("utf-8", _chinese_legacy(data))
     for enc in candidates:
@@ -101,11 +103,39 @@ def decode(data: bytes, what: str, encoding: str | None = None) -> tuple[str, st
     guess = _detect(data)
     if guess is not None:
         return guess
+    if b"\x00" in data and candidates[0] == "utf-8":
+        try:
+            line = data.decode("utf-8").count("\n", 0, data.index(b"\x00")) + 1
+        except UnicodeDecodeError:
+            line = None
+        if line is not None:
+            raise InputError(
+                f"{what}: the text holds a NUL character (line {line}); it is binary data or "
+                "text in UTF-16/UTF-32: pass encoding= (e.g. 'utf-16-le'), or remove the NUL."
+            )
     raise InputError(
         f"{what}: cannot decode the text; tried {', '.join(ENCODINGS_TRIED)}. Pass encoding= "
         "with the file's encoding (in a careplan config: encoding = \"...\" for that input), "
         "or save the file as UTF-8 (Excel: 'CSV UTF-8')."
     )
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' when the bytes look like UTF-16 text without a BOM: most
+    characters of a table are ASCII, so every other byte is NUL."""
+    n = min(len(data), 4096) // 2 * 2
+    if n < 8:
+        return None
+    head = data[:n]
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    for share, other, enc in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if share >= 0.6 * (n // 2) and other <= 0.05 * (n // 2):
+            try:
+                data.decode(enc)
+            except UnicodeDecodeError:
+                return None
+            return enc
+    return None
 
 
 def _chinese_legacy(data: bytes) -> str:

@@ -59,7 +59,7 @@ def check_text_keys(values: pd.Series, what: str, col: str) -> None:
     if bad.any():
         raise InputError(
             f"{what}: column {col!r} holds control or invisible characters in "
-            f"{fmt_ids(values[bad])} (rows {', '.join(map(str, np.flatnonzero(bad)[:MAX_LISTED]))}); "
+            f"{fmt_ids(values[bad])} (data rows {', '.join(str(i + 1) for i in np.flatnonzero(bad)[:MAX_LISTED])}); "
             "remove them (they display like other ids and are cut at NUL by some programs)."
         )
 
