@@ -93,74 +93,46 @@ def test_check_and_standards(tmp_path, capsys):
     assert "floor_area_existing" in capsys.readouterr().out
 
 
-#: Parameter rows that changed on purpose when the plan became a pipeline driven by
-#: PlanConfig: the table lists every PlanConfig option by its name (``budget_p`` is now
-#: ``p``; ``fallback_candidates``, ``max_snap_m`` and ``time_limit_s`` are new rows),
-#: circle levels come from the profile's service-circle rule (same set, the profile's
-#: order); ``runtime_s`` varies and ``lang`` is the run's.
-_PARAMETERS_CHANGED = {"budget_p", "p", "fallback_candidates", "max_snap_m", "time_limit_s",
-                       "circle_levels", "runtime_s", "lang"}
-
-
-#: Rule-table changes made on purpose by the 'standards' work (issue 12): zh labels in
-#: simplified Chinese and citations by document title (no file name); new columns ``gap,
-#: gap_unit``; jinwan-2020 gained the on-site (配建) rule for new estates. Every number of
-#: the old rows and columns stays the same.
-_RULES_COLUMNS_CHANGED = {"label_zh", "citation"}
-_RULES_ADDED = {"floor_area_new_on_site"}
-#: Per-community coverage rules leave out areas with 0 households (issue 12.4): the demo
-#: has 2 such areas of 42, so each share is the old count over 40 instead of 42.
-_RULES_PER_COMMUNITY = {"station_coverage", "canteen_coverage"}
-
-
-def _zero_where_inside(old: pd.DataFrame, demo_dir: Path, levels: set[str]) -> pd.DataFrame:
-    """The saved table, with the one intended change since: a circle facility inside an estate
-    is 0 m from it (issue 14 item 10), checked here by point-in-polygon on plan.gpkg."""
-    import geopandas as gpd
-
-    gpkg = demo_dir / "plan.gpkg"
-    areas = gpd.read_file(gpkg, layer="areas")[["area_id", "geometry"]]
-    existing = gpd.read_file(gpkg, layer="existing_facilities")
-    existing = existing[existing["level"].isin(levels)][["geometry"]]
-    proposed = gpd.read_file(gpkg, layer="proposed_stations")[["geometry"]]
-    old = old.copy()
-    for col, layers in (("nearest_distance_before_m", [existing]),
-                        ("nearest_distance_after_m", [existing, proposed])):
-        pts = pd.concat(layers)
-        inside = set(gpd.sjoin(areas, gpd.GeoDataFrame(pts, crs=areas.crs),
-                               predicate="contains")["area_id"])
-        old.loc[old["area_id"].isin(inside), col] = 0.0
-    return old
+#: The plan of issue 12 ('standards') changes the demo's numbers on purpose: floor area
+#: counted where it serves (existing facilities serve the estates within their walking
+#: circle: 3 -> 6 areas compliant before, deficit 4,341.35 -> 4,199.15 m2), new estates'
+#: rooms on site (配建, a room inside blk-23), stations at least 200 m2 (added floor area
+#: 4,341.35 -> 4,473.30 m2), zh labels in simplified Chinese, citations by title, new rule
+#: columns (gap) and rows (on-site rule), new sheets (rules_not_met,
+#: floor_area_allocation); the run also has issue 14's 0 m from an estate to a circle
+#: facility inside it. tests/data/demo_tables_issue12.xlsx is that run; the sheets and
+#: rows issue 12 does not touch are still compared with the pre-pipeline workbook.
+_UNCHANGED_SINCE_PIPELINE = {
+    "existing": None,
+    "summary": ["households", "households_covered", "households_covered_share",
+                "elderly_covered", "elderly_covered_share", "areas", "required_m2"],
+}
+_PARAMETERS_VARY = {"runtime_s", "lang"}
 
 
 def test_demo_writes_the_same_numbers_as_before_the_pipeline(demo_dir):
-    """tables.xlsx of `careplan demo` against the one saved before the plan pipeline."""
-    before = pd.read_excel(ROOT / "tests" / "data" / "demo_tables_before_plan_pipeline.xlsx",
-                           sheet_name=None, engine="openpyxl")
+    """tables.xlsx of `careplan demo` against the ones saved before the plan pipeline and
+    after issue 12 (see the notes above)."""
+    data = ROOT / "tests" / "data"
     after = pd.read_excel(demo_dir / "tables.xlsx", sheet_name=None, engine="openpyxl")
+    old = pd.read_excel(data / "demo_tables_before_plan_pipeline.xlsx", sheet_name=None,
+                        engine="openpyxl")
+    for name, metrics in _UNCHANGED_SINCE_PIPELINE.items():
+        o, n = old[name], after[name]
+        if metrics is not None:
+            o, n = (t.set_index("metric").loc[metrics].reset_index() for t in (o, n))
+        pd.testing.assert_frame_equal(n, o, check_exact=False, rtol=1e-9, atol=1e-9, obj=name)
+    before = pd.read_excel(data / "demo_tables_issue12.xlsx", sheet_name=None,
+                           engine="openpyxl")
     assert set(after) == set(before)
     for name, old in before.items():
         new = after[name]
         if name == "parameters":
             po, pn = (dict(zip(t["parameter"], t["value"], strict=True)) for t in (old, new))
-            same = set(po) - _PARAMETERS_CHANGED
-            assert same <= set(pn)
+            assert set(po) == set(pn)
+            same = set(po) - _PARAMETERS_VARY
             assert {k: pn[k] for k in same} == {k: po[k] for k in same}
-            assert set(pn["circle_levels"].split(", ")) == set(po["circle_levels"].split(", "))
-            assert pn["p"] == po["budget_p"]
             continue
-        if name == "areas":
-            params = after["parameters"]
-            levels = dict(zip(params["parameter"], params["value"], strict=True))["circle_levels"]
-            old = _zero_where_inside(old, demo_dir, set(levels.split(", ")))
-        if name.startswith("rules_"):
-            assert set(new["rule_id"]) - set(old["rule_id"]) <= _RULES_ADDED
-            new = new.set_index("rule_id").loc[old["rule_id"]].reset_index()
-            keep = [c for c in old.columns if c not in _RULES_COLUMNS_CHANGED]
-            new, old = new[keep], old[keep].copy()
-            per = old["rule_id"].isin(_RULES_PER_COMMUNITY).to_numpy()
-            old.loc[per, "found"] = old.loc[per, "found"] * 42 / 40
-            old.loc[per, "note"] = new.loc[per, "note"]
         assert list(new.columns) == list(old.columns), name
         pd.testing.assert_frame_equal(new, old, check_exact=False, rtol=1e-9, atol=1e-9,
                                       obj=name)

@@ -29,8 +29,14 @@ def town():
     B existing 400 hh -> 60 m2, nothing inside: deficit 60, covered by F1 (30+200+30 = 260 m).
     C new 500 hh -> 100 m2, nothing within 400 m: deficit 100, uncovered.
     D existing 0 hh: needs nothing.
-    Plan: one new station near C (K2 at 50 m or K3 at 250 m) sized 100 m2; A's and
-    B's deficits go to F1 (nearest host): an expansion of 140 m2.
+    Plan (issue 12, 'standards'): jinwan-2020 builds new estates' rooms on site (配建), so
+    A's deficit becomes a room inside A (R-A, 80 m2) and C's a room inside C (R-C, 100 m2);
+    B's deficit goes to F1 (nearest host): an expansion of 60 m2. One new station near C
+    (K2 at 50 m or K3 at 250 m) brings C into the circle; it takes no deficit, so it gets
+    the smallest station, careplan's documented default of 200 m2.
+    (Before issue 12: new station 100 m2 for C, F1 expanded by 140 m2 for A and B; the
+    same plan under a profile without the on-site rule is checked in
+    test_hand_plan_budget_zero_keeps_deficit.)
     """
     net = cp.WalkNetwork.from_lines(
         gpd.GeoSeries([LineString([(0, 0), (2000, 0)])], crs=CRS))
@@ -74,12 +80,14 @@ def test_hand_plan_proposal(town):
     new = prop[prop["kind"] == "new"]
     assert len(new) == 1
     assert new.iloc[0]["candidate_id"] in {"K2", "K3"}
-    assert new.iloc[0]["floor_area_m2"] == pytest.approx(100)
+    assert new.iloc[0]["floor_area_m2"] == pytest.approx(200)  # default smallest station
     assert new.iloc[0]["areas_served"] == "C"
     exp = prop[prop["kind"] == "expansion"]
     assert list(exp["facility_id"]) == ["F1"]
-    assert exp.iloc[0]["floor_area_m2"] == pytest.approx(140)
-    assert set(exp.iloc[0]["areas_served"].split(",")) == {"A", "B"}
+    assert exp.iloc[0]["floor_area_m2"] == pytest.approx(60)
+    assert set(exp.iloc[0]["areas_served"].split(",")) == {"B"}
+    rooms = prop[prop["kind"] == "on_site"].set_index("areas_served")["floor_area_m2"]
+    assert rooms.to_dict() == pytest.approx({"A": 80.0, "C": 100.0})
 
 
 def test_hand_plan_after_state(town):
@@ -94,7 +102,7 @@ def test_hand_plan_after_state(town):
     s = plan.summary.set_index("metric")
     assert s.loc["households_covered", "before"] == 1400
     assert s.loc["households_covered", "after"] == 1900
-    assert s.loc["new_floor_area_m2", "after"] == pytest.approx(240)
+    assert s.loc["new_floor_area_m2", "after"] == pytest.approx(200 + 60 + 80 + 100)
     # inputs untouched
     assert list(town[2]["floor_area_m2"]) == [120.0]
 
@@ -103,7 +111,9 @@ def test_hand_plan_budget_zero_keeps_deficit(town):
     _, areas, facs, cands, net = town
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plan = cp.plan_layout(areas, facs, cands, net, standard="jinwan-2020", cutoff_m=400,
+        # guangdong: jinwan's rates (20/15) without the on-site rule, so C's deficit needs a
+        # station (under jinwan-2020 C would build a room on site)
+        plan = cp.plan_layout(areas, facs, cands, net, standard="guangdong", cutoff_m=400,
                               p=0, verbose=False)
     assert (plan.proposed["kind"] == "new").sum() == 0
     assert plan.areas.loc["C", "deficit_after_m2"] == pytest.approx(100)
@@ -120,10 +130,11 @@ def test_custom_rates_change_sizes(town, tmp_path):
         warnings.simplefilter("ignore")
         plan = cp.plan_layout(areas, facs, cands, net, standard=path, cutoff_m=400,
                               verbose=False)
-    new = plan.proposed[plan.proposed["kind"] == "new"]
-    assert new.iloc[0]["floor_area_m2"] == pytest.approx(150)  # C: 500/100*30
+    rooms = plan.proposed[plan.proposed["kind"] == "on_site"].set_index("areas_served")
+    assert rooms.loc["C", "floor_area_m2"] == pytest.approx(150)  # C: 500/100*30, on site
+    assert rooms.loc["A", "floor_area_m2"] == pytest.approx(300 - 120)  # A, on site
     exp = plan.proposed[plan.proposed["kind"] == "expansion"]
-    assert exp.iloc[0]["floor_area_m2"] == pytest.approx((300 - 120) + 80)  # A + B
+    assert exp.iloc[0]["floor_area_m2"] == pytest.approx(80)  # B: 400/100*20
 
 
 def test_plan_errors(town):
@@ -186,9 +197,15 @@ def test_sample_plan_sizes_and_distances_independently(sample_plan):
         assert st["floor_area_m2"] >= need - 1e-6
         if st["kind"] == "expansion":
             assert st["floor_area_m2"] == pytest.approx(need)
-    # total added = total deficit removed
-    assert plan.proposed["floor_area_m2"].sum() == pytest.approx(
+    # total deficit taken by the stations = total deficit removed; each station's size is
+    # what it takes (a new one at least the 200 m2 default minimum)
+    taken = plan.allocation.groupby("facility_id")["floor_area_m2"].sum()
+    assert taken.sum() == pytest.approx(
         a["deficit_before_m2"].sum() - a["deficit_after_m2"].sum())
+    for sid, st in plan.proposed.iterrows():
+        t = taken.get(sid, 0.0)
+        want = max(t, 200.0) if st["kind"] == "new" else t
+        assert st["floor_area_m2"] == pytest.approx(want, abs=0.01), sid
     # the after-coverage distances agree with networkx on the network's own graph
     G = nx.Graph()
     e = net.edges
@@ -265,14 +282,20 @@ def test_distances_walked_once_and_coverage_equals_walk_coverage(town, monkeypat
 
 
 def test_plan_from_nothing(town):
-    """No facilities: by hand, K1 (250 m from A, 50 m from B) takes A's 200 m2 and B's
-    60 m2; K2 (50 m from C) takes C's 100 m2. facilities=None and an empty frame agree."""
+    """No facilities: by hand (issue 12: jinwan-2020 builds new estates' rooms on site),
+    A's 200 m2 and C's 100 m2 become rooms inside A and C; K1 (250 m from A, 50 m from B)
+    takes B's 60 m2 and K2 (50 m from C) brings C into the circle, both at careplan's
+    default smallest station of 200 m2. (Before issue 12: K1 260 m2 for A and B, K2
+    100 m2 for C.) facilities=None and an empty frame agree."""
     _, areas, facs, cands, net = town
     plan = _quiet_plan(areas, None, cands, net, standard="jinwan-2020", cutoff_m=400)
-    prop = plan.proposed.set_index("candidate_id")
+    stations = plan.proposed[plan.proposed["kind"] == "new"]
+    prop = stations.set_index("candidate_id")
     assert set(prop.index) == {"K1", "K2"}
-    assert prop.loc["K1", "floor_area_m2"] == pytest.approx(260)
-    assert prop.loc["K2", "floor_area_m2"] == pytest.approx(100)
+    assert prop.loc["K1", "floor_area_m2"] == pytest.approx(200)
+    assert prop.loc["K2", "floor_area_m2"] == pytest.approx(200)
+    rooms = plan.proposed[plan.proposed["kind"] == "on_site"].set_index("areas_served")
+    assert rooms["floor_area_m2"].to_dict() == pytest.approx({"A": 200.0, "C": 100.0})
     assert plan.areas["compliant_after"].all()
     assert plan.areas.loc[["A", "B", "C"], "covered_after"].all()
     empty = _quiet_plan(areas, facs.iloc[:0], cands, net, standard="jinwan-2020", cutoff_m=400)
@@ -280,7 +303,8 @@ def test_plan_from_nothing(town):
                                   plan.proposed.drop(columns="geometry"))
     alloc = plan.allocation.set_index("area_id")
     assert alloc.loc["A", "floor_area_m2"] == pytest.approx(200)
-    assert alloc.loc["C", "facility_id"] == prop.loc["K2", "station_id"]
+    assert alloc.loc["C", "facility_id"] == "R-C"
+    assert alloc.loc["B", "facility_id"] == prop.loc["K1", "station_id"]
 
 
 def test_options_config_and_old_names(town):

@@ -14,10 +14,13 @@ from careplan.plan._steps import NEW_STATION_LEVEL, Inputs, Sites, State, assess
 
 __all__ = ["assemble", "assess_after"]
 
-SIZING_NOTE = ("each area's floor-area deficit is allocated to its nearest station within the "
-               "walking circle (a new station, or an expansion of an existing counted "
-               "facility); a new station's size is the sum of the deficits allocated to it "
-               "(at least min_station_floor_area_m2)")
+SIZING_NOTE = ("existing floor area is allocated to the areas within its walking circle (exact "
+               "transportation LP); each remaining deficit goes to its nearest station within "
+               "the circle (a new station, or an expansion of an existing counted facility), "
+               "or to a room inside the estate where the profile requires on-site rooms "
+               "(配建); a new station's size is the sum of the deficits allocated to it, "
+               "within the profile's single-site bounds (else min_station_floor_area_m2, "
+               "else careplan's default of 200 m2) and the candidate's max_floor_area_m2")
 
 
 def facilities_after(inp: Inputs, sizing: Sizing) -> gpd.GeoDataFrame:
@@ -36,7 +39,10 @@ def assess_after(inp: Inputs, sites: Sites, sizing: Sizing) -> State:
         by_candidate = {sites.table.at[s, "source_id"]: s for s in sizing.new_sites}
         circle += [(by_candidate[c], sid) for c, sid in zip(new["candidate_id"],
                                                             new["station_id"], strict=True)]
-    return assess(inp, sites, facilities_after(inp, sizing), circle, sizing.allocation)
+    exp = sizing.proposed[sizing.proposed["kind"] == "expansion"]
+    circle += [(f"existing:{f}", sid) for f, sid in zip(exp["facility_id"], exp["station_id"],
+                                                        strict=True)]
+    return assess(inp, sites, facilities_after(inp, sizing), circle)
 
 
 def _area_table(inp: Inputs, before: State, after: State, sizing: Sizing) -> gpd.GeoDataFrame:
@@ -110,15 +116,20 @@ def parameters(inp: Inputs, sites: Sites, choice: Choice, sizing: Sizing,
 def assemble(inp: Inputs, sites: Sites, before: State, choice: Choice, sizing: Sizing,
              after: State, runtime_s: float) -> LayoutPlan:
     """Put the plan together: area table, summary, service areas, parameters."""
+    from careplan.plan._explain import rules_not_met
+
     out = _area_table(inp, before, after, sizing)
+    params = parameters(inp, sites, choice, sizing, runtime_s)
     return LayoutPlan(
         areas=out, existing=inp.facilities, proposed=sizing.proposed,
         service_areas=_service_areas(inp, after, sizing),
         summary=summary_table(out, sizing.proposed),
         rules_before=before.compliance.rules, rules_after=after.compliance.rules,
-        parameters=parameters(inp, sites, choice, sizing, runtime_s),
+        parameters=params,
         network_edges=inp.net.edges, attribution="© OpenStreetMap contributors",
-        allocation=sizing.allocation, config=inp.config)
+        allocation=sizing.allocation, config=inp.config,
+        rules_not_met=rules_not_met(after.compliance.rules, params),
+        floor_area_allocation=after.compliance.allocation)
 
 
 def _share(part: float, total: float) -> float:

@@ -181,7 +181,12 @@ def _hosts(inp: Inputs, sites: Sites, before: State, choice: Choice):
 def size(inp: Inputs, sites: Sites, before: State, choice: Choice) -> Sizing:
     """Allocate every area's floor-area deficit to its nearest station within the circle
     (a new station, or an expansion of an existing counted facility); a station's size is
-    the sum of the deficits it takes (a new one at least ``min_station_floor_area_m2``).
+    the sum of the deficits it takes, within the profile's single-site bounds
+    (:func:`careplan.standards.site_limits`: at least the profile's minimum, else
+    ``min_station_floor_area_m2``, else a documented default; at most the profile's
+    maximum and the candidate's ``max_floor_area_m2``). Areas whose built class must
+    build its rooms on site (a ``floor_area_on_site`` rule, 配建) get a room inside the
+    estate instead (see :func:`careplan.plan._sizes.on_site_rooms`).
 
     Parameters
     ----------
@@ -196,8 +201,11 @@ def size(inp: Inputs, sites: Sites, before: State, choice: Choice) -> Sizing:
     -------
     Sizing
         Station ids: ``S001, S002, ...`` for new stations (in the model's order), then
-        ``X-<facility_id>`` for expansions.
+        ``X-<facility_id>`` for expansions, then ``R-<area_id>`` for on-site rooms.
     """
+    from careplan.plan._sizes import on_site_rooms, split_on_site
+
+    before, on_site_deficit = split_on_site(inp, before)
     deficit, host, new_sites, counted = _hosts(inp, sites, before, choice)
     alloc = pd.DataFrame(
         [(host.at[a, "destination"], a, float(d)) for a, d in deficit.items()
@@ -226,7 +234,8 @@ def size(inp: Inputs, sites: Sites, before: State, choice: Choice) -> Sizing:
     added_gdf = gpd.GeoDataFrame(added, columns=_ADDED_COLUMNS, geometry="geometry", crs=crs)
     added_gdf.index = pd.Index(added_gdf["facility_id"].to_numpy())
     allocation = pd.DataFrame(shares, columns=["facility_id", "area_id", "floor_area_m2"])
-    return Sizing(proposed, added_gdf, allocation, served_by, tuple(new_sites), unresolved)
+    sizing = Sizing(proposed, added_gdf, allocation, served_by, tuple(new_sites), unresolved)
+    return on_site_rooms(inp, sizing, on_site_deficit)
 
 
 def _station(inp: Inputs, sites: Sites, site: str, is_new: bool, k: int, part: pd.DataFrame,
@@ -234,8 +243,10 @@ def _station(inp: Inputs, sites: Sites, site: str, is_new: bool, k: int, part: p
     """The proposed-table row and the facility row of one station."""
     areas = inp.areas
     src = sites.table.at[site, "source_id"]
+    from careplan.plan._sizes import station_size
+
     need = float(part["floor_area_m2"].sum())
-    size_m2 = max(need, inp.config.min_station_floor_area_m2) if is_new else need
+    size_m2 = station_size(inp, src, need) if is_new else need
     sid = f"S{k + 1:03d}" if is_new else f"X-{src}"
     geom = sites.table.at[site, "geometry"]
     row = {"station_id": sid, "kind": "new" if is_new else "expansion",

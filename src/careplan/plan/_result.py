@@ -57,6 +57,13 @@ class LayoutPlan:
         deficit of each area and the proposed station / expansion that takes it.
     config : PlanConfig or None
         The options the plan was made with.
+    rules_not_met : DataFrame or None
+        Rules of the profile that do not pass after the plan, each with a ``category``
+        and a ``reason`` (see :func:`careplan.plan._explain.rules_not_met`).
+    floor_area_allocation : DataFrame or None
+        After the plan, every counted facility's floor area allocated to the areas within
+        its walking circle (``facility_id, area_id, floor_area_m2, distance_m,
+        on_site``), as :func:`careplan.compliance.check` computed it.
     """
 
     areas: gpd.GeoDataFrame
@@ -71,6 +78,8 @@ class LayoutPlan:
     attribution: str = "© OpenStreetMap contributors"
     allocation: pd.DataFrame | None = None
     config: Any = None
+    rules_not_met: pd.DataFrame | None = None
+    floor_area_allocation: pd.DataFrame | None = None
 
     @property
     def crs(self):

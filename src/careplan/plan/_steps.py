@@ -313,15 +313,22 @@ def assess(inp: Inputs, sites: Sites, facilities: gpd.GeoDataFrame, circle_sites
            allocation: pd.DataFrame | None = None) -> State:
     """Coverage (from the distances already computed) and floor-area compliance.
 
+    Floor area is counted where it serves: the walking distances from every area to the
+    circle facilities go to :func:`careplan.compliance.check` as ``reach``, which
+    allocates each counted facility's floor area to the areas within the circle by an
+    exact transportation LP (new estates only on site where the profile says so).
+
     Parameters
     ----------
     facilities : GeoDataFrame
         Facilities to check (the existing ones, or those after the plan).
     circle_sites : list
         Site labels counting toward the walking circle, with the facility id each
-        stands for (``[(site, facility_id), ...]``).
+        stands for (``[(site, facility_id), ...]``; a site may stand for several, e.g.
+        an existing facility and its expansion).
     allocation : DataFrame, optional
-        Passed to :func:`careplan.compliance.check`.
+        Explicit shares for :func:`careplan.compliance.check` instead of the walking
+        allocation.
 
     Returns
     -------
@@ -331,12 +338,15 @@ def assess(inp: Inputs, sites: Sites, facilities: gpd.GeoDataFrame, circle_sites
     """
     from careplan import compliance
 
-    to_id = dict(circle_sites)
-    pairs = sites.pairs[sites.pairs["destination"].isin(to_id)]
-    pairs = pairs.assign(destination=pairs["destination"].map(to_id))
+    site_map = pd.DataFrame(circle_sites, columns=["destination", "facility_id"])
+    pairs = sites.pairs.merge(site_map, on="destination", how="inner")
+    pairs = pairs.assign(destination=pairs["facility_id"]).drop(columns="facility_id")
+    unreach = set(sites.unreachable_sites)
     cov = coverage_from_distances(
         inp.areas, pairs, cutoff_m=inp.circle.cutoff_m, unreachable_areas=sites.unreachable_areas,
-        unreachable_facilities=[to_id[s] for s in sites.unreachable_sites if s in to_id])
+        unreachable_facilities=list(site_map.loc[site_map["destination"].isin(unreach),
+                                                 "facility_id"]))
     comp = compliance.check(inp.areas, facilities, standard=inp.standard, coverage=cov,
-                            allocation=allocation, lang="en")
+                            allocation=allocation, reach=pairs if allocation is None else None,
+                            lang="en")
     return State(cov, comp, facilities)

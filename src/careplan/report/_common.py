@@ -186,7 +186,8 @@ def area_names(areas: pd.DataFrame) -> pd.Series:
 
 #: Optional tables a plan may carry (attribute names), shown after the rule tables
 #: and written as sheets (tables.xlsx) and layers (plan.gpkg) of the same name.
-EXTRA_TABLES = ("allocation", "facilities", "rules_not_met", "cost", "phases")
+EXTRA_TABLES = ("allocation", "floor_area_allocation", "facilities", "rules_not_met", "cost",
+                "phases")
 
 
 def extra_tables(plan: LayoutPlan) -> dict[str, pd.DataFrame]:

@@ -156,7 +156,7 @@ def _excel_sheets(plan: LayoutPlan) -> dict[str, pd.DataFrame]:
     params = dict(plan.parameters or {})
     params.setdefault("crs", plan.crs.to_string())
     params.setdefault("attribution", attribution(plan))
-    return {
+    sheets = {
         "summary": plan.summary.reset_index(drop=True),
         "areas": frame_without_index_dup(table_frame(plan.areas)),
         "proposed": _with_xy(plan.proposed),
@@ -168,6 +168,7 @@ def _excel_sheets(plan: LayoutPlan) -> dict[str, pd.DataFrame]:
            for name, df in extra_tables(plan).items()},
         "parameters": _parameters_frame(params),
     }
+    return sheets
 
 
 def write_excel(plan: LayoutPlan, path: str | os.PathLike) -> Path:

@@ -55,9 +55,11 @@ from careplan.standards._model import (
     read_profile,
 )
 from careplan.standards._registry import Outcome, RuleContext, rule_kind
+from careplan.standards._sizes import DEFAULT_MIN_SITE_FLOOR_AREA_M2, SiteLimits, site_limits
 
 __all__ = [
     "BUILT_CLASSES",
+    "DEFAULT_MIN_SITE_FLOOR_AREA_M2",
     "DEFAULT_WALK_SPEED_M_PER_MIN",
     "FACILITY_LEVELS",
     "KINDS",
@@ -68,6 +70,7 @@ __all__ = [
     "Rule",
     "RuleContext",
     "RuleKind",
+    "SiteLimits",
     "Standard",
     "available",
     "combine",
@@ -75,6 +78,7 @@ __all__ = [
     "parse_profile",
     "profile_path",
     "rule_kind",
+    "site_limits",
 ]
 
 

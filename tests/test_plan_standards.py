@@ -1,0 +1,112 @@
+"""The plan sized and checked by the standard (issue 12.1, 12.2, 12.4): hand cases on a
+real (small) walking network, the real HiGHS solver and the shipped profiles."""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point, box
+
+import careplan as cp
+from careplan.standards import DEFAULT_MIN_SITE_FLOOR_AREA_M2
+
+CRS = "EPSG:32650"
+
+
+@pytest.fixture(scope="module")
+def net():
+    """A 3 km street along y = 0."""
+    return cp.WalkNetwork.from_lines(gpd.GeoSeries([LineString([(-100, 0), (3000, 0)])],
+                                                   crs=CRS))
+
+
+def _areas(rows):
+    df = pd.DataFrame(rows)
+    gdf = gpd.GeoDataFrame(df.drop(columns="geometry"), geometry=list(df["geometry"]), crs=CRS)
+    return gdf.set_axis(list(df["area_id"]))
+
+
+def _facs(rows):
+    df = pd.DataFrame([{"beds": 0, "nursing_beds": 0, **r} for r in rows])
+    if not len(df):
+        return None
+    gdf = gpd.GeoDataFrame(df.drop(columns="geometry"), geometry=list(df["geometry"]), crs=CRS)
+    return gdf.set_axis(list(df["facility_id"]))
+
+
+def _estate(aid, x, hh, built="existing"):
+    return {"area_id": aid, "households": hh, "built": built, "geometry": box(x, 5, x + 100, 60)}
+
+
+def _plan(areas, facs, net, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return cp.plan_layout(areas, facs, None, net, **kw)
+
+
+def test_hand_case_a_a_station_between_two_estates_serves_both(net):
+    areas = _areas([_estate("A", 0, 1000), _estate("B", 300, 1000)])
+    facs = _facs([{"facility_id": "S", "level": "community", "floor_area_m2": 300.0,
+                   "geometry": Point(200, 5)}])
+    plan = _plan(areas, facs, net, standard="jinwan-2020")
+    a = plan.areas
+    assert list(a["required_m2"]) == [150.0, 150.0]
+    assert list(a["provided_before_m2"]) == pytest.approx([150.0, 150.0])
+    assert a["compliant_before"].all() and a["compliant_after"].all()
+    assert len(plan.proposed) == 0  # nothing proposed
+    al = plan.floor_area_allocation
+    assert set(al["facility_id"]) == {"S"} and al["floor_area_m2"].sum() == pytest.approx(300)
+
+
+def test_hand_case_c_anhui_no_new_site_below_350_m2(net):
+    # three small estates far apart (1 km): each needs a station of its own
+    areas = _areas([_estate("A", 0, 300), _estate("B", 1200, 500), _estate("C", 2400, 2000)])
+    plan = _plan(areas, None, net, standard="anhui-2022")
+    new = plan.proposed[plan.proposed["kind"] == "new"]
+    assert len(new) == 3
+    # required: 300 x 20 / 100 = 60 m2, 100 m2 and 400 m2 (existing estates, 20 per 100)
+    assert sorted(new["floor_area_m2"]) == [350.0, 350.0, 400.0]
+    assert plan.areas["compliant_after"].all()
+    # without a profile minimum: careplan's documented default, and the option raises it
+    jin = _plan(areas, None, net, standard="jinwan-2020")
+    assert jin.proposed["floor_area_m2"].min() == DEFAULT_MIN_SITE_FLOOR_AREA_M2
+    assert "200 m2" in jin.parameters["sizing"]
+    big = _plan(areas, None, net, standard="jinwan-2020", min_station_floor_area_m2=320)
+    assert big.proposed["floor_area_m2"].min() == 320.0
+
+
+def test_candidate_capacity_caps_a_station_and_the_rest_is_explained(net):
+    areas = _areas([_estate("A", 0, 3000)])  # existing estate: 450 m2 needed
+    cands = gpd.GeoDataFrame({"candidate_id": ["c1"], "max_floor_area_m2": [400.0]},
+                             geometry=[Point(50, 2)], crs=CRS).set_axis(["c1"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = cp.plan_layout(areas, None, cands, net, standard="jinwan-2020",
+                              fallback_candidates=False)
+    assert list(plan.proposed["floor_area_m2"]) == [400.0]
+    assert plan.areas.loc["A", "deficit_after_m2"] == pytest.approx(50.0)
+    nm = plan.rules_not_met.set_index("rule_id")
+    assert "floor_area_existing" in nm.index
+
+
+def test_new_estates_get_rooms_on_site_and_every_rule_is_met_or_explained(net):
+    areas = _areas([_estate("N", 0, 1000, "new"), _estate("E", 1500, 1000)])
+    facs = _facs([{"facility_id": "S", "level": "community", "floor_area_m2": 1000.0,
+                   "geometry": Point(200, 5)}])
+    plan = _plan(areas, facs, net, standard="jinwan-2020")
+    room = plan.proposed.set_index("station_id").loc["R-N"]
+    assert room["kind"] == "on_site" and room["floor_area_m2"] == pytest.approx(200.0)
+    assert areas.loc["N", "geometry"].contains(room["geometry"])
+    after = plan.rules_after.set_index("rule_id")
+    assert after.loc["floor_area_new_on_site", "passed"] is True
+    assert after.loc["floor_area_new", "passed"] is True
+    # every rule either passes or is listed with a reason
+    nm = plan.rules_not_met.set_index("rule_id")
+    for rid, row in after.iterrows():
+        assert row["passed"] is True or (rid in nm.index and nm.loc[rid, "reason"]), rid
+    assert set(nm["category"]) <= {"not planned", "not a spatial rule", "data missing",
+                                   "not a check", "budget", "no site", "other"}
+    assert nm.loc["canteen_coverage", "category"] == "not planned"
