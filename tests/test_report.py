@@ -780,7 +780,7 @@ def test_optional_tables_in_html_xlsx_and_gpkg(plan, tmp_path):
         rules_not_met: pd.DataFrame | None = None
 
     fields = {f.name: getattr(plan, f.name) for f in dataclasses.fields(plan)}
-    p = LaterPlan(**{**fields, "allocation": alloc}, rules_not_met=notmet)
+    p = LaterPlan(**{**fields, "allocation": alloc, "rules_not_met": notmet})
     page = report.write_html(p, tmp_path / "r.html", lang="zh").read_text(encoding="utf-8")
     assert "<h2 id='allocation'>设施面积分配（设施 → 小区）</h2>" in page
     assert "<th>设施编号</th><th>小区编号</th><th>建筑面积 (m²)</th>" in page

@@ -91,6 +91,9 @@ UI: dict[str, dict[str, str]] = {
     "allocation": {"zh": "设施面积分配（设施 → 小区）",
                    "en": "Floor-area allocation (facility -> area)"},
     "facilities": {"zh": "各级设施一览", "en": "Facilities by level"},
+    "floor_area_allocation": {"zh": "规划后各设施建筑面积分配（步行圈内，设施 → 小区）",
+                              "en": "Floor area after the plan, allocated within the walking "
+                                    "circle (facility -> area)"},
     "rules_not_met": {"zh": "本规划未满足的规范条目及原因", "en": "Rules not met by this plan"},
     "cost": {"zh": "投资估算", "en": "Cost"},
     "phases": {"zh": "分期建设", "en": "Phases"},
