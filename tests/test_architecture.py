@@ -40,9 +40,11 @@ LAYERS: dict[str, float] = {
     "careplan.datasets": 1.5,
     "careplan.network": 2,
     "careplan.allocation": 2.5,  # floor-area transportation LP, used by compliance and plan
+    "careplan._reach": 2.5,  # service-area geometry helper of coverage (imports no careplan)
     "careplan.coverage": 3, "careplan.compliance": 3, "careplan.derive": 3,
     "careplan.locate": 4,
     "careplan.plan": 5,
+    "careplan.phasing": 5.5,  # cost and phases of a LayoutPlan (issue 12.6)
     "careplan.report": 6,
     "careplan.batch": 7,
     "careplan.cli": 8,

@@ -64,6 +64,9 @@ class LayoutPlan:
         After the plan, every counted facility's floor area allocated to the areas within
         its walking circle (``facility_id, area_id, floor_area_m2, distance_m,
         on_site``), as :func:`careplan.compliance.check` computed it.
+    cost, phases : DataFrame or None
+        Cost of each proposed facility and its phase, from
+        :func:`careplan.phasing.phase_layout` (None until it is called).
     """
 
     areas: gpd.GeoDataFrame
@@ -80,6 +83,8 @@ class LayoutPlan:
     config: Any = None
     rules_not_met: pd.DataFrame | None = None
     floor_area_allocation: pd.DataFrame | None = None
+    cost: pd.DataFrame | None = None
+    phases: pd.DataFrame | None = None
 
     @property
     def crs(self):
