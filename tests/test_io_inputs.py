@@ -396,3 +396,33 @@ def test_utf16_without_bom_and_nul_bytes(tmp_path):
     g.write_bytes(b"area_id,households,built,lon,lat\na\x00,3,new,118.79,32.05\n")
     with pytest.raises(cp.InputError, match=r"NUL character \(line 2\)"):
         read_areas(g)
+
+
+_HOSTILE = {
+    "empty.csv": b"",
+    "header_only.csv": b"area_id,households,built,lon,lat\n",
+    "inf.csv": b"area_id,households,built,lon,lat\na,inf,new,118.79,32.05\n",
+    "huge.csv": b"area_id,households,built,lon,lat\na,1e19,new,118.79,32.05\n",
+    "nul.csv": b"area_id,households,built,lon,lat\na\x00,3,new,118.79,32.05\n",
+    "escape.csv": b"area_id,households,built,lon,lat\n\x1b[31mred,3,new,118.79,32.05\n",
+    "typo.csv": b"area_id,households,built,lon,lat\na,3,comunity,118.79,32.05\n",
+    "swapped.csv": b"area_id,households,built,lon,lat\na,3,new,32.05,118.79\n",
+    "zero.csv": b"area_id,households,built,lon,lat\na,3,new,0,0\n",
+    "quote.csv": b'area_id,households,built,lon,lat\n"a,3,new,118.79,32.05\n',
+    "binary.csv": bytes(range(256)) * 10,
+    "not_a_workbook.xlsx": b"PK\x03\x04garbage",
+    "broken.geojson": b'{"type": "FeatureCollection", "features": [',
+}
+
+
+@pytest.mark.parametrize("name", sorted(_HOSTILE))
+def test_hostile_reader_inputs_end_in_one_line_through_the_cli(tmp_path, capsys, name):
+    from careplan.cli import main
+
+    f = tmp_path / name
+    f.write_bytes(_HOSTILE[name])
+    args = ["check", "--areas", str(f)]
+    assert main(args) == 2
+    err = [ln for ln in capsys.readouterr().err.splitlines() if not ln.startswith("careplan: warning")]
+    assert len(err) == 1 and err[0].startswith("careplan: error: ") and "Traceback" not in err[0]
+    assert not any(c in err[0] for c in ("\x00", "\x1b"))
