@@ -13,6 +13,7 @@ import multiprocessing as mp
 import os
 import random
 import resource
+import shutil
 import signal
 import subprocess
 import time
@@ -34,6 +35,15 @@ _CTX = mp.get_context("fork")
 def plans():
     """Two versions of a small plan (with/without proposed stations), built once."""
     return _plan(with_edges=False), _plan(with_proposed=False, with_edges=False)
+
+
+@pytest.fixture(scope="module")
+def written(plans, tmp_path_factory):
+    """Each version written once by write_all (tests copy it as their starting state)."""
+    base = tmp_path_factory.mktemp("written")
+    report.write_all(plans[0], base / "en", lang="en", verbose=False)
+    report.write_all(plans[1], base / "zh", lang="zh", verbose=False)
+    return {"en": base / "en", "zh": base / "zh"}
 
 
 def _write_forever(plan_a, plan_b, out: str) -> None:  # child process
@@ -66,44 +76,100 @@ def _state(out: Path) -> str:
     return "zh" if "zh-CN" in head else "en"
 
 
-# -- the kill test -----------------------------------------------------------------------
-def test_sigkill_at_random_instants_keeps_a_complete_plan(plans, tmp_path):
+# -- the kill tests -----------------------------------------------------------------------
+def _replay(src: str, out: str) -> None:  # child process: the write phase, files given
+    """Write the plan in *src* to *out* through the real folder switch, again and again
+    (alternating with the plan at *out*), until killed."""
+    from careplan.report.atomic import replace_dir
+
+    srcs = [src, str(Path(out).parent / "version-b")]
+    i = 0
+    while True:
+        def write(tmp: Path, s=srcs[i % 2]) -> None:
+            for name in OUTPUT_FILES.values():
+                with open(Path(s) / name, "rb") as f, open(tmp / name, "wb") as g:
+                    g.write(f.read())
+            report.write_manifest(tmp)
+
+        replace_dir(out, write, ours=set(OUTPUT_FILES.values()) | {report.MANIFEST})
+        i += 1
+
+
+def test_sigkill_at_random_instants_of_the_write_phase(plans, written, tmp_path):
+    """50 writers killed at random instants of the write phase: files written into the
+    new folder, the manifest, carrying the user's files over, the exchange, cleanup.
+    The plan files are rendered once beforehand, so each kill costs milliseconds."""
     out = tmp_path / "out"
-    report.write_all(plans[0], out, lang="en", verbose=False)
+    shutil.copytree(written["en"], tmp_path / "version-a", symlinks=True)
+    shutil.copytree(written["zh"], tmp_path / "version-b", symlinks=True)
+    shutil.copytree(written["en"], out, symlinks=True)
     (out / "user-notes.txt").write_text("mine", encoding="utf-8")
     user = _user_files(out)
-    # length of one write in a child: kills are drawn over the whole write phase,
-    # including the switch at its end (a second band of kills near the end)
+    manifest = (out / report.MANIFEST).read_bytes()
     t0 = time.monotonic()
-    p = _CTX.Process(target=_write_once, args=(plans[1], str(out), "zh"))
+    p = _CTX.Process(target=_replay, args=(str(tmp_path / "version-a"), str(out)))
     p.start()
+    while time.monotonic() - t0 < 60:  # (no verification here: the writer is running)
+        try:
+            if (out / report.MANIFEST).read_bytes() != manifest:
+                break
+        except OSError:
+            pass
+        time.sleep(0.002)
+    one = time.monotonic() - t0  # time to the first switch (to zh), an upper bound
+    os.kill(p.pid, signal.SIGKILL)
     p.join()
-    one = time.monotonic() - t0
-    assert p.exitcode == 0 and _state(out) == "zh"
     rng = random.Random(20260530)
     seen = []
-    for k in range(50):
-        delay = rng.uniform(0, one) if k % 3 else rng.uniform(0.8 * one, 1.2 * one)
-        p = _CTX.Process(target=_write_forever, args=(*plans, str(out)))
+    for _k in range(60):
+        delay = rng.uniform(0, 2 * one)  # through the first write and into the next
+        p = _CTX.Process(target=_replay, args=(str(tmp_path / "version-a"), str(out)))
         p.start()
         time.sleep(delay)
         os.kill(p.pid, signal.SIGKILL)
         p.join()
         seen.append(_state(out))  # a complete old or a complete new plan, every time
         assert _user_files(out) == user  # the user's file untouched (same inode)
-        assert len(_siblings(out)) <= 1  # at most the killed run's leftover
-    # the next run removes every leftover of killed runs
-    report.write_all(plans[0], out, lang="en", verbose=False)
-    assert _siblings(out) == [] and _state(out) == "en"
+        assert len(_siblings(out)) <= 3  # versions a, b + at most the killed run's leftover
+    report.write_all(plans[0], out, lang="en", verbose=False)  # removes the leftovers
+    assert _siblings(out) == ["version-a", "version-b"] and _state(out) == "en"
     assert _user_files(out) == user
     switches = sum(a != b for a, b in zip(seen, seen[1:], strict=False))
-    print(f"50 kills over a {one:.2f} s write; the plan at the path changed {switches} times")
+    assert switches >= 5, "the kills never let a write finish: the instants miss the switch"
+    print(f"60 kills over a {one * 1000:.0f} ms write phase; the plan changed {switches} times")
+
+
+def test_sigkill_at_random_instants_of_a_whole_run(plans, written, tmp_path):
+    """Writers of the real write_all (rendering included) killed at random instants."""
+    out = tmp_path / "out"
+    shutil.copytree(written["en"], out, symlinks=True)
+    (out / "user-notes.txt").write_text("mine", encoding="utf-8")
+    user = _user_files(out)
+    t0 = time.monotonic()
+    p = _CTX.Process(target=_write_once, args=(plans[1], str(out), "zh"))
+    p.start()
+    p.join()
+    one = time.monotonic() - t0
+    assert p.exitcode == 0 and _state(out) == "zh"
+    rng = random.Random(7)
+    for k in range(4):
+        delay = rng.uniform(0, one) if k % 2 else rng.uniform(0.8 * one, 1.2 * one)
+        p = _CTX.Process(target=_write_forever, args=(*plans, str(out)))
+        p.start()
+        time.sleep(delay)
+        os.kill(p.pid, signal.SIGKILL)
+        p.join()
+        _state(out)
+        assert _user_files(out) == user
+        assert len(_siblings(out)) <= 1
+    report.write_all(plans[0], out, lang="en", verbose=False)  # removes the leftovers
+    assert _siblings(out) == [] and _state(out) == "en" and _user_files(out) == user
 
 
 # -- leftovers ----------------------------------------------------------------------------
-def test_stale_leftovers_removed_but_a_live_writer_is_left_alone(plans, tmp_path):
+def test_stale_leftovers_removed_but_a_live_writer_is_left_alone(plans, written, tmp_path):
     out = tmp_path / "out"
-    report.write_all(plans[0], out, lang="en", verbose=False)
+    shutil.copytree(written["en"], out, symlinks=True)
     stale = [tmp_path / ".out.careplan-0123.tmp", tmp_path / ".out.careplan-4567.old"]
     for d in stale:
         d.mkdir()
@@ -130,11 +196,11 @@ def test_stale_temp_file_of_a_single_file_write_removed(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.xlsx"]
 
 
-def test_switch_cut_between_two_renames_is_repaired(plans, tmp_path, monkeypatch):
+def test_switch_cut_between_two_renames_is_repaired(plans, written, tmp_path, monkeypatch):
     """Where the system cannot exchange two folders (two renames), a run killed between
     them leaves only `.out.careplan-*.old`; the next run puts it back first."""
     out = tmp_path / "out"
-    report.write_all(plans[0], out, lang="en", verbose=False)
+    shutil.copytree(written["en"], out, symlinks=True)
     (out / "user-a.txt").write_text("a", encoding="utf-8")
     old = tmp_path / ".out.careplan-cut.old"
     os.replace(out, old)  # the state after the first rename
@@ -158,9 +224,9 @@ def test_exchange_is_used_where_the_system_has_it(tmp_path):
 
 
 # -- what a shared drive brings -------------------------------------------------------------
-def test_user_files_folders_and_links_in_the_output_are_kept(plans, tmp_path):
+def test_user_files_folders_and_links_in_the_output_are_kept(plans, written, tmp_path):
     out = tmp_path / "out"
-    report.write_all(plans[0], out, lang="en", verbose=False)
+    shutil.copytree(written["en"], out, symlinks=True)
     (out / "user-memo.docx").write_bytes(b"memo")
     (out / "user-memo.docx").chmod(0o640)
     (out / "drafts").mkdir()
@@ -190,17 +256,17 @@ def test_output_path_that_is_a_link_keeps_the_link(plans, tmp_path):
         "out", "shared"]
 
 
-def test_folder_permissions_are_kept(plans, tmp_path):
+def test_folder_permissions_are_kept(plans, written, tmp_path):
     out = tmp_path / "out"
-    report.write_all(plans[0], out, lang="en", verbose=False)
+    shutil.copytree(written["en"], out, symlinks=True)
     out.chmod(0o750)
     report.write_all(plans[1], out, lang="zh", verbose=False)
     assert (out.stat().st_mode & 0o777) == 0o750
 
 
-def test_two_writers_at_once_both_finish_and_one_complete_plan_stays(plans, tmp_path):
+def test_two_writers_at_once_both_finish_and_one_complete_plan_stays(plans, written, tmp_path):
     out = tmp_path / "out"
-    report.write_all(plans[0], out, lang="en", verbose=False)
+    shutil.copytree(written["en"], out, symlinks=True)
     (out / "user-x.txt").write_text("x", encoding="utf-8")
     procs = [_CTX.Process(target=_write_once, args=(plans[i], str(out), lang))
              for i, lang in ((1, "zh"), (0, "en"))]
@@ -247,9 +313,9 @@ def _write_with_file_size_limit(plan, out: str, limit: int, q) -> None:  # child
         q.put((type(e).__name__, str(e)))
 
 
-def test_no_room_to_write_is_one_line_and_keeps_the_old_plan(plans, tmp_path):
+def test_no_room_to_write_is_one_line_and_keeps_the_old_plan(plans, written, tmp_path):
     out = tmp_path / "out"
-    report.write_all(plans[0], out, lang="en", verbose=False)
+    shutil.copytree(written["en"], out, symlinks=True)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     for limit in (20_000, 200_000):  # dies in the GeoPackage / in the report
         q = _CTX.Queue()
@@ -295,9 +361,9 @@ def test_cli_check_out_leaves_no_temp_file_on_failure(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 
-def test_manifest_detects_a_changed_file(plans, tmp_path):
+def test_manifest_detects_a_changed_file(plans, written, tmp_path):
     out = tmp_path / "out"
-    report.write_all(plans[0], out, lang="en", verbose=False)
+    shutil.copytree(written["en"], out, symlinks=True)
     assert report.verify_output(out)
     (out / OUTPUT_FILES["tables"]).write_bytes(b"tampered")
     assert not report.verify_output(out)

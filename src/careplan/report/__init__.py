@@ -62,6 +62,7 @@ __all__ = [
     "atomic_file",
     "folium_map",
     "verify_output",
+    "write_manifest",
     "write_all",
     "write_compliance_excel",
     "write_excel",
@@ -81,6 +82,17 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def write_manifest(directory: str | os.PathLike) -> Path:
+    """Write the manifest (:data:`MANIFEST`) of the output files in *directory*."""
+    d = Path(directory)
+    files = {n: _sha256(d / n) for n in OUTPUT_FILES.values()}
+    text = json.dumps({"written_by": "careplan.report.write_all", "files": files},
+                      indent=1, sort_keys=True)
+    with atomic_file(d / MANIFEST) as m:
+        m.write_text(text + "\n", encoding="utf-8")
+    return d / MANIFEST
 
 
 def verify_output(directory: str | os.PathLike) -> bool:
@@ -147,11 +159,7 @@ def write_all(plan: LayoutPlan, directory: str | os.PathLike, *, lang: str = "zh
         ]
         for _key, fn in progress(steps, desc="writing plan", verbose=verbose):
             fn()
-        files = {n: _sha256(tmp / n) for n in OUTPUT_FILES.values()}
-        text = json.dumps({"written_by": "careplan.report.write_all", "files": files},
-                          indent=1, sort_keys=True)
-        with atomic_file(tmp / MANIFEST) as m:
-            m.write_text(text + "\n", encoding="utf-8")
+        write_manifest(tmp)
 
     replace_dir(directory, write, ours=set(OUTPUT_FILES.values()) | {MANIFEST})
     target = Path(directory)
