@@ -426,3 +426,23 @@ def test_hostile_reader_inputs_end_in_one_line_through_the_cli(tmp_path, capsys,
     err = [ln for ln in capsys.readouterr().err.splitlines() if not ln.startswith("careplan: warning")]
     assert len(err) == 1 and err[0].startswith("careplan: error: ") and "Traceback" not in err[0]
     assert not any(c in err[0] for c in ("\x00", "\x1b"))
+
+
+def test_csv_with_wkt_polygons_as_gis_programs_export_them(tmp_path):
+    polys = [shapely.box(118.78, 32.04, 118.79, 32.05), shapely.box(118.79, 32.04, 118.80, 32.05)]
+    df = pd.DataFrame({"WKT": [p.wkt for p in polys], "小区编号": ["001", "002"], "户数": [10, 20],
+                       "类型": ["新建", "既有"]})
+    f = tmp_path / "areas.csv"
+    f.write_bytes(df.to_csv(index=False).encode("gbk"))
+    a, _ = _quiet(read_areas, f)
+    assert list(a.index) == ["001", "002"] and (a.geom_type == "Polygon").all()
+    # independent: the same boxes measured on the ellipsoid
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    expected = [abs(geod.geometry_area_perimeter(p)[0]) for p in polys]
+    np.testing.assert_allclose(a.geometry.area, expected, rtol=2e-3)
+    df.loc[1, "WKT"] = "POLYGON ((1 2, 3"
+    f.write_bytes(df.to_csv(index=False).encode("gbk"))
+    with pytest.raises(cp.InputError, match="not WKT geometry in data rows 2"):
+        _quiet(read_areas, f)

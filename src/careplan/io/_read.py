@@ -431,16 +431,51 @@ def ids_as_text(df: pd.DataFrame, id_cols: set[str]) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- points from tables
+WKT_HEADERS: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom", "shape", "几何", "空间信息")
+"""Names of a column of WKT geometries (as QGIS/ArcGIS export a layer to CSV)."""
+
+
+def _from_wkt(df: pd.DataFrame, col: str, what: str, src_crs: Any) -> gpd.GeoDataFrame:
+    text = df[col]
+    geom = np.empty(len(df), dtype=object)
+    bad = []
+    for i, v in enumerate(text):
+        if v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip()):
+            geom[i] = None
+            continue
+        try:
+            geom[i] = shapely.from_wkt(str(v).strip())
+        except shapely.errors.GEOSException:
+            bad.append(i + 1)
+    if bad:
+        raise InputError(f"{what}: column {col!r} holds text that is not WKT geometry in data rows "
+                         f"{', '.join(map(str, bad[:10]))}; fix them (e.g. 'POLYGON ((x y, ...))').")
+    out = gpd.GeoDataFrame(df.drop(columns=[col]), geometry=geom,
+                           crs=src_crs if src_crs is not None else "EPSG:4326")
+    if src_crs is None:
+        b = out.geometry.dropna()
+        if len(b) and (np.abs(b.bounds[["minx", "maxx"]].to_numpy()).max() > 180
+                       or np.abs(b.bounds[["miny", "maxy"]].to_numpy()).max() > 90):
+            raise CRSError(f"{what}: the WKT in column {col!r} is not in longitude/latitude degrees; "
+                           "pass src_crs= (e.g. src_crs='EPSG:32650') to say which CRS it is in.")
+    return out
+
+
 def points_from_table(df: pd.DataFrame, what: str, src_crs: Any) -> gpd.GeoDataFrame:
-    """GeoDataFrame of points from longitude/latitude (or x/y with ``src_crs``) columns."""
+    """GeoDataFrame of points from longitude/latitude (or x/y with ``src_crs``) columns, or of
+    any geometry from a WKT column (see :data:`WKT_HEADERS`) when there are no such columns."""
     lon = _find_column(df.columns, LON_HEADERS)
     lat = _find_column(df.columns, LAT_HEADERS)
     if lon is None or lat is None:
+        wkt = _find_column(df.columns, WKT_HEADERS)
+        if wkt is not None:
+            return _from_wkt(df, wkt, what, src_crs)
         raise InputError(
             f"{what}: no coordinate columns found. A table needs a longitude column "
             f"(one of {', '.join(LON_HEADERS)}) and a latitude column "
             f"(one of {', '.join(LAT_HEADERS)}), case-insensitive, after renaming with "
-            f"columns=; found {list(df.columns)}."
+            f"columns=, or a WKT geometry column (one of {', '.join(WKT_HEADERS)}); found "
+            f"{list(df.columns)}."
         )
     x = pd.to_numeric(df[lon].map(clean_number), errors="coerce").to_numpy(dtype=float)
     y = pd.to_numeric(df[lat].map(clean_number), errors="coerce").to_numpy(dtype=float)
