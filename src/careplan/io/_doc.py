@@ -6,7 +6,8 @@ COMMON_DOC = """
     src : GeoDataFrame, DataFrame or path
         The data. A DataFrame, CSV/TSV/TXT or Excel sheet needs longitude/latitude
         columns (lon/lng/longitude/x/经度 and lat/latitude/y/纬度, case-insensitive),
-        looked up after renaming.
+        looked up after renaming, or a WKT geometry column (WKT/geometry/几何). Title
+        lines above the header and empty rows are skipped (reported).
     id_col : str or None
         Column holding the ids (read as text: ``007`` stays ``007``); None uses the
         index (row number for files).

@@ -10,10 +10,11 @@ validate what :func:`load` returns the same way whatever the source was.
   ``attrs["careplan"]["encoding"]`` and warned about when it is not UTF-8.
 * Excel workbooks (.xlsx, .xlsm, .xls, .xlsb, .ods; read by python-calamine) take a
   ``sheet=`` (name or 0-based position; default the first).
-* Tables are read as text, renamed (``columns=`` first, then the common headers of
+* Tables are read as text, title lines above the header and empty rows skipped,
+  renamed (``columns=`` first, then the common headers of
   :data:`careplan._schema.HEADER_SYNONYMS`), and only then searched for coordinate
-  columns; id columns stay text (``007`` stays ``007``), other all-numeric columns
-  become numbers.
+  columns (or a WKT column); id columns stay text (``007`` stays ``007``), other
+  all-numeric columns become numbers (``1,200`` and full-width digits included).
 """
 
 from __future__ import annotations
