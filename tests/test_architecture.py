@@ -1,8 +1,8 @@
 """The layers of careplan: data flows one way, lower layers never import higher ones.
 
-    base (_errors, _progress, _kernels, _reach -> _schema, _crs)
+    base (_errors, _progress, _kernels -> _schema, _crs)
     -> io | standards -> data (io's old name) -> datasets
-    -> network -> allocation -> coverage | compliance | derive -> locate -> plan -> report -> batch -> cli
+    -> network -> allocation | _reach -> coverage | compliance | derive -> locate -> plan -> report -> batch -> cli
 
 (docs/ARCHITECTURE.md, /work/shared/DESIGN.md). Two independent checks:
 
@@ -34,7 +34,6 @@ PKG = SRC / "careplan"
 #: import units of a strictly lower layer, and itself.
 LAYERS: dict[str, float] = {
     "careplan._errors": 0, "careplan._progress": 0, "careplan._kernels": 0,
-    "careplan._reach": 0,
     "careplan._schema": 0.5, "careplan._crs": 0.5,
     "careplan.io": 1, "careplan.standards": 1,
     "careplan.data": 1.2,  # the old name of io: a re-export

@@ -350,3 +350,12 @@ def test_profile_circle_levels_are_used(town, tmp_path):
     assert plan.parameters["circle_levels"] == "street"
     default = _quiet_plan(areas, facs, cands, net, standard="jinwan-2020", cutoff_m=400)
     assert default.areas.loc["A", "covered_before"]
+
+
+def test_plan_never_mutates_its_inputs(town):
+    _, areas, facs, cands, net = town
+    copies = [g.copy() for g in (areas, facs, cands)]
+    _quiet_plan(areas, facs, cands, net, standard="jinwan-2020", cutoff_m=400, p=1)
+    for g, c in zip((areas, facs, cands), copies, strict=True):
+        pd.testing.assert_frame_equal(g, c)
+        assert g.attrs == c.attrs
