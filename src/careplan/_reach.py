@@ -14,9 +14,11 @@ is reached, never to the size of the network times the number of facilities:
    from the snapped point;
 4. every piece is cut out of its edge geometry at once (coordinates, cumulative
    lengths and ``searchsorted``: a vectorised ``shapely.ops.substring``);
-5. per facility the pieces are merged and measured, then buffered one by one
-   and the buffers united (the same region as buffering the united lines, 10x
-   faster in GEOS), in threads (shapely releases the GIL).
+5. per facility the pieces are measured (they never overlap: intervals of one
+   edge are merged in step 3), then buffered one by one and the buffers united
+   (the same region as buffering the united lines, 10x faster in GEOS), in
+   threads (shapely releases the GIL); without a buffer they are merged end to
+   end (``line_merge``), no noding needed.
 
 The pieces are the same as the former per-facility loop over every edge of the
 network (tested against a networkx Dijkstra computation of the same rule).
@@ -212,7 +214,8 @@ def union_per_group(pieces: np.ndarray, group: np.ndarray, n_groups: int, *,
     Returns
     -------
     length_m : numpy.ndarray, shape (n_groups,)
-        Length of the union of each group's pieces (overlaps counted once).
+        Total length of each group's pieces (pieces do not overlap: the
+        intervals of one edge are merged by :func:`reached_pieces`).
     shape : numpy.ndarray of shapely geometries, shape (n_groups,)
     """
     bounds = np.searchsorted(group, np.arange(n_groups + 1))
@@ -222,23 +225,23 @@ def union_per_group(pieces: np.ndarray, group: np.ndarray, n_groups: int, *,
     order = np.argsort(extra_group, kind="stable")
     extra, extra_group = extra[order], extra_group[order]
     ebounds = np.searchsorted(extra_group, np.arange(n_groups + 1))
+
+    # pieces of one edge were merged upstream, so their lengths add up (edges that
+    # share a geometry, e.g. a way mapped twice, are each counted)
+    piece_len = shapely.length(pieces)
     length = np.zeros(n_groups)
+    np.add.at(length, group, piece_len)
     shape = np.full(n_groups, None, dtype=object)
 
     def work(block: range) -> None:
         for i in block:
-            mine = pieces[bounds[i]:bounds[i + 1]]
-            street = shapely.line_merge(shapely.union_all(mine))
-            length[i] = shapely.length(street)
-            legs = extra[ebounds[i]:ebounds[i + 1]]
+            drawn = np.concatenate([pieces[bounds[i]:bounds[i + 1]], extra[ebounds[i]:ebounds[i + 1]]])
             if buffer_m > 0:
                 # the union of buffered pieces is the buffer of their union (round caps
                 # and joins); GEOS is 10x faster this way than buffering the union
-                shape[i] = shapely.union_all(shapely.buffer(np.concatenate([mine, legs]),
-                                                            buffer_m))
+                shape[i] = shapely.union_all(shapely.buffer(drawn, buffer_m))
             else:
-                shape[i] = shapely.union_all(np.concatenate([[street], legs])) if legs.size \
-                    else street
+                shape[i] = shapely.line_merge(shapely.multilinestrings(drawn))
 
     n_threads = max(1, os.cpu_count() or 1) if n_threads is None else int(n_threads)
     step = max(1, min(256, -(-n_groups // (4 * n_threads))))

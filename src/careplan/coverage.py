@@ -392,7 +392,7 @@ def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries
     -------
     geopandas.GeoDataFrame
         Index = facility labels; columns ``reached_length_m`` (length of
-        the reached street pieces, overlaps counted once, snap leg excluded), ``cutoff_m``, ``reachable``, geometry (None for
+        the reached street pieces, the pieces of one edge counted once, snap leg excluded), ``cutoff_m``, ``reachable``, geometry (None for
         unreachable facilities).
     """
     cutoff = _check_cutoff(cutoff_m)

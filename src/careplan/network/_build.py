@@ -106,6 +106,15 @@ class _Builders:
         great-circle segment lengths (the osmnx formula, Earth radius
         6,371,009 m), so distances match an osmnx graph of the same file.
         Coordinates are projected to the local UTM zone.
+
+        The file is read as an editor shows it (see
+        :mod:`careplan.network._osmfile`): a way whose nodes are missing from
+        a clipped extract is split at the gaps, never bridged (one warning
+        counts them); deleted elements (JOSM ``action="delete"``,
+        ``visible="false"``), older versions in history files, negative ids,
+        ways before their nodes and Overpass inline geometry are handled; a
+        node with unreadable coordinates (``lat="nan"``) is skipped with a
+        warning naming it.
         """
         _check_keep(keep)
         ways = read_osm_ways(path, walkable_only=walkable_only)

@@ -116,7 +116,7 @@ def read_osm_ways(path: Any, *, walkable_only: bool = True) -> dict[str, Any]:
     handled as described in :mod:`careplan.network._osmfile`.
     """
     return _osmfile.read_osm_ways(path, walkable_only=walkable_only, tag_keys=_TAG_KEYS,
-                                  is_walkable=is_walkable)
+                                  is_walkable=_walkable_cached)
 
 
 # ----------------------------------------------------------------------------

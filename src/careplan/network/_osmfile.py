@@ -210,9 +210,7 @@ def _way_pass(path: str, tag_keys: tuple[str, ...]) -> tuple[dict[int, dict[str,
                 else:
                     lon.append(math.nan)
                     lat.append(math.nan)
-            rec.update(refs=np.array(refs, dtype=np.int64), lon=np.array(lon, dtype=np.float64),
-                       lat=np.array(lat, dtype=np.float64),
-                       tags={k: w.tags.get(k) for k in tag_keys})
+            rec.update(refs=refs, lon=lon, lat=lat, tags={k: w.tags.get(k) for k in tag_keys})
         ways[w.id] = rec
     reader = osmium.io.Reader(path, osmium.osm.NOTHING)
     try:
@@ -351,33 +349,32 @@ def _resolve(ways, read_path, source, del_nodes, del_ways, bad_coords, history, 
             dropped += 1
             continue
         streets.append((wid, rec))
+    # all street way nodes in one array each
+    counts = np.fromiter((len(rec["refs"]) for _, rec in streets), dtype=np.int64,
+                         count=len(streets))
+    n = int(counts.sum())
+    refs = np.fromiter((r for _, rec in streets for r in rec["refs"]), dtype=np.int64, count=n)
+    lon = np.fromiter((v for _, rec in streets for v in rec["lon"]), dtype=np.float64, count=n)
+    lat = np.fromiter((v for _, rec in streets for v in rec["lat"]), dtype=np.float64, count=n)
+    if history:  # node versions: resolve every node in the second pass
+        lon[:] = np.nan
+    if del_nodes:
+        lon[np.isin(refs, np.fromiter(del_nodes, dtype=np.int64))] = np.nan
     # locate what the index could not: deleted, negative ids, out of order, inline
-    unresolved: set[int] = set()
-    for _wid, rec in streets:
-        if history:  # node versions: resolve every node in the second pass
-            rec["lon"][:] = np.nan
-            rec["lat"][:] = np.nan
-        miss = np.isnan(rec["lon"])
-        if del_nodes:
-            miss |= np.isin(rec["refs"], list(del_nodes))
-            rec["lon"][miss] = np.nan
-            rec["lat"][miss] = np.nan
-        if miss.any():
-            unresolved.update(rec["refs"][miss].tolist())
+    miss = np.isnan(lon)
+    lat[miss] = np.nan
+    unresolved: set[int] = set(refs[miss].tolist())
     invalid: set[int] = set()
-    deleted_nodes = set(del_nodes)
     if unresolved:
-        found, invalid, deleted, inline = _node_pass(read_path, unresolved - del_nodes)
-        deleted_nodes |= deleted
+        found, invalid, _deleted, inline = _node_pass(read_path, unresolved - del_nodes)
         for k, v in inline.items():
             found.setdefault(k, v)
-        for _wid, rec in streets:
-            for i in np.flatnonzero(np.isnan(rec["lon"])):
-                loc = found.get(int(rec["refs"][i]))
-                if loc is not None and int(rec["refs"][i]) not in del_nodes:
-                    rec["lon"][i], rec["lat"][i] = loc
+        for i in np.flatnonzero(miss):
+            loc = found.get(int(refs[i]))
+            if loc is not None and int(refs[i]) not in del_nodes:
+                lon[i], lat[i] = loc
     bad_nodes = invalid | (set(bad_coords) & unresolved)
-    pieces = _split_at_gaps(streets, bad_nodes)
+    pieces = _split_at_gaps(streets, counts, refs, lon, lat, bad_nodes)
     n_gaps, missing_refs, gaps, gap_ways = pieces.pop("gaps")
     if bad_nodes:
         desc = [f"node {i}" + (f" ({bad_coords[i]})" if i in bad_coords else " (out of range)")
@@ -402,7 +399,7 @@ def _resolve(ways, read_path, source, del_nodes, del_ways, bad_coords, history, 
                        "bad_coordinate_nodes": len(bad_nodes), "deleted_ways": deleted_ways}}
 
 
-def _split_at_gaps(streets, bad_nodes: set[int]) -> dict[str, Any]:
+def _split_at_gaps(streets, counts, refs, lon, lat, bad_nodes: set[int]) -> dict[str, Any]:
     """Runs of located nodes of every street way (vectorised over all ways).
 
     Returns ``refs``, ``lons``, ``lats`` and ``tags`` per run of two or more
@@ -410,12 +407,8 @@ def _split_at_gaps(streets, bad_nodes: set[int]) -> dict[str, Any]:
     references to missing or deleted nodes, one description per way with gaps).
     Nodes with bad coordinates split ways too but are reported separately.
     """
-    if not streets:
+    if not streets or refs.size == 0:
         return {"refs": [], "lons": [], "lats": [], "tags": [], "gaps": (0, 0, [], 0)}
-    counts = np.array([rec["refs"].size for _, rec in streets])
-    refs = np.concatenate([rec["refs"] for _, rec in streets])
-    lon = np.concatenate([rec["lon"] for _, rec in streets])
-    lat = np.concatenate([rec["lat"] for _, rec in streets])
     way = np.repeat(np.arange(len(streets)), counts)
     first = np.zeros(refs.size, dtype=bool)
     first[np.cumsum(counts)[:-1]] = True
