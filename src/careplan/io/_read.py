@@ -232,9 +232,11 @@ def read_table(path: Path, what: str, *, encoding: str | None, sheet: Any,
               for j, v in enumerate(raw.iloc[row])] if len(raw) else []
     df = raw.iloc[row + 1:].copy()
     df.columns = header
-    df = df.loc[:, [not (h.startswith("Unnamed: ") and df[h].map(_is_blank).all()) for h in header]]
-    blank = df.apply(lambda r: all(_is_blank(v) for v in r), axis=1) if len(df) else pd.Series([], dtype=bool)
-    df = df[~blank.to_numpy(dtype=bool)].reset_index(drop=True)
+    empty = pd.DataFrame({j: _blank_cells(df.iloc[:, j]) for j in range(df.shape[1])})
+    keep_col = [not (h.startswith("Unnamed: ") and empty[j].all()) for j, h in enumerate(header)]
+    df = df.loc[:, keep_col]
+    blank = empty.loc[:, keep_col].all(axis=1).to_numpy(dtype=bool) if len(df) else np.zeros(0, bool)
+    df = df[~blank].reset_index(drop=True)
     df.attrs = {"careplan_header_row": row, "careplan_blank_rows": int(blank.sum())}
     if sheet_name is not None:
         df.attrs["careplan_sheet"] = sheet_name
@@ -244,6 +246,18 @@ def read_table(path: Path, what: str, *, encoding: str | None, sheet: Any,
 def _max_fields(text: str, sep: str) -> int:
     rows = csv.reader(io.StringIO(text), delimiter=sep)
     return max((len(r) for r in rows), default=1) or 1
+
+
+def _blank_cells(col: pd.Series) -> np.ndarray:
+    """Vectorised :func:`_is_blank` of a column (missing, or text of blanks only)."""
+    miss = col.isna().to_numpy(dtype=bool)
+    is_str = np.array([isinstance(v, str) for v in col], dtype=bool) if col.dtype == object \
+        else np.full(len(col), pd.api.types.is_string_dtype(col.dtype))
+    out = miss.copy()
+    if is_str.any():
+        txt = col[is_str & ~miss].astype(str).str.strip()
+        out[np.flatnonzero(is_str & ~miss)] = (txt == "").to_numpy(dtype=bool)
+    return out
 
 
 def _is_blank(v: Any) -> bool:
@@ -393,6 +407,17 @@ def _is_id_column(name: Any, id_cols: set[str]) -> bool:
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
+def to_number(col: pd.Series) -> pd.Series:
+    """``pd.to_numeric`` of a column, cells failing it retried through :func:`clean_number`
+    (NaN where still not a number)."""
+    num = pd.to_numeric(col, errors="coerce")
+    retry = num.isna() & col.notna()
+    if retry.any():
+        num = num.astype(float)
+        num[retry] = pd.to_numeric(col[retry].map(clean_number), errors="coerce")
+    return num
+
+
 def clean_number(v: Any) -> Any:
     """A cell as a planner types numbers: full-width digits (NFKC), blanks and thousands
     separators (``1,200``) allowed; anything else is returned unchanged."""
@@ -416,9 +441,9 @@ def infer_numbers(df: pd.DataFrame, id_cols: set[str], skip: set[str]) -> pd.Dat
         vals = s[s.notna()]
         if vals.empty:
             continue
-        num = pd.to_numeric(vals.map(clean_number), errors="coerce")
+        num = to_number(vals)
         if num.notna().all():
-            out[col] = pd.to_numeric(s.map(clean_number), errors="coerce")
+            out[col] = to_number(s)
     return out
 
 
@@ -478,8 +503,8 @@ def points_from_table(df: pd.DataFrame, what: str, src_crs: Any) -> gpd.GeoDataF
             f"columns=, or a WKT geometry column (one of {', '.join(WKT_HEADERS)}); found "
             f"{list(df.columns)}."
         )
-    x = pd.to_numeric(df[lon].map(clean_number), errors="coerce").to_numpy(dtype=float)
-    y = pd.to_numeric(df[lat].map(clean_number), errors="coerce").to_numpy(dtype=float)
+    x = to_number(df[lon]).to_numpy(dtype=float)
+    y = to_number(df[lat]).to_numpy(dtype=float)
     geom = shapely.points(x, y)
     ok = np.isfinite(x) & np.isfinite(y)
     geom[~ok] = None

@@ -22,7 +22,7 @@ from careplan._crs import COORD_SYSTEMS, to_wgs84
 from careplan._errors import CRSError, InputError
 from careplan._schema import CONTRACTS, normalise_vocab
 from careplan.io._common import MAX_LISTED, fmt_ids, note, visible, warn
-from careplan.io._read import Source, clean_number, load
+from careplan.io._read import Source, load, to_number
 
 
 # ----------------------------------------------------------------------------- ids
@@ -45,8 +45,19 @@ def canonical_id(values: pd.Series) -> pd.Series:
 
 
 def _control_chars(values: pd.Series) -> np.ndarray:
-    return np.array([v is not None and any(unicodedata.category(c) in ("Cc", "Cf") for c in v)
-                     for v in values], dtype=bool)
+    """True where a text value holds a Cc (control) or Cf (format) character."""
+    vals = pd.Series(values.to_numpy(dtype=object), dtype=object)
+    present = vals.notna().to_numpy(dtype=bool)
+    out = np.zeros(len(vals), dtype=bool)
+    if not present.any():
+        return out
+    txt = vals[present].astype(str)
+    ascii_ = txt.str.isascii().to_numpy(dtype=bool)
+    pos = np.flatnonzero(present)
+    out[pos[ascii_]] = txt[ascii_].str.contains(r"[\x00-\x1f\x7f]", regex=True).to_numpy(dtype=bool)
+    for i, v in zip(pos[~ascii_], txt[~ascii_], strict=True):
+        out[i] = any(unicodedata.category(c) in ("Cc", "Cf") for c in v)
+    return out
 
 
 def check_text_keys(values: pd.Series, what: str, col: str) -> None:
@@ -121,7 +132,7 @@ def _range_error(gdf, col, what, vals, bad, rule, hint) -> InputError:
 def int_column(gdf, col, what, *, kind: str, minimum=0, hint="") -> pd.Series:
     """Whole numbers in ``[minimum, contract max]`` as int64 (errors name the records)."""
     raw = gdf[col]
-    num = pd.to_numeric(raw.map(clean_number), errors="coerce")
+    num = to_number(raw)
     bad = num.isna() & raw.notna()
     if bad.any():
         shown = ", ".join(f"{visible(i)}={visible(v)}" for i, v in
@@ -145,7 +156,7 @@ def int_column(gdf, col, what, *, kind: str, minimum=0, hint="") -> pd.Series:
 def float_column(gdf, col, what, *, kind: str, minimum=0.0, hint="") -> pd.Series:
     """Finite numbers in ``[minimum, contract max]`` as float64 (errors name the records)."""
     raw = gdf[col]
-    num = pd.to_numeric(raw.map(clean_number), errors="coerce")
+    num = to_number(raw)
     bad = num.isna()
     if bad.any():
         raise InputError(
