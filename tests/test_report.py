@@ -793,3 +793,48 @@ def test_optional_tables_in_html_xlsx_and_gpkg(plan, tmp_path):
     got = pyogrio.read_dataframe(gp, layer="allocation")
     assert got["floor_area_m2"].sum() == pytest.approx(190.0)
     assert got["area_id"].tolist() == ["a1", "a2", "a3"]
+
+
+def test_citations_by_document_title_and_clause_never_file_names():
+    """Rule citations come from the profile: title and clause, quote verbatim."""
+    import careplan as cp
+    from careplan.report.tables import rules_frame, standard_citations
+
+    std = cp.standards.load("jinwan-2020")
+    cits = standard_citations({"standard": "jinwan-2020"})
+    r = std.rule("floor_area_new")
+    rules = pd.DataFrame({"rule_id": [r.id, "custom"], "label_zh": [r.label_zh, "自定义"],
+                          "label_en": [r.label_en, "custom"], "required": [20.0, 1.0],
+                          "found": [18.0, 2.0], "passed": [False, True],
+                          "citation": [str(r.citation), "某文件 [000_3e652f51f0a30919.txt], 第1条"]})
+    zh = rules_frame(rules, "zh", citations=cits)
+    c = r.citation
+    assert zh["citation"].iloc[0] == f"《{c.title_zh}》{c.clause}：“{c.quote}”"
+    en = rules_frame(rules, "en", citations=cits)
+    assert en["citation"].iloc[0].startswith(f"{c.title}, {c.clause}")
+    assert c.quote in en["citation"].iloc[0]  # the quote stays verbatim (Chinese)
+    assert zh["citation"].iloc[1] == "某文件, 第1条"  # a file name never shown
+    assert not any(".txt" in x for x in zh["citation"])
+
+
+def test_service_circle_row_compares_shares_and_units_are_labelled():
+    from careplan.report.tables import rules_frame
+
+    rules = pd.DataFrame({"rule_id": ["service_circle", "station_coverage", "floor"],
+                          "kind": ["service_circle", "station_coverage_share", "x"],
+                          "label_zh": ["15分钟圈", "站点覆盖", "面积"], "label_en": ["a", "b", "c"],
+                          "required": [15.0, 1.0, 20.0], "found": [0.7323, 0.69, 21.0],
+                          "unit": ["minutes", "share of communities", "m2 per 100 households"],
+                          "passed": [False, False, True], "citation": ["x", "y", "z"]})
+    zh = rules_frame(rules, "zh").set_index("rule_id")
+    # like with like: the share of households within the circle, required 100 %
+    assert zh.loc["service_circle", ["required", "found"]].tolist() == ["100%", "73.2%"]
+    assert zh.loc["service_circle", "unit"] == "步行 15 分钟内的户数占比"
+    assert zh.loc["station_coverage", ["required", "found", "unit"]].tolist() == [
+        "100%", "69%", "社区覆盖率"]
+    assert zh.loc["floor", ["required", "found", "unit"]].tolist() == ["20", "21", "m²/百户"]
+
+
+def test_map_scale_bar_is_metric_only(plan):
+    html_map = report.folium_map(plan, lang="zh").get_root().render()
+    assert "L.control.scale({metric: true, imperial: false" in html_map

@@ -30,9 +30,21 @@ from careplan.report.escape import html_attr
 from careplan.report.escape import html_text as esc
 from careplan.report.figures import charts
 from careplan.report.format import flag, fmt, num
-from careplan.report.labels import check_lang, column_label, kind_label, level_label, t
+from careplan.report.labels import (
+    check_lang,
+    column_label,
+    kind_label,
+    level_label,
+    parameter_label,
+    t,
+)
 from careplan.report.maps import folium_map, standalone_map_html
-from careplan.report.tables import rules_frame, standard_citations, summary_frame
+from careplan.report.tables import (
+    rule_like_frame,
+    rules_frame,
+    standard_citations,
+    summary_frame,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from careplan.plan import LayoutPlan
@@ -50,6 +62,7 @@ th{background:#f0f4f8;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.ok{color:#1a7a3c;font-weight:600}td.bad{color:#b2182b;font-weight:600}
 td.na{color:#777}
+table.params td.num{text-align:left}table.params td:first-child{white-space:nowrap}
 table.rules td{max-width:340px}
 iframe.map{width:100%;height:620px;border:1px solid #999}
 .charts img{max-width:100%;margin:6px 12px 6px 0;border:1px solid #eee}
@@ -118,6 +131,8 @@ def _extra_sections(plan: LayoutPlan, lang: str) -> list[str]:
     for name, df in extra_tables(plan).items():
         frame = (pd.DataFrame(df.drop(columns=df.geometry.name))
                  if isinstance(df, gpd.GeoDataFrame) else df)
+        if {"rule_id", "required", "found", "citation"} <= set(frame.columns):
+            frame = rule_like_frame(frame, lang, citations=standard_citations(plan.parameters))
         cols = [(c, column_label(c, lang, name)) for c in frame.columns]
         table = _html_table(frame, cols, lang, cls=name)
         parts.append(f"<h2 id='{esc(name)}'>{esc(t(name, lang))}</h2>")
@@ -157,7 +172,7 @@ def _proposed_section(plan: LayoutPlan, lang: str) -> list[str]:
 
 
 def _parameters_section(plan: LayoutPlan, lang: str) -> list[str]:
-    params = list((plan.parameters or {}).items())
+    params = [(parameter_label(k, lang), v) for k, v in (plan.parameters or {}).items()]
     params.append((t("crs_note", lang), plan.crs.to_string()))
     pdf = pd.DataFrame(params, columns=["k", "v"])
     pdf["v"] = [fmt(v, lang) for v in pdf["v"]]

@@ -56,6 +56,13 @@ UI: dict[str, dict[str, str]] = {
     "kind": {"zh": "类型", "en": "Kind"},
     "kind_new": {"zh": "新建", "en": "new"},
     "kind_expansion": {"zh": "扩建", "en": "expansion"},
+    "kind_on_site": {"zh": "小区内配建", "en": "on-site rooms"},
+    "category": {"zh": "类别", "en": "Category"},
+    "cat_data missing": {"zh": "缺少数据", "en": "data missing"},
+    "cat_not a spatial rule": {"zh": "非空间布局指标", "en": "not a spatial rule"},
+    "cat_not planned": {"zh": "本规划未安排", "en": "not planned"},
+    "cat_budget": {"zh": "新增设施数量（预算）不足", "en": "budget"},
+    "cat_no site": {"zh": "步行圈内无可选址点", "en": "no site"},
     "facility_id": {"zh": "现状设施编号", "en": "Existing facility"},
     "unit": {"zh": "单位", "en": "Unit"},
     "note": {"zh": "说明", "en": "Note"},
@@ -224,6 +231,8 @@ UNITS: dict[str, dict[str, str]] = {
                                       "en": "share of complete communities"},
     "share of institution beds": {"zh": "占机构床位比例", "en": "share of institution beds"},
     "share of streets (towns)": {"zh": "街道（镇）覆盖率", "en": "share of streets (towns)"},
+    "share of the required floor area": {"zh": "占应配面积比例",
+                                         "en": "share of the required floor area"},
     "social workers per 1,000 older people": {"zh": "名社工/千名老年人",
                                               "en": "social workers per 1,000 older people"},
     "social workers per 100 institution beds": {"zh": "名社工/百张机构床位",
@@ -235,6 +244,50 @@ def unit_label(unit: object, lang: str) -> object:
     """A rule's unit in *lang* (units the catalogue does not know are returned as given)."""
     entry = UNITS.get(unit) if isinstance(unit, str) else None
     return entry[lang] if entry else unit
+
+
+#: Plan parameters (keys of ``LayoutPlan.parameters``) as shown to a planner.
+PARAMETERS: dict[str, dict[str, str]] = {
+    "standard": {"zh": "规范标准", "en": "Standard"},
+    "standard_title": {"zh": "标准名称", "en": "Standard title"},
+    "minutes": {"zh": "步行服务圈（分钟）", "en": "Walking circle (minutes)"},
+    "speed_m_per_min": {"zh": "老年人步行速度（米/分钟）", "en": "Walking speed (m/min)"},
+    "cutoff_m": {"zh": "步行距离上限（米）", "en": "Walking cutoff (m)"},
+    "p": {"zh": "新增设施数量上限", "en": "Budget of new stations (p)"},
+    "budget_p": {"zh": "新增设施数量上限", "en": "Budget of new stations (p)"},
+    "model": {"zh": "选址模型", "en": "Location model"},
+    "circle_levels": {"zh": "计入服务圈的设施等级", "en": "Levels counted for the circle"},
+    "floor_area_levels": {"zh": "计入面积的设施等级", "en": "Levels counted for floor area"},
+    "min_station_floor_area_m2": {"zh": "新增站点最小面积 (m²)",
+                                  "en": "Minimum new station floor area (m²)"},
+    "candidates": {"zh": "候选点", "en": "Candidate sites"},
+    "n_candidates": {"zh": "候选点数量", "en": "Number of candidate sites"},
+    "sizing": {"zh": "规模测算方法", "en": "Sizing"},
+    "weights": {"zh": "需求权重", "en": "Demand weights"},
+    "solver_status": {"zh": "求解状态", "en": "Solver status"},
+    "solver_gap": {"zh": "最优性间隙", "en": "Optimality gap"},
+    "time_limit_s": {"zh": "求解时限（秒）", "en": "Solver time limit (s)"},
+    "walk_speed_source": {"zh": "步行速度依据", "en": "Source of the walking speed"},
+    "runtime_s": {"zh": "运行时间（秒）", "en": "Run time (s)"},
+    "lang": {"zh": "报告语言", "en": "Report language"},
+    "unreachable_areas": {"zh": "无法到达的小区", "en": "Unreachable areas"},
+    "unresolved_deficit_areas": {"zh": "仍有缺口的小区", "en": "Areas left with a deficit"},
+    "fallback_candidate_areas": {"zh": "补充候选点的小区", "en": "Areas given a fallback site"},
+    "fallback_candidates": {"zh": "无候选点时在小区内补点", "en": "Fallback candidate sites"},
+    "max_snap_m": {"zh": "最大吸附距离（米）", "en": "Maximum snapping distance (m)"},
+}
+
+
+def parameter_label(key: object, lang: str) -> str:
+    """A plan parameter's name in *lang* (the key itself when the catalogue lacks it)."""
+    entry = PARAMETERS.get(str(key))
+    return entry[lang] if entry else str(key)
+
+
+def category_label(category: object, lang: str) -> object:
+    """Why a rule is not met (``rules_not_met.category``) in *lang*."""
+    entry = UI.get(f"cat_{category}")
+    return entry[lang] if entry else category
 
 
 def check_lang(lang: object) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from careplan.report.format import fmt, fmt_percent, num
-from careplan.report.labels import is_share, metric_label, unit_label
+from careplan.report.labels import category_label, is_share, metric_label, unit_label
 
 __all__ = ["citation_text", "rules_frame", "standard_citations", "summary_frame"]
 
@@ -125,7 +125,7 @@ def rules_frame(rules: pd.DataFrame, lang: str, *, citations: dict | None = None
             unit.append(f"步行 {minutes} 分钟内的户数占比" if lang == "zh"
                         else f"share of households within a {minutes}-minute walk")
             continue
-        share = _is_share_unit(u)
+        share = _is_share_unit(u) or "share" in str(kind)
         req.append(_bound(r["required"], r.get("required_max"), share, lang))
         found.append(_bound(r["found"], r.get("found_max"), share, lang))
         unit.append(unit_label(u, lang))
@@ -138,4 +138,23 @@ def rules_frame(rules: pd.DataFrame, lang: str, *, citations: dict | None = None
         out["note"] = rules["note"]
     out["citation"] = [citation_text(c, lang, citations.get(rid))
                        for rid, c in zip(rules["rule_id"], rules["citation"], strict=True)]
+    return out
+
+
+def rule_like_frame(df: pd.DataFrame, lang: str, *, citations: dict | None = None
+                    ) -> pd.DataFrame:
+    """A table of rules with more columns (e.g. ``rules_not_met``: category, reason)
+    formatted as :func:`rules_frame`, its own columns kept after ``passed`` (the
+    ``kind``, label and ``description`` columns left out; categories in *lang*)."""
+    base = rules_frame(df, lang, citations=citations)
+    skip = {"kind", "label_en", "label_zh", "description", "required_max", "found_max",
+            *base.columns}
+    extra = [c for c in df.columns if c not in skip]
+    out = base.drop(columns=["citation"])
+    for c in extra:
+        vals = df[c]
+        if c == "category":
+            vals = [category_label(v, lang) for v in vals]
+        out[c] = pd.Series(list(vals), index=df.index, dtype=object)
+    out["citation"] = base["citation"]
     return out
