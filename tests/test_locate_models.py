@@ -339,3 +339,20 @@ def test_every_pair_of_small_instances_agrees_between_array_and_long_table():
         b = model.solve(long, weights=inst.weights, candidate_labels=inst.candidates)
         assert a.objective == pytest.approx(b.objective) and a.selected == b.selected
 
+
+
+def test_unreachable_advice_names_only_what_works():
+    D = np.array([[1.0, 2.0], [50.0, np.inf], [3.0, 1.0]])
+    w = np.array([1.0, 2.0, 1.0])
+    with pytest.raises(InfeasibleError) as err:
+        SetCovering(cutoff_m=10).solve(D, weights=w)
+    assert "raise the model's cutoff_m" in str(err.value) and "excluded" not in str(err.value)
+    assert SetCovering(cutoff_m=60).solve(D, weights=w).objective == 1  # raising cutoff_m works
+    assert SetCovering(cutoff_m=10).solve(D, weights=[1.0, 0.0, 1.0]).objective == 1  # weight 0 works
+    with pytest.raises(InfeasibleError) as err:
+        PMedian(p=1).solve(D, weights=w, excluded=[0])
+    msg = str(err.value)
+    assert "model's cutoff_m" not in msg and "network cutoff_m" in msg and "excluded=" in msg
+    assert PMedian(p=1).solve(D, weights=w).objective == 1 + 100 + 3  # leaving site 0 allowed works
+    with pytest.raises(TypeError):
+        PMedian(p=1, cutoff_m=60)  # p-median has no cutoff_m: the advice never names it

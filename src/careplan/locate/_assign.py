@@ -31,11 +31,20 @@ def _names(labels, pos, limit: int = 10) -> str:
 
 
 def unreachable_error(prob: Problem, rows: np.ndarray, what: str) -> InfeasibleError:
-    """The error for demands that no candidate that may be opened serves."""
+    """The error for demands that no candidate that may be opened serves.
+
+    The advice names only what works for the model: ``cutoff_m=`` where the model has
+    one (``what`` mentions it), else a larger network cutoff for the cost table.
+    """
+    if "cutoff_m" in what:
+        widen = "raise the model's cutoff_m"
+    else:
+        widen = "recompute the cost with a larger network cutoff_m (e.g. net.distances(..., cutoff_m=...))"
+    excl = ", take sites out of excluded=" if prob.excluded.any() else ""
     return InfeasibleError(
         f"{len(rows)} demand(s) cannot be served: no candidate that may be opened {what}: "
-        f"{_names(prob.data.demand, rows)}. Add candidate sites near them, raise cutoff_m (or the network "
-        "cutoff of the cost table), or give them weight 0.")
+        f"{_names(prob.data.demand, rows)}. Add candidate sites near them, {widen}{excl}, or give them "
+        "weight 0 (they are then served only where possible).")
 
 
 @dataclass(frozen=True)
