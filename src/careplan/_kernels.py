@@ -220,7 +220,9 @@ def dest_block(indptr, indices, arc_length_m, seed_ptr, seed_nodes, seed_dist, s
                sp_ptr, sp_edge, sp_off, sp_snap, edst_ptr, edst_idx, edst_off, edst_snap):
     """Destinations within ``cutoff`` of origins ``s0 .. s1-1``.
 
-    Destinations hang off nodes: node ``v`` carries destinations
+    The graph may be the full network or its junction graph (see
+    ``careplan.network._chains``): then an "edge" below is a chain, and
+    offsets are chain offsets. Destinations hang off nodes: node ``v`` carries destinations
     ``dst_idx[dst_ptr[v]:dst_ptr[v+1]]`` with access legs ``dst_acc[...]``
     (walk from the node along the edge and off it to the point). The
     distance of a pair is the minimum over both end nodes of the origin's

@@ -115,6 +115,12 @@ class _Builders:
         ways before their nodes and Overpass inline geometry are handled; a
         node with unreadable coordinates (``lat="nan"``) is skipped with a
         warning naming it.
+
+        Raises
+        ------
+        InputError
+            Missing file, unknown suffix, unreadable file, no walkable way,
+            bad ``keep``.
         """
         _check_keep(keep)
         ways = read_osm_ways(path, walkable_only=walkable_only)
@@ -147,6 +153,13 @@ class _Builders:
         -------
         WalkNetwork
             Node ids are ``0 .. n-1``; edge length is the geometry length.
+
+        Raises
+        ------
+        InputError
+            Not lines, no non-empty line, bad ``tolerance_m`` or ``keep``.
+        CRSError
+            No CRS, or a geographic one.
         """
         _check_keep(keep)
         return cls(**network_from_lines(lines, tolerance_m=tolerance_m,

@@ -257,6 +257,24 @@ class _Queries:
                 n_threads: int | None = None) -> pd.DataFrame:
         """The ``k`` nearest destinations of each origin within ``cutoff_m``.
 
+        Distances follow the rules of :meth:`distances`.
+
+        Parameters
+        ----------
+        origins, destinations : GeoDataFrame or GeoSeries
+            Points (polygons use their representative point, MultiPoints are
+            entrances) in the network's CRS, with unique index labels.
+        k : int
+            How many destinations per origin (>= 1).
+        cutoff_m : float
+            Largest distance (metres, > 0).
+        max_snap_m : float
+            Points farther than this from the network are unreachable (metres).
+        verbose : bool, optional
+            Progress bar (default: unless careplan is quiet).
+        n_threads : int, optional
+            Threads running the compiled kernel (default: all CPUs).
+
         Returns
         -------
         pandas.DataFrame
@@ -264,6 +282,14 @@ class _Queries:
             ``distance_m``; origins with fewer than ``k`` destinations in reach
             have fewer rows (none if nothing is in reach). Ties are broken by
             the destinations' input order. ``attrs`` as in :meth:`distances`.
+
+        Raises
+        ------
+        InputError
+            ``k < 1``, bad ``cutoff_m``/``max_snap_m``, non-unique or missing labels or
+            geometries, or every origin (or destination) beyond ``max_snap_m``.
+        CRSError
+            Points not in the network's CRS.
         """
         if int(k) < 1:
             raise InputError(f"k={k!r} must be >= 1.")
@@ -281,10 +307,38 @@ class _Queries:
                         n_threads: int | None = None) -> sparse.csr_array:
         """Sparse origin x destination distance matrix (metres).
 
-        Row ``i`` is ``origins.index[i]``, column ``j`` is
-        ``destinations.index[j]``. Stored entries are exactly the pairs within
-        ``cutoff_m`` (explicit zeros are kept: a distance of 0 m is a stored
-        0); absent entries are unreachable. Column indices are sorted.
+        Distances follow the rules of :meth:`distances`.
+
+        Parameters
+        ----------
+        origins, destinations : GeoDataFrame or GeoSeries
+            Points (polygons use their representative point, MultiPoints are
+            entrances) in the network's CRS, with unique index labels.
+        cutoff_m : float
+            Largest distance (metres, > 0).
+        max_snap_m : float
+            Points farther than this from the network are unreachable (metres).
+        verbose : bool, optional
+            Progress bar (default: unless careplan is quiet).
+        n_threads : int, optional
+            Threads running the compiled kernel (default: all CPUs).
+
+        Returns
+        -------
+        scipy.sparse.csr_array of float64, shape (n_origins, n_destinations)
+            Row ``i`` is ``origins.index[i]``, column ``j`` is
+            ``destinations.index[j]``. Stored entries are exactly the pairs
+            within ``cutoff_m`` (explicit zeros are kept: a distance of 0 m is
+            a stored 0); absent entries are unreachable. Column indices are
+            sorted.
+
+        Raises
+        ------
+        InputError
+            Bad ``cutoff_m``/``max_snap_m``, non-unique or missing labels or
+            geometries, or every origin (or destination) beyond ``max_snap_m``.
+        CRSError
+            Points not in the network's CRS.
         """
         p = self._od(origins, destinations, cutoff_m, max_snap_m, verbose, n_threads)
         order = np.lexsort((p.destination, p.origin))
@@ -311,10 +365,14 @@ class _Queries:
 
         Parameters
         ----------
-        sources : array-like
-            Node ids (see :attr:`node_ids`).
+        sources : array-like of node ids, shape (n_sources,), or one node id
+            See :attr:`node_ids`.
         cutoff_m : float
             Largest distance (metres, > 0).
+        verbose : bool, optional
+            Progress bar (default: unless careplan is quiet).
+        n_threads : int, optional
+            Threads running the compiled kernel (default: all CPUs).
 
         Returns
         -------
@@ -325,6 +383,11 @@ class _Queries:
             search reached them, not sorted). Sources are searched, and
             grouped, in the network's internal (spatial) node order, which
             keeps the memory the searches touch warm in the cache.
+
+        Raises
+        ------
+        InputError
+            Bad ``cutoff_m``, or a source that is not a node of the network.
         """
         cutoff = _check_cutoff(cutoff_m)
         pos = np.sort(self._node_positions(sources), kind="stable")
@@ -391,12 +454,34 @@ class _Queries:
         """How many points lie within ``cutoff_m`` of every node (pandana-style aggregation).
 
         The access leg of each point (snap + along its edge) is included; a
-        MultiPoint (entrances) counts once. No pair table is built: memory is one count per node and thread.
+        MultiPoint (entrances) counts once. No pair table is built: memory is
+        one count per node and thread.
+
+        Parameters
+        ----------
+        points : GeoDataFrame or GeoSeries
+            In the network's CRS, unique index labels.
+        cutoff_m : float
+            Largest walk (metres, > 0).
+        max_snap_m : float
+            Points farther than this from the network are not counted (metres).
+        verbose : bool, optional
+            Progress bar (default: unless careplan is quiet).
+        n_threads : int, optional
+            Threads running the compiled kernel (default: all CPUs).
 
         Returns
         -------
-        pandas.Series
-            int64, indexed by node id, named ``count``.
+        pandas.Series of int64, shape (n_nodes,)
+            Indexed by node id, named ``count``.
+
+        Raises
+        ------
+        InputError
+            Bad ``cutoff_m``/``max_snap_m``, non-unique or missing labels or
+            geometries, or every point beyond ``max_snap_m``.
+        CRSError
+            Points not in the network's CRS.
         """
         cutoff = _check_cutoff(cutoff_m)
         max_snap = _check_max_snap(max_snap_m)

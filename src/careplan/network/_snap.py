@@ -262,8 +262,17 @@ class _Snapping:
             (position in :attr:`edges`), ``u``, ``v`` (node ids),
             ``snap_distance_m`` (straight leg to the edge), ``offset_m``
             (metres along the edge from ``u``), ``edge_length_m``, ``x``,
-            ``y`` (the snapped point) and ``reachable``. A CareplanWarning
-            lists unreachable points.
+            ``y`` (the snapped point), ``reachable``, ``cut_off`` (the
+            nearest street is in a piece removed by ``keep='largest'``) and
+            ``long_access`` (leg longer than ``DEFAULT_LONG_ACCESS_M``). A
+            CareplanWarning lists unreachable points.
+
+        Raises
+        ------
+        InputError
+            Bad ``max_snap_m``, non-unique labels, missing geometries.
+        CRSError
+            Points not in the network's CRS.
         """
         max_snap = _check_max_snap(max_snap_m)
         index, g, owner = self._points(points, "points")
