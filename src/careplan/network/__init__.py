@@ -39,7 +39,8 @@ distance above:
 
 * a destination inside an origin's polygon (or an origin inside a
   destination's, or two polygons that meet) is **0 m** away: a station inside
-  an estate serves it without a walk;
+  an estate serves it without a walk (both must be within ``max_snap_m`` of
+  the network: unreachable points have no pairs at all);
 * two points off the network are their **straight walk** apart when that walk
   is no longer than either point's snap leg. The disc around a point of
   radius its snap distance contains no street, so such a walk stays inside
