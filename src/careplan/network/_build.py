@@ -98,6 +98,12 @@ class _Builders:
         -------
         WalkNetwork
 
+        Raises
+        ------
+        InputError
+            Missing file, unknown suffix, unreadable file, no walkable way,
+            bad ``keep``.
+
         Notes
         -----
         Ways with a ``highway`` tag are split into edges at every node shared
@@ -115,12 +121,6 @@ class _Builders:
         ways before their nodes and Overpass inline geometry are handled; a
         node with unreadable coordinates (``lat="nan"``) is skipped with a
         warning naming it.
-
-        Raises
-        ------
-        InputError
-            Missing file, unknown suffix, unreadable file, no walkable way,
-            bad ``keep``.
         """
         _check_keep(keep)
         ways = read_osm_ways(path, walkable_only=walkable_only)
