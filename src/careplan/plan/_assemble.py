@@ -26,7 +26,9 @@ SIZING_NOTE = ("existing floor area is allocated to the areas within its walking
 def facilities_after(inp: Inputs, sizing: Sizing) -> gpd.GeoDataFrame:
     """The existing facilities plus the proposed stations and expansions."""
     add = sizing.added
-    keep = [c for c in add.columns if c in inp.facilities.columns or c == "geometry"]
+    # area_id names the estate of an on-site room (配建), also for point areas
+    keep = [c for c in add.columns
+            if c in inp.facilities.columns or c in ("geometry", "area_id")]
     out = pd.concat([inp.facilities, add[keep]])
     return gpd.GeoDataFrame(out, geometry="geometry", crs=inp.areas.crs)
 

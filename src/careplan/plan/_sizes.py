@@ -73,7 +73,8 @@ def on_site_rooms(inp: Inputs, sizing, deficit: pd.Series):
         "n_areas_served": 1}, geometry=pts.to_numpy(), crs=inp.areas.crs, index=ids)
     added = gpd.GeoDataFrame({
         "facility_id": ids, "level": NEW_STATION_LEVEL, "floor_area_m2": deficit.to_numpy(),
-        "beds": 0, "nursing_beds": 0, "name": [f"on-site room of {a} (配建)" for a in deficit.index]},
+        "beds": 0, "nursing_beds": 0, "name": [f"on-site room of {a} (配建)" for a in deficit.index],
+        "area_id": list(deficit.index)},
         geometry=pts.to_numpy(), crs=inp.areas.crs, index=ids)
     shares = pd.DataFrame({"facility_id": ids, "area_id": list(deficit.index),
                            "floor_area_m2": deficit.to_numpy()})
@@ -82,5 +83,5 @@ def on_site_rooms(inp: Inputs, sizing, deficit: pd.Series):
         served.setdefault(a, sid)
     return dataclasses.replace(
         sizing, proposed=pd.concat([sizing.proposed, rows[sizing.proposed.columns]]),
-        added=pd.concat([sizing.added, added[sizing.added.columns]]),
+        added=pd.concat([sizing.added, added[[*sizing.added.columns, "area_id"]]]),
         allocation=pd.concat([sizing.allocation, shares], ignore_index=True), served_by=served)
