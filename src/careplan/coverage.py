@@ -440,7 +440,9 @@ def two_step_fca(net: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.GeoD
     Step 1: each facility ``j`` gets a supply-to-demand ratio
     ``R_j = S_j / sum(P_k for areas k within cutoff_m of j)``.
     Step 2: each area ``i`` scores ``A_i = sum(R_j for facilities j within
-    cutoff_m of i)`` (Luo & Wang 2003).
+    cutoff_m of i)`` (Luo & Wang 2003). Delegates to
+    :func:`careplan.accessibility.fca`, which also offers E2SFCA, Gaussian
+    2SFCA, 3SFCA, gravity and any cost table.
 
     Parameters
     ----------
@@ -460,30 +462,14 @@ def two_step_fca(net: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.GeoD
         in reach; NaN for areas off the network (unreachable). A facility
         whose catchment has zero demand gives ``R_j = 0``.
     """
+    from careplan.accessibility import fca  # the FCA family lives there (issue 13)
+
     _check_gdf(areas, "areas")
     _check_gdf(facilities, "facilities")
     cutoff = _check_cutoff(cutoff_m)
     if demand_col is None:
         demand_col = "elderly" if "elderly" in areas.columns else "households"
-    for obj, col, what in ((areas, demand_col, "areas"), (facilities, capacity_col, "facilities")):
-        if col not in obj.columns:
-            raise InputError(f"{what} have no column {col!r}: add it or pass another "
-                             f"{'demand_col' if what == 'areas' else 'capacity_col'}=.")
-        vals = pd.to_numeric(obj[col], errors="coerce")
-        bad = vals.isna() | (vals < 0)
-        if bad.any():
-            raise InputError(f"{what} column {col!r} must be numbers >= 0; bad at "
-                             f"{', '.join(map(str, obj.index[bad.to_numpy()][:5]))}.")
-    P = pd.to_numeric(areas[demand_col]).astype(float)
-    S = pd.to_numeric(facilities[capacity_col]).astype(float)
-    od = net.distances(areas, facilities, cutoff_m=cutoff, max_snap_m=max_snap_m, verbose=verbose)
-    demand_j = pd.Series(P.loc[od["origin"]].to_numpy(), index=od.index).groupby(
-        od["destination"].to_numpy()).sum()
-    demand_j = demand_j.reindex(facilities.index, fill_value=0.0)
-    R = (S / demand_j.where(demand_j > 0)).fillna(0.0)
-    A = pd.Series(R.loc[od["destination"]].to_numpy(), index=od.index).groupby(
-        od["origin"].to_numpy()).sum()
-    A = A.reindex(areas.index, fill_value=0.0).astype(float)
-    A[A.index.isin(od.attrs["unreachable_origins"])] = np.nan
+    A = fca(net, areas, facilities, method="2sfca", cutoff_m=cutoff, demand_col=demand_col,
+            supply_col=capacity_col, max_snap_m=max_snap_m, verbose=verbose)
     A.name = f"{capacity_col}_per_{demand_col}"
     return A

@@ -1,0 +1,263 @@
+"""careplan.accessibility against hand computations, a loop-by-loop reference and networkx."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from shapely.geometry import Point
+
+from careplan._errors import InputError
+from careplan.accessibility import (
+    LUO_QI_2009_WEIGHTS,
+    aggregate,
+    exponential_decay,
+    fca,
+    gaussian_decay,
+    gravity,
+    power_decay,
+    stepped_decay,
+)
+from careplan.coverage import two_step_fca
+from careplan.network import WalkNetwork
+
+CRS = "EPSG:32651"
+INF = np.inf
+# three estates (demand) and two stations (supply); metres, consumer -> station
+D = np.array([[100.0, INF], [400.0, 300.0], [INF, 200.0]])
+P = pd.Series([100.0, 200.0, 300.0], index=["a", "b", "c"], name="elderly")
+S = pd.Series([60.0, 30.0], index=["f1", "f2"], name="floor_area_m2")
+
+
+def long_table(mat=D, rows=P.index, cols=S.index) -> pd.DataFrame:
+    i, j = np.nonzero(np.isfinite(mat))
+    return pd.DataFrame({"origin": rows[i], "destination": cols[j], "distance_m": mat[i, j]})
+
+
+def reference(mat, P, S, w, three_stage=False):
+    """Plain-loop FCA: w(d) is the weight of a reachable cost (0 = outside)."""
+    n, m = mat.shape
+    W = [[w(mat[i, j]) if math.isfinite(mat[i, j]) else 0.0 for j in range(m)] for i in range(n)]
+    if three_stage:
+        G = []
+        for i in range(n):
+            tot = sum(W[i])
+            G.append([W[i][j] / tot if tot else 0.0 for j in range(m)])
+        W = [[G[i][j] * W[i][j] for j in range(m)] for i in range(n)]
+    R = []
+    for j in range(m):
+        dem = sum(P[i] * W[i][j] for i in range(n))
+        R.append(S[j] / dem if dem else 0.0)
+    return [sum(W[i][j] * R[j] for j in range(m)) for i in range(n)]
+
+
+def test_binary_2sfca_hand_and_conservation():
+    # R1 = 60 / (100 + 200) = 0.2; R2 = 30 / (200 + 300) = 0.06
+    A = fca(D, P, S, cutoff_m=500)
+    assert A.to_dict() == pytest.approx({"a": 0.2, "b": 0.26, "c": 0.06})
+    assert (A * P).sum() == pytest.approx(S.sum())  # supply conserved
+    # 350 m: b no longer reaches f1; R1 = 60 / 100
+    assert fca(D, P, S, cutoff_m=350).tolist() == pytest.approx([0.6, 0.06, 0.06])
+    assert A.name == "2sfca"
+
+
+def test_every_cost_form_gives_the_same_scores():
+    want = fca(D, P, S, cutoff_m=500)
+    wide = pd.DataFrame(D, index=P.index, columns=S.index)
+    sparse = sp.csr_array(np.where(np.isfinite(D), D, 0.0))
+    sparse.eliminate_zeros()
+    tr = long_table(D.T, S.index, P.index)  # a facility -> estate table
+    for cost, kw in ((long_table(), {}), (wide, {}), (wide.iloc[::-1, ::-1], {}), (sparse, {}),
+                     (tr, {"origin": "supply"}), (D.T, {"origin": "supply"})):
+        got = fca(cost, P, S, cutoff_m=500, **kw)
+        pd.testing.assert_series_equal(got, want, check_exact=False)
+
+
+def test_asymmetric_costs_use_the_consumers_direction():
+    # the walk b -> f1 is 400 m but f1 -> b is 600 m (access issue #18)
+    both = pd.concat([long_table(), pd.DataFrame({"origin": ["f1"], "destination": ["b"],
+                                                  "distance_m": [600.0]})])
+    to_fac = both[both["origin"].isin(P.index)]
+    from_fac = pd.DataFrame({"origin": to_fac["destination"], "destination": to_fac["origin"],
+                             "distance_m": to_fac["distance_m"]})
+    A = fca(from_fac, P, S, cutoff_m=500, origin="supply")
+    assert A.tolist() == pytest.approx([0.2, 0.26, 0.06])  # as if f1 -> b were 400 m, both steps
+    with pytest.raises(InputError, match="not demand labels"):
+        fca(both, P, S, cutoff_m=500)
+
+
+def test_e2sfca_hand():
+    # weights 1 up to 150 m, 0.5 up to 500 m: R1 = 60/(100 + 100) = 0.3, R2 = 30/(100 + 150) = 0.12
+    A = fca(D, P, S, method="e2sfca", decay=stepped_decay([150, 500], [1.0, 0.5]))
+    assert A.tolist() == pytest.approx([0.3, 0.21, 0.06])
+    assert (A * P).sum() == pytest.approx(90.0)
+    with pytest.raises(InputError, match="stepped_decay"):
+        fca(D, P, S, method="e2sfca", cutoff_m=500)
+    lq = stepped_decay([600, 1200, 1800], LUO_QI_2009_WEIGHTS)
+    assert lq(np.array([0.0, 600.0, 601.0, 1800.0, 1801.0])).tolist() == [1.0, 1.0, 0.68, 0.22, 0.0]
+
+
+def test_gaussian_2sfca_matches_dai_formula_and_the_loop():
+    d0 = 500.0
+
+    def dai(d):
+        return (math.exp(-0.5 * (d / d0) ** 2) - math.exp(-0.5)) / (1 - math.exp(-0.5)) if d <= d0 else 0.0
+
+    A = fca(D, P, S, method="g2sfca", cutoff_m=d0)
+    assert A.tolist() == pytest.approx(reference(D, P.tolist(), S.tolist(), dai))
+    assert (A * P).sum() == pytest.approx(90.0)
+    assert gaussian_decay()(np.array([0.0, d0]), d0).tolist() == pytest.approx([1.0, 0.0])
+
+
+def test_3sfca_hand_and_gaussian_form():
+    # binary selection: b splits half/half. R1 = 60/(100 + 100) = 0.3, R2 = 30/(100 + 300) = 0.075
+    A = fca(D, P, S, method="3sfca", cutoff_m=500)
+    assert A.tolist() == pytest.approx([0.3, 0.1875, 0.075])
+    assert (A * P).sum() == pytest.approx(90.0)
+    g = fca(D, P, S, method="3sfca", cutoff_m=500, decay=gaussian_decay())
+    e = math.exp(-0.5)
+    assert g.tolist() == pytest.approx(reference(
+        D, P.tolist(), S.tolist(), lambda d: (math.exp(-0.5 * (d / 500) ** 2) - e) / (1 - e), True))
+    assert (g * P).sum() == pytest.approx(90.0)
+
+
+def test_gravity_and_user_decay():
+    A = gravity(D, P, S, decay=power_decay(1.0))
+    want = reference(D, P.tolist(), S.tolist(), lambda d: 1.0 / d)
+    assert A.tolist() == pytest.approx(want)
+    # by hand: V1 = 100/100 + 200/400 = 1.5 -> a gets 60 * (1/100) / 1.5 = 0.4
+    assert A["a"] == pytest.approx(0.4)
+    assert (A * P).sum() == pytest.approx(90.0)
+    ex = gravity(D, P, S, decay=exponential_decay(0.01))
+    assert ex.tolist() == pytest.approx(reference(D, P.tolist(), S.tolist(), lambda d: math.exp(-0.01 * d)))
+    user = fca(D, P, S, cutoff_m=350, decay=lambda d: 1.0 / (1.0 + d))
+    assert user.tolist() == pytest.approx(
+        reference(D, P.tolist(), S.tolist(), lambda d: 1.0 / (1 + d) if d <= 350 else 0.0))
+    with pytest.raises(InputError, match="finite and >= 0"):
+        fca(D, P, S, cutoff_m=500, decay=lambda d: -d)
+    with pytest.raises(InputError, match="one weight per cost"):
+        fca(D, P, S, cutoff_m=500, decay=lambda d: d[:1])
+
+
+def test_minutes_units_and_normalisation():
+    m = fca(D, P, S, minutes=5)  # 5 min at the default 60 m/min = 300 m
+    assert m.tolist() == pytest.approx(fca(D, P, S, cutoff_m=300).tolist())
+    fast = fca(D, P, S, minutes=5, speed_m_per_min=100)
+    assert fast.tolist() == pytest.approx(fca(D, P, S, cutoff_m=500).tolist())
+    in_min = fca(D / 60.0, P, S, cutoff_m=300, cost_unit="min")
+    assert in_min.tolist() == pytest.approx(m.tolist())
+    norm = fca(D, P, S, cutoff_m=500, normalize="weighted_mean")
+    # mean score = total supply reached / total demand = 90 / 600
+    assert norm.tolist() == pytest.approx([0.2 / 0.15, 0.26 / 0.15, 0.06 / 0.15])
+    assert (norm * P).sum() / P.sum() == pytest.approx(1.0)
+    assert fca(D, P, S, cutoff_m=500, normalize="max").max() == pytest.approx(1.0)
+    with pytest.raises(InputError, match="not both"):
+        fca(D, P, S, cutoff_m=300, minutes=5)
+    with pytest.raises(InputError, match="normalize"):
+        fca(D, P, S, cutoff_m=300, normalize="z")
+
+
+def test_bad_inputs_say_what_to_fix():
+    with pytest.raises(InputError, match="method"):
+        fca(D, P, S, method="4sfca", cutoff_m=1)
+    with pytest.raises(InputError, match="needs a catchment"):
+        fca(D, P, S)
+    with pytest.raises(InputError, match=">= 0"):
+        fca(D, P.mul(-1), S, cutoff_m=500)
+    with pytest.raises(InputError, match="rows"):
+        fca(D[:2], P, S, cutoff_m=500)
+    with pytest.raises(InputError, match="lacks labels"):
+        fca(pd.DataFrame(D[:2], index=["a", "b"], columns=S.index), P, S, cutoff_m=500)
+    with pytest.raises(InputError, match="floor_area"):
+        fca(D, P, S.to_frame("beds"), cutoff_m=500)
+
+
+def test_network_form_equals_the_old_two_step_fca_and_the_table():
+    G = nx.Graph(crs=CRS)
+    G.add_node(0, x=0, y=0)
+    G.add_node(1, x=1000, y=0)
+    G.add_edge(0, 1, length=1000.0)
+    net = WalkNetwork.from_graph(G)
+    areas = gpd.GeoDataFrame({"elderly": [4, 6, 10]}, geometry=[Point(0, 0), Point(300, 0), Point(900, 0)],
+                             crs=CRS, index=["a", "b", "c"])
+    facs = gpd.GeoDataFrame({"floor_area_m2": [60.0, 30.0]}, geometry=[Point(100, 0), Point(800, 0)],
+                            crs=CRS, index=["F", "H"])
+    old = two_step_fca(net, areas, facs, cutoff_m=550)
+    new = fca(net, areas, facs, cutoff_m=550)
+    # F reaches a (100), b (200); H reaches b (500), c (100)
+    assert new.tolist() == pytest.approx([6.0, 6.0 + 30 / 16, 30 / 16])
+    assert old.tolist() == pytest.approx(new.tolist())
+    od = net.distances(areas, facs, cutoff_m=550)
+    assert fca(od, areas, facs, cutoff_m=550).tolist() == pytest.approx(new.tolist())
+    g = fca(net, areas, facs, method="g2sfca", minutes=10)  # 600 m catchment
+    dist = np.array([[100, 800], [200, 500], [800, 100]], dtype=float)
+    e = math.exp(-0.5)
+    assert g.tolist() == pytest.approx(reference(
+        dist, [4, 6, 10], [60, 30],
+        lambda d: (math.exp(-0.5 * (d / 600) ** 2) - e) / (1 - e) if d <= 600 else 0.0))
+    assert areas.columns.tolist() == ["elderly", "geometry"]  # inputs untouched
+
+
+def _grid(n=6, spacing=100.0, seed=3):
+    rng = np.random.default_rng(seed)
+    G = nx.Graph(crs=CRS)
+    for i in range(n):
+        for j in range(n):
+            G.add_node((i, j), x=i * spacing, y=j * spacing)
+    for i in range(n):
+        for j in range(n):
+            for di, dj in ((1, 0), (0, 1)):
+                if i + di < n and j + dj < n and rng.random() < 0.85:
+                    G.add_edge((i, j), (i + di, j + dj), length=spacing * (1 + rng.random()))
+    G.remove_nodes_from([v for v in list(G) if G.degree(v) == 0])
+    return G
+
+
+@pytest.mark.parametrize("how", ["sum", "mean", "count", "min", "max"])
+@pytest.mark.parametrize("decay", ["flat", "linear", "exp"])
+def test_aggregate_equals_networkx_brute_force(how, decay):
+    G = _grid()
+    net = WalkNetwork.from_graph(G)
+    nodes = sorted(G)[::3]
+    pts = gpd.GeoDataFrame({"beds": np.arange(len(nodes), dtype=float) * 7 % 11},
+                           geometry=[Point(G.nodes[v]["x"], G.nodes[v]["y"]) for v in nodes],
+                           crs=CRS, index=[f"p{k}" for k in range(len(nodes))])
+    cutoff = 250.0
+    got = aggregate(net, pts, "beds", cutoff_m=cutoff, how=how, decay=decay)
+    where = dict(zip(pts.index, nodes, strict=True))
+    want = {}
+    for node in G:
+        d = nx.single_source_dijkstra_path_length(G, node, cutoff=cutoff, weight="length")
+        near = [(p, d[v]) for p, v in where.items() if v in d]
+        x = [pts.loc[p, "beds"] for p, _ in near]
+        w = [1.0 if decay == "flat" else (1 - dd / cutoff if decay == "linear" else math.exp(-dd / cutoff))
+             for _, dd in near]
+        if how == "count":
+            want[node] = float(len(near))
+        elif how == "sum":
+            want[node] = sum(a * b for a, b in zip(x, w, strict=True))
+        elif how == "mean":
+            want[node] = sum(a * b for a, b in zip(x, w, strict=True)) / len(near) if near else np.nan
+        else:
+            want[node] = (min(x) if how == "min" else max(x)) if near else np.nan
+    got_d = {k: got.loc[[k]].iloc[0] for k in want}
+    assert got.index.size == len(want)
+    for k in want:
+        assert got_d[k] == pytest.approx(want[k], nan_ok=True), k
+
+
+def test_aggregate_bad_inputs():
+    net = WalkNetwork.from_graph(_grid())
+    pts = gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=CRS, index=["p"])
+    with pytest.raises(InputError, match="how"):
+        aggregate(net, pts, cutoff_m=100, how="median")
+    with pytest.raises(InputError, match="decay"):
+        aggregate(net, pts, cutoff_m=100, decay="gauss")
+    with pytest.raises(InputError, match="no entry"):
+        aggregate(net, pts, pd.Series({"q": 1.0}), cutoff_m=100)
+    assert aggregate(net, pts, cutoff_m=100, how="count").max() == 1.0
