@@ -259,6 +259,17 @@ def test_bad_node_coordinates_skip_the_node_with_a_warning(lat, tmp_path):
     assert 3 not in set(net.node_ids)
 
 
+@pytest.mark.parametrize("lat", ["+31.2300", " 31.2300 ", "3.123e1", "31.23000000001"])
+def test_coordinates_in_other_number_forms_read_as_numbers(lat, tmp_path, clean):
+    # pyosmium refuses '+' and spaces and reads exponents; each is the number it says
+    nodes = {k: (lat if k == 3 else c[0], c[1]) for k, c in PLUS.items()}
+    p = tmp_path / "forms.osm"
+    p.write_text(osm_text(nodes))
+    net, msgs = build(p)
+    assert msgs == []
+    assert signature(net) == clean
+
+
 def test_only_bad_coordinates_is_an_input_error(tmp_path):
     nodes = {k: ("nan", c[1]) for k, c in PLUS.items()}
     p = tmp_path / "allbad.osm"

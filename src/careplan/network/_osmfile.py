@@ -128,7 +128,7 @@ def _scan_xml(p: Path) -> dict[str, Any]:
     return out
 
 
-_PLAIN = re.compile(rb"\s*[-+]?(?:\d+\.?\d*|\.\d+)\s*")
+_PLAIN = re.compile(rb"-?\d+(?:\.\d+)?")  # what pyosmium parses
 
 
 def _coordinate_ok(v: bytes) -> bool:
@@ -165,7 +165,7 @@ def _sanitized_copy(p: Path, tmpdir: str) -> tuple[Path, dict[int, str]]:
             return _ATTR.sub(lambda x: b"" if x.group(1) in (b"lat", b"lon") else x.group(0), tag)
         odd = {k: v for k, v in coords.items() if not _PLAIN.fullmatch(v)}
         if odd:
-            return _ATTR.sub(lambda x: (x.group(1) + b'="' + f"{float(x.group(3)):.9f}".encode()
+            return _ATTR.sub(lambda x: (x.group(1) + b'="' + f"{float(x.group(3)):.7f}".encode()
                                         + b'"') if x.group(1) in odd else x.group(0), tag)
         return tag
 
