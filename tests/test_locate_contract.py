@@ -24,7 +24,7 @@ from careplan._errors import CareplanError, InfeasibleError, InputError
 from careplan.locate import LocationModel, Problem, RawSolution, Solution
 
 CUT = 10.0
-SEEDS = [0, 1, 2]
+SEEDS = [0, 1]
 
 
 # --------------------------------------------------------------------------- a researcher's own model
@@ -326,7 +326,7 @@ def _brute_capacitated(case: Case, model, inst):
     return best
 
 
-@pytest.mark.parametrize("seed", SEEDS[:2])
+@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("name", IDS)
 def test_capacities_respected_or_refused(name, seed):
     case = CASES[name]
