@@ -261,3 +261,35 @@ def test_aggregate_bad_inputs():
     with pytest.raises(InputError, match="no entry"):
         aggregate(net, pts, pd.Series({"q": 1.0}), cutoff_m=100)
     assert aggregate(net, pts, cutoff_m=100, how="count").max() == 1.0
+    with pytest.raises(InputError, match="how"):
+        aggregate(net, pts, cutoff_m=100, how=[])
+
+
+def test_aggregate_many_at_once_equals_one_by_one():
+    net = WalkNetwork.from_graph(_grid())
+    pts = gpd.GeoDataFrame({"v": [3.0, 5.0, 7.0]}, geometry=[Point(0, 0), Point(210, 95), Point(400, 300)],
+                           crs=CRS, index=["p", "q", "r"])
+    many = aggregate(net, pts, "v", cutoff_m=300, how=["sum", "min", "count"], decay="linear")
+    for h in ("sum", "min", "count"):
+        one = aggregate(net, pts, "v", cutoff_m=300, how=h, decay="linear")
+        pd.testing.assert_series_equal(many[f"{h}_300m"], one)
+
+
+def test_access_published_grid_example():
+    """pysal/access tests/test_floating_catchment_area.py: supply 1 at each point of a
+    5 x 5 unit grid, demand 1 at 5 of them, Euclidean cost. A large catchment gives
+    every demand 25 / 5 = 5; a 0.9 catchment only its own point: 1."""
+    from scipy.spatial.distance import cdist
+
+    xy = np.array([(x, y) for x in range(5) for y in range(5)], dtype=float)
+    rows = [0, 7, 12, 18, 24]
+    cost = cdist(xy[rows], xy)
+    demand = pd.Series(1.0, index=[f"d{r}" for r in rows])
+    supply = pd.Series(1.0, index=[f"s{k}" for k in range(25)])
+    for method in ("2sfca", "3sfca"):
+        assert fca(cost, demand, supply, method=method, cutoff_m=100).tolist() == pytest.approx([5.0] * 5)
+        assert fca(cost, demand, supply, method=method, cutoff_m=0.9).tolist() == pytest.approx([1.0] * 5)
+    steps = stepped_decay([100.0], [1.0])
+    assert fca(cost, demand, supply, method="e2sfca", decay=steps).tolist() == pytest.approx([5.0] * 5)
+    norm = fca(cost, demand, supply, cutoff_m=100, normalize="weighted_mean")
+    assert norm.tolist() == pytest.approx([1.0] * 5)

@@ -507,9 +507,9 @@ DECAYS = ("flat", "linear", "exp")
 
 
 def aggregate(net: WalkNetwork, points: gpd.GeoDataFrame | gpd.GeoSeries, values: Any = None, *,
-              cutoff_m: float, how: str = "sum", decay: str = "flat",
+              cutoff_m: float, how: str | Sequence[str] = "sum", decay: str = "flat",
               max_snap_m: float = DEFAULT_MAX_SNAP_M, verbose: bool | None = None,
-              n_threads: int | None = None) -> pd.Series:
+              n_threads: int | None = None) -> pd.Series | pd.DataFrame:
     """Cumulative opportunities: aggregate a value of points within a walk of every node.
 
     pandana's ``Network.aggregate`` job on careplan's compiled search
@@ -528,9 +528,11 @@ def aggregate(net: WalkNetwork, points: gpd.GeoDataFrame | gpd.GeoSeries, values
         ``points``); default 1 per point (then ``how="sum"`` counts).
     cutoff_m : float
         Radius of the walk (metres, > 0).
-    how : {"sum", "mean", "count", "min", "max"}
-        Aggregation over the points within reach (pandana's names). ``count``
-        ignores the values and the decay; ``min``/``max`` ignore the decay.
+    how : {"sum", "mean", "count", "min", "max"} or a sequence of them
+        Aggregation over the points within reach (pandana's names; its
+        ``ave`` is ``mean``). ``count`` ignores the values and the decay;
+        ``min``/``max`` ignore the decay. A sequence gives a DataFrame with
+        one column each, from one search.
     decay : {"flat", "linear", "exp"}
         pandana's decays: weight 1, ``1 - d / cutoff_m``, ``exp(-d / cutoff_m)``;
         ``mean`` is the decay-weighted sum divided by the count (as pandana).
@@ -541,9 +543,10 @@ def aggregate(net: WalkNetwork, points: gpd.GeoDataFrame | gpd.GeoSeries, values
 
     Returns
     -------
-    pandas.Series of float, shape (n_nodes,)
+    pandas.Series of float, shape (n_nodes,), or DataFrame (n_nodes, len(how))
         Indexed by node id, named ``f"{how}_{cutoff_m:g}m"``. Nodes reaching
-        no point get 0 (sum, count) or NaN (mean, min, max).
+        no point get 0 (sum, count) or NaN (mean, min, max; pandana gives
+        -1 for min/max there).
 
     Raises
     ------
@@ -552,8 +555,10 @@ def aggregate(net: WalkNetwork, points: gpd.GeoDataFrame | gpd.GeoSeries, values
     CRSError
         Points not in the network's CRS.
     """
-    if how not in AGGREGATIONS:
-        raise InputError(f"how must be one of {AGGREGATIONS}; got {how!r}.")
+    hows = [how] if isinstance(how, str) else list(how)
+    bad_how = [h for h in hows if h not in AGGREGATIONS]
+    if bad_how or not hows:
+        raise InputError(f"how must be one of {AGGREGATIONS} (or a list of them); got {how!r}.")
     if decay not in DECAYS:
         raise InputError(f"decay must be one of {DECAYS} (pandana's names); got {decay!r}.")
     cutoff = _positive("cutoff_m", cutoff_m)
@@ -582,15 +587,21 @@ def aggregate(net: WalkNetwork, points: gpd.GeoDataFrame | gpd.GeoSeries, values
     w = {"flat": np.ones_like(d), "linear": np.clip(1.0 - d / cutoff, 0.0, 1.0),
          "exp": np.exp(-d / cutoff)}[decay]
     count = np.bincount(node, minlength=n).astype(float)
+    cols = {f"{h}_{cutoff:g}m": _reduce(h, node, x, w, count, n) for h in hows}
+    if isinstance(how, str):
+        return pd.Series(next(iter(cols.values())), index=net.node_ids.copy(), name=next(iter(cols)))
+    return pd.DataFrame(cols, index=net.node_ids.copy())
+
+
+def _reduce(how: str, node: np.ndarray, x: np.ndarray, w: np.ndarray, count: np.ndarray,
+            n: int) -> np.ndarray:
+    """One aggregation of values ``x`` (decay weights ``w``) onto ``n`` nodes."""
     if how == "count":
-        out = count
-    elif how == "sum":
-        out = np.bincount(node, weights=w * x, minlength=n)
-    elif how == "mean":
+        return count.copy()
+    if how in ("sum", "mean"):
         s = np.bincount(node, weights=w * x, minlength=n)
-        out = np.divide(s, count, out=np.full(n, np.nan), where=count > 0)
-    else:
-        out = np.full(n, np.inf if how == "min" else -np.inf)
-        (np.minimum if how == "min" else np.maximum).at(out, node, x)
-        out[count == 0] = np.nan
-    return pd.Series(out, index=net.node_ids.copy(), name=f"{how}_{cutoff:g}m")
+        return s if how == "sum" else np.divide(s, count, out=np.full(n, np.nan), where=count > 0)
+    out = np.full(n, np.inf if how == "min" else -np.inf)
+    (np.minimum if how == "min" else np.maximum).at(out, node, x)
+    out[count == 0] = np.nan
+    return out
