@@ -4,8 +4,8 @@ Not a test. Needs ``pip install pandana access`` in the venv (never in the test 
 
     CAREPLAN_QUIET=1 python benchmarks/bench_access.py [--quick]
 
-1. pandana's ``aggregate`` job on the Shanghai roads graph
-   (../shared/data/shanghai_center, the same edges given to both): a value of
+1. pandana's ``aggregate`` job on the unsimplified osmnx graph of the Shanghai
+   roads (../shared/data/shanghai_center, the same edges given to both): a value of
    4,000 facilities placed on nodes, aggregated within 1,000 m of every node
    (sum, mean, count, min, max; flat, linear, exp decay). careplan:
    ``accessibility.aggregate`` (compiled search from each facility); pandana:
@@ -158,10 +158,15 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer points")
     args = ap.parse_args()
     rng = np.random.default_rng(13)
+    import osmnx as ox
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        G = ox.graph_from_xml(SHANGHAI, simplify=False)  # as bench_distances: ~21,700 nodes
     t = time.perf_counter()
-    net = WalkNetwork.from_file(SHANGHAI)
-    print(f"Shanghai roads: {net.n_nodes:,} nodes, {net.n_edges:,} edges "
-          f"(from_file {time.perf_counter() - t:.1f} s)")
+    net = WalkNetwork.from_graph(G)
+    print(f"Shanghai roads, unsimplified osmnx graph: {net.n_nodes:,} nodes, {net.n_edges:,} edges "
+          f"(from_graph {time.perf_counter() - t:.1f} s)")
     bench_aggregate(net, rng, 1000 if args.quick else 4000, 1000.0)
     bench_fca(net, rng, 500 if args.quick else 2000, 100 if args.quick else 300, 1000.0)
 

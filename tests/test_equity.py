@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from careplan._errors import InputError
-from careplan.equity import equity_by, gini, lorenz, palma, share_outside
+from careplan.equity import before_after, equity_by, gini, lorenz, palma, share_outside
 
 
 def pairwise_gini(x, w):
@@ -85,3 +85,20 @@ def test_bad_inputs():
         equity_by(pd.DataFrame({"a": [1]}), value_col="b")
     with pytest.raises(InputError, match="value_col"):
         equity_by(pd.DataFrame({"a": [1]}))
+
+
+def test_before_after_from_plan_columns():
+    areas = pd.DataFrame({"street": ["s1", "s1", "s2"], "elderly": [10, 30, 60],
+                          "covered_before": [True, False, False], "covered_after": [True, True, False],
+                          "provided_before_m2": [20.0, 0.0, 0.0], "provided_after_m2": [20.0, 60.0, 120.0]})
+    out = before_after(areas)
+    assert out.loc["all", "share_outside_before"] == pytest.approx(0.9)
+    assert out.loc["all", "share_outside_after"] == pytest.approx(0.6)
+    # after: every estate gets 2 m2 per person -> Gini 0; before: only 10 of 100 people have any
+    assert out.loc["all", "gini_m2_per_person_after"] == pytest.approx(0.0)
+    assert out.loc["all", "gini_m2_per_person_before"] == pytest.approx(
+        pairwise_gini([2.0, 0.0, 0.0], [10, 30, 60]))
+    by = before_after(areas, by="street")
+    assert by["share_outside_after"].tolist() == pytest.approx([0.0, 1.0])
+    with pytest.raises(InputError, match="covered_before"):
+        before_after(areas.drop(columns="covered_before"))

@@ -30,7 +30,7 @@ import pandas as pd
 
 from careplan._errors import InputError
 
-__all__ = ["equity_by", "gini", "lorenz", "palma", "share_outside"]
+__all__ = ["before_after", "equity_by", "gini", "lorenz", "palma", "share_outside"]
 
 
 def _arrays(values: Any, weights: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -216,6 +216,66 @@ def equity_by(frame: pd.DataFrame, *, value_col: str | None = None, weight_col: 
     if len(groups) > 1:
         index = pd.MultiIndex.from_tuples([k for k, _ in rows], names=groups)
     return pd.DataFrame([r for _, r in rows], index=index)
+
+
+def before_after(areas: pd.DataFrame, *, weight_col: str | None = None,
+                 by: str | list[str] | None = None) -> pd.DataFrame:
+    """Equity before and after a layout plan, from the plan's per-area table.
+
+    Takes ``LayoutPlan.areas`` (or any frame with the same columns), so the
+    report can show the change: the share of people outside the walking
+    circle (``covered_before`` / ``covered_after``) and, when
+    ``provided_before_m2`` / ``provided_after_m2`` are there, the Gini and
+    Palma ratio of floor area per person (m2 provided to the estate / its
+    people, weighted by its people).
+
+    Parameters
+    ----------
+    areas : pandas.DataFrame, one row per area
+        Columns ``covered_before``, ``covered_after`` (bool); optional
+        ``provided_before_m2``, ``provided_after_m2``. Not modified.
+    weight_col : str, optional
+        People per area; default ``elderly`` when present, else ``households``.
+    by : str or list of str, optional
+        Grouping columns (e.g. ``street``, ``district``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group (``"all"`` without ``by``): ``people``,
+        ``share_outside_before``, ``share_outside_after`` and, with the floor
+        areas, ``gini_m2_per_person_before/after``, ``palma_m2_per_person_before/after``.
+
+    Raises
+    ------
+    InputError
+        Missing coverage or weight columns.
+    """
+    if weight_col is None:
+        weight_col = "elderly" if "elderly" in areas.columns else "households"
+    need = ["covered_before", "covered_after", weight_col]
+    missing = [c for c in need if c not in areas.columns]
+    if missing:
+        raise InputError(f"before_after needs columns {missing} (LayoutPlan.areas has them); "
+                         f"columns are {list(areas.columns)}.")
+    people = pd.to_numeric(areas[weight_col], errors="coerce").astype(float)
+    out = None
+    for when in ("before", "after"):
+        frame = pd.DataFrame({"covered": areas[f"covered_{when}"], "people": people}, index=areas.index)
+        has_m2 = f"provided_{when}_m2" in areas.columns
+        if has_m2:
+            m2 = pd.to_numeric(areas[f"provided_{when}_m2"], errors="coerce").astype(float)
+            frame["m2"] = (m2 / people.where(people > 0)).fillna(0.0)
+        if by is not None:
+            for col in [by] if isinstance(by, str) else by:
+                frame[col] = areas[col]
+        part = equity_by(frame, value_col="m2" if has_m2 else None, weight_col="people",
+                         covered_col="covered", by=by)
+        part = part.rename(columns={"share_outside": f"share_outside_{when}",
+                                    "gini": f"gini_m2_per_person_{when}",
+                                    "palma": f"palma_m2_per_person_{when}"})
+        out = part if out is None else out.join(part.drop(columns=["units", "people"]))
+    return out
 
 
 def _or_nan(func, values, weights) -> float:
