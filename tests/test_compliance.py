@@ -632,3 +632,14 @@ def test_areas_without_households_left_out_of_per_community_coverage():
     assert "1 area(s) with 0 households left out" in row["note"]
     empty = compliance.check(make_areas([area(0, 0)]), facs.iloc[:0], standard="jinwan-2020")
     assert empty.rules.set_index("rule_id").loc["station_coverage", "passed"] is None
+
+
+def test_lang_is_deprecated_but_still_works(hand):
+    areas, facs = hand
+    with pytest.warns(DeprecationWarning, match="lang"):
+        res = compliance.check(areas, facs, standard="jinwan-2020", lang="zh")
+    with pytest.warns(DeprecationWarning, match="rule_table"):
+        assert res.rule_table().loc[0, "label"] == res.rules.loc[0, "label_zh"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        compliance.check(areas, facs, standard="jinwan-2020")  # no lang: no warning

@@ -114,7 +114,7 @@ def _cmd_check(args) -> int:
     areas = cp.read_areas(args.areas, layer=args.areas_layer)
     facs = cp.read_facilities(args.facilities, layer=args.facilities_layer, crs=areas.crs)
     # (args.facilities None: no facilities yet, an empty frame in the areas' CRS)
-    rep = cp.compliance.check(areas, facs, standard=args.standard, lang=args.lang)
+    rep = cp.compliance.check(areas, facs, standard=args.standard)
     lab = "label_zh" if args.lang == "zh" else "label_en"
     from careplan.report import write_compliance_excel
     from careplan.report.console import echo, print_table

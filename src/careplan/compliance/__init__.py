@@ -47,6 +47,7 @@ counts where), ``_tables`` (rule table, roll-ups, summary), ``_result``
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -84,7 +85,7 @@ def check(
     care_land_m2: float | None = None,
     social_workers: float | None = None,
     district_types: Mapping[Any, str] | None = None,
-    lang: str = "en",
+    lang: str | None = None,
 ) -> ComplianceResult:
     """Check areas and facilities against a policy standard.
 
@@ -133,8 +134,11 @@ def check(
         Number of social workers, for the staffing-ratio rules.
     district_types : mapping, optional
         ``{district: 'urban_district' | 'county'}`` for welfare-home rules per district.
-    lang : {'en', 'zh'}
-        Preferred label language for :meth:`ComplianceResult.rule_table` and exports.
+    lang : {'en', 'zh'}, optional
+        Deprecated (presentation belongs to :mod:`careplan.report`, which labels the
+        plain tables): still sets the default language of
+        :meth:`ComplianceResult.rule_table` and ``to_excel_frames``, with a
+        DeprecationWarning. Default 'en'.
 
     Returns
     -------
@@ -155,7 +159,11 @@ def check(
     >>> rep.rules[["rule_id", "required", "found", "passed"]]
     """
     std = load_standard(standard)
-    lang = check_lang(lang)
+    if lang is not None:
+        warnings.warn("compliance.check(lang=...) is deprecated: the result holds both "
+                      "label_en and label_zh; careplan.report labels tables for a language",
+                      DeprecationWarning, stacklevel=2)
+    lang = check_lang("en" if lang is None else lang)
     levels = _contract.options(
         assign=assign, overlap=overlap, levels=levels, district_types=district_types,
         numbers={"population": population, "care_land_m2": care_land_m2,

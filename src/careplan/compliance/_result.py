@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,19 +94,33 @@ class ComplianceResult:
         return bool(all(vals))
 
     def rule_table(self, lang: str | None = None) -> pd.DataFrame:
-        """Rule table with one ``label`` column in ``lang`` ('en' or 'zh')."""
+        """Rule table with one ``label`` column in ``lang`` ('en' or 'zh').
+
+        Deprecated: use :attr:`rules` (both ``label_en`` and ``label_zh``) or
+        ``careplan.report.xlsx.compliance_sheets`` for a labelled workbook.
+        """
+        warnings.warn("ComplianceResult.rule_table is deprecated; use .rules (label_en, "
+                      "label_zh) or careplan.report", DeprecationWarning, stacklevel=2)
         lang = check_lang(lang or self.lang)
+        return self._labelled(lang)
+
+    def _labelled(self, lang: str) -> pd.DataFrame:
         t = self.rules.copy()
         t.insert(1, "label", t[f"label_{lang}"])
         return t.drop(columns=["label_en", "label_zh"])
 
     def to_excel_frames(self, lang: str | None = None) -> dict[str, pd.DataFrame]:
-        """Tables for an Excel workbook, keyed by sheet name (<= 31 characters)."""
+        """Tables for an Excel workbook, keyed by sheet name (<= 31 characters).
+
+        Deprecated: ``careplan.report.xlsx.compliance_sheets`` labels the workbook.
+        """
+        warnings.warn("ComplianceResult.to_excel_frames is deprecated; use "
+                      "careplan.report.xlsx.compliance_sheets", DeprecationWarning, stacklevel=2)
         lang = check_lang(lang or self.lang)
         out = {
             "summary": self.summary.assign(label=self.summary[f"label_{lang}"])[
                 ["metric", "label", "value"]],
-            "rules": self.rule_table(lang),
+            "rules": self._labelled(lang),
             "areas": pd.DataFrame(self.areas.drop(columns="geometry")).reset_index(drop=True),
         }
         if self.streets is not None:

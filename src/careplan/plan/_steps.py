@@ -347,6 +347,5 @@ def assess(inp: Inputs, sites: Sites, facilities: gpd.GeoDataFrame, circle_sites
         unreachable_facilities=list(site_map.loc[site_map["destination"].isin(unreach),
                                                  "facility_id"]))
     comp = compliance.check(inp.areas, facilities, standard=inp.standard, coverage=cov,
-                            allocation=allocation, reach=pairs if allocation is None else None,
-                            lang="en")
+                            allocation=allocation, reach=pairs if allocation is None else None)
     return State(cov, comp, facilities)
