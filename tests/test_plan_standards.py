@@ -110,3 +110,42 @@ def test_new_estates_get_rooms_on_site_and_every_rule_is_met_or_explained(net):
     assert set(nm["category"]) <= {"not planned", "not a spatial rule", "data missing",
                                    "not a check", "budget", "no site", "other"}
     assert nm.loc["canteen_coverage", "category"] == "not planned"
+
+
+def _three_streets(with_centres):
+    """Three streets of two estates each along the street; S1 and S2 have a centre (inside
+    their first estate)."""
+    rows = []
+    for i, st in enumerate(["S1", "S2", "S3"]):
+        for j in range(2):
+            x = i * 1000 + j * 300
+            rows.append({**_estate(f"{st}-{j}", x, 400), "street": st})
+    areas = _areas(rows)
+    facs = _facs([{"facility_id": f"Z{i}", "level": "street", "floor_area_m2": 600.0,
+                   "geometry": Point(i * 1000 + 50, 30)} for i in with_centres])
+    cands = gpd.GeoDataFrame(
+        {"candidate_id": [f"K{i}" for i in range(9)]},
+        geometry=[Point(i * 1000 + dx, 3) for i in range(3) for dx in (50, 200, 350)],
+        crs=CRS).set_axis([f"K{i}" for i in range(9)])
+    return areas, facs, cands
+
+
+def test_hand_case_b_street_centres_where_the_profile_requires_them(net):
+    areas, facs, cands = _three_streets([0, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        jin = cp.plan_layout(areas, facs, cands, net, standard="jinwan-2020")
+    cen = jin.proposed[jin.proposed["kind"] == "centre"]
+    # exactly one new centre, >= 500 m2, inside S3 (x 2000-2400), central to its households
+    assert len(cen) == 1 and cen.iloc[0]["floor_area_m2"] >= 500
+    assert cen.iloc[0]["candidate_id"] == "K7"  # x = 2200: between S3-0 and S3-1
+    after = jin.rules_after.set_index("rule_id")
+    assert after.loc["town_centre_count", "passed"] is True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ty = cp.plan_layout(areas, facs, cands, net, standard="taiyuan-2021")
+    cen = ty.proposed[ty.proposed["kind"] == "centre"]
+    per_street = cen["areas_served"].str[:2].value_counts().to_dict()
+    assert per_street == {"S1": 1, "S2": 1, "S3": 2}  # each street reaches 2 centres
+    assert cen["floor_area_m2"].between(500, 2000).all()
+    assert ty.rules_after.set_index("rule_id").loc["centres_per_street", "passed"] is True

@@ -26,9 +26,11 @@ SIZING_NOTE = ("existing floor area is allocated to the areas within its walking
 def facilities_after(inp: Inputs, sizing: Sizing) -> gpd.GeoDataFrame:
     """The existing facilities plus the proposed stations and expansions."""
     add = sizing.added
-    # area_id names the estate of an on-site room (配建), also for point areas
+    # area_id names the estate of an on-site room (配建), also for point areas; street the
+    # street of a new street centre
     keep = [c for c in add.columns
-            if c in inp.facilities.columns or c in ("geometry", "area_id")]
+            if c in inp.facilities.columns or c in ("geometry", "area_id")
+            or (c == "street" and "street" in inp.areas.columns)]
     out = pd.concat([inp.facilities, add[keep]])
     return gpd.GeoDataFrame(out, geometry="geometry", crs=inp.areas.crs)
 
@@ -41,6 +43,10 @@ def assess_after(inp: Inputs, sites: Sites, sizing: Sizing) -> State:
         by_candidate = {sites.table.at[s, "source_id"]: s for s in sizing.new_sites}
         circle += [(by_candidate[c], sid) for c, sid in zip(new["candidate_id"],
                                                             new["station_id"], strict=True)]
+    cen = sizing.proposed[sizing.proposed["kind"] == "centre"]  # street centres (_levels)
+    circle += [(f"candidate:{c}", sid) for c, sid in zip(cen["candidate_id"], cen["station_id"],
+                                                         strict=True)
+               if f"candidate:{c}" in sites.table.index]
     exp = sizing.proposed[sizing.proposed["kind"] == "expansion"]
     circle += [(f"existing:{f}", sid) for f, sid in zip(exp["facility_id"], exp["station_id"],
                                                         strict=True)]

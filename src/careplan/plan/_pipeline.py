@@ -13,6 +13,7 @@ from careplan._errors import InputError
 from careplan._progress import progress
 from careplan.plan._assemble import assemble, assess_after
 from careplan.plan._config import PlanConfig
+from careplan.plan._levels import street_centres
 from careplan.plan._propose import choose, size
 from careplan.plan._result import LayoutPlan
 from careplan.plan._steps import assess, distances, prepare
@@ -87,7 +88,7 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
     next(steps, None)
     choice = choose(inp, sites)
     next(steps, None)
-    sizing = size(inp, sites, before, choice)
+    sizing = street_centres(inp, before, size(inp, sites, before, choice))
     next(steps, None)
     after = assess_after(inp, sites, sizing)
     next(steps, None)
