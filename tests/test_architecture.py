@@ -40,6 +40,7 @@ LAYERS: dict[str, float] = {
     "careplan.datasets": 1.5,
     "careplan.network": 2,
     "careplan.allocation": 2.5,  # floor-area transportation LP, used by compliance and plan
+    "careplan._reach": 2.5,  # service-area geometry helper of coverage (imports no careplan)
     "careplan.coverage": 3, "careplan.compliance": 3, "careplan.derive": 3,
     "careplan.locate": 4,
     "careplan.equity": 1,  # Gini/Lorenz/Palma on plain arrays (imports only _errors)
