@@ -3,7 +3,18 @@
 Public API only; see the modules for details.
 """
 
-from careplan import batch, compliance, coverage, datasets, derive, locate, report, standards
+from careplan import (
+    accessibility,
+    batch,
+    compliance,
+    coverage,
+    datasets,
+    derive,
+    equity,
+    locate,
+    report,
+    standards,
+)
 from careplan._errors import (
     CareplanError,
     CareplanWarning,
@@ -37,12 +48,14 @@ __all__ = [
     "SolverError",
     "WalkNetwork",
     "__version__",
+    "accessibility",
     "aggregate_households",
     "batch",
     "compliance",
     "coverage",
     "datasets",
     "derive",
+    "equity",
     "estimate_households",
     "locate",
     "plan_districts",
