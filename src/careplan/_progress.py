@@ -19,6 +19,12 @@ def set_quiet(quiet: bool = True) -> None:
     """Silence (or re-enable) every careplan progress bar.
 
     The environment variable ``CAREPLAN_QUIET=1`` does the same at start-up.
+
+    Parameters
+    ----------
+    quiet : bool, default True
+        True silences every progress bar; False shows them again (a call's own
+        ``verbose=`` still wins).
     """
     global _QUIET
     _QUIET = bool(quiet)

@@ -117,12 +117,26 @@ class Decay:
 
 
 def binary_decay() -> Decay:
-    """``f(d) = 1`` within the catchment (Luo & Wang 2003)."""
+    """``f(d) = 1`` within the catchment (Luo & Wang 2003).
+
+    Returns
+    -------
+    Decay
+        Weight ``f(d, d0)`` in [0, 1] of a distance ``d`` within the catchment ``d0``
+        (same units as the cost), array-wise.
+    """
     return Decay("binary", lambda d, c: np.ones_like(d), needs_cutoff=True)
 
 
 def gaussian_decay() -> Decay:
-    """Dai (2010) Gaussian weight, 1 at ``d = 0`` and 0 at ``d = d0`` (the catchment)."""
+    """Dai (2010) Gaussian weight, 1 at ``d = 0`` and 0 at ``d = d0`` (the catchment).
+
+    Returns
+    -------
+    Decay
+        Weight ``f(d, d0)`` in [0, 1] of a distance ``d`` within the catchment ``d0``
+        (same units as the cost), array-wise.
+    """
     e = np.exp(-0.5)
 
     def f(d, d0):
@@ -132,7 +146,14 @@ def gaussian_decay() -> Decay:
 
 
 def linear_decay() -> Decay:
-    """``f(d) = 1 - d / d0`` within the catchment ``d0`` (pandana's ``linear``)."""
+    """``f(d) = 1 - d / d0`` within the catchment ``d0`` (pandana's ``linear``).
+
+    Returns
+    -------
+    Decay
+        Weight ``f(d, d0)`` in [0, 1] of a distance ``d`` within the catchment ``d0``
+        (same units as the cost), array-wise.
+    """
     return Decay("linear", lambda d, d0: np.clip(1.0 - d / d0, 0.0, 1.0), needs_cutoff=True)
 
 
@@ -143,6 +164,16 @@ def exponential_decay(beta: float | None = None) -> Decay:
     ----------
     beta : float, optional
         Decay rate per unit of cost (> 0). Without it the catchment is needed.
+
+    Returns
+    -------
+    Decay
+        Weight ``f(d, d0)`` of a cost ``d`` (catchment ``d0``, same unit), array-wise.
+
+    Raises
+    ------
+    InputError
+        If ``beta`` is not a positive finite number.
     """
     if beta is not None:
         beta = _positive("beta", beta)
@@ -160,6 +191,16 @@ def power_decay(beta: float = 1.0, *, min_cost: float = 1.0) -> Decay:
     min_cost : float
         Costs below this are raised to it, so a facility inside the estate
         (``d = 0``) gets a finite weight. 1 (metre or minute): an assumption.
+
+    Returns
+    -------
+    Decay
+        Weight ``f(d, d0)`` of a cost ``d`` (catchment ``d0``, same unit), array-wise.
+
+    Raises
+    ------
+    InputError
+        If ``beta`` or ``min_cost`` is not a positive finite number.
     """
     beta = _positive("beta", beta)
     min_cost = _positive("min_cost", min_cost)
@@ -176,6 +217,17 @@ def stepped_decay(breaks: Sequence[float], weights: Sequence[float]) -> Decay:
         ``(breaks[z-1], breaks[z]]`` gets ``weights[z]``, beyond the last 0.
     weights : sequence of float, shape (k,)
         Zone weights in [0, 1], e.g. :data:`LUO_QI_2009_WEIGHTS`.
+
+    Returns
+    -------
+    Decay
+        Weight ``f(d, d0)`` of a cost ``d`` (catchment ``d0``, same unit), array-wise.
+
+    Raises
+    ------
+    InputError
+        If the lengths differ, breaks are not positive and increasing, or a weight
+        is negative or not finite.
     """
     b = np.asarray(breaks, dtype=float)
     w = np.asarray(weights, dtype=float)

@@ -78,7 +78,20 @@ class BackupCovering(LocationModel):
         super().__post_init__()
 
     def evaluate(self, solution: Solution) -> float:
-        """Weight of the demands with at least two open sites within ``cutoff_m``."""
+        """Weight of the demands with at least two open sites within ``cutoff_m``.
+
+        Parameters
+        ----------
+        solution : Solution
+            A candidate solution: open sites and the assignment of the demands
+            (shares when demand is split).
+
+        Returns
+        -------
+        float
+            The model's objective for ``solution``, recomputed from the cost matrix
+            (units of the cost or the weights, as the summary says).
+        """
         twice = solution.count_within(self.cutoff_m) >= 2
         return float(solution.weights[twice].sum())
 
@@ -176,7 +189,20 @@ class WeightedSetCovering(LocationModel):
         super().__post_init__()
 
     def evaluate(self, solution: Solution) -> float:
-        """Total opening cost of the new sites."""
+        """Total opening cost of the new sites.
+
+        Parameters
+        ----------
+        solution : Solution
+            A candidate solution: open sites and the assignment of the demands
+            (shares when demand is split).
+
+        Returns
+        -------
+        float
+            The model's objective for ``solution``, recomputed from the cost matrix
+            (units of the cost or the weights, as the summary says).
+        """
         return float(solution.extra["opening_cost"][solution.is_open & ~solution.existing].sum())
 
     def solve(self, cost: Any, *, weights: Any = None, existing: Any = None, excluded: Any = None,

@@ -66,7 +66,20 @@ class SetCovering(LocationModel):
         _check_secondary(self)
 
     def evaluate(self, solution: Solution) -> float:
-        """Number of new sites."""
+        """Number of new sites.
+
+        Parameters
+        ----------
+        solution : Solution
+            A candidate solution: open sites and the assignment of the demands
+            (shares when demand is split).
+
+        Returns
+        -------
+        float
+            The model's objective for ``solution``, recomputed from the cost matrix
+            (units of the cost or the weights, as the summary says).
+        """
         return float(solution.n_new)
 
     def _solve(self, prob: Problem) -> RawSolution:
@@ -255,7 +268,20 @@ class MaximalCovering(LocationModel):
         _check_secondary(self)
 
     def evaluate(self, solution: Solution) -> float:
-        """Covered weight: the weight of the demands served within the cutoff."""
+        """Covered weight: the weight of the demands served within the cutoff.
+
+        Parameters
+        ----------
+        solution : Solution
+            A candidate solution: open sites and the assignment of the demands
+            (shares when demand is split).
+
+        Returns
+        -------
+        float
+            The model's objective for ``solution``, recomputed from the cost matrix
+            (units of the cost or the weights, as the summary says).
+        """
         share = np.bincount(solution.flow_pairs()[0], weights=solution.flow_pairs()[2],
                             minlength=len(solution.assign))
         return float(np.dot(solution.weights, share))
@@ -456,7 +482,20 @@ class PMedian(LocationModel):
     model_name: ClassVar[str] = "PMedian"
 
     def evaluate(self, solution: Solution) -> float:
-        """Total weighted cost: sum of weight x cost to the serving site (shares when split)."""
+        """Total weighted cost: sum of weight x cost to the serving site (shares when split).
+
+        Parameters
+        ----------
+        solution : Solution
+            A candidate solution: open sites and the assignment of the demands
+            (shares when demand is split).
+
+        Returns
+        -------
+        float
+            The model's objective for ``solution``, recomputed from the cost matrix
+            (units of the cost or the weights, as the summary says).
+        """
         return float(np.nansum(solution.weights * solution.assigned_cost()))
 
     def _solve(self, prob: Problem) -> RawSolution:

@@ -48,7 +48,20 @@ class PCenter(LocationModel):
     model_name: ClassVar[str] = "PCenter"
 
     def evaluate(self, solution: Solution) -> float:
-        """Largest cost from a demand with weight > 0 to a site serving it (0 if none)."""
+        """Largest cost from a demand with weight > 0 to a site serving it (0 if none).
+
+        Parameters
+        ----------
+        solution : Solution
+            A candidate solution: open sites and the assignment of the demands
+            (shares when demand is split).
+
+        Returns
+        -------
+        float
+            The model's objective for ``solution``, recomputed from the cost matrix
+            (units of the cost or the weights, as the summary says).
+        """
         d = solution.max_assigned_cost()[solution.need & solution.served]
         return float(d.max()) if len(d) else 0.0
 

@@ -50,11 +50,10 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
         The walking network, or an OSM file read with :meth:`WalkNetwork.from_file`.
         (``network=`` is its old name, deprecated.)
     config : PlanConfig, optional
-        All options at once; keyword ``options`` override its fields.
+        All options at once; the keyword options (Other Parameters, below: the
+        fields of :class:`careplan.plan.PlanConfig`) override its fields.
     verbose : bool, optional
         Progress bar (default: unless careplan is quiet).
-    **options
-        The fields of :class:`careplan.plan.PlanConfig` (listed below).
 
     Returns
     -------
@@ -105,7 +104,8 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
 
 
 def _options_doc() -> str:
-    lines = ["", "    Options (:class:`careplan.plan.PlanConfig`)", "    " + "-" * 43]
+    # numpydoc section: the fields of careplan.plan.PlanConfig, given as keywords
+    lines = ["", "    Other Parameters", "    ----------------"]
     for name, (opt, default) in PlanConfig.options().items():
         lines.append(f"    {name} : {opt.type_name()}, default {default!r}")
         lines.append(f"        {opt.help[:1].upper()}{opt.help[1:]}.")

@@ -99,10 +99,24 @@ class LayoutPlan:
         files are written to a temporary sibling directory which then replaces
         ``directory``: a failed run never leaves a half-written plan over a good one.
 
+        Parameters
+        ----------
+        directory : path-like
+            Output folder (created if missing, parents too; replaced if present).
+        lang : {'zh', 'en'}, optional
+            Language of the report and tables; default the plan's ``lang`` option
+            (``'zh'``).
+
         Returns
         -------
-        dict
-            Output name -> path.
+        dict of str to Path
+            Output name -> path of the written file.
+
+        Raises
+        ------
+        OutputError
+            A file could not be written (disk full, permissions, path in the way); a
+            :class:`~careplan.CareplanError`.
         """
         from careplan.report import write_all
 

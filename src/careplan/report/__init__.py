@@ -85,7 +85,18 @@ def _sha256(path: Path) -> str:
 
 
 def write_manifest(directory: str | os.PathLike) -> Path:
-    """Write the manifest (:data:`MANIFEST`) of the output files in *directory*."""
+    """Write the manifest (:data:`MANIFEST`) of the output files in *directory*.
+
+    Parameters
+    ----------
+    directory : path-like
+        Folder holding every file of :data:`OUTPUT_FILES`.
+
+    Returns
+    -------
+    Path
+        Path of the manifest written (JSON: file name -> SHA-256).
+    """
     d = Path(directory)
     files = {n: _sha256(d / n) for n in OUTPUT_FILES.values()}
     text = json.dumps({"written_by": "careplan.report.write_all", "files": files},
@@ -96,8 +107,22 @@ def write_manifest(directory: str | os.PathLike) -> Path:
 
 
 def verify_output(directory: str | os.PathLike) -> bool:
-    """True if *directory* holds a complete plan: every output file present and
-    matching the SHA-256 recorded in its manifest (:data:`MANIFEST`)."""
+    """Tell whether *directory* holds a complete plan.
+
+    Complete: every output file present and matching the SHA-256 recorded in its
+    manifest (:data:`MANIFEST`).
+
+    Parameters
+    ----------
+    directory : path-like
+        Folder written by :func:`write_all`.
+
+    Returns
+    -------
+    bool
+        True if complete; False if the manifest or a file is missing, unreadable or
+        does not match (never raises for these).
+    """
     d = Path(directory)
     try:
         manifest = json.loads((d / MANIFEST).read_text(encoding="utf-8"))

@@ -87,12 +87,28 @@ def _profiles_dir() -> Path:
 
 
 def available() -> list[str]:
-    """Names of the shipped standard profiles, sorted."""
+    """Names of the shipped standard profiles, sorted.
+
+    Returns
+    -------
+    list of str
+        Profile names (e.g. ``'jinwan-2020'``), each loadable with :func:`load`.
+    """
     return sorted(p.stem for p in _profiles_dir().glob("*.toml"))
 
 
 def profile_path(name: str) -> Path:
     """Path of the shipped profile ``name`` (copy it to make your own standard).
+
+    Parameters
+    ----------
+    name : str
+        A name from :func:`available`.
+
+    Returns
+    -------
+    Path
+        The profile's TOML file inside the installed package.
 
     Raises
     ------

@@ -177,7 +177,18 @@ class Rule:
         return self.value
 
     def label(self, lang: str = "en") -> str:
-        """The label in ``lang`` ('en' or 'zh')."""
+        """Return the rule's label in one language.
+
+        Parameters
+        ----------
+        lang : {'en', 'zh'}, default 'en'
+            Language; anything but 'zh' gives the English label.
+
+        Returns
+        -------
+        str
+            ``label_zh`` or ``label_en``.
+        """
         return self.label_zh if lang == "zh" else self.label_en
 
 
@@ -217,7 +228,22 @@ class Standard:
     source: str = field(default="", compare=False)
 
     def rule(self, rule_id: str) -> Rule:
-        """Return the rule with id ``rule_id`` (InputError if there is none)."""
+        """Return the rule with id ``rule_id``.
+
+        Parameters
+        ----------
+        rule_id : str
+            A rule id of this standard (see :meth:`to_frame`, column ``rule_id``).
+
+        Returns
+        -------
+        Rule
+
+        Raises
+        ------
+        InputError
+            If the standard has no rule of that id (the message lists its rules).
+        """
         for r in self.rules:
             if r.id == rule_id:
                 return r
@@ -226,13 +252,46 @@ class Standard:
             f"{[r.id for r in self.rules]}")
 
     def get(self, kind: str) -> tuple[Rule, ...]:
-        """Return every rule of ``kind`` (empty tuple if the standard has none)."""
+        """Return every rule of ``kind``.
+
+        Parameters
+        ----------
+        kind : str
+            A registered rule kind (:data:`careplan.standards.KINDS`), e.g.
+            ``'floor_area_per_100hh'``.
+
+        Returns
+        -------
+        tuple of Rule
+            In profile order; empty if the standard has none of that kind.
+
+        Raises
+        ------
+        InputError
+            If ``kind`` is not a registered rule kind.
+        """
         if kind not in KINDS:
             raise InputError(f"unknown rule kind {kind!r}; known kinds: {sorted(KINDS)}")
         return tuple(r for r in self.rules if r.kind == kind)
 
     def floor_area_rule(self, built: str) -> Rule | None:
-        """The ``floor_area_per_100hh`` rule for ``built`` ('new'/'existing'), or None."""
+        """Return the ``floor_area_per_100hh`` rule for one built class.
+
+        Parameters
+        ----------
+        built : {'new', 'existing'}
+            Built class of the estates.
+
+        Returns
+        -------
+        Rule or None
+            The rule, or None if the standard sets no rate for ``built``.
+
+        Raises
+        ------
+        InputError
+            If ``built`` is not 'new' or 'existing'.
+        """
         if built not in BUILT_CLASSES:
             raise InputError(f"built must be one of {BUILT_CLASSES}, got {built!r}")
         for r in self.get("floor_area_per_100hh"):
@@ -242,6 +301,16 @@ class Standard:
 
     def floor_area_rate_m2_per_100hh(self, built: str) -> float:
         """Required community-care floor area (m2 per 100 households) for ``built``.
+
+        Parameters
+        ----------
+        built : {'new', 'existing'}
+            Built class of the estates.
+
+        Returns
+        -------
+        float
+            The rate, m2 of floor area per 100 households.
 
         Raises
         ------
@@ -271,7 +340,16 @@ class Standard:
         return None if m is None else walking_circle_m(m, self.walk_speed_m_per_min)
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy table of the rules with their citations, one row per rule."""
+        """Tidy table of the rules with their citations, one row per rule.
+
+        Returns
+        -------
+        DataFrame
+            Shape (n_rules, 19): ``rule_id, kind, applies_to, value, max_value, unit,
+            levels, year, label_en, label_zh``, the citation (``document,
+            document_zh, file, clause, quote, citation, verified,
+            secondary_source``) and ``note``.
+        """
         rows = []
         for r in self.rules:
             c = r.citation
