@@ -166,7 +166,12 @@ def sample_plan():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         net = cp.WalkNetwork.from_file(s.network_path)
-        plan = cp.plan_layout(s.areas, s.facilities, s.candidates, net,
+        # candidates with a name and an address each (test_sample_facilities_table checks
+        # they reach the outputs; they do not change the plan)
+        cands = s.candidates.copy()
+        cands["name"] = [f"候选点 {c}" for c in cands.index]
+        cands["address"] = [f"玄武区测试路{k + 1}号" for k in range(len(cands))]
+        plan = cp.plan_layout(s.areas, s.facilities, cands, net,
                               standard="jinwan-2020", verbose=False)
     return s, net, plan
 
@@ -359,3 +364,80 @@ def test_plan_never_mutates_its_inputs(town):
     for g, c in zip((areas, facs, cands), copies, strict=True):
         pd.testing.assert_frame_equal(g, c)
         assert g.attrs == c.attrs
+
+
+def test_sample_facilities_table(sample_plan, tmp_path):
+    """Issue 12.5: every existing and proposed facility listed, findable (name, address,
+    WGS84 and GCJ-02 coordinates), in the HTML and the XLSX."""
+    import openpyxl
+    from pyproj import Transformer
+
+    from careplan._crs import gcj02_to_wgs84
+
+    s, _net, plan = sample_plan
+    f = plan.facilities
+    assert list(f.loc[f["status"] == "existing", "facility_id"]) == list(s.facilities.index)
+    assert set(f.loc[f["status"] == "proposed", "facility_id"]) == set(plan.proposed["station_id"])
+    assert len(f) == len(s.facilities) + len(plan.proposed)
+    # coordinates: an independent pyproj transform of the projected geometry
+    tr = Transformer.from_crs(plan.crs, "EPSG:4326", always_xy=True)
+    lon, lat = tr.transform(f.geometry.x.to_numpy(), f.geometry.y.to_numpy())
+    np.testing.assert_allclose(f["lon_wgs84"], lon, atol=1e-9)
+    np.testing.assert_allclose(f["lat_wgs84"], lat, atol=1e-9)
+    ex = f[f["status"] == "existing"]
+    assert ex.geometry.geom_equals(s.facilities.geometry.reindex(ex.index)).all()
+    # GCJ-02 back to WGS84 with the io package's inverse: < 1e-6 deg; the offset is the
+    # few hundred metres GCJ-02 adds in Nanjing
+    blon, blat = gcj02_to_wgs84(f["lon_gcj02"], f["lat_gcj02"])
+    np.testing.assert_allclose(blon, f["lon_wgs84"], atol=1e-6)
+    np.testing.assert_allclose(blat, f["lat_wgs84"], atol=1e-6)
+    assert ((f["lon_gcj02"] - f["lon_wgs84"]).abs() > 1e-3).all()
+    # candidates' names, addresses and own columns carried through
+    cands = s.candidates.copy()
+    new = f[f["candidate_id"].isin(cands.index)]
+    assert len(new) >= 1
+    for _fid, r in new.iterrows():
+        k = list(cands.index).index(r["candidate_id"])
+        assert r["name"] == f"候选点 {r['candidate_id']}"
+        assert r["address"] == f"玄武区测试路{k + 1}号"
+        assert r["osm_ref"] == cands.at[r["candidate_id"], "osm_ref"]
+        assert r.geometry.equals(cands.geometry[r["candidate_id"]])
+    # level, floor area and functions; estates a list; households summed over them
+    assert (f.loc[plan.proposed["station_id"], "floor_area_m2"].to_numpy()
+            == pytest.approx(plan.proposed["floor_area_m2"].to_numpy(), abs=0.01))
+    assert all(isinstance(e, list) for e in f["estates"])
+    assert all(isinstance(x, list) and x for x in f["functions"])
+    hh = plan.areas["households"]
+    for _, r in f.iterrows():
+        assert r["households_served"] == pytest.approx(float(hh.reindex(r["estates"]).sum()))
+    alloc = plan.floor_area_allocation
+    for fid in alloc.loc[alloc["floor_area_m2"] > 0, "facility_id"].unique():
+        got = set(alloc.loc[(alloc["facility_id"] == fid) & (alloc["floor_area_m2"] > 0),
+                            "area_id"])
+        assert got <= set(f.at[fid, "estates"])
+    # the outputs: XLSX sheet "facilities" and the HTML table
+    paths = plan.to_file(tmp_path / "out", lang="zh")
+    wb = openpyxl.load_workbook(tmp_path / "out" / "tables.xlsx", read_only=True)
+    rows = list(wb["facilities"].iter_rows(values_only=True))
+    head = list(rows[0])
+    for col in ("name", "address", "level", "floor_area_m2", "functions", "estates",
+                "lon_gcj02", "lat_gcj02", "lon_wgs84", "lat_wgs84"):
+        assert col in head
+    by_id = {r[head.index("facility_id")]: r for r in rows[1:]}
+    assert set(by_id) == set(f.index)
+    for fid, r in f.iterrows():
+        x = by_id[fid]
+        assert x[head.index("name")] == r["name"]
+        assert x[head.index("address")] == r["address"]
+        assert x[head.index("lon_gcj02")] == pytest.approx(r["lon_gcj02"], abs=1e-9)
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "id='facilities'" in html
+    for _, r in new.iterrows():
+        assert r["name"] in html and r["address"] in html
+        assert ", ".join(map(str, r["estates"])) in html  # the list joined only for display
+    lay = gpd.read_file(paths["gpkg"] if "gpkg" in paths else tmp_path / "out" / "plan.gpkg",
+                        layer="facilities")
+    assert list(lay["facility_id"]) == list(f.index)
+    assert [a if isinstance(a, str) else None for a in lay["address"]] == list(f["address"])
+    for text, e in zip(lay["estates"], f["estates"], strict=True):  # joined for display
+        assert all(str(a) in str(text) for a in e)

@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from careplan.plan._facilities import facilities_table
 from careplan.plan._propose import Choice, Sizing
 from careplan.plan._result import LayoutPlan
 from careplan.plan._steps import NEW_STATION_LEVEL, Inputs, Sites, State, assess
@@ -137,7 +138,9 @@ def assemble(inp: Inputs, sites: Sites, before: State, choice: Choice, sizing: S
         network_edges=inp.net.edges, attribution="© OpenStreetMap contributors",
         allocation=sizing.allocation, config=inp.config,
         rules_not_met=rules_not_met(after.compliance.rules, params),
-        floor_area_allocation=after.compliance.allocation)
+        floor_area_allocation=after.compliance.allocation,
+        facilities=facilities_table(inp.facilities, inp.candidates, sizing.proposed,
+                                    sizing.added, after.compliance.allocation, inp.areas))
 
 
 def _share(part: float, total: float) -> float:

@@ -64,6 +64,11 @@ class LayoutPlan:
         After the plan, every counted facility's floor area allocated to the areas within
         its walking circle (``facility_id, area_id, floor_area_m2, distance_m,
         on_site``), as :func:`careplan.compliance.check` computed it.
+    facilities : GeoDataFrame or None
+        Every existing and proposed facility after the plan with name, address, level,
+        floor area, functions, the estates it serves (list column), households and
+        elderly served and coordinates in WGS84 and GCJ-02
+        (:func:`careplan.plan._facilities.facilities_table`).
     cost, phases : DataFrame or None
         Cost of each proposed facility and its phase, from
         :func:`careplan.phasing.phase_layout` (None until it is called).
@@ -85,6 +90,7 @@ class LayoutPlan:
     floor_area_allocation: pd.DataFrame | None = None
     cost: pd.DataFrame | None = None
     phases: pd.DataFrame | None = None
+    facilities: gpd.GeoDataFrame | None = None
 
     @property
     def crs(self):

@@ -196,5 +196,18 @@ def extra_tables(plan: LayoutPlan) -> dict[str, pd.DataFrame]:
     for name in EXTRA_TABLES:
         df = getattr(plan, name, None)
         if isinstance(df, pd.DataFrame) and len(df):
-            out[name] = df
+            out[name] = _lists_joined(df)
+    return out
+
+
+def _lists_joined(df: pd.DataFrame) -> pd.DataFrame:
+    """*df*, or a copy whose list cells (a facility's estates, functions) are joined with
+    ", " for display (the plan keeps them as lists)."""
+    cols = [c for c in df.columns if df[c].dtype == object
+            and any(isinstance(v, list | tuple) for v in df[c])]
+    if not cols:
+        return df
+    out = df.copy()
+    for c in cols:
+        out[c] = [", ".join(map(str, v)) if isinstance(v, list | tuple) else v for v in out[c]]
     return out
