@@ -230,6 +230,8 @@ def walk_coverage(net: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.Geo
         ``["community"]`` for the community circle).
     max_snap_m : float
         See :meth:`WalkNetwork.snap`.
+    verbose : bool, optional
+        Progress bar (default: unless careplan is quiet, :func:`careplan.set_quiet`).
 
     Returns
     -------
@@ -387,6 +389,11 @@ def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries
     buffer_m : float
         Half-width of the band drawn around the reached lines (default
         :data:`DEFAULT_BUFFER_M`); 0 returns the lines themselves.
+    max_snap_m : float
+        Farthest a facility may lie from the network (metres); see
+        :meth:`WalkNetwork.snap`.
+    verbose : bool, optional
+        Progress bar (default: unless careplan is quiet, :func:`careplan.set_quiet`).
 
     Returns
     -------
@@ -394,6 +401,12 @@ def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries
         Index = facility labels; columns ``reached_length_m`` (length of
         the reached street pieces, the pieces of one edge counted once, snap leg excluded), ``cutoff_m``, ``reachable``, geometry (None for
         unreachable facilities).
+
+    Raises
+    ------
+    InputError
+        If ``cutoff_m``, ``buffer_m`` or ``max_snap_m`` is not a number in range
+        (cutoff > 0; buffer and snap >= 0).
     """
     cutoff = _check_cutoff(cutoff_m)
     max_snap = _check_max_snap(max_snap_m)
@@ -446,6 +459,12 @@ def two_step_fca(net: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.GeoD
 
     Parameters
     ----------
+    net : WalkNetwork
+        The walking network; ``areas`` and ``facilities`` in ``net.crs``.
+    areas : GeoDataFrame
+        Demand locations, shape (n_areas, ...), with the ``demand_col`` column.
+    facilities : GeoDataFrame
+        Supply locations, shape (n_facilities, ...), with the ``capacity_col`` column.
     cutoff_m : float
         Catchment walking distance (metres).
     capacity_col : str
@@ -453,6 +472,11 @@ def two_step_fca(net: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.GeoD
     demand_col : str, optional
         Area demand ``P_k``; default ``elderly`` when present, else
         ``households``.
+    max_snap_m : float
+        Farthest a point may lie from the network (metres); see
+        :meth:`WalkNetwork.snap`.
+    verbose : bool, optional
+        Progress bar (default: unless careplan is quiet, :func:`careplan.set_quiet`).
 
     Returns
     -------

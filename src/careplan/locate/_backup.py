@@ -59,6 +59,8 @@ class BackupCovering(LocationModel):
     ----------
     cutoff_m : float
         Service cutoff in the unit of the cost (e.g. walking metres). (Old name ``radius``: deprecated.)
+    radius : float, optional
+        Deprecated name of ``cutoff_m`` (DeprecationWarning).
     p : int, optional
         Number of new sites; default the fewest that cover every demand (``info['p_used']``).
     """
@@ -176,6 +178,8 @@ class WeightedSetCovering(LocationModel):
     ----------
     cutoff_m : float
         Service cutoff in the unit of the cost (e.g. walking metres). (Old name ``radius``: deprecated.)
+    radius : float, optional
+        Deprecated name of ``cutoff_m`` (DeprecationWarning).
     """
 
     cutoff_m: float | None = None

@@ -80,6 +80,9 @@ class HierarchicalCovering(LocationModel):
     nest_cutoff_m : float
         (Old name ``nest_radius``: deprecated.)
         Largest ``site_cost`` from a new lower site to the upper site it nests under.
+    radius_upper, radius_lower, nest_radius : float, optional
+        Deprecated names of ``cutoff_upper_m``, ``cutoff_lower_m``, ``nest_cutoff_m``
+        (DeprecationWarning).
     upper_weight : float, default 1.0
         Weight of upper-level coverage relative to lower-level coverage (>= 0;
         0 makes upper coverage count only through the lower-level service it gives).

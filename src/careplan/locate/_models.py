@@ -46,6 +46,8 @@ class SetCovering(LocationModel):
     cutoff_m : float
         Service cutoff in the unit of the cost (e.g. walking metres); a demand is
         covered by a site at cost <= ``cutoff_m``. (Old name ``radius``: deprecated.)
+    radius : float, optional
+        Deprecated name of ``cutoff_m`` (DeprecationWarning).
     secondary : {None, 'cost'}, default None
         ``'cost'``: among the solutions with the fewest new sites, return one with the
         least total weighted cost (demand weight x cost to its site), as ArcGIS's
@@ -246,6 +248,8 @@ class MaximalCovering(LocationModel):
     cutoff_m : float
         Service cutoff in the unit of the cost (e.g. walking metres). (Old name
         ``radius``: deprecated.)
+    radius : float, optional
+        Deprecated name of ``cutoff_m`` (DeprecationWarning).
     secondary : {None, 'cost'}, default None
         ``'cost'``: among the solutions covering the most weight, return one with the
         least total weighted cost of the covered demands (ArcGIS's tie-break);
