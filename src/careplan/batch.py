@@ -256,6 +256,8 @@ def district_inputs(district_id: str, boundaries: gpd.GeoDataFrame, areas: gpd.G
         The whole network.
     halo_m : float
         Halo width in metres (>= the walking cutoff for exact distances).
+    id_col : str, default 'district_id'
+        Column of ``boundaries`` with the district ids.
 
     Returns
     -------
@@ -649,6 +651,10 @@ def plan_districts(
         District polygons with ``id_col`` (and optionally ``name_col``), in the
         network's CRS; order decides estates on a shared border.
         :func:`districts_from_grid` cuts a grid. None: only ``extra_districts``.
+    id_col : str, default 'district_id'
+        Column of ``boundaries`` with the district ids.
+    name_col : str or None, default 'name'
+        Column of ``boundaries`` with display names; None or absent: the ids.
     areas, facilities, candidates : GeoDataFrame
         Province-wide inputs (careplan's readers, the network's CRS); candidates
         may be None (plan_layout's default: a site inside every estate).
@@ -982,6 +988,21 @@ def batch_from_config(path: str | os.PathLike, *, out: str | os.PathLike | None 
     areas), ``[[district]]`` entries with their own ``inputs`` (planned whole) and
     ``[batch]`` (``halo_m``, ``n_workers``, ``scheduler``, ``processes``,
     ``resume``). See ``examples/province.toml``. Paths are relative to the file.
+
+    Parameters
+    ----------
+    path : path-like
+        The TOML file.
+    out : path-like, optional
+        Output directory; overrides the file's ``[output] dir``.
+    scheduler : str, optional
+        Scheduler address (``tcp://host:8786``); overrides ``[batch] scheduler``.
+    n_workers : int, optional
+        LocalCluster workers; overrides ``[batch] n_workers``.
+    resume : bool, optional
+        Overrides ``[batch] resume`` (see :func:`plan_districts`).
+    verbose : bool, optional
+        Progress bar of districts (default: unless careplan is quiet).
 
     Returns
     -------
