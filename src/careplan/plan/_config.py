@@ -195,11 +195,33 @@ class PlanConfig:
         return cls(**checked)
 
     def replace(self, **changes: Any) -> PlanConfig:
-        """A copy with some options changed (checked like the constructor)."""
+        """Return a copy with some options changed (checked like the constructor).
+
+        Parameters
+        ----------
+        **changes
+            Option name -> new value (the fields of :class:`PlanConfig`).
+
+        Returns
+        -------
+        PlanConfig
+            A new object; ``self`` is unchanged.
+
+        Raises
+        ------
+        InputError
+            A value of the wrong type, out of its range or not in its vocabulary.
+        """
         return dataclasses.replace(self, **changes)
 
     def parameters(self) -> dict[str, Any]:
-        """The options as given, ``{name: value}`` (None = derived at run time)."""
+        """Return the options as given.
+
+        Returns
+        -------
+        dict of str to object
+            ``{name: value}``, every field; None = derived at run time.
+        """
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 

@@ -72,6 +72,13 @@ def write_geopackage(plan: LayoutPlan, path: str | os.PathLike) -> Path:
     Empty frames become empty layers (with their columns), never an error.
     The file is written to a temporary sibling and then moved into place.
 
+    Parameters
+    ----------
+    plan : LayoutPlan
+        The plan, from :func:`careplan.plan_layout`.
+    path : path-like
+        The ``.gpkg`` file to write (replaced if present).
+
     Returns
     -------
     Path

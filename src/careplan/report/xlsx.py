@@ -179,6 +179,13 @@ def write_excel(plan: LayoutPlan, path: str | os.PathLike) -> Path:
     and ``lon, lat`` (WGS84) of each point.  Non-scalar cells (lists, dicts) are
     written as JSON text; shares in the summary are numbers shown as percentages.
 
+    Parameters
+    ----------
+    plan : LayoutPlan
+        The plan, from :func:`careplan.plan_layout`.
+    path : path-like
+        The ``.xlsx`` file to write (replaced if present).
+
     Returns
     -------
     Path
@@ -240,6 +247,20 @@ def compliance_sheets(result: ComplianceResult, *, lang: str = "en") -> dict[str
 def write_compliance_excel(result: ComplianceResult, path: str | os.PathLike, *,
                            lang: str = "en") -> Path:
     """Write the workbook of ``careplan check --out`` atomically (see :func:`compliance_sheets`).
+
+    Parameters
+    ----------
+    result : ComplianceResult
+        From :func:`careplan.compliance.check`.
+    path : path-like
+        The ``.xlsx`` file to write (replaced if present).
+    lang : {'en', 'zh'}, default 'en'
+        Language of the labels (see :func:`compliance_sheets`).
+
+    Returns
+    -------
+    Path
+        The file written.
 
     Raises
     ------
