@@ -154,7 +154,15 @@ class LocationResult:
         return self.weights.to_numpy(dtype=float)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per demand: ``facility``, ``cost``, and ``covered`` (``covered_upper``) where it applies."""
+        """One row per demand: ``facility``, ``cost``, and ``covered`` (``covered_upper``) where it applies.
+
+        Returns
+        -------
+        DataFrame
+            Shape (n_demands, 2 to 4), indexed like the demands: ``facility`` (the
+            serving candidate's label), ``cost`` (in the cost's unit), and the
+            ``covered`` / ``covered_upper`` flags of the covering models.
+        """
         df = pd.DataFrame({"facility": self.assignment, "cost": self.assigned_cost})
         if self.covered is not None:
             df["covered"] = self.covered
@@ -187,6 +195,14 @@ class Problem:
         return ~self.existing & ~self.excluded
 
     def remaining(self) -> float | None:
+        """Seconds left before the solve's deadline (``time_limit_s``).
+
+        Returns
+        -------
+        float or None
+            Seconds left, at least 0.01 (so a solver call still gets a positive limit);
+            None without a time limit.
+        """
         if self.deadline is None:
             return None
         return max(self.deadline - time.perf_counter(), 0.01)
@@ -308,7 +324,13 @@ class LocationModel:
         return f"{new} (old name {old[0]})" if old else new
 
     def get_params(self) -> dict[str, Any]:
-        """Parameters as a dict (scikit-learn style)."""
+        """Parameters as a dict (scikit-learn style).
+
+        Returns
+        -------
+        dict of str to object
+            Field name -> value, every field of the model.
+        """
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     # -- self-description ---------------------------------------------------
@@ -365,7 +387,18 @@ class LocationModel:
         return errs
 
     def time_limit_advice(self, problem: Problem) -> str:
-        """What to do when the time limit passed before any solution was found (works in this situation)."""
+        """What to do when the time limit passed before any solution was found (works in this situation).
+
+        Parameters
+        ----------
+        problem : Problem
+            The problem being solved (its ``capacity`` decides the advice).
+
+        Returns
+        -------
+        str
+            One sentence of advice, for the error message.
+        """
         if problem.capacity is not None:
             return ("raise time_limit_s (or drop it): capacitated models are solved exactly only, "
                     "so method='heuristic' does not apply to them")

@@ -51,7 +51,13 @@ class CostData:
         return self.matrix.shape
 
     def csc(self) -> sp.csc_array:
-        """Column-major copy (explicit zeros kept)."""
+        """Column-major copy (explicit zeros kept).
+
+        Returns
+        -------
+        scipy.sparse.csc_array
+            Shape (n_demands, n_candidates), the same entries as ``matrix``.
+        """
         return _csr_to_csc(self.matrix)
 
 

@@ -142,7 +142,13 @@ class HierarchicalCovering(LocationModel):
             warnings.warn(self._radius_note(), CareplanWarning, stacklevel=3)
 
     def service_cutoff(self) -> float | None:
-        """The lower-level cutoff: ``covered`` is lower-level coverage (``covered_upper`` the upper one)."""
+        """The lower-level cutoff: ``covered`` is lower-level coverage (``covered_upper`` the upper one).
+
+        Returns
+        -------
+        float or None
+            ``cutoff_lower_m``, in the cost's unit.
+        """
         return self.cutoff_lower_m
 
     def _radius_note(self) -> str:
