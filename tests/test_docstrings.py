@@ -138,10 +138,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("careplan.locate._check.Solution.max_assigned_cost", "RT01"): "Returns section not yet written",
     ("careplan.locate._check.Solution.nearest_cost", "PR01"): "parameters not yet documented",
     ("careplan.locate._check.Solution.nearest_cost", "RT01"): "Returns section not yet written",
-    ("careplan.locate._cost.cost_from_input", "RA01"): "Raises section not yet written",
     ("careplan.network._network.WalkNetwork", "PR01"): "fields not yet documented (Parameters or Attributes)",
     ("careplan.network._osm.is_walkable", "RT01"): "Returns section not yet written",
-    ("careplan.phasing.cost_table", "PR01"): "parameters not yet documented",
     ("careplan.plan._file.PlanFile", "PR01"): "fields not yet documented (Parameters or Attributes)",
     ("careplan.standards._model.Citation", "PR01"): "fields not yet documented (Parameters or Attributes)",
     ("careplan.standards._model.parse_profile", "PR01"): "parameters not yet documented",
@@ -158,7 +156,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("careplan.standards._registry.RuleContext.zone_note", "RT01"): "Returns section not yet written",
     ("careplan.standards._registry.rule_kind", "PR01"): "parameters not yet documented",
     ("careplan.standards._registry.rule_kind", "RT01"): "Returns section not yet written",
-    ("careplan.standards._sizes.site_limits", "RT01"): "Returns section not yet written",
 
 }
 

@@ -53,6 +53,8 @@ def cost_table(proposed: pd.DataFrame, unit_costs: Mapping[str, Mapping[str, flo
     unit_costs : mapping
         ``{level: {"construction_per_m2": yuan, "rent_per_m2_year": yuan}}``; either key
         may be left out (0). Levels without an entry cost 0 and are named in ``note``.
+    level_col : str, default 'level'
+        Column of ``proposed`` with the facility level (the key into ``unit_costs``).
 
     Returns
     -------

@@ -156,6 +156,13 @@ def cost_from_input(cost: Any, *, weights: Any = None, demand_labels: Sequence |
     Returns
     -------
     CostData
+
+    Raises
+    ------
+    InputError
+        A cost that is not numeric, labels or weights whose count does not match the
+        cost's rows/columns, duplicate labels, weights not finite and >= 0, or a
+        stored NaN or negative cost (the message names the demand and candidate).
     """
     demand = pd.Index(demand_labels) if demand_labels is not None else None
     candidates = pd.Index(candidate_labels) if candidate_labels is not None else None

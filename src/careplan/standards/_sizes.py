@@ -56,6 +56,11 @@ def site_limits(std: Standard, level: str, *, min_m2: float | None = None) -> Si
         Facility level of the site ('community', 'street', ...).
     min_m2 : float, optional
         The user's smallest station, m2 (0 or None: not given).
+
+    Returns
+    -------
+    SiteLimits
+        ``min_m2``, ``max_m2`` (None: no upper bound), in m2, and their ``source``.
     """
     rules = [r for k in _SITE_KINDS for r in std.get(k) if level in r.levels]
     lo = max((r.value for r in rules), default=None)
