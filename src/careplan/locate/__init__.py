@@ -62,7 +62,8 @@ from ._base import LocationModel, LocationResult, Problem, RawSolution
 from ._check import Solution
 from ._cost import CostData, cost_from_input
 from ._hierarchy import HierarchicalCovering
-from ._models import MaximalCovering, PMedian, SetCovering
+from ._maximal import MaximalCovering
+from ._models import PMedian, SetCovering
 from ._pcenter import PCenter
 
 __all__ = [

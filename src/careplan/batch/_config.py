@@ -1,0 +1,151 @@
+"""batch_from_config: a batch described by a TOML file (``careplan batch``)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import geopandas as gpd
+
+from careplan._errors import CRSError, InputError
+from careplan.batch._api import _plan_config, plan_districts
+from careplan.batch._districts import INPUT_KEYS, districts_from_grid
+from careplan.batch._run import _file_path
+from careplan.batch._summary import BatchResult
+
+_BATCH_KEYS = {"halo_m", "n_workers", "scheduler", "processes", "resume"}
+_DISTRICTS_KEYS = {"file", "layer", "id_col", "name_col", "grid"}
+
+
+def batch_from_config(path: str | os.PathLike, *, out: str | os.PathLike | None = None,
+                      scheduler: str | None = None, n_workers: int | None = None,
+                      resume: bool | None = None, verbose: bool | None = None) -> BatchResult:
+    """Run :func:`plan_districts` as described by a TOML file (``careplan batch``).
+
+    The file reuses the sections of ``careplan plan``'s config (``[inputs]``,
+    ``[plan]``, ``[output]``) and adds ``[districts]`` (``file`` + ``layer``,
+    ``id_col``, ``name_col``: a polygon layer; or ``grid = [rows, cols]`` over the
+    areas), ``[[district]]`` entries with their own ``inputs`` (planned whole) and
+    ``[batch]`` (``halo_m``, ``n_workers``, ``scheduler``, ``processes``,
+    ``resume``). See ``examples/province.toml``. Paths are relative to the file.
+
+    Parameters
+    ----------
+    path : path-like
+        The TOML file.
+    out : path-like, optional
+        Output directory; overrides the file's ``[output] dir``.
+    scheduler : str, optional
+        Scheduler address (``tcp://host:8786``); overrides ``[batch] scheduler``.
+    n_workers : int, optional
+        LocalCluster workers; overrides ``[batch] n_workers``.
+    resume : bool, optional
+        Overrides ``[batch] resume`` (see :func:`plan_districts`).
+    verbose : bool, optional
+        Progress bar of districts (default: unless careplan is quiet).
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    InputError
+        A missing or malformed config, unknown keys, missing files.
+    """
+    import careplan as cp
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"config file {str(path)!r} does not exist")
+    try:
+        cfg = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"config {str(path)!r} is not valid TOML: {exc}") from exc
+    unknown = set(cfg) - {"inputs", "plan", "output", "districts", "district", "batch"}
+    if unknown:
+        raise InputError(f"config {str(path)!r}: unknown section(s) {sorted(unknown)}; use "
+                         "[inputs], [plan], [districts], [[district]], [batch] and [output]")
+    base = path.resolve().parent
+    inp = dict(cfg.get("inputs", {}))
+    bad = set(inp) - set(INPUT_KEYS)
+    if bad:
+        raise InputError(f"config [inputs]: unknown key(s) {sorted(bad)}; allowed: "
+                         f"{list(INPUT_KEYS)}")
+    bcfg = dict(cfg.get("batch", {}))
+    bad = set(bcfg) - _BATCH_KEYS
+    if bad:
+        raise InputError(f"config [batch]: unknown key(s) {sorted(bad)}; allowed: "
+                         f"{sorted(_BATCH_KEYS)}")
+    dcfg = dict(cfg.get("districts", {}))
+    bad = set(dcfg) - _DISTRICTS_KEYS
+    if bad:
+        raise InputError(f"config [districts]: unknown key(s) {sorted(bad)}; allowed: "
+                         f"{sorted(_DISTRICTS_KEYS)}")
+    extra = cfg.get("district", [])
+    if not isinstance(extra, list):
+        raise InputError("config: districts with their own inputs are [[district]] tables")
+    opts = dict(cfg.get("plan", {}))
+    std = opts.get("standard")
+    if isinstance(std, str) and std.endswith(".toml") and not Path(std).is_absolute():
+        opts["standard"] = base / std
+    plan_cfg = _plan_config(None, opts, where="[plan]")
+
+    def resolve(v: str) -> Path:
+        return _file_path(base, v, "[inputs]")
+
+    net = areas = facs = cands = None
+    cs = inp.get("coord_system", "wgs84")
+    if "network" in inp:
+        net = cp.WalkNetwork.from_file(resolve(inp["network"]))
+        if "areas" in inp:
+            areas = cp.read_areas(resolve(inp["areas"]), layer=inp.get("areas_layer"),
+                                  coord_system=cs, crs=net.crs)
+        if "facilities" in inp:
+            facs = cp.read_facilities(resolve(inp["facilities"]),
+                                      layer=inp.get("facilities_layer"), coord_system=cs,
+                                      crs=net.crs)
+        if "candidates" in inp:
+            cands = cp.read_candidates(resolve(inp["candidates"]),
+                                       layer=inp.get("candidates_layer"), coord_system=cs,
+                                       crs=net.crs)
+    boundaries = None
+    id_col = dcfg.get("id_col", "district_id")
+    if dcfg:
+        if net is None or areas is None or facs is None:
+            raise InputError("config [districts] cuts the province-wide inputs: [inputs] needs "
+                             "network, areas and facilities")
+        if "grid" in dcfg:
+            grid = dcfg["grid"]
+            if not (isinstance(grid, list) and len(grid) == 2):
+                raise InputError(f"config [districts].grid must be [rows, cols], got {grid!r}")
+            boundaries = districts_from_grid(areas, *grid)
+            id_col = "district_id"
+        elif "file" in dcfg:
+            boundaries = gpd.read_file(resolve(dcfg["file"]), layer=dcfg.get("layer"))
+            if boundaries.crs is None:
+                raise CRSError(f"district boundaries {dcfg['file']!r} have no CRS; set one")
+            boundaries = boundaries.to_crs(net.crs)
+        else:
+            raise InputError("config [districts] needs file = \"...\" (a polygon layer) or "
+                             "grid = [rows, cols]")
+    elif not extra:
+        raise InputError("config: give [districts] (a boundary file or a grid) or "
+                         "[[district]] entries")
+    for d in extra:
+        if not isinstance(d, dict):
+            raise InputError("config: each [[district]] must be a table")
+        bad = set(d) - {"id", "name", "inputs"}
+        if bad:
+            raise InputError(f"config [[district]] {d.get('id')!r}: unknown key(s) "
+                             f"{sorted(bad)}; allowed: id, name, inputs")
+    out_dir = Path(out) if out else base / cfg.get("output", {}).get("dir", "careplan-batch")
+    resume = bcfg.get("resume", True) if resume is None else resume
+    return plan_districts(
+        boundaries, areas, facs, cands, net, out=out_dir, id_col=id_col,
+        name_col=dcfg.get("name_col", "name"), halo_m=bcfg.get("halo_m"),
+        extra_districts=extra, scheduler=scheduler or bcfg.get("scheduler"),
+        n_workers=n_workers or bcfg.get("n_workers"),
+        processes=bool(bcfg.get("processes", True)), resume=bool(resume), verbose=verbose,
+        config=plan_cfg, _base=base)
