@@ -127,17 +127,9 @@ def plan_districts(
     from careplan._progress import is_quiet
 
     options = _plan_config(config, plan_options)
-    cutoff = _cutoff_m(options)
-    if halo_m is None:
-        halo_m = cutoff
-    halo_m = float(halo_m)
-    if not halo_m >= cutoff:
-        raise InputError(f"halo_m={halo_m:g} is smaller than the walking cutoff {cutoff:g} m: "
-                         "estates near a district boundary would miss facilities across it; "
-                         "leave halo_m unset (= the cutoff) or give at least the cutoff")
+    halo_m = _halo_m(options, halo_m)
     out = Path(out)
     shared = None
-    tasks: list[_Task] = []
     specs: list[tuple] = []  # id, name, boundary geometry or None, clip, own inputs
     unassigned: list = []
     unassigned_fac: list = []
@@ -161,42 +153,9 @@ def plan_districts(
     elif network is not None or areas is not None:
         shared = _Shared(areas=areas, facilities=facilities, candidates=candidates,
                          network=network)
-    for d in extra_districts:
-        if "id" not in d:
-            raise InputError(f"every extra district needs an 'id', got {dict(d)!r}")
-        ov = dict(d.get("inputs", {}))
-        bad = set(ov) - set(INPUT_KEYS)
-        if bad:
-            raise InputError(f"district {d['id']!r}: unknown input key(s) {sorted(bad)}; "
-                             f"allowed: {list(INPUT_KEYS)}")
-        for k in ("areas", "facilities", "candidates", "network"):
-            if isinstance(ov.get(k), str | os.PathLike) and not Path(ov[k]).is_absolute():
-                ov[k] = str(Path(_base).resolve() / ov[k])
-        specs.append((str(d["id"]), str(d.get("name", d["id"])), None, False, ov))
-    if not specs:
-        raise InputError("no districts to plan: give boundaries (or a grid) or districts "
-                         "with their own inputs")
-    ids = [s[0] for s in specs]
-    dup = sorted({i for i in ids if ids.count(i) > 1})
-    if dup:
-        raise InputError(f"district ids must be unique; repeated: {dup[:10]}")
-    for (did, name, geom, clip, ov), dname in zip(specs, _dir_names(ids), strict=True):
-        key = _fingerprint(shared_fp, did, geom, halo_m, options.parameters(),
-                           {k: _fingerprint(v) for k, v in ov.items()})
-        tasks.append(_Task(district_id=did, name=name, dir_name=dname, key=key,
-                           out=str(out.resolve()), options=options, halo_m=halo_m, clip=clip,
-                           overrides=ov, base=str(Path(_base).resolve())))
-
-    records: dict[str, dict] = {}
-    todo = []
-    for t in tasks:
-        rec = _load_done(out, t) if resume else None
-        if rec is not None:
-            rec["reused"] = True
-            records[t.district_id] = rec
-        else:
-            todo.append(t)
-
+    specs += _extra_specs(extra_districts, _base)
+    tasks = _tasks_of(specs, shared_fp, halo_m, options, out, _base)
+    records, todo = _reused(tasks, out, resume)
     show = (not is_quiet()) if verbose is None else bool(verbose)
     if todo:
         records.update(_run(todo, shared, scheduler=scheduler, n_workers=n_workers,
@@ -207,3 +166,69 @@ def plan_districts(
         wgs = gpd.GeoSeries([s[2] for s in specs if s[3]], crs=network.crs).to_crs(4326)
         geoms = dict(zip([s[0] for s in specs if s[3]], wgs, strict=True))
     return _summarise(tasks, records, geoms, unassigned, unassigned_fac, out, options)
+
+
+def _halo_m(options: Any, halo_m: float | None) -> float:
+    """The halo width in metres: the walking cutoff by default, never less."""
+    cutoff = _cutoff_m(options)
+    if halo_m is None:
+        halo_m = cutoff
+    halo_m = float(halo_m)
+    if not halo_m >= cutoff:
+        raise InputError(f"halo_m={halo_m:g} is smaller than the walking cutoff {cutoff:g} m: "
+                         "estates near a district boundary would miss facilities across it; "
+                         "leave halo_m unset (= the cutoff) or give at least the cutoff")
+    return halo_m
+
+
+def _extra_specs(extra_districts: Sequence[Mapping[str, Any]], base: str | os.PathLike
+                 ) -> list[tuple]:
+    """(id, name, None, False, own inputs) of each district with its own inputs."""
+    specs = []
+    for d in extra_districts:
+        if "id" not in d:
+            raise InputError(f"every extra district needs an 'id', got {dict(d)!r}")
+        ov = dict(d.get("inputs", {}))
+        bad = set(ov) - set(INPUT_KEYS)
+        if bad:
+            raise InputError(f"district {d['id']!r}: unknown input key(s) {sorted(bad)}; "
+                             f"allowed: {list(INPUT_KEYS)}")
+        for k in ("areas", "facilities", "candidates", "network"):
+            if isinstance(ov.get(k), str | os.PathLike) and not Path(ov[k]).is_absolute():
+                ov[k] = str(Path(base).resolve() / ov[k])
+        specs.append((str(d["id"]), str(d.get("name", d["id"])), None, False, ov))
+    return specs
+
+
+def _tasks_of(specs: list[tuple], shared_fp: str, halo_m: float, options: Any, out: Path,
+              base: str | os.PathLike) -> list[_Task]:
+    """One task per district spec, keyed by everything its plan depends on."""
+    if not specs:
+        raise InputError("no districts to plan: give boundaries (or a grid) or districts "
+                         "with their own inputs")
+    ids = [s[0] for s in specs]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise InputError(f"district ids must be unique; repeated: {dup[:10]}")
+    tasks = []
+    for (did, name, geom, clip, ov), dname in zip(specs, _dir_names(ids), strict=True):
+        key = _fingerprint(shared_fp, did, geom, halo_m, options.parameters(),
+                           {k: _fingerprint(v) for k, v in ov.items()})
+        tasks.append(_Task(district_id=did, name=name, dir_name=dname, key=key,
+                           out=str(out.resolve()), options=options, halo_m=halo_m, clip=clip,
+                           overrides=ov, base=str(Path(base).resolve())))
+    return tasks
+
+
+def _reused(tasks: list[_Task], out: Path, resume: bool) -> tuple[dict[str, dict], list[_Task]]:
+    """Records of the districts an earlier run finished (resume) and the tasks left to run."""
+    records: dict[str, dict] = {}
+    todo = []
+    for t in tasks:
+        rec = _load_done(out, t) if resume else None
+        if rec is not None:
+            rec["reused"] = True
+            records[t.district_id] = rec
+        else:
+            todo.append(t)
+    return records, todo

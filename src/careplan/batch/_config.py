@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 
@@ -54,35 +55,12 @@ def batch_from_config(path: str | os.PathLike, *, out: str | os.PathLike | None 
     InputError
         A missing or malformed config, unknown keys, missing files.
     """
-    import careplan as cp
-
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"config file {str(path)!r} does not exist")
-    try:
-        cfg = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"config {str(path)!r} is not valid TOML: {exc}") from exc
-    unknown = set(cfg) - {"inputs", "plan", "output", "districts", "district", "batch"}
-    if unknown:
-        raise InputError(f"config {str(path)!r}: unknown section(s) {sorted(unknown)}; use "
-                         "[inputs], [plan], [districts], [[district]], [batch] and [output]")
+    cfg = _read_toml(path)
     base = path.resolve().parent
-    inp = dict(cfg.get("inputs", {}))
-    bad = set(inp) - set(INPUT_KEYS)
-    if bad:
-        raise InputError(f"config [inputs]: unknown key(s) {sorted(bad)}; allowed: "
-                         f"{list(INPUT_KEYS)}")
-    bcfg = dict(cfg.get("batch", {}))
-    bad = set(bcfg) - _BATCH_KEYS
-    if bad:
-        raise InputError(f"config [batch]: unknown key(s) {sorted(bad)}; allowed: "
-                         f"{sorted(_BATCH_KEYS)}")
-    dcfg = dict(cfg.get("districts", {}))
-    bad = set(dcfg) - _DISTRICTS_KEYS
-    if bad:
-        raise InputError(f"config [districts]: unknown key(s) {sorted(bad)}; allowed: "
-                         f"{sorted(_DISTRICTS_KEYS)}")
+    inp = _section(cfg, "inputs", set(INPUT_KEYS), list(INPUT_KEYS))
+    bcfg = _section(cfg, "batch", _BATCH_KEYS, sorted(_BATCH_KEYS))
+    dcfg = _section(cfg, "districts", _DISTRICTS_KEYS, sorted(_DISTRICTS_KEYS))
     extra = cfg.get("district", [])
     if not isinstance(extra, list):
         raise InputError("config: districts with their own inputs are [[district]] tables")
@@ -91,45 +69,16 @@ def batch_from_config(path: str | os.PathLike, *, out: str | os.PathLike | None 
     if isinstance(std, str) and std.endswith(".toml") and not Path(std).is_absolute():
         opts["standard"] = base / std
     plan_cfg = _plan_config(None, opts, where="[plan]")
-
-    def resolve(v: str) -> Path:
-        return _file_path(base, v, "[inputs]")
-
-    net = areas = facs = cands = None
-    cs = inp.get("coord_system", "wgs84")
-    if "network" in inp:
-        net = cp.WalkNetwork.from_file(resolve(inp["network"]))
-        if "areas" in inp:
-            areas = cp.read_areas(resolve(inp["areas"]), layer=inp.get("areas_layer"),
-                                  coord_system=cs, crs=net.crs)
-        if "facilities" in inp:
-            facs = cp.read_facilities(resolve(inp["facilities"]),
-                                      layer=inp.get("facilities_layer"), coord_system=cs,
-                                      crs=net.crs)
-        if "candidates" in inp:
-            cands = cp.read_candidates(resolve(inp["candidates"]),
-                                       layer=inp.get("candidates_layer"), coord_system=cs,
-                                       crs=net.crs)
+    net, areas, facs, cands = _read_inputs(inp, base)
     boundaries = None
     id_col = dcfg.get("id_col", "district_id")
     if dcfg:
         if net is None or areas is None or facs is None:
             raise InputError("config [districts] cuts the province-wide inputs: [inputs] needs "
                              "network, areas and facilities")
+        boundaries = _boundaries(dcfg, areas, net, base)
         if "grid" in dcfg:
-            grid = dcfg["grid"]
-            if not (isinstance(grid, list) and len(grid) == 2):
-                raise InputError(f"config [districts].grid must be [rows, cols], got {grid!r}")
-            boundaries = districts_from_grid(areas, *grid)
             id_col = "district_id"
-        elif "file" in dcfg:
-            boundaries = gpd.read_file(resolve(dcfg["file"]), layer=dcfg.get("layer"))
-            if boundaries.crs is None:
-                raise CRSError(f"district boundaries {dcfg['file']!r} have no CRS; set one")
-            boundaries = boundaries.to_crs(net.crs)
-        else:
-            raise InputError("config [districts] needs file = \"...\" (a polygon layer) or "
-                             "grid = [rows, cols]")
     elif not extra:
         raise InputError("config: give [districts] (a boundary file or a grid) or "
                          "[[district]] entries")
@@ -149,3 +98,72 @@ def batch_from_config(path: str | os.PathLike, *, out: str | os.PathLike | None 
         n_workers=n_workers or bcfg.get("n_workers"),
         processes=bool(bcfg.get("processes", True)), resume=bool(resume), verbose=verbose,
         config=plan_cfg, _base=base)
+
+
+def _read_toml(path: Path) -> dict:
+    """The config as a dict; InputError when missing, not TOML or with unknown sections."""
+    if not path.is_file():
+        raise InputError(f"config file {str(path)!r} does not exist")
+    try:
+        cfg = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"config {str(path)!r} is not valid TOML: {exc}") from exc
+    unknown = set(cfg) - {"inputs", "plan", "output", "districts", "district", "batch"}
+    if unknown:
+        raise InputError(f"config {str(path)!r}: unknown section(s) {sorted(unknown)}; use "
+                         "[inputs], [plan], [districts], [[district]], [batch] and [output]")
+    return cfg
+
+
+def _section(cfg: dict, name: str, keys: set, allowed: list) -> dict:
+    """The ``[name]`` table of the config (empty when absent); InputError on unknown keys."""
+    sec = dict(cfg.get(name, {}))
+    bad = set(sec) - keys
+    if bad:
+        raise InputError(f"config [{name}]: unknown key(s) {sorted(bad)}; allowed: {allowed}")
+    return sec
+
+
+def _read_inputs(inp: dict, base: Path) -> tuple:
+    """(network, areas, facilities, candidates) of ``[inputs]``, read with careplan's readers.
+
+    Nothing is read without a network (each is then None); files are relative to ``base``.
+    """
+    import careplan as cp
+
+    def resolve(v: str) -> Path:
+        return _file_path(base, v, "[inputs]")
+
+    net = areas = facs = cands = None
+    cs = inp.get("coord_system", "wgs84")
+    if "network" in inp:
+        net = cp.WalkNetwork.from_file(resolve(inp["network"]))
+        if "areas" in inp:
+            areas = cp.read_areas(resolve(inp["areas"]), layer=inp.get("areas_layer"),
+                                  coord_system=cs, crs=net.crs)
+        if "facilities" in inp:
+            facs = cp.read_facilities(resolve(inp["facilities"]),
+                                      layer=inp.get("facilities_layer"), coord_system=cs,
+                                      crs=net.crs)
+        if "candidates" in inp:
+            cands = cp.read_candidates(resolve(inp["candidates"]),
+                                       layer=inp.get("candidates_layer"), coord_system=cs,
+                                       crs=net.crs)
+    return net, areas, facs, cands
+
+
+def _boundaries(dcfg: dict, areas: gpd.GeoDataFrame, net: Any, base: Path) -> gpd.GeoDataFrame:
+    """The district polygons of ``[districts]``: a grid over the areas or a polygon layer."""
+    if "grid" in dcfg:
+        grid = dcfg["grid"]
+        if not (isinstance(grid, list) and len(grid) == 2):
+            raise InputError(f"config [districts].grid must be [rows, cols], got {grid!r}")
+        return districts_from_grid(areas, *grid)
+    if "file" in dcfg:
+        boundaries = gpd.read_file(_file_path(base, dcfg["file"], "[inputs]"),
+                                   layer=dcfg.get("layer"))
+        if boundaries.crs is None:
+            raise CRSError(f"district boundaries {dcfg['file']!r} have no CRS; set one")
+        return boundaries.to_crs(net.crs)
+    raise InputError("config [districts] needs file = \"...\" (a polygon layer) or "
+                     "grid = [rows, cols]")
