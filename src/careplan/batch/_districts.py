@@ -15,6 +15,7 @@ import shapely
 
 from careplan._errors import CRSError, InputError
 
+#: Input keys a district may take (same names as the ``[inputs]`` of ``careplan plan``).
 INPUT_KEYS = ("areas", "areas_layer", "facilities", "facilities_layer", "candidates",
               "candidates_layer", "network", "coord_system")
 
