@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -205,3 +207,38 @@ def test_service_area_of_multipoint_entrances():
     # west gate: its edge (100) + 10 m on each of three edges beyond its two end nodes;
     # south gate: 70 m of its edge + 50 m up from (200, 0)
     assert sa.loc["C", "reached_length_m"] == pytest.approx(130 + 120)
+
+
+def test_coverage_shows_areas_reached_only_by_a_long_leg_or_across_a_gap():
+    """Issue 14.9: an area snapped across a gap, or 300+ m off the street, is shown as such."""
+    from test_network import island_graph, pts
+
+    with pytest.warns(CareplanWarning, match="removed"):
+        net = WalkNetwork.from_graph(island_graph())
+    homes = pts([(612, 150), (150, 620), (150, 150)], ["island", "north", "inland"])
+    homes = homes.assign(households=[10, 20, 30])
+    fac = pts([(300, 150)], ["mainland"]).assign(level="community")
+    with pytest.warns(CareplanWarning):
+        cov = walk_coverage(net, homes, fac, cutoff_m=1000)
+    # the same labels the network flags (test_network checks those against hand distances)
+    assert cov.areas["access"].to_dict() == {"island": "cut_off", "north": "long_access",
+                                             "inland": "network"}
+    assert cov.areas["covered"].all()
+
+
+def test_plan_areas_carry_the_access_flag():
+    """The plan's area table shows how each area reaches the network (issue 14.9)."""
+    import careplan as cp
+    from test_network import island_graph, pts
+
+    with pytest.warns(CareplanWarning, match="removed"):
+        net = WalkNetwork.from_graph(island_graph())
+    areas = pts([(612, 150), (150, 620), (150, 150)], ["island", "north", "inland"])
+    areas = cp.read_areas(areas.assign(area_id=areas.index, households=[10, 20, 30],
+                                       built="existing"))
+    cands = cp.read_candidates(pts([(300, 150)], ["C1"]).assign(candidate_id=["C1"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CareplanWarning)
+        plan = cp.plan_layout(areas, None, cands, net, standard="guangdong", cutoff_m=1000)
+    assert plan.areas["access"].to_dict() == {"island": "cut_off", "north": "long_access",
+                                              "inland": "network"}

@@ -271,7 +271,9 @@ def walk_coverage(net: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.Geo
 def coverage_from_distances(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, *, cutoff_m: float,
                             minutes: float | None = None, speed_m_per_min: float | None = None,
                             unreachable_areas: Iterable = (),
-                            unreachable_facilities: Iterable = ()) -> CoverageResult:
+                            unreachable_facilities: Iterable = (),
+                            cut_off_areas: Iterable | None = None,
+                            long_access_areas: Iterable | None = None) -> CoverageResult:
     """Coverage of ``areas`` from an already computed distance table.
 
     Lets a caller that has the areas x facilities walking distances (e.g. the
@@ -292,10 +294,20 @@ def coverage_from_distances(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, *, cut
         Reported as they were given.
     unreachable_areas, unreachable_facilities : iterable
         Labels of inputs off the network (reported; such areas are not covered).
+    cut_off_areas, long_access_areas : iterable, optional
+        Labels of areas snapped to a part of the network they are not connected
+        to, or reaching it only by an access leg longer than
+        ``careplan.network.DEFAULT_LONG_ACCESS_M`` (see :mod:`careplan.network`).
+        Default: ``pairs.attrs["cut_off_origins"]`` /
+        ``pairs.attrs["long_access_origins"]`` as :meth:`WalkNetwork.distances`
+        records them.
 
     Returns
     -------
     CoverageResult
+        ``areas`` has an ``access`` column: ``"network"``, ``"long_access"``
+        (reached only by a long access leg) or ``"cut_off"`` (snapped across a
+        gap in the network), so such areas are shown, never counted silently.
 
     Raises
     ------
@@ -334,10 +346,22 @@ def coverage_from_distances(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, *, cut
     out["covered"] = n_within > 0
     out["n_within"] = n_within
     out["reachable"] = reachable
+    out["access"] = _access_flags(areas.index, pairs, cut_off_areas, long_access_areas)
     out = out[[c for c in out.columns if c != "geometry"] + ["geometry"]]
     return CoverageResult(areas=out, summary=_summary(out), cutoff_m=cutoff, minutes=minutes,
                           speed_m_per_min=speed_m_per_min, unreachable_areas=unreach_a,
                           unreachable_facilities=list(unreachable_facilities), pairs=od)
+
+
+def _access_flags(index: pd.Index, pairs: pd.DataFrame, cut_off: Iterable | None,
+                  long_access: Iterable | None) -> np.ndarray:
+    """``"network"`` / ``"long_access"`` / ``"cut_off"`` per area (cut-off wins)."""
+    cut = pairs.attrs.get("cut_off_origins", ()) if cut_off is None else cut_off
+    long_ = pairs.attrs.get("long_access_origins", ()) if long_access is None else long_access
+    flags = np.full(len(index), "network", dtype=object)
+    flags[index.isin(list(long_))] = "long_access"
+    flags[index.isin(list(cut))] = "cut_off"
+    return flags
 
 
 def _summary(out: gpd.GeoDataFrame) -> pd.DataFrame:

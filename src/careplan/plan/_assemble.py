@@ -69,6 +69,7 @@ def _area_table(inp: Inputs, before: State, after: State, sizing: Sizing) -> gpd
     out["nearest_distance_after_m"] = va["nearest_distance_m"]
     out["covered_before"] = vb["covered"].astype(bool)
     out["covered_after"] = va["covered"].astype(bool)
+    out["access"] = va["access"]  # network / long_access / cut_off (issue 14.9)
     out["served_by"] = [sizing.served_by.get(a) for a in out.index]
     return gpd.GeoDataFrame(out, geometry=inp.areas.geometry.name, crs=inp.areas.crs)
 

@@ -303,7 +303,9 @@ def _add_fallback(inp: Inputs, sites: Sites) -> Sites:
                   f"{cutoff:.0f} m walking; added a candidate site inside each: "
                   f"{', '.join(ids[:10])} (fallback_candidates=False turns this off)",
                   CareplanWarning, stacklevel=3)
-    return Sites(pd.concat([sites.table, new]), pd.concat([sites.pairs, od], ignore_index=True),
+    pairs = pd.concat([sites.pairs, od], ignore_index=True)
+    pairs.attrs = dict(sites.pairs.attrs)  # the areas' access flags do not depend on the sites
+    return Sites(pd.concat([sites.table, new]), pairs,
                  sites.existing, sites.candidates + tuple(new.index), tuple(lonely.index),
                  sites.unreachable_areas,
                  sites.unreachable_sites + tuple(od.attrs["unreachable_destinations"]))
@@ -344,6 +346,8 @@ def assess(inp: Inputs, sites: Sites, facilities: gpd.GeoDataFrame, circle_sites
     unreach = set(sites.unreachable_sites)
     cov = coverage_from_distances(
         inp.areas, pairs, cutoff_m=inp.circle.cutoff_m, unreachable_areas=sites.unreachable_areas,
+        cut_off_areas=sites.pairs.attrs.get("cut_off_origins", ()),
+        long_access_areas=sites.pairs.attrs.get("long_access_origins", ()),
         unreachable_facilities=list(site_map.loc[site_map["destination"].isin(unreach),
                                                  "facility_id"]))
     comp = compliance.check(inp.areas, facilities, standard=inp.standard, coverage=cov,
