@@ -228,8 +228,9 @@ def test_coverage_shows_areas_reached_only_by_a_long_leg_or_across_a_gap():
 
 def test_plan_areas_carry_the_access_flag():
     """The plan's area table shows how each area reaches the network (issue 14.9)."""
-    import careplan as cp
     from test_network import island_graph, pts
+
+    import careplan as cp
 
     with pytest.warns(CareplanWarning, match="removed"):
         net = WalkNetwork.from_graph(island_graph())
