@@ -117,7 +117,15 @@ class Solution:
         return int((self.is_open & ~self.existing).sum())
 
     def flow_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, cols, share) of every serving pair; whole assignments have share 1."""
+        """(rows, cols, share) of every serving pair; whole assignments have share 1.
+
+        Returns
+        -------
+        rows, cols : ndarray of int, shape (n_pairs,)
+            Demand and candidate positions of each serving pair.
+        share : ndarray of float, shape (n_pairs,)
+            Share of the demand's weight served by that site (1 when whole).
+        """
         if self.flow is not None:
             f = sp.coo_array(self.flow)
             keep = f.data > 1e-9
@@ -128,7 +136,10 @@ class Solution:
     def assigned_cost(self) -> np.ndarray:
         """Cost from each demand to its site (share-weighted mean when split); NaN if unserved.
 
-        Shape (n_demand,), in the unit of the cost.
+        Returns
+        -------
+        ndarray of float, shape (n_demand,)
+            In the unit of the cost.
         """
         rows, cols, share = self.flow_pairs()
         d = pair_cost(self.data, rows, cols)
@@ -138,7 +149,13 @@ class Solution:
         return out
 
     def max_assigned_cost(self) -> np.ndarray:
-        """Largest cost over the sites serving each demand; NaN if unserved. Shape (n_demand,)."""
+        """Largest cost over the sites serving each demand; NaN if unserved.
+
+        Returns
+        -------
+        ndarray of float, shape (n_demand,)
+            In the unit of the cost.
+        """
         rows, cols, _ = self.flow_pairs()
         d = pair_cost(self.data, rows, cols)
         out = np.full(len(self.assign), -np.inf)
@@ -147,16 +164,43 @@ class Solution:
         return out
 
     def load(self) -> np.ndarray:
-        """Weight served by each site, shape (n_candidates,)."""
+        """Weight served by each site.
+
+        Returns
+        -------
+        ndarray of float, shape (n_candidates,)
+            Sum of demand weight x share served by each candidate (0 when closed).
+        """
         rows, cols, share = self.flow_pairs()
         return np.bincount(cols, weights=share * self.weights[rows], minlength=len(self.is_open))
 
     def nearest_cost(self, mask: np.ndarray | None = None) -> np.ndarray:
-        """Cost to the nearest site of ``mask`` (default: the open sites), inf if none. Shape (n_demand,)."""
+        """Cost to the nearest site of ``mask`` (default: the open sites), inf if none.
+
+        Parameters
+        ----------
+        mask : ndarray of bool, shape (n_candidates,), optional
+            Sites to consider; default the open sites.
+
+        Returns
+        -------
+        ndarray of float, shape (n_demand,)
+            In the unit of the cost; inf where no site of ``mask`` is reachable.
+        """
         return nearest_open(self.data, self.is_open if mask is None else mask)[0]
 
     def count_within(self, cutoff: float) -> np.ndarray:
-        """Number of open sites within ``cutoff`` of each demand, shape (n_demand,)."""
+        """Number of open sites within ``cutoff`` of each demand.
+
+        Parameters
+        ----------
+        cutoff : float
+            Largest cost counted (inclusive), in the unit of the cost.
+
+        Returns
+        -------
+        ndarray of int, shape (n_demand,)
+        """
         mat = self.data.matrix
         n = mat.shape[0]
         ok = (mat.data <= cutoff) & self.is_open[mat.indices]
