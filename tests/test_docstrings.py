@@ -122,16 +122,15 @@ def _errors(qualname, obj):
 
 #: (qualified name, code) -> why it is still allowed. Only shrinks.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("careplan.compliance._result.ComplianceResult.rule_table", "PR01"): "parameters not yet documented",
-    ("careplan.compliance._result.ComplianceResult.rule_table", "RT01"): "Returns section not yet written",
-    ("careplan.compliance._result.ComplianceResult.to_excel_frames", "PR01"): "parameters not yet documented",
-    ("careplan.compliance._result.ComplianceResult.to_excel_frames", "RT01"): "Returns section not yet written",
+    ("careplan.compliance._result.ComplianceResult.rule_table", "PR01"): "deprecated (report labels the tables); goes with it",
+    ("careplan.compliance._result.ComplianceResult.rule_table", "RT01"): "deprecated (report labels the tables); goes with it",
+    ("careplan.compliance._result.ComplianceResult.to_excel_frames", "PR01"): "deprecated (report labels the tables); goes with it",
+    ("careplan.compliance._result.ComplianceResult.to_excel_frames", "RT01"): "deprecated (report labels the tables); goes with it",
     ("careplan.derive.areas_from_blocks", "PR01"): "parameters not yet documented",
     ("careplan.derive.areas_from_buildings", "PR01"): "parameters not yet documented",
     ("careplan.locate._base.Problem", "PR01"): "fields not yet documented (Parameters or Attributes)",
     ("careplan.locate._base.RawSolution", "PR01"): "fields not yet documented (Parameters or Attributes)",
     ("careplan.network._network.WalkNetwork", "PR01"): "fields not yet documented (Parameters or Attributes)",
-    ("careplan.network._osm.is_walkable", "RT01"): "Returns section not yet written",
     ("careplan.plan._file.PlanFile", "PR01"): "fields not yet documented (Parameters or Attributes)",
     ("careplan.standards._model.Citation", "PR01"): "fields not yet documented (Parameters or Attributes)",
     ("careplan.standards._model.parse_profile", "PR01"): "parameters not yet documented",

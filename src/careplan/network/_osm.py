@@ -81,6 +81,11 @@ def is_walkable(tags: Mapping[str, Any]) -> bool:
         edges); then the edge is dropped only if *every* ``highway`` value is
         excluded, and kept if any ``foot`` value allows walking.
 
+    Returns
+    -------
+    bool
+        True if walkable.
+
     Notes
     -----
     See the module docstring for the rules. A mapping without ``highway``
