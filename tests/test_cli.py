@@ -124,7 +124,10 @@ def test_demo_writes_the_same_numbers_as_before_the_pipeline(demo_dir):
         pd.testing.assert_frame_equal(n, o, check_exact=False, rtol=1e-9, atol=1e-9, obj=name)
     before = pd.read_excel(data / "demo_tables_issue12.xlsx", sheet_name=None,
                            engine="openpyxl")
-    assert set(after) == set(before)
+    # issue 12.5 added the facilities sheet (every existing and proposed facility)
+    assert set(after) == set(before) | {"facilities"}
+    fac_ids = set(after["facilities"]["facility_id"])
+    assert fac_ids == set(after["existing"]["facility_id"]) | set(after["proposed"]["station_id"])
     for name, old in before.items():
         new = after[name]
         if name == "parameters":
