@@ -92,6 +92,7 @@ UI: dict[str, dict[str, str]] = {
     "covered_after": {"zh": "规划后步行覆盖", "en": "Walk-covered after"},
     "nearest_distance_before_m": {"zh": "规划前最近距离 (m)", "en": "Nearest before (m)"},
     "nearest_distance_after_m": {"zh": "规划后最近距离 (m)", "en": "Nearest after (m)"},
+    "access": {"zh": "到达路网方式", "en": "Access to the network"},
     "served_by": {"zh": "新增服务设施", "en": "Served by (new)"},
     "cutoff_m": {"zh": "服务半径 (m)", "en": "Walking cutoff (m)"},
     # further tables of a plan (shown when the plan has them)
