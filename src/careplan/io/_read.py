@@ -36,14 +36,7 @@ import shapely
 from careplan._errors import CRSError, InputError
 from careplan._schema import CONTRACTS, HEADER_SYNONYMS, LAT_HEADERS, LON_HEADERS
 from careplan.io._common import note, warn
-from careplan.io._encoding import (  # noqa: F401  (ENCODINGS_TRIED, decode: re-exported)
-    ENCODINGS_TRIED,
-    _codec,
-    _dbf_encoding,
-    _dbf_text,
-    _report_encoding,
-    decode,
-)
+from careplan.io._encoding import _dbf_encoding, _report_encoding, decode
 
 Source = gpd.GeoDataFrame | pd.DataFrame | str | PathLike
 
