@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -14,8 +15,12 @@ from shapely.geometry import Point
 
 from careplan._errors import InputError
 from careplan.accessibility import (
+    AGGREGATIONS,
+    DECAYS,
     LUO_QI_2009_WEIGHTS,
+    Aggregator,
     aggregate,
+    cumulative,
     exponential_decay,
     fca,
     gaussian_decay,
@@ -293,3 +298,156 @@ def test_access_published_grid_example():
     assert fca(cost, demand, supply, method="e2sfca", decay=steps).tolist() == pytest.approx([5.0] * 5)
     norm = fca(cost, demand, supply, cutoff_m=100, normalize="weighted_mean")
     assert norm.tolist() == pytest.approx([1.0] * 5)
+
+
+# ------------------------------------------------------------------ Aggregator (precompute once)
+SMALL_OSM = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "shanghai_center" / \
+    "shanghai_huangpu_jingan_drive_osmnx.osm"
+
+
+@pytest.fixture(scope="module")
+def real_graph():
+    """Huangpu/Jing'an streets (osmnx), the WalkNetwork on them and an independent networkx copy."""
+    if not SMALL_OSM.exists():
+        pytest.skip(f"shared data {SMALL_OSM.name} not available")
+    ox = pytest.importorskip("osmnx")
+    import warnings
+
+    from careplan._errors import CareplanWarning
+    from careplan.network import is_walkable
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        G = ox.graph_from_xml(SMALL_OSM, retain_all=True)
+        warnings.simplefilter("ignore", CareplanWarning)
+        net = WalkNetwork.from_graph(G)
+    H = G.copy()
+    H.remove_edges_from([(u, v, k) for u, v, k, d in G.edges(keys=True, data=True)
+                         if d.get("highway") is None or not is_walkable(d)])
+    return net, ox.convert.to_undirected(H)
+
+
+def _brute(Gu, where, vals, radius, how, decay, nodes):
+    """Per node: the statistic of the values of points within ``radius`` (networkx Dijkstra)."""
+    near = {v: [] for v in nodes}
+    for p, src in where.items():
+        for v, d in nx.single_source_dijkstra_path_length(Gu, src, cutoff=radius, weight="length").items():
+            if v in near:
+                near[v].append((vals[p], d))
+    out = {}
+    for v, lst in near.items():
+        x = [a for a, _ in lst]
+        w = [1.0 if decay == "flat" else (1 - d / radius if decay == "linear" else math.exp(-d / radius))
+             for _, d in lst]
+        if how == "count":
+            out[v] = float(len(lst))
+        elif how == "sum":
+            out[v] = sum(a * b for a, b in zip(x, w, strict=True))
+        elif how == "mean":
+            out[v] = sum(a * b for a, b in zip(x, w, strict=True)) / len(lst) if lst else np.nan
+        else:
+            out[v] = (min(x) if how == "min" else max(x)) if lst else np.nan
+    return out
+
+
+def test_aggregator_every_statistic_equals_networkx_on_real_streets(real_graph):
+    """One search, 30 queries (5 statistics x 3 decays x 2 radii) against networkx Dijkstra."""
+    net, Gu = real_graph
+    rng = np.random.default_rng(7)
+    nodes = net.nodes
+    pos = rng.choice(len(nodes), size=40, replace=False)
+    pts = gpd.GeoDataFrame({"beds": rng.integers(5, 90, size=40).astype(float)},
+                           geometry=list(nodes.geometry.iloc[pos]), crs=net.crs,
+                           index=[f"F{k}" for k in range(40)])
+    where = dict(zip(pts.index, nodes.index[pos], strict=True))
+    agg = Aggregator(net, pts, max_radius_m=800)
+    assert agg.n_pairs > 1000 and agg.unreachable == []
+    check = list(nodes.index[rng.choice(len(nodes), size=300, replace=False)])
+    for radius in (800.0, 450.0):
+        for decay in DECAYS:
+            got = agg.query("beds", radius_m=radius, how=list(AGGREGATIONS), decay=decay)
+            for how in AGGREGATIONS:
+                want = _brute(Gu, where, pts["beds"], radius, how, decay, check)
+                col = got[f"{how}_{radius:g}m"]
+                assert col.loc[check].to_numpy() == pytest.approx(
+                    [want[v] for v in check], rel=1e-9, abs=1e-9, nan_ok=True), (radius, decay, how)
+    # the one-shot function is the same query
+    one = aggregate(net, pts, "beds", cutoff_m=450, how="mean", decay="linear")
+    pd.testing.assert_series_equal(one, agg.query("beds", radius_m=450, how="mean", decay="linear"))
+    # minutes: 7.5 min at 60 m/min = 450 m
+    pd.testing.assert_series_equal(agg.query(pts["beds"], minutes=7.5), agg.query("beds", radius_m=450))
+
+
+def test_aggregator_bad_queries_say_what_to_fix():
+    net = WalkNetwork.from_graph(_grid())
+    pts = gpd.GeoDataFrame({"v": [1.0, 2.0]}, geometry=[Point(0, 0), Point(200, 100)], crs=CRS,
+                           index=["p", "q"])
+    agg = Aggregator(net, pts, max_radius_m=300)
+    with pytest.raises(InputError, match="larger max_radius_m"):
+        agg.query("v", radius_m=301)
+    with pytest.raises(InputError, match="how"):
+        agg.query("v", how="median")
+    with pytest.raises(InputError, match="no column"):
+        agg.query("w")
+    with pytest.raises(InputError, match="max_radius_m"):
+        Aggregator(net, pts)
+    with pytest.raises(InputError, match="WalkNetwork"):
+        Aggregator(D, pts, max_radius_m=300)
+    # a careplan decay works too (Gaussian weights of the walk)
+    g = agg.query("v", decay=gaussian_decay())
+    assert np.isfinite(g).all() and (g <= 3.0).all()
+    assert "max_radius_m=300" in repr(agg)
+
+
+def test_cumulative_hand_and_every_cost_form():
+    # within 350 m: a reaches f1 (100 m); b reaches f2 (300 m); c reaches f2 (200 m)
+    got = cumulative(D, P, S, cutoff_m=350, how=["sum", "count", "min"])
+    assert got["sum_350m"].tolist() == [60.0, 30.0, 30.0]
+    assert got["count_350m"].tolist() == [1.0, 1.0, 1.0]
+    lin = cumulative(D, P.index, S, cutoff_m=500, decay="linear")
+    # b: 60 * (1 - 400/500) + 30 * (1 - 300/500) = 12 + 12
+    assert lin.tolist() == pytest.approx([60 * 0.8, 24.0, 30 * 0.6])
+    wide = pd.DataFrame(D, index=P.index, columns=S.index)
+    for cost, kw in ((long_table(), {}), (wide, {}), (long_table(D.T, S.index, P.index), {"origin": "supply"}),
+                     (D / 60.0, {"cost_unit": "min"})):
+        c = cumulative(cost, P, S, cutoff_m=500, decay="linear", **kw)
+        assert c.tolist() == pytest.approx(lin.tolist())
+    assert cumulative(D, P, S, cutoff_m=100, how="mean").isna().tolist() == [False, True, True]
+    with pytest.raises(InputError, match="catchment"):
+        cumulative(D, P, S)
+
+
+def test_cumulative_on_a_network_equals_the_table(real_graph):
+    net, _ = real_graph
+    nodes = net.nodes
+    est = gpd.GeoDataFrame(geometry=list(nodes.geometry.iloc[:60:3]), crs=net.crs,
+                           index=[f"E{k}" for k in range(20)])
+    fac = gpd.GeoDataFrame({"beds": np.arange(15, dtype=float) + 1}, geometry=list(nodes.geometry.iloc[5:80:5]),
+                           crs=net.crs, index=[f"F{k}" for k in range(15)])
+    by_net = cumulative(net, est, fac, minutes=12, supply_col="beds", how=["sum", "max"])
+    od = net.distances(est, fac, cutoff_m=720)
+    by_table = cumulative(od, est, fac, cutoff_m=720, supply_col="beds", how=["sum", "max"])
+    pd.testing.assert_frame_equal(by_net, by_table)
+    hand = od.assign(beds=fac["beds"].reindex(od["destination"]).to_numpy()).groupby("origin")["beds"].sum()
+    assert by_net["sum_720m"].reindex(hand.index).tolist() == pytest.approx(hand.tolist())
+
+
+def test_2sfca_conserves_supply_on_real_streets(real_graph):
+    """Luo & Wang (2003): sum_i P_i A_i = total supply of the facilities with demand in reach."""
+    net, _ = real_graph
+    rng = np.random.default_rng(11)
+    nodes = net.nodes
+    pick = rng.choice(len(nodes), size=70, replace=False)
+    est = gpd.GeoDataFrame({"elderly": rng.integers(0, 600, size=40).astype(float)},
+                           geometry=list(nodes.geometry.iloc[pick[:40]]), crs=net.crs,
+                           index=[f"E{k}" for k in range(40)])
+    fac = gpd.GeoDataFrame({"floor_area_m2": rng.integers(100, 900, size=30).astype(float)},
+                           geometry=list(nodes.geometry.iloc[pick[40:]]), crs=net.crs,
+                           index=[f"F{k}" for k in range(30)])
+    od = net.distances(est, fac, cutoff_m=400)
+    with_demand = od[od["origin"].isin(est.index[est["elderly"] > 0])]["destination"].unique()
+    reached = fac.loc[with_demand, "floor_area_m2"].sum()
+    assert 0 < len(with_demand) < len(fac)  # some supply is out of every catchment: the test can fail
+    for method, kw in (("2sfca", {}), ("g2sfca", {}), ("3sfca", {}), ("3sfca", {"decay": gaussian_decay()})):
+        A = fca(net, est, fac, method=method, cutoff_m=400, **kw)
+        assert (A * est["elderly"]).sum() == pytest.approx(reached, rel=1e-9), method

@@ -25,15 +25,15 @@ CHECKED = [
     "_schema.py",
     "_crs.py",
     "_progress.py",
-    "accessibility.py",
+    "accessibility/",
     "allocation.py",
+    "coverage.py",
     "equity.py",
 ]
 
 #: public modules not yet clean -> what mypy reports (checked at turn 3 on main 3516ab6)
 EXCLUDED = {
     "batch/": "Optional frames and the shared state used without a None check (union-attr)",
-    "coverage.py": "minutes/speed assigned None where a float was inferred (assignment)",
     "derive.py": "an optional float compared and converted without a None check (operator)",
     "phasing.py": "an empty list without a type annotation (var-annotated)",
     "cli.py, io/, network/, compliance/, locate/, plan/, report/, standards/": "not yet run",
@@ -42,7 +42,7 @@ EXCLUDED = {
 
 def test_checked_modules_exist():
     for name in CHECKED:
-        assert (SRC / name).is_file(), name
+        assert (SRC / name).is_file() or (SRC / name).is_dir(), name
 
 
 def test_mypy_clean_on_public_modules(tmp_path):

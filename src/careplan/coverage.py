@@ -245,12 +245,13 @@ def walk_coverage(net: WalkNetwork, areas: gpd.GeoDataFrame, facilities: gpd.Geo
     """
     _check_gdf(areas, "areas")
     _check_gdf(facilities, "facilities")
+    minutes_v: float | None = None
+    speed_v: float | None = None
     if cutoff_m is None:
         circle = walking_circle(minutes=minutes, speed_m_per_min=speed_m_per_min)
         cutoff, minutes_v, speed_v = circle.cutoff_m, circle.minutes, circle.speed_m_per_min
     else:
         cutoff = _check_cutoff(cutoff_m)
-        minutes_v = speed_v = None
     facs = _filter_levels(facilities, levels)
     max_snap = _check_max_snap(max_snap_m)
     if len(facs):
