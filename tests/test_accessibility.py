@@ -235,21 +235,7 @@ def test_aggregate_equals_networkx_brute_force(how, decay):
     cutoff = 250.0
     got = aggregate(net, pts, "beds", cutoff_m=cutoff, how=how, decay=decay)
     where = dict(zip(pts.index, nodes, strict=True))
-    want = {}
-    for node in G:
-        d = nx.single_source_dijkstra_path_length(G, node, cutoff=cutoff, weight="length")
-        near = [(p, d[v]) for p, v in where.items() if v in d]
-        x = [pts.loc[p, "beds"] for p, _ in near]
-        w = [1.0 if decay == "flat" else (1 - dd / cutoff if decay == "linear" else math.exp(-dd / cutoff))
-             for _, dd in near]
-        if how == "count":
-            want[node] = float(len(near))
-        elif how == "sum":
-            want[node] = sum(a * b for a, b in zip(x, w, strict=True))
-        elif how == "mean":
-            want[node] = sum(a * b for a, b in zip(x, w, strict=True)) / len(near) if near else np.nan
-        else:
-            want[node] = (min(x) if how == "min" else max(x)) if near else np.nan
+    want = _brute(G, where, pts["beds"], cutoff, how, decay, list(G))
     got_d = {k: got.loc[[k]].iloc[0] for k in want}
     assert got.index.size == len(want)
     for k in want:
