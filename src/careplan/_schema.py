@@ -313,6 +313,14 @@ CONTRACTS: dict[str, tuple[Column, ...]] = {
                max_value=_MAX_COUNT),
         Column("elderly", "int64", False, "residents aged 60+", max_value=_MAX_COUNT),
     ),
+    "boundaries": (
+        Column("boundary_id", "str", True, "identifier = the street/district name (text)"),
+        Column("name", "str", True, "street / town (街道 / 镇) or district (区 / 县) name"),
+        Column("level", "str", True, "'street' or 'district'"),
+        Column("street", "str", False, "street / town name (街道 / 镇), the name of street polygons"),
+        Column("district", "str", False, "district / county (区 / 县)"),
+        Column("address", "str", False, "address (地址)"),
+    ),
 }
 """Column contract of each kind of input (what the readers return, what the rest of
 careplan may rely on without re-checking)."""
@@ -366,6 +374,11 @@ HEADER_SYNONYMS: dict[str, dict[str, str]] = {
         **_COMMON_HEADERS,
         "候选点编号": "candidate_id", "编号": "candidate_id",
         "可用面积": "max_floor_area_m2", "最大面积": "max_floor_area_m2",
+    },
+    "boundaries": {
+        **_COMMON_HEADERS,
+        "镇": "street", "街道名称": "street", "乡镇名称": "street", "街镇": "street",
+        "区名": "district", "区名称": "district", "区县名称": "district", "县": "district",
     },
     "households": {
         "编号": "household_id", "户数": "households",

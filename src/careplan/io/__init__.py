@@ -23,7 +23,8 @@ reduced to points, defaults filled) is warned about and recorded in
 Modules: :mod:`~careplan.io._read` (files, encodings, Excel, headers),
 :mod:`~careplan.io._validate` (ids, columns, geometry, CRS), :mod:`~careplan.io.areas`,
 :mod:`~careplan.io.facilities` (and candidates), :mod:`~careplan.io.households`,
-:mod:`~careplan.io.osm_features`.
+:mod:`~careplan.io.osm_features`, :mod:`~careplan.io.boundaries` (street/district polygons and
+the spatial join that gives records their ``street``/``district``).
 
 Ids
 ---
@@ -47,6 +48,7 @@ columns named ``lon``/``lng``/``longitude``/``x``/``经度`` and
 from careplan._schema import BUILT_SYNONYMS, BUILT_VALUES, FACILITY_LEVELS, LEVEL_SYNONYMS
 from careplan.io._validate import empty_frame
 from careplan.io.areas import read_areas
+from careplan.io.boundaries import assign_boundaries, boundaries_from_osm, read_boundaries
 from careplan.io.facilities import read_candidates, read_facilities
 from careplan.io.households import (
     DEFAULT_DWELLING_M2,
@@ -63,12 +65,15 @@ __all__ = [
     "FACILITY_LEVELS",
     "LEVEL_SYNONYMS",
     "aggregate_households",
+    "assign_boundaries",
+    "boundaries_from_osm",
     "buildings_from_osm",
     "empty_frame",
     "estimate_households",
     "features_from_osm",
     "landuse_from_osm",
     "read_areas",
+    "read_boundaries",
     "read_candidates",
     "read_facilities",
     "read_households",

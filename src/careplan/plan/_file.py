@@ -3,8 +3,10 @@
 A config has three tables, checked WHOLE against one schema before any work:
 
 * ``[inputs.areas]``, ``[inputs.facilities]``, ``[inputs.candidates]``,
-  ``[inputs.network]``: ``path`` plus every keyword option of the reader
-  (:func:`careplan.read_areas`, ...) or of :meth:`careplan.WalkNetwork.from_file`,
+  ``[inputs.network]``, ``[inputs.streets]``, ``[inputs.districts]``: ``path`` plus every
+  keyword option of the reader (:func:`careplan.read_areas`, ...,
+  :func:`careplan.data.read_boundaries` with ``level`` set by the input's name) or of
+  :meth:`careplan.WalkNetwork.from_file`,
   found by inspecting their signatures (so a new reader option is a new key). An
   input may also be given as a plain path (``areas = "areas.gpkg"``).
   ``[inputs] coord_system`` is a shared default of the readers.
@@ -38,16 +40,20 @@ __all__ = ["ConfigKey", "PlanFile", "config_keys", "keys_text", "plan_from_confi
 #: Reader options the plan sets itself (the target CRS is the network's).
 _SET_BY_PLAN = {"crs", "verbose"}
 #: Inputs a config may name; True = required.
-_REQUIRED = {"areas": True, "facilities": False, "candidates": False, "network": True}
+_REQUIRED = {"areas": True, "facilities": False, "candidates": False, "network": True,
+             "streets": False, "districts": False}
+#: Reader options fixed by the input's name (not config keys).
+_FIXED = {"streets": {"level": "street"}, "districts": {"level": "district"}}
 _DEFAULT_OUT = "careplan-out"
 
 
 def _builders() -> dict[str, Callable]:
-    from careplan.io import read_areas, read_candidates, read_facilities
+    from careplan.io import read_areas, read_boundaries, read_candidates, read_facilities
     from careplan.network import WalkNetwork
 
     return {"areas": read_areas, "facilities": read_facilities,
-            "candidates": read_candidates, "network": WalkNetwork.from_file}
+            "candidates": read_candidates, "network": WalkNetwork.from_file,
+            "streets": read_boundaries, "districts": read_boundaries}
 
 
 @dataclass(frozen=True)
@@ -160,7 +166,7 @@ def config_keys() -> list[ConfigKey]:
         helps = _param_help(func)
         params = list(inspect.signature(func).parameters.values())[1:]
         for p in params:
-            if p.kind is not p.KEYWORD_ONLY or p.name in _SET_BY_PLAN:
+            if p.kind is not p.KEYWORD_ONLY or p.name in _SET_BY_PLAN | set(_FIXED.get(name, ())):
                 continue
             kind, choices = _kind(p.annotation)
             keys.append(ConfigKey(sec, p.name, kind, p.default, helps.get(p.name, ""), choices))
@@ -415,14 +421,15 @@ class _ConfigTerms:
 
 
 def _read_inputs(spec: PlanFile) -> dict[str, Any]:
-    """Read areas, facilities and candidates (before the slow network)."""
+    """Read areas, facilities, candidates and boundaries (before the slow network)."""
     builders = _builders()
-    out: dict[str, Any] = {"facilities": None, "candidates": None}
-    for name in ("areas", "facilities", "candidates"):
+    out: dict[str, Any] = {"facilities": None, "candidates": None, "streets": None,
+                           "districts": None}
+    for name in ("areas", "facilities", "candidates", "streets", "districts"):
         if name in spec.inputs:
             s = spec.inputs[name]
             with _ConfigTerms(f"inputs.{name}"):
-                out[name] = builders[name](s.path, **s.options)
+                out[name] = builders[name](s.path, **_FIXED.get(name, {}), **s.options)
     return out
 
 
@@ -460,11 +467,12 @@ def plan_from_config(path: str | Path, *, out: str | Path | None = None,
     net_spec = spec.inputs["network"]
     with _ConfigTerms("inputs.network"):
         net = _builders()["network"](net_spec.path, **net_spec.options)
-    for name in ("areas", "facilities", "candidates"):
+    for name in ("areas", "facilities", "candidates", "streets", "districts"):
         g = data[name]
-        if g is not None and not g.crs.equals(net.crs):
+        if g is not None and g.crs is not None and not g.crs.equals(net.crs):
             data[name] = g.to_crs(net.crs)
     with _ConfigTerms("plan"):
         plan = plan_layout(data["areas"], data["facilities"], data["candidates"], net,
-                           config=spec.plan, verbose=verbose)
+                           config=spec.plan, verbose=verbose, streets=data["streets"],
+                           districts=data["districts"])
     return plan, Path(out) if out else spec.output_dir

@@ -23,7 +23,7 @@ __all__ = ["plan_layout"]
 def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = None,
                 candidates: gpd.GeoDataFrame | None = None, net: Any = None, *,
                 config: PlanConfig | None = None, verbose: bool | None = None,
-                **options: Any) -> LayoutPlan:
+                streets: Any = None, districts: Any = None, **options: Any) -> LayoutPlan:
     """Plan new elderly-care stations for a set of residential areas.
 
     Steps (each a function of :mod:`careplan.plan`): ``prepare`` the inputs and
@@ -54,6 +54,13 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
         fields of :class:`careplan.plan.PlanConfig`) override its fields.
     verbose : bool, optional
         Progress bar (default: unless careplan is quiet).
+    streets, districts : GeoDataFrame or path, optional
+        Street (街道/镇) / district (区/县) boundary polygons
+        (:func:`careplan.data.read_boundaries`). Areas, candidates and facilities get
+        their ``street`` / ``district`` by spatial join (representative point within
+        polygon; a record's own non-empty value wins; records in no polygon are
+        reported, never dropped). Inputs like the areas, not options, so they are
+        not fields of :class:`PlanConfig`.
 
     Returns
     -------
@@ -80,7 +87,8 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
     cfg = PlanConfig.from_mapping({**(config.parameters() if config else {}), **options})
     steps = iter(progress(range(5), desc="careplan plan", total=5, verbose=verbose))
     next(steps, None)
-    inp = prepare(areas, facilities, candidates, net, cfg, verbose=verbose)
+    inp = prepare(areas, facilities, candidates, net, cfg, verbose=verbose, streets=streets,
+                  districts=districts)
     sites = distances(inp)
     circle_now = [(s, sites.table.at[s, "source_id"]) for s in sites.existing]
     before = assess(inp, sites, inp.facilities, circle_now)

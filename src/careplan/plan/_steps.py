@@ -67,6 +67,26 @@ class Inputs:
     weight_col: str
     config: PlanConfig
     verbose: bool | None = None
+    streets: gpd.GeoDataFrame | None = None
+    districts: gpd.GeoDataFrame | None = None
+
+    @property
+    def boundaries_note(self) -> str:
+        """How the areas got their street and district (for the parameter table)."""
+        parts = []
+        for level, b in (("street", self.streets), ("district", self.districts)):
+            src = self.areas.attrs.get("careplan", {}).get(f"{level}_source")
+            if b is None or src is None:
+                own = int(self.areas[level].notna().sum()) if level in self.areas.columns else 0
+                parts.append(f"{level}: no polygons; {own} area(s) with their own {level!r}")
+                continue
+            outside = self.areas.attrs["careplan"].get(f"outside_{level}", [])
+            parts.append(
+                f"{level}: {len(b)} polygon(s); areas by polygon {src['polygon']}, own value "
+                f"{src['own']} (wins), in none {src['none']}"
+                + (f" ({', '.join(outside[:10])}{' ...' if len(outside) > 10 else ''})"
+                   if outside else ""))
+        return "; ".join(parts)
 
     @property
     def snap_kw(self) -> dict[str, Any]:
@@ -182,8 +202,41 @@ def network_from(net: Any) -> WalkNetwork:
                      f"got {type(net).__name__}")
 
 
+def _boundaries(src: Any, level: str, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """Street/district polygons from a GeoDataFrame (in the areas' CRS) or a file path."""
+    import os
+
+    from careplan.io import read_boundaries
+
+    if src is None:
+        return None
+    what = f"{level} boundaries ({level}s=)"
+    if isinstance(src, gpd.GeoDataFrame):
+        check_crs(src, what, like=areas)
+        return read_boundaries(src, level=level)
+    if isinstance(src, str | os.PathLike):
+        return read_boundaries(src, level=level, crs=areas.crs)
+    raise InputError(f"{what} must be a GeoDataFrame of polygons or a file path (read with "
+                     f"careplan.data.read_boundaries), got {type(src).__name__}")
+
+
+def _with_boundaries(areas, facilities, candidates, streets, districts):
+    """Areas, facilities and candidates with ``street``/``district`` from the polygons
+    holding their representative points (a record's own value wins; see
+    :func:`careplan.io.assign_boundaries`)."""
+    from careplan.io import assign_boundaries
+
+    for level, b in (("street", streets), ("district", districts)):
+        if b is None:
+            continue
+        areas = assign_boundaries(areas, b, column=level, what="areas")
+        candidates = assign_boundaries(candidates, b, column=level, what="candidates")
+        facilities = assign_boundaries(facilities, b, column=level, what="facilities")
+    return areas, facilities, candidates
+
+
 def prepare(areas, facilities, candidates, net, config: PlanConfig, *,
-            verbose: bool | None = None) -> Inputs:
+            verbose: bool | None = None, streets: Any = None, districts: Any = None) -> Inputs:
     """Check the inputs and resolve the options against the standard.
 
     Parameters
@@ -193,6 +246,12 @@ def prepare(areas, facilities, candidates, net, config: PlanConfig, *,
     config : PlanConfig
     verbose : bool, optional
         Progress bars of the network queries.
+    streets, districts : GeoDataFrame or path, optional
+        Street (街道/镇) / district (区/县) polygons (:func:`careplan.io.read_boundaries`;
+        a frame must be in the areas' CRS, a file is reprojected to it). Areas,
+        candidates and facilities get ``street`` / ``district`` from the polygon holding
+        their representative point; a record's own non-empty value wins; records in no
+        polygon keep none and are warned about (never dropped).
 
     Returns
     -------
@@ -223,6 +282,10 @@ def prepare(areas, facilities, candidates, net, config: PlanConfig, *,
     check_crs(areas, "areas")
     for what, g in (("facilities", facilities), ("candidates", candidates), ("the network", net)):
         check_crs(g, what, like=areas)
+    streets, districts = _boundaries(streets, "street", areas), _boundaries(
+        districts, "district", areas)
+    areas, facilities, candidates = _with_boundaries(areas, facilities, candidates, streets,
+                                                     districts)
     circle = walking_circle(std, minutes=config.minutes, speed_m_per_min=config.speed_m_per_min,
                             cutoff_m=config.cutoff_m)
     rule = std.get("service_circle")
@@ -233,7 +296,7 @@ def prepare(areas, facilities, candidates, net, config: PlanConfig, *,
         else DEFAULT_FLOOR_AREA_LEVELS
     weight_col = "elderly" if "elderly" in areas.columns else "households"
     return Inputs(areas, facilities, candidates, note, net, std, circle, tuple(circle_levels),
-                  tuple(fa_levels), weight_col, config, verbose)
+                  tuple(fa_levels), weight_col, config, verbose, streets, districts)
 
 
 def _distances(inp: Inputs, sites: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -280,6 +280,7 @@ PARAMETERS: dict[str, dict[str, str]] = {
                                   "en": "Minimum new station floor area (m²)"},
     "candidates": {"zh": "候选点", "en": "Candidate sites"},
     "n_candidates": {"zh": "候选点数量", "en": "Number of candidate sites"},
+    "boundaries": {"zh": "街道与区的划分（空间叠加）", "en": "Streets and districts (spatial join)"},
     "sizing": {"zh": "规模测算方法", "en": "Sizing"},
     "weights": {"zh": "需求权重", "en": "Demand weights"},
     "solver_status": {"zh": "求解状态", "en": "Solver status"},
