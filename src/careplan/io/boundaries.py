@@ -289,27 +289,18 @@ def assign_boundaries(gdf: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame, *,
 
 
 
-def _open_xml(path: Path):
-    import bz2
-    import gzip
-
-    name = path.name.lower()
-    if name.endswith(".bz2"):
-        return bz2.open(path, "rb")
-    if name.endswith(".gz"):
-        return gzip.open(path, "rb")
-    return path.open("rb")
-
-
 def _read_osm_admin(path: Path, admin_level: int):
     """Nodes, ways and the admin relations of ``admin_level`` of an OSM XML file."""
+    import bz2
+    import gzip
     import xml.etree.ElementTree as ET
 
+    opener = {".bz2": bz2.open, ".gz": gzip.open}.get(path.suffix.lower(), open)
     nodes: dict[str, tuple[float, float]] = {}
     ways: dict[str, list[str]] = {}
     rels: list[tuple[str, dict[str, str], list[tuple[str, str, str]]]] = []
     try:
-        with _open_xml(path) as fh:
+        with opener(path, "rb") as fh:
             for _, el in ET.iterparse(fh, events=("end",)):
                 if el.tag == "node" and el.get("lat") is not None:
                     nodes[el.get("id")] = (float(el.get("lon")), float(el.get("lat")))
