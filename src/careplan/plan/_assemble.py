@@ -114,13 +114,14 @@ def parameters(inp: Inputs, sites: Sites, choice: Choice, sizing: Sizing,
         "weights": inp.weight_col if choice.model != "set_covering" else "households",
         "floor_area_levels": ", ".join(inp.floor_area_levels),
         "candidates": note, "n_candidates": len(sites.candidates),
-        "boundaries": inp.boundaries_note,
         "fallback_candidate_areas": _ids(fallback), "sizing": SIZING_NOTE,
         "unreachable_areas": _ids(choice.unreachable_areas),
         "unresolved_deficit_areas": _ids(sizing.unresolved_areas),
         "solver_status": None if res is None else res.status,
         "solver_gap": None if res is None else res.gap,
         "walk_speed_source": c.speed_source, "runtime_s": round(runtime_s, 3)})
+    if inp.streets is not None or inp.districts is not None:
+        params["boundaries"] = inp.boundaries_note
     return params
 
 
