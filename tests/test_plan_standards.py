@@ -149,3 +149,29 @@ def test_hand_case_b_street_centres_where_the_profile_requires_them(net):
     assert per_street == {"S1": 1, "S2": 1, "S3": 2}  # each street reaches 2 centres
     assert cen["floor_area_m2"].between(500, 2000).all()
     assert ty.rules_after.set_index("rule_id").loc["centres_per_street", "passed"] is True
+
+
+def test_an_area_served_only_by_a_street_centre_gets_a_station(net):
+    # A: a street centre and a candidate within the circle; nothing else. Before issue 12.3
+    # the centre's circle covered A and no station was proposed (station_coverage < 1).
+    # B (x = 2000): only a street centre reaches it, no candidate: no station possible.
+    areas = _areas([_estate("A", 0, 400), _estate("B", 2000, 400)])
+    facs = _facs([{"facility_id": "Z", "level": "street", "floor_area_m2": 600.0,
+                   "geometry": Point(50, 30)},
+                  {"facility_id": "Y", "level": "street", "floor_area_m2": 600.0,
+                   "geometry": Point(2050, 30)}])
+    cands = gpd.GeoDataFrame({"candidate_id": ["K"]}, geometry=[Point(400, 3)],
+                             crs=CRS).set_axis(["K"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = cp.plan_layout(areas, facs, cands, net, standard="jinwan-2020")
+    new = plan.proposed[plan.proposed["kind"] == "new"]
+    assert list(new["candidate_id"]) == ["K"]
+    assert plan.facilities.set_index("station_id").loc[new.index[0], "level"] == "community"
+    before = plan.rules_before.set_index("rule_id").loc["station_coverage"]
+    after = plan.rules_after.set_index("rule_id").loc["station_coverage"]
+    # households served by a station: none before; A (1 of 2 areas) after
+    assert before["found"] == 0.0 and after["found"] == 0.5 and after["passed"] is False
+    nm = plan.rules_not_met.set_index("rule_id").loc["station_coverage"]
+    assert nm["category"] == "no site" and "B" in nm["reason"] and "A" not in nm["reason"][:80]
+    assert "候选站点" in nm["reason_zh"]

@@ -205,7 +205,8 @@ def check(
                       facilities=fac, assignment=assignment, facility_zone=fac_zone,
                       levels_used=levels_used, coverage=coverage, population=population,
                       care_land_m2=care_land_m2, land_source=land_source,
-                      social_workers=social_workers, district_types=district_types)
+                      social_workers=social_workers, district_types=district_types,
+                      reach=reach)
     rules = _tables.rule_table(ctx)
     params = {"standard": std.name, "assign": assign, "overlap": overlap,
               "levels_new": list(levels_used["new"]),

@@ -57,18 +57,19 @@ def rollup(out: pd.DataFrame, fac: pd.DataFrame, fac_zone: dict[str, pd.Series],
     roll["n_areas"] = g.size().astype(int)
     roll["n_compliant"] = g["compliant"].apply(lambda s: int((s == True).sum()))  # noqa: E712
     zone = fac_zone[col]
-    centres = zone[fac["level"] == "street"].value_counts()
+    site = fac["expands"].isna() if "expands" in fac.columns else True  # not an expansion
+    centres = zone[(fac["level"] == "street") & site].value_counts()
     roll["n_centres"] = centres.reindex(roll.index, fill_value=0).astype(int)
     roll["has_centre"] = roll["n_centres"] > 0
     if col == "district":
         if "street" in out.columns:
             streets = out[out["street"].notna()].groupby("street")["district"].first()
-            s_cent = fac_zone["street"][fac["level"] == "street"].value_counts()
+            s_cent = fac_zone["street"][(fac["level"] == "street") & site].value_counts()
             with_c = streets[streets.index.isin(s_cent.index)]
             roll["n_streets"] = streets.value_counts().reindex(roll.index, fill_value=0)
             roll["n_streets_with_centre"] = with_c.value_counts().reindex(roll.index,
                                                                           fill_value=0)
-        dc = zone[fac["level"] == "district"].value_counts()
+        dc = zone[(fac["level"] == "district") & site].value_counts()
         roll["n_district_centres"] = dc.reindex(roll.index, fill_value=0).astype(int)
         roll["has_district_centre"] = roll["n_district_centres"] > 0
     roll.index.name = None

@@ -30,7 +30,7 @@ def facilities_after(inp: Inputs, sizing: Sizing) -> gpd.GeoDataFrame:
     # area_id names the estate of an on-site room (配建), also for point areas; street the
     # street of a new street centre
     keep = [c for c in add.columns
-            if c in inp.facilities.columns or c in ("geometry", "area_id")
+            if c in inp.facilities.columns or c in ("geometry", "area_id", "expands")
             or (c == "street" and "street" in inp.areas.columns)]
     out = pd.concat([inp.facilities, add[keep]])
     return gpd.GeoDataFrame(out, geometry="geometry", crs=inp.areas.crs)
@@ -140,7 +140,7 @@ def assemble(inp: Inputs, sites: Sites, before: State, choice: Choice, sizing: S
         parameters=params,
         network_edges=inp.net.edges, attribution="© OpenStreetMap contributors",
         allocation=sizing.allocation, config=inp.config,
-        rules_not_met=rules_not_met(after.compliance.rules, params),
+        rules_not_met=rules_not_met(after.compliance.rules, params, sizing.shortfalls),
         floor_area_allocation=after.compliance.allocation,
         facilities=facilities_table(inp.facilities, inp.candidates, sizing.proposed,
                                     sizing.added, after.compliance.allocation, inp.areas))

@@ -1,4 +1,18 @@
-"""Every rule met or explained: the "not met by this plan" table (issue 12.4)."""
+"""Every rule met or explained: the "not met by this plan" table (issue 12.4).
+
+After the plan every rule of the profile either passes or gets one row here with a
+``category`` and a ``reason`` in English and in simplified Chinese (``reason_zh``, shown
+by the zh report). Reasons, in this order:
+
+1. what a plan step could not propose (``Sizing.shortfalls``: a street without a
+   candidate site, areas no station or candidate reaches, districts without a candidate);
+2. ``passed is None``: a planning parameter ('not a check') or missing data ('data
+   missing': no ``street``/``district``/``elderly`` column, no beds, no social-worker
+   count; the evaluator's note says which);
+3. beds, staff and land: not a spatial rule, the gap (e.g. beds short per district) stated;
+4. a budget ``p`` too small; deficits no station reaches ('no site'); else 'other' with the
+   evaluator's note (a failing rule is never dropped).
+"""
 
 from __future__ import annotations
 
@@ -8,54 +22,99 @@ import pandas as pd
 
 from careplan.standards import KINDS
 
-__all__ = ["rules_not_met"]
+__all__ = ["CATEGORIES", "rules_not_met"]
 
-#: Kinds this plan does not propose facilities for (only community stations, their
-#: expansions and on-site rooms are planned), with the reason.
-_NOT_PLANNED = {
-    "centre_per_town": "street/town comprehensive centres are not proposed by this plan "
-                       "(community stations only)",
-    "centres_per_street": "street comprehensive centres are not proposed by this plan "
-                          "(community stations only)",
-    "street_centre_share": "street comprehensive centres are not proposed by this plan",
-    "town_centre_min_floor_area_m2": "existing street centres below the size: the plan does "
-                                     "not resize them",
-    "community_centre_floor_area_range_m2": "existing centres outside the range: the plan "
-                                            "does not resize them",
-    "district_centre_count": "district centres are not proposed by this plan",
-    "canteen_coverage_share": "elderly canteens are not proposed by this plan (a canteen is "
-                              "a separate facility level)",
-}
+#: Categories of a rule not met (their zh/en labels: ``careplan.report.labels``).
+CATEGORIES = ("no site", "budget", "not a spatial rule", "data missing", "not a check",
+              "not planned", "other")
 #: Kinds about beds, staff and land: not spatial, not planned.
 _NOT_SPATIAL = {"nursing_bed_share_min", "welfare_home_beds", "beds_per_1000_elderly",
                 "building_m2_per_bed", "social_workers_per_1000_elderly",
                 "social_workers_per_100_beds", "care_land_m2_per_resident"}
+#: Kinds no step of the plan proposes facilities for yet: (reason, reason_zh).
+_NOT_PLANNED = {
+    "district_centre_count": ("district centres are not proposed by this plan",
+                              "本规划未配置区级养老服务中心"),
+    "canteen_coverage_share": ("elderly canteens are not proposed by this plan",
+                               "本规划未配置长者饭堂"),
+}
+#: Kinds on existing sizes the plan does not change (it proposes new sites within them).
+_NOT_RESIZED = {"town_centre_min_floor_area_m2", "community_centre_floor_area_range_m2",
+                "site_floor_area_range_m2"}
 
 
-def _reason(row: Any, parameters: dict[str, Any]) -> tuple[str, str]:
-    """(category, reason) of a rule that did not pass after the plan."""
+def _num(v: Any) -> str:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return "–"
+    return "–" if f != f else f"{f:g}"
+
+
+def _gap_text(row: Any) -> tuple[str, str]:
+    gap, unit = row.get("gap"), str(row.get("gap_unit") or "")
+    if gap is None or _num(gap) in ("–", "0"):
+        return "", ""
+    zh_unit = {"beds": "张床位", "nursing beds": "张护理型床位", "m2": "平方米",
+               "facilities": "处设施", "m2 of land": "平方米用地"}.get(unit, unit)
+    return f"; gap: {_num(gap)} {unit}", f";缺口 {_num(gap)} {zh_unit}"
+
+
+def _reason(row: Any, parameters: dict[str, Any],
+            short: dict[str, tuple[str, str]]) -> tuple[str, str, str]:
+    """(category, reason, reason_zh) of a rule that did not pass after the plan."""
     kind, note = row["kind"], str(row["note"])
+    req, found = _num(row["required"]), _num(row["found"])
+    head_zh = f"要求 {req},规划后为 {found}"
+    if kind in short:
+        en, zh = short[kind]
+        return "no site", f"{en}; {note}", f"{zh};{head_zh}"
     if row["passed"] is None:
         if "planning parameter" in note or "not a check" in note:
-            return "not a check", note
-        return "data missing", note
+            return "not a check", note, "规划参数,由规划应用,不是对现状的检查"
+        return "data missing", note, f"缺少评估所需数据,未评估:{_missing_zh(note)}"
+    gap_en, gap_zh = _gap_text(row)
     if kind in _NOT_SPATIAL:
-        return "not a spatial rule", (f"beds, staff and land are not planned by a layout "
-                                      f"plan; {note}")
+        return ("not a spatial rule", f"beds, staff and land are not placed by a layout plan "
+                f"(stated, not planned){gap_en}; {note}",
+                f"床位、人员和用地不属于设施空间布局,本规划只说明缺口{gap_zh};{head_zh}")
     if kind in _NOT_PLANNED:
-        return "not planned", f"{_NOT_PLANNED[kind]}; {note}"
-    if kind == "station_coverage_share":
-        return "not planned", ("areas whose floor area comes from a larger centre or an "
-                               f"on-site room get no separate station; {note}")
+        en, zh = _NOT_PLANNED[kind]
+        return "not planned", f"{en}; {note}", f"{zh};{head_zh}"
+    if kind in _NOT_RESIZED:
+        return ("not planned", f"existing facilities outside the size: the plan proposes new "
+                f"sites within it but does not resize existing ones; {note}",
+                f"既有设施面积不符合要求:本规划新增设施符合面积要求,但不调整既有设施;{head_zh}")
     if parameters.get("p") is not None:
-        return "budget", f"budget p = {parameters['p']} too small; {note}"
+        p = parameters["p"]
+        return ("budget", f"budget p = {p} too small{gap_en}; {note}",
+                f"新增站点数量上限 p = {p} 不足{gap_zh};{head_zh}")
     unresolved = parameters.get("unresolved_deficit_areas")
     if unresolved and unresolved != "none":
-        return "no site", f"no station or candidate within the walking circle of: {unresolved}"
-    return "other", note
+        return ("no site", f"no station or candidate within the walking circle of: {unresolved}",
+                f"以下居住区步行服务圈内没有站点或候选站点:{unresolved};{head_zh}")
+    return "other", f"{note}{gap_en}", f"未达标{gap_zh};{head_zh};说明:{note}"
 
 
-def rules_not_met(rules_after: pd.DataFrame, parameters: dict[str, Any]) -> pd.DataFrame:
+def _missing_zh(note: str) -> str:
+    """The missing input of a 'not evaluated' note, in Chinese where it is a known one."""
+    for key, zh in (("'street'", "居住区缺少街道(street)列"),
+                    ("'district'", "居住区缺少区县(district)列"),
+                    ("'elderly'", "居住区缺少老年人口(elderly)列"),
+                    ("no beds", "设施没有床位数据"), ("with beds", "设施没有床位数据"),
+                    ("social_workers", "未提供社会工作者人数(social_workers)"),
+                    ("population", "未提供常住人口(population)和养老用地面积"),
+                    ("care_land", "未提供养老服务用地面积(care_land_m2)"),
+                    ("district_types", "未提供区县类型(district_types)"),
+                    ("no facility of level", "没有该级别的设施"),
+                    ("coverage", "缺少步行距离")):
+        if key in note:
+            return zh
+    return note
+
+
+def rules_not_met(rules_after: pd.DataFrame, parameters: dict[str, Any],
+                  shortfalls: tuple = ()) -> pd.DataFrame:
     """Rules of the profile that do not pass after the plan, each with its reason.
 
     Parameters
@@ -64,27 +123,34 @@ def rules_not_met(rules_after: pd.DataFrame, parameters: dict[str, Any]) -> pd.D
         The rule table after the plan (:func:`careplan.compliance.check`).
     parameters : dict
         The plan's parameters (``p``, ``unresolved_deficit_areas``).
+    shortfalls : tuple of (kind, reason, reason_zh)
+        What the plan's steps could not propose (``Sizing.shortfalls``).
 
     Returns
     -------
     DataFrame
-        ``rule_id, kind, label_en, label_zh, required, found, passed, category, reason,
-        citation``; ``category`` is one of 'not planned', 'not a spatial rule', 'data
-        missing', 'not a check', 'budget', 'no site', 'other'. Empty when every rule
-        passes.
+        ``rule_id, kind, label_en, label_zh, required, found, passed, category,
+        reason, reason_zh, description, citation``; ``category`` is one of
+        :data:`CATEGORIES` ('no site', 'budget', 'not a spatial rule', 'data missing',
+        'not a check', 'not planned', 'other'). Empty when every rule passes.
     """
+    short: dict[str, tuple[str, str]] = {}
+    for kind, en, zh in shortfalls:
+        old = short.get(kind)
+        short[kind] = (en, zh) if old is None else (f"{old[0]}; {en}", f"{old[1]};{zh}")
     rows = []
     for _, r in rules_after.iterrows():
         if r["passed"] is True:
             continue
-        cat, why = _reason(r, parameters)
+        cat, why, why_zh = _reason(r, parameters, short)
         rows.append({"rule_id": r["rule_id"], "kind": r["kind"], "label_en": r["label_en"],
                      "label_zh": r["label_zh"], "required": r["required"], "found": r["found"],
-                     "passed": r["passed"], "category": cat, "reason": why,
+                     "passed": r["passed"], "category": cat,
+                     "reason": why, "reason_zh": why_zh,
                      "description": KINDS[r["kind"]].description if r["kind"] in KINDS
                      else "", "citation": r["citation"]})
     cols = ["rule_id", "kind", "label_en", "label_zh", "required", "found", "passed",
-            "category", "reason", "description", "citation"]
+            "category", "reason", "reason_zh", "description", "citation"]
     out = pd.DataFrame(rows, columns=cols)
     out["passed"] = pd.Series([r["passed"] for r in rows], dtype=object, index=out.index)
     return out

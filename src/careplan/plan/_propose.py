@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -36,12 +37,17 @@ class Choice:
         Site labels of the new stations.
     unreachable_areas : tuple
         Areas with households that no site reaches (they cannot be served).
+    no_station_areas : tuple
+        Areas with households that no station (an existing facility of a station level,
+        :func:`station_levels`) and no candidate reaches within the circle: they cannot
+        get a station (a larger centre may still serve them).
     """
 
     model: str
     result: Any
     new_sites: tuple
     unreachable_areas: tuple
+    no_station_areas: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,9 @@ class Sizing:
         Site labels of all new stations (the model's plus the extra ones).
     unresolved_areas : tuple
         Areas keeping a deficit: no station within the walking circle.
+    shortfalls : tuple
+        ``(rule kind, reason, reason_zh)`` of what the plan could not propose (e.g. a
+        street without a candidate site), read by :func:`careplan.plan._explain.rules_not_met`.
     """
 
     proposed: gpd.GeoDataFrame
@@ -72,6 +81,27 @@ class Sizing:
     served_by: dict
     new_sites: tuple
     unresolved_areas: tuple
+    shortfalls: tuple = ()
+
+
+def station_levels(inp: Inputs) -> tuple[str, ...]:
+    """Levels that count as a station for the coverage of the location model.
+
+    The levels of the profile's ``station_coverage_share`` rules (community stations:
+    a street centre or its expansion is not a station, Jinwan task 3), else the circle
+    levels (a profile without a station rule only asks for the walking circle).
+    """
+    rules = inp.standard.get("station_coverage_share")
+    if not rules:
+        return tuple(inp.circle_levels)
+    return tuple(dict.fromkeys(lv for r in rules for lv in r.levels))
+
+
+def _station_sites(inp: Inputs, sites: Sites) -> list:
+    """Existing circle sites whose facility is of a station level."""
+    levels = set(station_levels(inp))
+    return [s for s in sites.existing
+            if inp.facilities.at[sites.table.at[s, "source_id"], "level"] in levels]
 
 
 def _model(name: str, inp: Inputs, n_cand: int):
@@ -90,8 +120,11 @@ def choose(inp: Inputs, sites: Sites) -> Choice:
     """Choose new stations among the candidates, the existing circle facilities kept open.
 
     Without a budget the fewest stations that bring every reachable household into
-    the circle (set covering, households); with ``p`` the ``p`` stations covering the
-    most elderly (maximal covering) or with the least weighted walk (p-median).
+    the circle of a station (set covering, households); with ``p`` the ``p`` stations
+    covering the most elderly (maximal covering) or with the least weighted walk
+    (p-median). Only stations cover: existing facilities of a station level
+    (:func:`station_levels`, forced open) and the candidates; a street or district
+    centre within the circle does not make a station unnecessary (issue 12.3).
 
     Parameters
     ----------
@@ -112,7 +145,6 @@ def choose(inp: Inputs, sites: Sites) -> Choice:
     od = sites.demand_pairs(inp.areas)
     demand = inp.areas.index[inp.areas["households"] > 0]
     reached = set(od["origin"])
-    reachable = [a for a in demand if a in reached]
     unreachable = tuple(a for a in demand if a not in reached)
     if unreachable:
         ids = list(map(str, unreachable))
@@ -121,18 +153,24 @@ def choose(inp: Inputs, sites: Sites) -> Choice:
             f"within {inp.circle.cutoff_m:.0f} m walking and cannot be served by this plan: "
             f"{', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}; add candidate sites near "
             "them or check their snapping to the network", CareplanWarning, stacklevel=3)
+    # coverage by stations: existing stations (forced open) and candidates only
+    stations = _station_sites(inp, sites)
+    od = od[od["destination"].isin(set(stations) | set(sites.candidates))]
+    reached = set(od["origin"])
+    reachable = [a for a in demand if a in reached]
+    no_station = tuple(a for a in demand if a not in reached and a not in set(unreachable))
     name = cfg.model if cfg.model != "auto" else (
         "set_covering" if cfg.p is None else "maximal_covering")
     n_cand = len(sites.candidates)
     if not (reachable and n_cand):
-        return Choice(name, None, (), unreachable)
+        return Choice(name, None, (), unreachable, no_station)
     col = "households" if name == "set_covering" else inp.weight_col
     weights = inp.areas.loc[reachable, col].astype(float)
     dests = set(od["destination"])
     res = _model(name, inp, n_cand).solve(
-        od, weights=weights, existing=[s for s in sites.existing if s in dests],
-        candidate_labels=list(sites.existing) + list(sites.candidates))
-    return Choice(name, res, tuple(res.new), unreachable)
+        od, weights=weights, existing=[s for s in stations if s in dests],
+        candidate_labels=list(stations) + list(sites.candidates))
+    return Choice(name, res, tuple(res.new), unreachable, no_station)
 
 
 def _nearest(od: pd.DataFrame, hosts: set) -> pd.DataFrame:
@@ -234,8 +272,32 @@ def size(inp: Inputs, sites: Sites, before: State, choice: Choice) -> Sizing:
     added_gdf = gpd.GeoDataFrame(added, columns=_ADDED_COLUMNS, geometry="geometry", crs=crs)
     added_gdf.index = pd.Index(added_gdf["facility_id"].to_numpy())
     allocation = pd.DataFrame(shares, columns=["facility_id", "area_id", "floor_area_m2"])
-    sizing = Sizing(proposed, added_gdf, allocation, served_by, tuple(new_sites), unresolved)
-    return on_site_rooms(inp, sizing, on_site_deficit)
+    sizing = Sizing(proposed, added_gdf, allocation, served_by, tuple(new_sites), unresolved,
+                    _station_shortfall(choice))
+    return _mark_expansions(on_site_rooms(inp, sizing, on_site_deficit))
+
+
+def _mark_expansions(sizing: Sizing) -> Sizing:
+    """``added`` with an ``expands`` column: the facility an expansion adds floor area to
+    (None for a new site); rule counts treat an expansion as part of that facility."""
+    p = sizing.proposed
+    exp = p.loc[p["kind"] == "expansion", "facility_id"] if len(p) else pd.Series(dtype=object)
+    added = sizing.added.copy()
+    added["expands"] = pd.Series(added.index.map(exp.to_dict()), index=added.index,
+                                 dtype=object).where(lambda v: v.notna(), None)
+    return dataclasses.replace(sizing, added=added)
+
+
+def _station_shortfall(choice: Choice) -> tuple:
+    """Why areas keep no station: no station and no candidate within the circle."""
+    ids = ", ".join(map(str, choice.no_station_areas[:10]))
+    more = " ..." if len(choice.no_station_areas) > 10 else ""
+    if not ids:
+        return ()
+    return (("station_coverage_share",
+             f"no existing station or candidate site within the walking circle of: {ids}{more} "
+             "(add candidate sites near them)",
+             f"步行服务圈内没有既有养老服务站或候选站点:{ids}{more}(请在其附近增加候选站点)"),)
 
 
 def _station(inp: Inputs, sites: Sites, site: str, is_new: bool, k: int, part: pd.DataFrame,

@@ -170,6 +170,10 @@ class RuleContext:
         Where ``care_land_m2`` came from.
     district_types : mapping or None
         ``{district: 'urban_district' | 'county'}``.
+    reach : DataFrame or None
+        Walking distances ``origin`` (area id), ``destination`` (facility id),
+        ``distance_m`` (``compliance.check(reach=...)``); a facility serves the areas
+        within the standard's walking circle of it (:meth:`served`).
     """
 
     standard: Standard
@@ -184,15 +188,57 @@ class RuleContext:
     land_source: str = ""
     social_workers: float | None = None
     district_types: Mapping[Any, str] | None = None
+    reach: pd.DataFrame | None = None
 
     def of_levels(self, levels: Sequence[str]) -> pd.DataFrame:
-        """Facilities whose level is one of ``levels``."""
-        return self.facilities[self.facilities["level"].isin(levels)]
+        """Sites whose level is one of ``levels``.
+
+        An expansion of an existing facility (a row whose ``expands`` names it, as the
+        plan adds them) is no site of its own: its floor area is added to the facility it
+        expands and the row is left out.
+        """
+        fac = self.facilities[self.facilities["level"].isin(levels)]
+        if "expands" not in fac.columns:
+            return fac
+        ext = fac["expands"].notna() & fac["expands"].isin(fac.index)
+        if not ext.any():
+            return fac
+        extra = fac.loc[ext, "floor_area_m2"].astype(float).groupby(fac.loc[ext, "expands"]).sum()
+        out = fac[~ext].copy()
+        out["floor_area_m2"] = out["floor_area_m2"].astype(float).add(
+            extra.reindex(out.index, fill_value=0.0))
+        return out
 
     def present(self, levels: Sequence[str]) -> pd.Series:
         """Per area: does at least one facility of ``levels`` serve it?"""
         a = self.assignment
         hit = set(a.loc[a["level"].isin(levels), "area_id"])
+        return pd.Series(self.areas.index.isin(list(hit)), index=self.areas.index)
+
+    def served(self, levels: Sequence[str], function: str | None = None) -> pd.Series:
+        """Per area: is it served by a facility of ``levels`` (or carrying ``function``)?
+
+        Served = the facility's floor area is assigned to the area (allocation, area_id,
+        location) or, when walking distances are given (``reach``), the area lies within
+        the standard's walking circle of it (``Standard.service_circle_m``, the circle
+        the floor-area allocation uses; without one, every pair given). A facility of
+        0 m2 serves no one.
+        """
+        from careplan.standards._functions import carries
+
+        fac = self.facilities
+        sel = fac["level"].isin(levels)
+        if function is not None:
+            sel |= carries(fac, function)
+        sel &= fac["floor_area_m2"].astype(float) > 0
+        ids = set(fac.index[sel])
+        a = self.assignment
+        hit = set(a.loc[a["facility_id"].isin(ids) & (a["floor_area_m2"] > 0), "area_id"])
+        if self.reach is not None and len(self.reach):
+            r = self.reach
+            cut = self.standard.service_circle_m  # None: the pairs given are the circle
+            near = (r["distance_m"].astype(float) <= cut + TOL) if cut is not None else True
+            hit |= set(r.loc[near & r["destination"].isin(ids), "origin"])
         return pd.Series(self.areas.index.isin(list(hit)), index=self.areas.index)
 
     def universe(self, col: str) -> list[Any] | None:
@@ -207,13 +253,13 @@ class RuleContext:
         if universe is None:
             return None
         zone = self.facility_zone[col]
-        sel = self.facilities["level"].isin(levels) & zone.notna()
+        sel = self.facilities.index.isin(self.of_levels(levels).index) & zone.notna()
         counts = zone[sel].value_counts()
         return counts.reindex(universe, fill_value=0).astype(int)
 
     def zone_note(self, col: str, levels: Sequence[str]) -> str:
         """Note naming facilities of ``levels`` whose zone is unknown or outside the areas'."""
-        sel = self.facilities["level"].isin(levels)
+        sel = self.facilities.index.isin(self.of_levels(levels).index)
         z = self.facility_zone[col][sel]
         unknown = z.index[z.isna()]
         universe = set(self.universe(col) or [])

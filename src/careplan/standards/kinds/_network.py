@@ -6,6 +6,7 @@ import pandas as pd
 
 from careplan._errors import InputError
 from careplan._schema import walking_circle_m
+from careplan.standards._functions import CANTEEN
 from careplan.standards._model import Rule
 from careplan.standards._registry import (
     TOL,
@@ -62,27 +63,36 @@ def _share(rule: Rule, has: pd.Series, note: str, tail: str = "") -> Outcome:
 
 
 @rule_kind("station_coverage_share",
-           "Share of residential areas (communities) with at least one care station.",
-           description_zh="设有养老服务站的社区(居住区)比例",
+           "Share of residential areas (communities) with households served by a care "
+           "station: one within the walking circle (or assigned to the area).",
+           description_zh="步行服务圈内设有养老服务站的社区(居住区)比例",
            levels=("community",), is_share=True)
 @rule_kind("canteen_coverage_share",
-           "Share of residential areas (communities) served by an elderly canteen.",
-           description_zh="长者饭堂覆盖的社区(居住区)比例",
+           "Share of residential areas (communities) with households served by an elderly "
+           "canteen: a facility of level 'canteen' or carrying the canteen function within "
+           "the walking circle (or assigned to the area).",
+           description_zh="步行服务圈内有长者饭堂(助餐功能)的社区(居住区)比例",
            levels=("canteen",), is_share=True)
 def area_share(rule: Rule, c: RuleContext) -> Outcome:
     """Share of areas with households served by a facility of the rule's levels.
 
-    Areas with 0 households are no community to serve: they are left out (and counted in
-    the note).
+    Served (:meth:`RuleContext.served`): the facility lies within the standard's walking
+    circle of the area when walking distances are given, else its floor area is assigned
+    to the area. For canteens, any facility carrying the canteen function counts
+    (:func:`careplan.standards._functions.carries`). Areas with 0 households are no
+    community to serve: they are left out (and counted in the note).
     """
     lived = c.areas["households"] > 0
     if not lived.any():
         return Outcome(None, "not evaluated: no area with households")
-    has = c.present(rule.levels)[lived]
+    canteen = rule.kind == "canteen_coverage_share"
+    has = c.served(rule.levels, CANTEEN if canteen else None)[lived]
     empty = int((~lived).sum())
+    what = "canteen (level or function)" if canteen else f"{'/'.join(rule.levels)} facility"
+    how = ("within the walking circle or assigned" if c.reach is not None
+           else "assigned by allocation, area_id or location")
     return _share(rule, has, f"{int(has.sum())} of {len(has)} areas with households served by "
-                             f"a {'/'.join(rule.levels)} facility (assigned by allocation, "
-                             "area_id or location)",
+                             f"a {what} ({how})",
                   f"; {empty} area(s) with 0 households left out" if empty else "")
 
 
