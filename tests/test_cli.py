@@ -102,6 +102,12 @@ def test_check_and_standards(tmp_path, capsys):
 #: floor_area_allocation); the run also has issue 14's 0 m from an estate to a circle
 #: facility inside it. tests/data/demo_tables_issue12.xlsx is that run; the sheets and
 #: rows issue 12 does not touch are still compared with the pre-pipeline workbook.
+#: Issue 12.3 (levels) regenerated it: every area with households gets a community station
+#: within its circle (a street centre or its expansion no longer stands in for one):
+#: 5 -> 6 new stations (S006 in-lu-468699278, 200 m2, 32 households), X-F02 1,249.35 ->
+#: 507.90 m2, station_coverage after 0.75 -> 1 (before 0.15 -> 0.30: counted by the
+#: walking circle now), town_centre_floor_area found 600 -> 1,107.9 m2 after (an
+#: expansion is part of the centre it expands), rules_not_met gains reason_zh.
 _UNCHANGED_SINCE_PIPELINE = {
     "existing": None,
     "summary": ["households", "households_covered", "households_covered_share",
