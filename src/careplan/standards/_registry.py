@@ -223,6 +223,18 @@ class RuleContext:
         the standard's walking circle of it (``Standard.service_circle_m``, the circle
         the floor-area allocation uses; without one, every pair given). A facility of
         0 m2 serves no one.
+
+        Parameters
+        ----------
+        levels : sequence of str
+            Facility levels that serve.
+        function : str, optional
+            A function (e.g. ``'canteen'``): facilities carrying it serve too.
+
+        Returns
+        -------
+        Series of bool
+            Indexed by area id.
         """
         from careplan.standards._functions import carries
 
