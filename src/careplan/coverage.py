@@ -17,7 +17,7 @@ its old name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -32,6 +32,7 @@ from careplan._schema import (
     DEFAULT_WALK_SPEED_M_PER_MIN,
     walking_circle_m,
 )
+from careplan.equity import equity_by
 from careplan.network import (
     DEFAULT_MAX_SNAP_M,
     WalkNetwork,
@@ -43,6 +44,7 @@ from careplan.network import (
 __all__ = [
     "DEFAULT_BUFFER_M",
     "DEFAULT_SPEED_M_PER_MIN",
+    "EQUITY_GROUPS",
     "CoverageResult",
     "WalkingCircle",
     "coverage_from_distances",
@@ -55,6 +57,10 @@ __all__ = [
 #: Assumed walking speed of older pedestrians, metres per minute: the one default of
 #: :mod:`careplan._schema` under its old name.
 DEFAULT_SPEED_M_PER_MIN: float = DEFAULT_WALK_SPEED_M_PER_MIN
+
+#: Grouping columns of :meth:`CoverageResult.equity` (carried into the result's areas
+#: when the input areas have them): streets (街道) and districts (区).
+EQUITY_GROUPS: tuple[str, ...] = ("street", "district")
 
 #: Half-width (m) of the band drawn around reached street segments in
 #: :func:`service_areas`: roughly a street plus the frontage of the buildings
@@ -105,7 +111,8 @@ class CoverageResult:
         facility within the cutoff, missing when none), ``nearest_distance_m`` (NaN
         when none is within the cutoff), ``covered`` (bool), ``n_within``
         (facilities within the cutoff), ``reachable`` (False when the area is
-        farther than ``max_snap_m`` from the network), geometry.
+        farther than ``max_snap_m`` from the network), ``access``, ``street`` and
+        ``district`` (when the input areas have them, for :meth:`equity`), geometry.
     summary : pandas.DataFrame
         Index ``areas``, ``households`` and ``elderly`` (when given); columns
         ``total``, ``covered``, ``uncovered``, ``share_covered``.
@@ -133,6 +140,87 @@ class CoverageResult:
     def uncovered(self) -> gpd.GeoDataFrame:
         """Areas not covered (the gaps)."""
         return self.areas[~self.areas["covered"]]
+
+    def equity(self, value: str | pd.Series | None = None, *, weight_col: str | None = None,
+               by: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """Equity of the circle: share of people outside it, Gini and Palma of access.
+
+        Overall and by street and district (the measures of :mod:`careplan.equity`,
+        people-weighted). Areas off the network count as outside the circle, as in
+        :attr:`summary`.
+
+        Parameters
+        ----------
+        value : str or pandas.Series, optional
+            The access measured by ``gini``/``palma``/``value_mean``: a column of
+            :attr:`areas`, or a Series by area label (e.g. a score of
+            :func:`careplan.accessibility.fca`; NaN areas are left out of those
+            three). Default ``n_within``, the number of facilities within the
+            circle (cumulative opportunities), defined for every area (0 outside).
+        weight_col : str, optional
+            People per area: default ``elderly`` when present, else ``households``,
+            else 1 per area.
+        by : str or sequence of str, optional
+            Grouping columns of :attr:`areas`; default every one of
+            :data:`EQUITY_GROUPS` (``street``, ``district``) the areas have.
+
+        Returns
+        -------
+        pandas.DataFrame, one row per group
+            Columns ``level`` (``"all"`` or the grouping column), ``group`` (its
+            value; ``"all"``), ``units`` (areas), ``people``, ``share_outside``
+            (share of people not covered), ``value_mean`` (people-weighted mean of
+            ``value``), ``gini``, ``palma`` (NaN where undefined: no people, or
+            nobody has any access). ``attrs`` records ``value`` and ``weight``.
+
+        Raises
+        ------
+        InputError
+            An unknown column, or a ``value`` Series missing area labels.
+        """
+        frame = pd.DataFrame(self.areas.drop(columns=self.areas.geometry.name))
+        name = "n_within" if value is None else value
+        if isinstance(name, pd.Series):
+            missing = frame.index.difference(name.index)
+            if len(missing):
+                raise InputError(f"the value Series has no entry for areas {missing[:5].tolist()}: "
+                                 "give one per area label (NaN leaves an area out).")
+            frame["_value"] = pd.to_numeric(name.reindex(frame.index), errors="coerce").astype(float)
+            value_name = str(name.name) if name.name is not None else "value"
+        else:
+            if name not in frame.columns:
+                raise InputError(f"coverage areas have no column {name!r}; columns are {list(frame.columns)}.")
+            frame["_value"] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+            value_name = name
+        if weight_col is None:
+            weight_col = next((c for c in ("elderly", "households") if c in frame.columns), None)
+        if weight_col is None:
+            frame["_people"] = 1.0
+        elif weight_col not in frame.columns:
+            raise InputError(f"coverage areas have no column {weight_col!r}; columns are {list(frame.columns)}.")
+        else:
+            frame["_people"] = pd.to_numeric(frame[weight_col], errors="coerce").astype(float)
+        groups = [c for c in EQUITY_GROUPS if c in frame.columns] if by is None else \
+            ([by] if isinstance(by, str) else list(by))
+        missing_cols = [c for c in groups if c not in frame.columns]
+        if missing_cols:
+            raise InputError(f"coverage areas have no column(s) {missing_cols}: pass areas with them to "
+                             "walk_coverage, or another by=.")
+        frame["_vw"] = frame["_value"] * frame["_people"]
+        frame["_pv"] = frame["_people"].where(frame["_value"].notna(), 0.0)
+        parts = []
+        for level in [None, *groups]:
+            t = equity_by(frame, value_col="_value", weight_col="_people", covered_col="covered", by=level)
+            sums = frame.groupby(level, sort=True, dropna=False)[["_vw", "_pv"]].sum() if level else \
+                frame[["_vw", "_pv"]].sum().to_frame("all").T
+            t["value_mean"] = (sums["_vw"] / sums["_pv"].where(sums["_pv"] > 0)).reindex(t.index)
+            t.insert(0, "group", t.index.to_numpy())
+            t.insert(0, "level", level or "all")
+            parts.append(t.reset_index(drop=True))
+        out = pd.concat(parts, ignore_index=True)
+        out = out[["level", "group", "units", "people", "share_outside", "value_mean", "gini", "palma"]]
+        out.attrs = {"value": value_name, "weight": weight_col or "1 per area"}
+        return out
 
 
 @dataclass(frozen=True)
@@ -339,7 +427,7 @@ def coverage_from_distances(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, *, cut
                            crs=areas.crs)
     out.insert(0, "area_id", areas["area_id"].to_numpy() if "area_id" in areas.columns
                else areas.index.to_numpy())
-    for col in ("households", "elderly", "built"):
+    for col in ("households", "elderly", "built", *EQUITY_GROUPS):
         if col in areas.columns:
             out[col] = areas[col].to_numpy()
     out["nearest_facility"] = nearest
