@@ -13,7 +13,7 @@ import pytest
 import scipy.sparse as sp
 from shapely.geometry import Point
 
-from careplan._errors import InputError
+from careplan._errors import CareplanWarning, InputError
 from careplan.accessibility import (
     AGGREGATIONS,
     DECAYS,
@@ -92,8 +92,25 @@ def test_asymmetric_costs_use_the_consumers_direction():
                              "distance_m": to_fac["distance_m"]})
     A = fca(from_fac, P, S, cutoff_m=500, origin="supply")
     assert A.tolist() == pytest.approx([0.2, 0.26, 0.06])  # as if f1 -> b were 400 m, both steps
+    # a table holding both directions: the consumer's rows are used, the other one is reported
+    with pytest.warns(CareplanWarning, match="4 rows demand -> supply are used and the 1 rows"):
+        mixed = fca(both, P, S, cutoff_m=500)
+    assert mixed.tolist() == pytest.approx([0.2, 0.26, 0.06])
+    with pytest.warns(CareplanWarning, match="both directions"):
+        assert cumulative(both, P, S, cutoff_m=500).tolist() == [60.0, 90.0, 30.0]
     with pytest.raises(InputError, match="not demand labels"):
-        fca(both, P, S, cutoff_m=500)
+        fca(pd.concat([both, pd.DataFrame({"origin": ["zz"], "destination": ["f1"], "distance_m": [1.0]})]),
+            P, S, cutoff_m=500)
+
+
+def test_explicit_zero_costs_are_reachable():
+    """A station inside the estate (0 m): a stored zero of a sparse matrix is a reachable pair."""
+    Z = sp.csr_array((np.array([0.0, 400.0, 300.0, 200.0]), np.array([0, 0, 1, 1]),
+                      np.array([0, 1, 3, 4])), shape=(3, 2))
+    dense = np.array([[0.0, INF], [400.0, 300.0], [INF, 200.0]])
+    assert fca(Z, P, S, cutoff_m=500).tolist() == pytest.approx(fca(dense, P, S, cutoff_m=500).tolist())
+    assert fca(Z, P, S, cutoff_m=500).tolist() == pytest.approx([0.2, 0.26, 0.06])
+    assert cumulative(Z, P, S, cutoff_m=500, how="count").tolist() == [1.0, 2.0, 1.0]
 
 
 def test_e2sfca_hand():
@@ -437,3 +454,28 @@ def test_2sfca_conserves_supply_on_real_streets(real_graph):
     for method, kw in (("2sfca", {}), ("g2sfca", {}), ("3sfca", {}), ("3sfca", {"decay": gaussian_decay()})):
         A = fca(net, est, fac, method=method, cutoff_m=400, **kw)
         assert (A * est["elderly"]).sum() == pytest.approx(reached, rel=1e-9), method
+
+
+def test_access_published_weighted_catchment_examples():
+    """pysal/access tests/test_weighted_catchment.py: supply 1 at each point of a 5 x 5
+    unit grid, Euclidean cost. One demand point: a 0.5 catchment holds its own point
+    (1; 0.5 with a step weight of 0.5), a 10 catchment all 25 (normalised: 1). Every
+    point as demand with access's gravity weight (d / 60) ** 1 over the whole grid:
+    the published values at ids 1, 5, 13, 19, 24."""
+    from scipy.spatial.distance import cdist
+
+    xy = np.array([(x, y) for x in range(5) for y in range(5)], dtype=float)
+    ids = pd.Index(range(1, 26))
+    long = pd.DataFrame([(ids[i], ids[j], d) for i, row in enumerate(cdist(xy, xy)) for j, d in enumerate(row)],
+                        columns=["origin", "destination", "distance_m"])
+    supply = pd.Series(1.0, index=ids)
+    one = pd.Series(1.0, index=[13])
+    small = long[long["origin"] == 13]
+    assert cumulative(small, one, supply, cutoff_m=0.5).tolist() == [1.0]
+    half = stepped_decay([0.5], [0.5])
+    assert cumulative(small, one, supply, cutoff_m=0.5, decay=half).tolist() == [0.5]
+    assert cumulative(small, one, supply, cutoff_m=10).tolist() == [25.0]
+    assert cumulative(small, one, supply, cutoff_m=10, normalize="weighted_mean").tolist() == [1.0]
+    grav = cumulative(long, pd.Series(1.0, index=ids), supply, cutoff_m=100, decay=lambda d: d / 60.0)
+    assert grav.loc[[1, 5, 13, 19, 24]].tolist() == pytest.approx(
+        [1.322340210, 1.322340210, 0.780985109, 0.925540119, 1.133733026])

@@ -14,6 +14,9 @@ supply ``j`` (``d_ij``, origin = demand). With asymmetric costs (one-way
 streets, uphill walks, transit) access 1.x used the supply->demand cost in the
 first step, which mixes two different journeys (pysal/access issue #18). A
 table whose origins are the facilities is transposed when ``origin="supply"``.
+A long table holding both directions (an asymmetric matrix over all points)
+keeps the rows in the consumer's direction and warns how many of the others
+were not used; a row whose labels fit neither direction is an error.
 
 Methods (``A_i``: accessibility of demand ``i``; ``P``: demand; ``S``: supply;
 ``W``: decay weight of ``d_ij``, 0 beyond the catchment)

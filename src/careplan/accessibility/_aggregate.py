@@ -36,6 +36,7 @@ from careplan._errors import InputError
 from careplan._schema import DEFAULT_WALK_SPEED_M_PER_MIN
 from careplan.accessibility._costs import _cutoff, _pairs
 from careplan.accessibility._decay import _as_decay, _positive, _weights
+from careplan.accessibility._fca import _normalise
 from careplan.network import DEFAULT_MAX_SNAP_M, WalkNetwork
 
 __all__ = ["AGGREGATIONS", "DECAYS", "Aggregator", "aggregate", "cumulative"]
@@ -311,7 +312,8 @@ def aggregate(net: WalkNetwork, points: gpd.GeoDataFrame | gpd.GeoSeries, values
 def cumulative(cost: Any, demand: Any, supply: Any, *, cutoff_m: float | None = None,
                minutes: float | None = None, speed_m_per_min: float | None = None,
                how: str | Sequence[str] = "sum", decay: Any = "flat",
-               supply_col: str | None = "floor_area_m2", origin: str = "demand", cost_unit: str = "m",
+               supply_col: str | None = "floor_area_m2", demand_col: str | None = None,
+               origin: str = "demand", cost_unit: str = "m", normalize: str | None = None,
                max_snap_m: float = DEFAULT_MAX_SNAP_M,
                verbose: bool | None = None) -> pd.Series | pd.DataFrame:
     """Cumulative opportunities per demand label on any cost table.
@@ -331,7 +333,8 @@ def cumulative(cost: Any, demand: Any, supply: Any, *, cutoff_m: float | None = 
         DataFrame, or a ``WalkNetwork`` (then ``demand`` and ``supply`` are
         GeoDataFrames).
     demand : pandas.Index, Series or (Geo)DataFrame, n_demand rows
-        Only its labels (and, with a network, its geometry) are used.
+        Its labels (and, with a network, its geometry); its values (a Series, or
+        ``demand_col`` of a frame) only weight ``normalize="weighted_mean"``.
     supply : pandas.Series or (Geo)DataFrame, n_supply rows
         Value ``S_j`` per facility label (a frame gives ``supply_col``); with
         ``supply_col=None`` every facility counts 1.
@@ -345,10 +348,16 @@ def cumulative(cost: Any, demand: Any, supply: Any, *, cutoff_m: float | None = 
         As in :meth:`Aggregator.query` (the catchment is the decay's radius).
     supply_col : str or None
         Column of a supply frame (default ``floor_area_m2``).
+    demand_col : str, optional
+        Column of a demand frame weighting the normalisation (default ``elderly``
+        or ``households`` when present, else 1 per label).
     origin : {"demand", "supply"}
         Which side the cost's rows/origins are (``"supply"`` transposes).
     cost_unit : {"m", "min"}
         Unit of a table's costs.
+    normalize : {None, "weighted_mean", "mean", "max"}
+        As in :func:`careplan.accessibility.fca` (``"weighted_mean"`` is access's
+        ``weighted_catchment(normalize=True)``), column by column.
     max_snap_m : float
         With a network: demand farther from every street gets NaN.
     verbose : bool, optional
@@ -372,9 +381,14 @@ def cumulative(cost: Any, demand: Any, supply: Any, *, cutoff_m: float | None = 
     if cutoff is None:
         raise InputError("cumulative needs a catchment: pass cutoff_m= or minutes=.")
     if isinstance(demand, pd.DataFrame):
-        dem: Any = demand.assign(_careplan_one=1.0)
-    elif isinstance(demand, pd.Series | pd.Index):
-        dem = pd.Series(1.0, index=demand.index if isinstance(demand, pd.Series) else demand)
+        if demand_col is None:
+            demand_col = next((c for c in ("elderly", "households") if c in demand.columns), None)
+        dem: Any = demand if demand_col is not None else demand.assign(_careplan_one=1.0)
+        demand_col = demand_col or "_careplan_one"
+    elif isinstance(demand, pd.Series):
+        dem = demand
+    elif isinstance(demand, pd.Index):
+        dem = pd.Series(1.0, index=demand)
     else:
         raise InputError(f"demand must be a pandas Index, Series or (Geo)DataFrame; got {type(demand).__name__}.")
     if supply_col is None:
@@ -383,7 +397,7 @@ def cumulative(cost: Any, demand: Any, supply: Any, *, cutoff_m: float | None = 
         supply_col = "_careplan_one"
     else:
         sup = supply
-    pairs = _pairs(cost, dem, sup, demand_col="_careplan_one", supply_col=supply_col, origin=origin,
+    pairs = _pairs(cost, dem, sup, demand_col=demand_col, supply_col=supply_col, origin=origin,
                    cutoff=cutoff, max_snap_m=max_snap_m, verbose=verbose, cost_unit=cost_unit)
     m = pairs.matrix
     group = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
@@ -392,4 +406,8 @@ def cumulative(cost: Any, demand: Any, supply: Any, *, cutoff_m: float | None = 
                  decay=decay, n=m.shape[0], index=pairs.demand, single=isinstance(how, str),
                  unit=cost_unit)
     out.loc[pairs.unreachable] = np.nan
-    return out
+    if normalize is None:
+        return out
+    if isinstance(out, pd.Series):
+        return pd.Series(_normalise(out.to_numpy(), pairs.P, normalize), index=out.index, name=out.name)
+    return out.apply(lambda col: _normalise(col.to_numpy(), pairs.P, normalize))

@@ -7,6 +7,7 @@ with frames) into a sparse demand x supply matrix of reachable costs.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from careplan._errors import InputError
+from careplan._errors import CareplanWarning, InputError
 from careplan._schema import DEFAULT_WALK_SPEED_M_PER_MIN, walking_circle_m
 from careplan.accessibility._decay import _positive
 from careplan.locate import cost_from_input
@@ -95,7 +96,7 @@ def _pairs(cost, demand, supply, *, demand_col, supply_col, origin, cutoff, max_
     rows, cols = (P.index, S.index) if origin == "demand" else (S.index, P.index)
     is_long = isinstance(cost, pd.DataFrame) and {"origin", "destination", "distance_m"} <= set(cost.columns)
     if is_long:
-        _check_long_labels(cost, rows, cols, origin)
+        cost = _check_long_labels(cost, rows, cols, origin)
         cd = cost_from_input(cost, demand_labels=rows, candidate_labels=cols)
     elif isinstance(cost, pd.DataFrame):
         cd = cost_from_input(cost)
@@ -115,12 +116,26 @@ def _pairs(cost, demand, supply, *, demand_col, supply_col, origin, cutoff, max_
     return _Pairs(m, P.to_numpy(), S.to_numpy(), P.index, S.index, np.asarray(unreachable, dtype=bool))
 
 
-def _check_long_labels(cost, rows, cols, origin):
-    o_bad = ~pd.Index(cost["origin"]).isin(rows)
-    d_bad = ~pd.Index(cost["destination"]).isin(cols)
+def _check_long_labels(cost: pd.DataFrame, rows: pd.Index, cols: pd.Index, origin: str) -> pd.DataFrame:
+    """The rows of a long table in the consumer's direction; a table holding both directions
+    (an asymmetric OD matrix over all points) keeps the consumer's rows, with a warning."""
+    o = pd.Index(cost["origin"])
+    d = pd.Index(cost["destination"])
+    fits = o.isin(rows) & d.isin(cols)
+    if fits.all():
+        return cost
+    reverse = ~fits & o.isin(cols) & d.isin(rows)
     names = ("demand", "supply") if origin == "demand" else ("supply", "demand")
-    for bad, col, what in ((o_bad, "origin", names[0]), (d_bad, "destination", names[1])):
+    if (fits | reverse).all():
+        warnings.warn(f"the cost table holds both directions: {int(fits.sum())} rows "
+                      f"{names[0]} -> {names[1]} are used and the {int(reverse.sum())} rows "
+                      f"{names[1]} -> {names[0]} are not (the consumer's cost is used in both steps, "
+                      "access issue #18; check origin= if the consumers are the other side).",
+                      CareplanWarning, stacklevel=4)
+        return cost[fits]
+    for bad, col, what in ((~o.isin(rows), "origin", names[0]), (~d.isin(cols), "destination", names[1])):
         if bad.any():
             labels = pd.unique(cost[col][bad])[:5].tolist()
             raise InputError(f"the cost table's {col} has labels that are not {what} labels: {labels}; "
                              f"check origin={origin!r} or add them to the {what}.")
+    return cost  # pragma: no cover (one of the two loops raised)
