@@ -111,8 +111,11 @@ def _cmd_batch(args) -> int:
 def _cmd_check(args) -> int:
     import careplan as cp
 
-    areas = cp.read_areas(args.areas, layer=args.areas_layer)
-    facs = cp.read_facilities(args.facilities, layer=args.facilities_layer, crs=areas.crs)
+    areas = cp.read_areas(args.areas, layer=args.areas_layer, sheet=args.sheet,
+                          encoding=args.encoding)
+    facs = cp.read_facilities(args.facilities, layer=args.facilities_layer,
+                              sheet=args.facilities_sheet,
+                              encoding=args.facilities_encoding or args.encoding, crs=areas.crs)
     # (args.facilities None: no facilities yet, an empty frame in the areas' CRS)
     rep = cp.compliance.check(areas, facs, standard=args.standard)
     lab = "label_zh" if args.lang == "zh" else "label_en"
@@ -180,6 +183,15 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--facilities", default=None,
                    help="existing facilities (leave out when there are none yet)")
     c.add_argument("--facilities-layer", default=None)
+    c.add_argument("--sheet", default=None,
+                   help="sheet name of an Excel areas file (default: the first with coordinates)")
+    c.add_argument("--facilities-sheet", default=None,
+                   help="sheet name of an Excel facilities file")
+    c.add_argument("--encoding", default=None,
+                   help="text encoding of CSV/TXT files and Shapefile .dbf, e.g. gbk, big5, utf-8 "
+                   "(default: detected; applies to the facilities too unless --facilities-encoding)")
+    c.add_argument("--facilities-encoding", default=None,
+                   help="text encoding of the facilities file, when it differs")
     c.add_argument("--standard", default="jinwan-2020")
     c.add_argument("--lang", choices=("zh", "en"), default="en")
     c.add_argument("--out", default=None, help="write the tables to this .xlsx")
