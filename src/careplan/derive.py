@@ -174,6 +174,9 @@ def areas_from_blocks(blocks: gpd.GeoDataFrame, *, buildings: gpd.GeoDataFrame |
         city's family households / built-up area from the census.
     built : {'new', 'existing'}
         Class of every area (default 'existing': blocks of an existing street grid).
+    **estimate
+        Options of :func:`careplan.estimate_households` (e.g. ``dwelling_m2``), used
+        with ``buildings``.
 
     Returns
     -------
@@ -200,12 +203,13 @@ def areas_from_blocks(blocks: gpd.GeoDataFrame, *, buildings: gpd.GeoDataFrame |
     if buildings is not None:
         est = estimate_households(buildings, crs=blocks.crs, **estimate)
         return aggregate_households(est, raw, households_id_col=None)
-    if not (_is_number(households_per_ha) and 0 <= households_per_ha <= 5000):
+    density = households_per_ha
+    if density is None or not (_is_number(density) and 0 <= density <= 5000):
         raise InputError(f"areas_from_blocks: households_per_ha must be a number in [0, 5000] (the "
                          f"densest city blocks hold about 2,000 per ha), got {households_per_ha!r}.")
-    raw["households"] = np.rint(raw["area_m2"].to_numpy() / 1e4 * households_per_ha).astype(np.int64)
+    raw["households"] = np.rint(raw["area_m2"].to_numpy() / 1e4 * density).astype(np.int64)
     out = read_areas(raw)
-    note(out, "households_per_ha", float(households_per_ha))
+    note(out, "households_per_ha", float(density))
     return out
 
 
@@ -236,6 +240,8 @@ def areas_from_buildings(buildings: gpd.GeoDataFrame, *, gap_m: float = 30.0,
         Class of every area.
     crs : CRS-like, optional
         Projected CRS of the result (default: the buildings' if projected, else UTM).
+    **estimate
+        Options of :func:`careplan.estimate_households` (e.g. ``dwelling_m2``).
 
     Returns
     -------

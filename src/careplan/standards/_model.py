@@ -111,6 +111,23 @@ class Citation:
 
     ``str(citation)`` names the document by its title and clause (never by file name)
     and says when the value was not verified against the official text.
+
+    Attributes
+    ----------
+    document : str
+        Key of the cited :class:`Document` in the profile's ``[[documents]]``.
+    title, title_zh : str
+        The document's official title (English translation; simplified Chinese).
+    file : str
+        Seed file the quote was checked against (internal; never shown as the source).
+    clause : str
+        Clause or item of the document (e.g. "任务5", "(二)").
+    quote : str
+        Short verbatim quote of the clause giving the value.
+    verified : bool
+        False when the value was not checked against the official text.
+    secondary_source : str
+        Where an unverified value comes from (required when ``verified`` is False).
     """
 
     document: str
@@ -456,6 +473,20 @@ def _plausible(ctx: _Ctx, where: str, v: float | None, lo: float, hi: float,
 
 def parse_profile(data: Mapping[str, Any], *, source: str = "<dict>") -> Standard:
     """Validate a parsed TOML mapping and build a :class:`Standard`.
+
+    Parameters
+    ----------
+    data : Mapping
+        The profile as parsed from TOML (``tomllib.load``): ``name``, ``title``,
+        ``title_zh``, ``[[documents]]``, ``[[rules]]`` with their citations, optional
+        ``[service_circle]``.
+    source : str
+        Where the mapping came from (a file path), named in every error message.
+
+    Returns
+    -------
+    Standard
+        The frozen profile, every rule checked against its kind's declaration.
 
     Raises
     ------
