@@ -180,8 +180,8 @@ CASES: dict[str, Case] = {
                                 lambda res, c, w: float(OPENING[[c.columns.get_loc(s) for s in res.new]].sum()),
                                 extra=lambda inst: {"opening_cost": pd.Series(OPENING, index=inst.candidates)}),
     "HierarchicalCovering": Case(
-        lambda: L.HierarchicalCovering(p_upper=1, p_lower=1, cutoff_upper_m=CUT, cutoff_lower_m=6.0,
-                                       nest_cutoff_m=30.0),
+        lambda: L.HierarchicalCovering(p_upper=1, p_lower=2, cutoff_upper_m=CUT, cutoff_lower_m=6.0,
+                                       nest_cutoff_m=5.0),
         None, lambda m: None, _rc_hier,
         extra=lambda inst: {"site_cost": pd.DataFrame(np.abs(np.subtract.outer(np.arange(5), np.arange(5))) * 5.0,
                                                       index=inst.candidates, columns=inst.candidates)},
@@ -238,7 +238,27 @@ def _brute(case: Case, model, inst, existing=(), excluded=()):
         vals = (float(w[_count_within(D, idx, CUT) >= 2].sum()) if (_nearest(D, idx)[w > 0] <= CUT).all() else None
                 for k, idx in open_sets(D.shape[1], existing, excluded, [model.p]))
         return brute_best(vals, "max")
-    return None  # HierarchicalCovering: brute force in tests/test_locate_hierarchy.py
+    if isinstance(model, L.HierarchicalCovering):
+        return _brute_hier(model, D, w, case.extra(inst)["site_cost"].to_numpy(), existing, excluded)
+    return None
+
+
+def _brute_hier(model, D, w, S, existing=(), excluded=()):
+    """Every level (closed / upper / lower) of every free site; existing sites are lower here."""
+    free = [j for j in range(D.shape[1]) if j not in existing and j not in excluded]
+    vals = []
+    for levels in itertools.product((0, 1, 2), repeat=len(free)):
+        up = [j for j, lv in zip(free, levels, strict=True) if lv == 1]
+        low = [j for j, lv in zip(free, levels, strict=True) if lv == 2]
+        if len(up) > model.p_upper or len(low) > model.p_lower:
+            continue
+        if not all(any(S[j, k] <= model.nest_cutoff_m for k in up if k != j) for j in low):
+            continue
+        opened = up + low + list(existing)
+        cov_l = _nearest(D, opened) <= model.cutoff_lower_m
+        cov_u = _nearest(D, up) <= model.cutoff_upper_m
+        vals.append(float(w[cov_l].sum() + model.upper_weight * w[cov_u].sum()))
+    return brute_best(iter(vals), "max")
 
 
 IDS = list(CASES)

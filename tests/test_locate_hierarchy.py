@@ -15,7 +15,7 @@ import scipy.sparse as sp
 import careplan as cp
 from careplan._errors import CareplanError, CareplanWarning, InputError, SolverError
 from careplan.locate import HierarchicalCovering, LocationResult
-from careplan.locate._check import check_hierarchical
+from careplan.locate._check import check_solution
 from careplan.locate._cost import cost_from_input
 
 
@@ -429,39 +429,46 @@ def test_error_paths():
 
 
 def test_checker_catches_violations():
-    """check_hierarchical is independent of the solver: feed it broken solutions."""
+    """The common check (HierarchicalCovering's check_rules and evaluate) is independent of
+    the solver: feed it broken solutions."""
     D = np.array([[0.0, 100, 900], [900, 100, 0.0]])
     S = np.array([[0.0, 100, 900], [100, 0, 900], [900, 900, 0]])
     data = cost_from_input(D)
     site = cost_from_input(S).matrix
     F = np.zeros(3, bool)
 
-    def run(ou, ol, assign, cov_u, obj, exu=F, exl=F, exc=F, pu=1, pl=1):
-        return check_hierarchical(data, site, open_upper=np.array(ou), open_lower=np.array(ol),
-                                  assign=np.array(assign), covered_upper=np.array(cov_u),
-                                  existing_upper=exu, existing_lower=exl, excluded=exc,
-                                  p_upper=pu, p_lower=pl, radius_upper=500, radius_lower=50,
-                                  nest_radius=200, upper_weight=1.0, objective=obj)
+    def run(ou, ol, assign, obj, exu=F, exl=F, exc=F, pu=1, pl=1, uw=1.0):
+        model = HierarchicalCovering(p_upper=pu, p_lower=pl, cutoff_upper_m=500, cutoff_lower_m=50,
+                                     nest_cutoff_m=200, upper_weight=uw)
+        ou, ol = np.array(ou), np.array(ol)
+        return check_solution(model, data, is_open=ou | ol, upper=ou, assign=np.array(assign),
+                              existing=exu | exl, excluded=exc, capacity=None, objective=obj,
+                              extra={"site_matrix": site, "existing_upper": exu})
 
     T, N = True, False
     # a valid one: upper 0, lower 1 (nested, 100 m) -> lower cover d0 (0 m), upper cover d0
-    assert run([T, N, N], [N, T, N], [0, -1], [T, N], 2.0) == pytest.approx(2.0)
-    with pytest.raises(SolverError, match="no open upper site within nest_radius"):
-        run([N, N, N], [N, N, T], [-1, 2], [N, N], 1.0)
+    assert run([T, N, N], [N, T, N], [0, -1], 2.0) == pytest.approx(2.0)
+    assert run([T, N, N], [N, T, N], [0, -1], 4.0, uw=3.0) == pytest.approx(1.0 + 3.0 * 1.0)
+    with pytest.raises(SolverError, match="no open upper site within nest_cutoff_m"):
+        run([N, N, N], [N, N, T], [-1, 2], 1.0)
     with pytest.raises(SolverError, match="budget p_lower"):
-        run([T, N, N], [N, T, T], [0, 2], [T, N], 3.0, pl=1)
-    with pytest.raises(SolverError, match="both levels"):
-        run([T, N, N], [T, N, N], [0, -1], [T, N], 2.0)
+        run([T, N, N], [N, T, T], [0, 2], 3.0, pl=1)
+    with pytest.raises(SolverError, match="budget p_upper"):
+        run([T, T, N], [N, N, N], [0, -1], 2.0, pu=1)
     with pytest.raises(SolverError, match="reported objective"):
-        run([T, N, N], [N, T, N], [0, -1], [T, N], 5.0)
-    with pytest.raises(SolverError, match="existing lower"):
-        run([T, N, N], [N, N, N], [0, -1], [T, N], 2.0, exl=np.array([N, T, N]))
+        run([T, N, N], [N, T, N], [0, -1], 5.0)
+    with pytest.raises(SolverError, match="existing sites closed"):
+        run([T, N, N], [N, N, N], [0, -1], 2.0, exl=np.array([N, T, N]))
+    with pytest.raises(SolverError, match="existing lower sites opened as upper"):
+        run([T, N, N], [N, N, N], [0, -1], 2.0, exl=np.array([T, N, N]))
+    with pytest.raises(SolverError, match="existing upper"):
+        run([N, N, N], [T, N, N], [0, -1], 1.0, exu=np.array([T, N, N]))
     with pytest.raises(SolverError, match="excluded"):
-        run([T, N, N], [N, T, N], [0, -1], [T, N], 2.0, exc=np.array([T, N, N]))
+        run([T, N, N], [N, T, N], [0, -1], 2.0, exc=np.array([T, N, N]))
     with pytest.raises(SolverError, match="nearest open site"):
-        run([T, N, N], [N, T, N], [1, -1], [T, N], 2.0)
-    with pytest.raises(SolverError, match="upper-level coverage"):
-        run([T, N, N], [N, T, N], [0, -1], [T, T], 2.0)
+        run([T, N, N], [N, T, N], [1, -1], 2.0)
+    with pytest.raises(SolverError, match="coverage does not match"):  # d0 within 50 m of site 0, unassigned
+        run([T, N, N], [N, T, N], [-1, -1], 2.0)
 
 
 # ------------------------------------------------------------------ real data

@@ -15,9 +15,9 @@ from ._assign import AssignSpec, assign_mip, unreachable_error
 from ._base import (
     LocationModel,
     LocationResult,
+    OldName,
     Problem,
     RawSolution,
-    deprecated_alias,
     nearest_assignment,
 )
 from ._check import Solution
@@ -67,17 +67,12 @@ class BackupCovering(LocationModel):
 
     cutoff_m: float | None = None
     p: int | None = None
-    radius: InitVar[float | None] = None
+    radius: InitVar[float | None] = OldName("cutoff_m")
 
     model_name: ClassVar[str] = "BackupCovering"
     sense: ClassVar[str] = "max"
     supports_capacity: ClassVar[bool] = False
     supports_split: ClassVar[bool] = False
-    renamed: ClassVar[dict[str, str]] = {"radius": "cutoff_m"}
-
-    def __post_init__(self, radius: float | None = None) -> None:
-        self._take_renamed(radius=radius)
-        super().__post_init__()
 
     def evaluate(self, solution: Solution) -> float:
         """Weight of the demands with at least two open sites within ``cutoff_m``.
@@ -183,14 +178,9 @@ class WeightedSetCovering(LocationModel):
     """
 
     cutoff_m: float | None = None
-    radius: InitVar[float | None] = None
+    radius: InitVar[float | None] = OldName("cutoff_m")
 
     model_name: ClassVar[str] = "WeightedSetCovering"
-    renamed: ClassVar[dict[str, str]] = {"radius": "cutoff_m"}
-
-    def __post_init__(self, radius: float | None = None) -> None:
-        self._take_renamed(radius=radius)
-        super().__post_init__()
 
     def evaluate(self, solution: Solution) -> float:
         """Total opening cost of the new sites.
@@ -275,6 +265,3 @@ class WeightedSetCovering(LocationModel):
         return RawSolution(is_open, nearest_assignment(prob.data, is_open, self.cutoff_m), obj, bound, status,
                            method, solve_t, build, {})
 
-
-for _cls in (BackupCovering, WeightedSetCovering):
-    _cls.radius = deprecated_alias("cutoff_m")  # type: ignore[assignment]

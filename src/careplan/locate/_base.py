@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field, fields
@@ -16,7 +17,7 @@ from ._check import Solution, check_solution, nearest_open, nearest_rule, pair_c
 from ._cost import CostData, capacity_array, cost_from_input, labels_to_mask
 from ._mip import NoSolutionInTime
 
-__all__ = ["LocationModel", "LocationResult", "Problem", "RawSolution", "Solution"]
+__all__ = ["LocationModel", "LocationResult", "OldName", "Problem", "RawSolution", "Solution"]
 
 METHODS = ("auto", "mip", "heuristic")
 
@@ -287,7 +288,15 @@ class LocationModel:
     #: deprecated constructor names -> current names (kept working with a DeprecationWarning)
     renamed: ClassVar[dict[str, str]] = {}
 
-    def __post_init__(self) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = {name: v.new for name, v in vars(cls).items() if isinstance(v, OldName)}
+        if own:
+            cls.renamed = {**cls.renamed, **own}
+
+    def __post_init__(self, *old: Any) -> None:
+        # values given under the deprecated names (the InitVars declared with OldName, in order)
+        self._take_renamed(**dict(zip(self.renamed, old, strict=True)))
         if self.method not in METHODS:
             raise InputError(f"method must be one of {METHODS}; got {self.method!r}.")
         if self.time_limit_s is not None and not self.time_limit_s > 0:
@@ -316,7 +325,7 @@ class LocationModel:
             if getattr(self, new) is not None:
                 raise InputError(f"{self.model_name}: give {new}= only ({name}= is its old name).")
             warnings.warn(f"{self.model_name}({name}=...) is deprecated; use {new}= (same meaning, in the "
-                          "unit of the cost, e.g. metres).", DeprecationWarning, stacklevel=4)
+                          "unit of the cost, e.g. metres).", DeprecationWarning, stacklevel=_caller_level())
             object.__setattr__(self, new, value)
 
     def _old_name(self, new: str) -> str:
@@ -553,13 +562,45 @@ def _check_distance(value: Any, name: str, *, required: bool) -> None:
                          f"got {value!r}.")
 
 
-def deprecated_alias(new: str) -> property:
-    """Read-only property under an old attribute name that warns and returns ``new``."""
-    def get(self):
-        warnings.warn(f"{type(self).__name__}: this attribute is deprecated; use .{new}.", DeprecationWarning,
+class OldName:
+    """The deprecated name of a renamed model parameter, declared once in the model's body.
+
+    ``radius: InitVar[float | None] = OldName("cutoff_m")`` makes ``radius=`` a
+    constructor keyword that moves its value to ``cutoff_m`` with a
+    DeprecationWarning (:meth:`LocationModel._take_renamed`), and ``model.radius``
+    a read-only attribute that warns and returns ``model.cutoff_m``. The model's
+    ``renamed`` map (old -> new) is collected from these declarations. As a class
+    attribute it reads ``None``: the dataclass default ("not given").
+
+    Parameters
+    ----------
+    new : str
+        The current name of the parameter.
+    """
+
+    def __init__(self, new: str) -> None:
+        self.new = new
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return None
+        warnings.warn(f"{type(obj).__name__}.{self.name} is deprecated; use .{self.new}.", DeprecationWarning,
                       stacklevel=2)
-        return getattr(self, new)
-    return property(get)
+        return getattr(obj, self.new)
+
+
+def _caller_level() -> int:
+    """``stacklevel`` of the first frame outside careplan.locate and the generated ``__init__``."""
+    here = __file__.rsplit("/", 1)[0]
+    frame, level = sys._getframe(1), 1
+    while frame is not None and (frame.f_code.co_filename.startswith(here)
+                                 or frame.f_code.co_filename.startswith("<")):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _gap(obj: float, bound: float) -> float:

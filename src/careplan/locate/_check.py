@@ -16,7 +16,7 @@ from careplan._errors import SolverError
 
 from ._cost import CostData
 
-__all__ = ["Solution", "check_solution", "check_hierarchical", "nearest_rule", "pair_cost", "nearest_open"]
+__all__ = ["Solution", "check_solution", "nearest_rule", "pair_cost", "nearest_open"]
 
 
 def pair_cost(data: CostData, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -85,6 +85,9 @@ class Solution:
         (rows sum to 1 for served demands); None when each demand is served whole.
     extra : dict
         Model-specific inputs of the solve (e.g. ``opening_cost`` per candidate).
+    upper : numpy.ndarray of bool, shape (n_candidates,), or None
+        Two-level models: the open sites at the upper level (the other open sites
+        are at the lower level). None for one-level models.
     """
 
     data: CostData
@@ -95,6 +98,7 @@ class Solution:
     capacity: np.ndarray | None = None
     flow: sp.csr_array | None = None
     extra: dict = field(default_factory=dict)
+    upper: np.ndarray | None = None
 
     @property
     def weights(self) -> np.ndarray:
@@ -210,7 +214,8 @@ class Solution:
 
 def check_solution(model, data: CostData, *, is_open: np.ndarray, assign: np.ndarray,
                    existing: np.ndarray, excluded: np.ndarray, capacity: np.ndarray | None,
-                   objective: float, flow: sp.csr_array | None = None, extra: dict | None = None) -> float:
+                   objective: float, flow: sp.csr_array | None = None, extra: dict | None = None,
+                   upper: np.ndarray | None = None) -> float:
     """Check a solution against the rules of ``model`` and recompute its objective.
 
     The rules every model shares are checked here (existing sites open, excluded
@@ -237,6 +242,8 @@ def check_solution(model, data: CostData, *, is_open: np.ndarray, assign: np.nda
         Shares of split demand.
     extra : dict, optional
         Model-specific inputs (see :class:`Solution`).
+    upper : numpy.ndarray of bool, shape (n_candidates,), optional
+        Two-level models: the open sites at the upper level.
 
     Returns
     -------
@@ -250,7 +257,7 @@ def check_solution(model, data: CostData, *, is_open: np.ndarray, assign: np.nda
     """
     sol = Solution(data, np.asarray(is_open, dtype=bool), np.asarray(assign, dtype=np.int64),
                    np.asarray(existing, dtype=bool), np.asarray(excluded, dtype=bool), capacity, flow,
-                   dict(extra or {}))
+                   dict(extra or {}), None if upper is None else np.asarray(upper, dtype=bool))
     errs: list[str] = []
     if (sol.existing & ~sol.is_open).any():
         errs.append(f"existing sites closed: {data.candidates[sol.existing & ~sol.is_open][:10].tolist()}")
@@ -302,67 +309,3 @@ def nearest_rule(sol: Solution, cutoff: float | None) -> list[str]:
     if cutoff is not None and ((best <= cutoff) & sol.need & ~has).any():
         errs.append("coverage does not match the open sites")
     return errs
-
-
-def check_hierarchical(data: CostData, site_matrix, *, open_upper: np.ndarray, open_lower: np.ndarray,
-                       assign: np.ndarray, covered_upper: np.ndarray, existing_upper: np.ndarray,
-                       existing_lower: np.ndarray, excluded: np.ndarray, p_upper: int, p_lower: int,
-                       radius_upper: float, radius_lower: float, nest_radius: float,
-                       upper_weight: float, objective: float) -> float:
-    """Check a two-level (hierarchical covering) solution; return the recomputed objective.
-
-    Checks: existing sites open at their level, excluded sites closed, one level per
-    site, at most ``p_upper`` / ``p_lower`` new sites per level, every NEW lower site
-    within ``nest_radius`` (``site_matrix[lower, upper]``, stored entries reachable)
-    of another open upper site, the assignment (nearest open site of either level
-    within ``radius_lower``), the reported upper coverage, and the objective
-    ``sum w * covered_lower + upper_weight * sum w * covered_upper`` to 1e-7 relative.
-    """
-    w = data.weights
-    cand = data.candidates
-    errs: list[str] = []
-    if (open_upper & open_lower).any():
-        errs.append(f"sites open at both levels: {cand[open_upper & open_lower][:10].tolist()}")
-    if (existing_upper & ~open_upper).any():
-        errs.append(f"existing upper sites not open as upper: {cand[existing_upper & ~open_upper][:10].tolist()}")
-    if (existing_lower & ~open_lower).any():
-        errs.append(f"existing lower sites not open as lower: {cand[existing_lower & ~open_lower][:10].tolist()}")
-    is_open = open_upper | open_lower
-    if (excluded & is_open).any():
-        errs.append(f"excluded sites opened: {cand[excluded & is_open][:10].tolist()}")
-    new_u = open_upper & ~existing_upper
-    new_l = open_lower & ~existing_lower
-    if int(new_u.sum()) > p_upper:
-        errs.append(f"{int(new_u.sum())} new upper sites opened, budget p_upper={p_upper}")
-    if int(new_l.sum()) > p_lower:
-        errs.append(f"{int(new_l.sum())} new lower sites opened, budget p_lower={p_lower}")
-    # nesting, pair by pair from the site matrix
-    sm = site_matrix
-    for j in np.flatnonzero(new_l):
-        ks = sm.indices[sm.indptr[j]:sm.indptr[j + 1]]
-        ds = sm.data[sm.indptr[j]:sm.indptr[j + 1]]
-        if not ((ds <= nest_radius) & open_upper[ks] & (ks != j)).any():
-            errs.append(f"new lower site {cand[j]!r} has no open upper site within nest_radius {nest_radius:g}")
-    # coverage and assignment
-    best_any, _ = nearest_open(data, is_open)
-    best_up, _ = nearest_open(data, open_upper)
-    cov_l = best_any <= radius_lower
-    cov_u = best_up <= radius_upper
-    has = assign >= 0
-    if (has & ~is_open[np.where(has, assign, 0)]).any():
-        errs.append("demands assigned to a closed site")
-    d = np.full(len(assign), np.nan)
-    d[has] = pair_cost(data, np.flatnonzero(has), assign[has])
-    if np.isnan(d[has]).any() or (d[has] > radius_lower).any():
-        errs.append("demands assigned to a site beyond radius_lower")
-    if (has != cov_l).any() or (has & ~np.isclose(d, best_any, rtol=1e-12, atol=0)).any():
-        errs.append("assignment is not the nearest open site within radius_lower")
-    if (np.asarray(covered_upper, dtype=bool) != cov_u).any():
-        errs.append("reported upper-level coverage does not match the open upper sites")
-    recomputed = float(w[cov_l].sum() + upper_weight * w[cov_u].sum())
-    if not _close(recomputed, objective):
-        errs.append(f"reported objective {objective!r} but the cost data give {recomputed!r}")
-    if errs:
-        raise SolverError("hierarchical covering solution failed the independent check: " + "; ".join(errs)
-                          + ". This is a careplan bug; please report it with the input.")
-    return recomputed

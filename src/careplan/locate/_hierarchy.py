@@ -21,8 +21,8 @@ import scipy.sparse as sp
 
 from careplan._errors import CareplanWarning, InputError, SolverError
 
-from ._base import LocationModel, LocationResult, RawSolution, nearest_assignment
-from ._check import check_hierarchical, nearest_open
+from ._base import LocationModel, LocationResult, OldName, RawSolution, nearest_assignment
+from ._check import Solution, check_solution, nearest_open, nearest_rule
 from ._cost import CostData, cost_from_input, labels_to_mask
 from ._mip import solve_mip
 from ._nested import (
@@ -77,7 +77,8 @@ class HierarchicalCovering(LocationModel):
     take seconds; much larger ones may need ``time_limit_s`` and then report the
     proven ``gap`` (models with more than ``LP_BOUND_NNZ`` nonzeros first get an
     interior-point LP bound, ``info['lp_bound']``, because HiGHS's own root LP can
-    stall there). Every solution is re-checked by :func:`careplan.locate._check.check_hierarchical`.
+    stall there). Every solution is re-checked by :func:`careplan.locate._check.check_solution`
+    with this model's :meth:`check_rules` and :meth:`evaluate`, as for every model.
 
     Parameters
     ----------
@@ -118,22 +119,18 @@ class HierarchicalCovering(LocationModel):
     cutoff_lower_m: float | None = None
     nest_cutoff_m: float | None = None
     upper_weight: float = 1.0
-    radius_upper: InitVar[float | None] = None
-    radius_lower: InitVar[float | None] = None
-    nest_radius: InitVar[float | None] = None
+    radius_upper: InitVar[float | None] = OldName("cutoff_upper_m")
+    radius_lower: InitVar[float | None] = OldName("cutoff_lower_m")
+    nest_radius: InitVar[float | None] = OldName("nest_cutoff_m")
 
     model_name: ClassVar[str] = "HierarchicalCovering"
     sense: ClassVar[str] = "max"
     serves_all: ClassVar[bool] = False
     supports_capacity: ClassVar[bool] = False
     supports_split: ClassVar[bool] = False
-    renamed: ClassVar[dict[str, str]] = {"radius_upper": "cutoff_upper_m", "radius_lower": "cutoff_lower_m",
-                                         "nest_radius": "nest_cutoff_m"}
 
-    def __post_init__(self, radius_upper: float | None = None, radius_lower: float | None = None,
-                      nest_radius: float | None = None) -> None:
-        self._take_renamed(radius_upper=radius_upper, radius_lower=radius_lower, nest_radius=nest_radius)
-        super().__post_init__()
+    def __post_init__(self, *old: float | None) -> None:
+        super().__post_init__(*old)
         for name in ("p_upper", "p_lower"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
@@ -161,6 +158,75 @@ class HierarchicalCovering(LocationModel):
             ``cutoff_lower_m``, in the cost's unit.
         """
         return self.cutoff_lower_m
+
+    def evaluate(self, solution: Solution) -> float:
+        """Lower-level plus weighted upper-level covered weight, from the cost data alone.
+
+        ``sum_i w_i [an open site of either level within cutoff_lower_m]
+        + upper_weight * sum_i w_i [an open upper site within cutoff_upper_m]``.
+
+        Parameters
+        ----------
+        solution : Solution
+            Open sites with ``solution.upper`` the open sites at the upper level
+            (None: no upper site).
+
+        Returns
+        -------
+        float
+            In the unit of the weights (e.g. elderly).
+        """
+        upper = solution.upper if solution.upper is not None else np.zeros_like(solution.is_open)
+        cov_l = solution.nearest_cost() <= self.cutoff_lower_m
+        cov_u = solution.nearest_cost(upper & solution.is_open) <= self.cutoff_upper_m
+        w = solution.weights
+        return float(w[cov_l].sum() + self.upper_weight * w[cov_u].sum())
+
+    def check_rules(self, solution: Solution) -> list[str]:
+        """The two-level rules, as messages for each violation (empty list if none).
+
+        Upper sites are open; existing upper sites stay upper and existing lower
+        sites stay lower (``solution.extra['existing_upper']``, mask of shape
+        (n_candidates,)); at most ``p_upper`` / ``p_lower`` new sites per level;
+        every new lower site lies within ``nest_cutoff_m`` of another open upper site
+        (``solution.extra['site_matrix']``, CSR of shape (n_candidates,
+        n_candidates), row = lower site, stored entries reachable); every demand is
+        served by its nearest open site of either level within ``cutoff_lower_m``.
+
+        Parameters
+        ----------
+        solution : Solution
+
+        Returns
+        -------
+        list of str
+        """
+        cand = solution.data.candidates
+        upper = solution.upper if solution.upper is not None else np.zeros_like(solution.is_open)
+        ex_u = np.asarray(solution.extra.get("existing_upper", np.zeros_like(upper)), dtype=bool)
+        ex_l = solution.existing & ~ex_u
+        errs = []
+        if (upper & ~solution.is_open).any():
+            errs.append(f"upper-level sites not open: {cand[upper & ~solution.is_open][:10].tolist()}")
+        if (ex_u & ~upper).any():
+            errs.append(f"existing upper sites not open as upper: {cand[ex_u & ~upper][:10].tolist()}")
+        if (ex_l & upper).any():
+            errs.append(f"existing lower sites opened as upper: {cand[ex_l & upper][:10].tolist()}")
+        new_u = upper & ~solution.existing
+        new_l = solution.is_open & ~upper & ~solution.existing
+        if int(new_u.sum()) > self.p_upper:
+            errs.append(f"{int(new_u.sum())} new upper sites opened, budget p_upper={self.p_upper}")
+        if int(new_l.sum()) > self.p_lower:
+            errs.append(f"{int(new_l.sum())} new lower sites opened, budget p_lower={self.p_lower}")
+        sm = solution.extra["site_matrix"]
+        open_u = upper & solution.is_open
+        for j in np.flatnonzero(new_l):
+            ks = sm.indices[sm.indptr[j]:sm.indptr[j + 1]]
+            ds = sm.data[sm.indptr[j]:sm.indptr[j + 1]]
+            if not ((ds <= self.nest_cutoff_m) & open_u[ks] & (ks != j)).any():
+                errs.append(f"new lower site {cand[j]!r} has no open upper site within nest_cutoff_m "
+                            f"{self.nest_cutoff_m:g}")
+        return errs + nearest_rule(solution, self.cutoff_lower_m)
 
     def _radius_note(self) -> str:
         return (f"cutoff_lower_m={self.cutoff_lower_m:g} is larger than cutoff_upper_m={self.cutoff_upper_m:g}: "
@@ -252,11 +318,12 @@ class HierarchicalCovering(LocationModel):
         is_open = open_u | open_l
         assign = nearest_assignment(data, is_open, self.cutoff_lower_m)
         cov_u = nearest_open(data, open_u)[0] <= self.cutoff_upper_m
-        objective = check_hierarchical(
-            data, site, open_upper=open_u, open_lower=open_l, assign=assign, covered_upper=cov_u,
-            existing_upper=ex_u, existing_lower=ex_l, excluded=exc, p_upper=self.p_upper,
-            p_lower=self.p_lower, radius_upper=self.cutoff_upper_m, radius_lower=self.cutoff_lower_m,
-            nest_radius=self.nest_cutoff_m, upper_weight=self.upper_weight, objective=sol["objective"])
+        if (open_u & open_l).any():  # pragma: no cover - a bug in the model
+            raise SolverError(f"{self.model_name}: sites open at both levels; this is a careplan bug, please "
+                              "report it with the input.")
+        objective = check_solution(self, data, is_open=is_open, assign=assign, existing=ex_u | ex_l,
+                                   excluded=exc, capacity=None, objective=sol["objective"],
+                                   extra={"site_matrix": site, "existing_upper": ex_u}, upper=open_u)
         info = dict(sol["info"])
         info["n_dropped_useless"] = n_dropped
         nest_ok = NS @ open_u.astype(float) > 0

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from . import _heuristics as H
 from ._assign import AssignSpec, assign_mip
-from ._base import LocationModel, Problem, RawSolution, deprecated_alias, nearest_assignment
+from ._base import LocationModel, OldName, Problem, RawSolution, nearest_assignment
 from ._check import Solution
 from ._covering import cover_search
 from ._mip import solve_mip
@@ -48,16 +48,14 @@ class MaximalCovering(LocationModel):
     p: int
     cutoff_m: float | None = None
     secondary: str | None = None
-    radius: InitVar[float | None] = None
+    radius: InitVar[float | None] = OldName("cutoff_m")
 
     model_name: ClassVar[str] = "MaximalCovering"
     sense: ClassVar[str] = "max"
     serves_all: ClassVar[bool] = False
-    renamed: ClassVar[dict[str, str]] = {"radius": "cutoff_m"}
 
-    def __post_init__(self, radius: float | None = None) -> None:
-        self._take_renamed(radius=radius)
-        super().__post_init__()
+    def __post_init__(self, *old: float | None) -> None:
+        super().__post_init__(*old)
         _check_secondary(self)
 
     def evaluate(self, solution: Solution) -> float:
@@ -227,6 +225,3 @@ def _greedy_mclp(A: sp.csr_array, w: np.ndarray, p: int) -> np.ndarray:
             np.subtract.at(gain, sub.indices, np.repeat(w[newly], np.diff(sub.indptr)))
     return chosen
 
-
-# reading the old attribute name keeps working (with a DeprecationWarning)
-MaximalCovering.radius = deprecated_alias("cutoff_m")  # type: ignore[assignment]

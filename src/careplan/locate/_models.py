@@ -13,7 +13,7 @@ from careplan._errors import InfeasibleError, InputError, SolverError
 
 from . import _heuristics as H
 from ._assign import AssignSpec, assign_mip, unreachable_error
-from ._base import LocationModel, Problem, RawSolution, deprecated_alias, nearest_assignment
+from ._base import LocationModel, OldName, Problem, RawSolution, nearest_assignment
 from ._check import Solution
 from ._covering import cover_search
 from ._mip import cover_lp, solve_mip
@@ -85,14 +85,12 @@ class SetCovering(LocationModel):
 
     cutoff_m: float | None = None
     secondary: str | None = None
-    radius: InitVar[float | None] = None
+    radius: InitVar[float | None] = OldName("cutoff_m")
 
     model_name: ClassVar[str] = "SetCovering"
-    renamed: ClassVar[dict[str, str]] = {"radius": "cutoff_m"}
 
-    def __post_init__(self, radius: float | None = None) -> None:
-        self._take_renamed(radius=radius)
-        super().__post_init__()
+    def __post_init__(self, *old: float | None) -> None:
+        super().__post_init__(*old)
         _check_secondary(self)
 
     def evaluate(self, solution: Solution) -> float:
@@ -529,10 +527,6 @@ def _pmedian_mip(S, ws, fo, cand, p_rem, ub_open, prob, mip_gap, verbose, info):
             return best, res.bound, res.status
         vr = rows_last[viol]
         k[vr] = np.minimum(2 * k[vr] + 1, ucount[vr])
-
-
-# reading the old attribute name keeps working (with a DeprecationWarning)
-SetCovering.radius = deprecated_alias("cutoff_m")  # type: ignore[assignment]
 
 
 # --------------------------------------------------------------------------- lexicographic second stage
