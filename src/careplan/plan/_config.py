@@ -104,7 +104,17 @@ class PlanConfig:
         ``levels`` of the profile's service-circle rule, else
         :data:`careplan._schema.DEFAULT_CIRCLE_LEVELS`.
     min_station_floor_area_m2 : float
-        Smallest floor area a new station is given (m2).
+        Smallest floor area a new station is given (m2); 0 = the profile's single-site
+        minimum, else careplan's documented default of 200 m2
+        (:data:`careplan.standards.DEFAULT_MIN_SITE_FLOOR_AREA_M2`). A higher value
+        raises the profile's minimum.
+    pooling_minutes : float, optional
+        Pooling circle (walking minutes x ``speed_m_per_min``): a deficit below the
+        site minimum is served together with its neighbours by one shared station
+        within it, never by a station of its own. Default: the profile's
+        ``pooling_circle_minutes`` rule (Anhui 2022: 5 minutes), else the plan's
+        walking circle (the profiles without a pooling rule: any station within the
+        circle may pool them). At most the walking circle.
     fallback_candidates : bool
         Add a candidate site inside every area with households that no site reaches.
     max_snap_m : float, optional
@@ -144,6 +154,10 @@ class PlanConfig:
         optional=True))
     min_station_floor_area_m2: float = _opt(0.0, Option(
         "number", "smallest floor area of a new station, m2", low=0, high=100_000))
+    pooling_minutes: float | None = _opt(None, Option(
+        "number", "pooling circle in minutes: small deficits share one station within it "
+        "(default: the profile's pooling circle, else the walking circle)",
+        low=0, high=24 * 60, low_open=True, optional=True))
     fallback_candidates: bool = _opt(True, Option(
         "bool", "add a site inside areas that no candidate reaches"))
     max_snap_m: float | None = _opt(None, Option(

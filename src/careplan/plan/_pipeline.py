@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import time
 import warnings
@@ -9,14 +10,16 @@ from typing import Any
 
 import geopandas as gpd
 
-from careplan._errors import InputError
+from careplan._errors import CareplanWarning, InputError
 from careplan._progress import progress
 from careplan.plan._assemble import assemble, assess_after
 from careplan.plan._config import PlanConfig
 from careplan.plan._levels import street_centres
 from careplan.plan._propose import choose, size
 from careplan.plan._result import LayoutPlan
-from careplan.plan._steps import assess, distances, prepare
+from careplan.plan._sizes import candidate_caps, pooling_cutoff_m
+from careplan.plan._steps import NEW_STATION_LEVEL, Inputs, assess, distances, prepare
+from careplan.standards import site_limits
 
 __all__ = ["plan_layout"]
 
@@ -89,6 +92,7 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
     next(steps, None)
     inp = prepare(areas, facilities, candidates, net, cfg, verbose=verbose, streets=streets,
                   districts=districts)
+    inp, too_small = _drop_small_candidates(inp)
     sites = distances(inp)
     circle_now = [(s, sites.table.at[s, "source_id"]) for s in sites.existing]
     before = assess(inp, sites, inp.facilities, circle_now)
@@ -100,15 +104,47 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
     after = assess_after(inp, sites, sizing)
     next(steps, None)
     if sizing.unresolved_areas:
-        from careplan._errors import CareplanWarning
-
         ids = list(map(str, sizing.unresolved_areas))
         warnings.warn(f"{len(ids)} area(s) keep a floor-area deficit: no station lies within "
                       f"{inp.circle.cutoff_m:.0f} m walking: {', '.join(ids[:10])}; add "
                       "candidate sites near them", CareplanWarning, stacklevel=2)
     plan = assemble(inp, sites, before, choice, sizing, after, time.perf_counter() - t0)
+    plan = _with_sizing_parameters(plan, inp, too_small)
     next(steps, None)
     return plan
+
+
+def _drop_small_candidates(inp: Inputs) -> tuple[Inputs, tuple]:
+    """Leave out candidates whose ``max_floor_area_m2`` is below a new station's minimum
+    (they cannot host a station within the bounds; CareplanWarning, listed)."""
+    lim = site_limits(inp.standard, NEW_STATION_LEVEL,
+                      min_m2=inp.config.min_station_floor_area_m2)
+    cap = candidate_caps(inp)
+    small = cap.index[cap < lim.min_m2 - 1e-9]
+    if not len(small):
+        return inp, ()
+    ids = list(map(str, small))
+    warnings.warn(f"{len(ids)} candidate site(s) can hold less than a new station's minimum "
+                  f"of {lim.min_m2:g} m2 (their max_floor_area_m2) and are left out: "
+                  f"{', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}; lower "
+                  "min_station_floor_area_m2 or the profile's minimum to use them",
+                  CareplanWarning, stacklevel=3)
+    return dataclasses.replace(inp, candidates=inp.candidates.drop(small)), tuple(small)
+
+
+def _with_sizing_parameters(plan: LayoutPlan, inp: Inputs, too_small: tuple) -> LayoutPlan:
+    """The plan with the resolved pooling circle and site minimum in its parameters."""
+    m, src = pooling_cutoff_m(inp)
+    lim = site_limits(inp.standard, NEW_STATION_LEVEL,
+                      min_m2=inp.config.min_station_floor_area_m2)
+    params = dict(plan.parameters)
+    params["pooling_minutes"] = round(m / inp.circle.speed_m_per_min, 3)
+    params.update({
+        "pooling_cutoff_m": round(m, 3), "pooling_source": src,
+        "station_min_floor_area_m2": lim.min_m2,
+        "station_max_floor_area_m2": lim.max_m2, "station_size_source": lim.source,
+        "candidates_too_small": ", ".join(map(str, too_small)) or "none"})
+    return dataclasses.replace(plan, parameters=params)
 
 
 def _options_doc() -> str:

@@ -180,45 +180,11 @@ def _nearest(od: pd.DataFrame, hosts: set) -> pd.DataFrame:
             .drop_duplicates("origin").set_index("origin"))
 
 
-def _cover_rest(inp: Inputs, od: pd.DataFrame, areas: list, candidates: list) -> list:
-    """Fewest candidates that put every area in ``areas`` that any of them reaches in reach."""
-    from careplan import locate
-
-    sub = od[od["origin"].isin(set(areas)) & od["destination"].isin(set(candidates))]
-    reach = sorted(set(sub["origin"]), key=str)
-    if not reach:
-        return []
-    res = locate.SetCovering(cutoff_m=inp.circle.cutoff_m,
-                             time_limit_s=inp.config.time_limit_s).solve(
-        sub, weights=pd.Series(1.0, index=reach),
-        candidate_labels=sorted(set(sub["destination"]), key=str))
-    return list(res.new)
-
-
-def _hosts(inp: Inputs, sites: Sites, before: State, choice: Choice):
-    """Stations that may take a deficit and every area's nearest one (extra stations added
-    for deficits no host reaches, when there is no budget)."""
-    od = sites.demand_pairs(inp.areas)
-    existing = set(sites.existing)
-    counted = [f"existing:{i}" for i in inp.facilities.index
-               if inp.facilities.at[i, "level"] in inp.floor_area_levels
-               and f"existing:{i}" in existing]
-    new_sites = list(choice.new_sites)
-    host = _nearest(od, set(new_sites) | set(counted))
-    deficit = before.compliance.areas["deficit_m2"].astype(float).fillna(0.0)
-    short = [a for a, d in deficit.items() if d > 0 and a not in host.index]
-    if short and sites.candidates and inp.config.p is None:
-        # deficits no host reaches (e.g. covered only by a district centre): the fewest
-        # extra stations among the remaining candidates that reach them
-        rest = [c for c in sites.candidates if c not in set(new_sites)]
-        new_sites += _cover_rest(inp, od, short, rest)
-        host = _nearest(od, set(new_sites) | set(counted))
-    return deficit, host, new_sites, counted
-
-
 def size(inp: Inputs, sites: Sites, before: State, choice: Choice) -> Sizing:
-    """Allocate every area's floor-area deficit to its nearest station within the circle
-    (a new station, or an expansion of an existing counted facility); a station's size is
+    """Give every area's floor-area deficit to one station within the circle (a new
+    station, or an expansion of an existing counted facility), small deficits pooled
+    into shared stations (:func:`careplan.plan._sizes.pooled_allocation`: fewest new
+    stations, then least floor area, then least walking); a station's size is
     the sum of the deficits it takes, within the profile's single-site bounds
     (:func:`careplan.standards.site_limits`: at least the profile's minimum, else
     ``min_station_floor_area_m2``, else a documented default; at most the profile's
@@ -241,14 +207,10 @@ def size(inp: Inputs, sites: Sites, before: State, choice: Choice) -> Sizing:
         Station ids: ``S001, S002, ...`` for new stations (in the model's order), then
         ``X-<facility_id>`` for expansions, then ``R-<area_id>`` for on-site rooms.
     """
-    from careplan.plan._sizes import on_site_rooms, split_on_site
+    from careplan.plan._sizes import on_site_rooms, pooled_allocation, split_on_site
 
     before, on_site_deficit = split_on_site(inp, before)
-    deficit, host, new_sites, counted = _hosts(inp, sites, before, choice)
-    alloc = pd.DataFrame(
-        [(host.at[a, "destination"], a, float(d)) for a, d in deficit.items()
-         if d > 0 and a in host.index], columns=["site", "area_id", "floor_area_m2"])
-    unresolved = tuple(a for a, d in deficit.items() if d > 0 and a not in host.index)
+    alloc, new_sites, counted, unresolved, _ = pooled_allocation(inp, sites, before, choice)
     od = sites.demand_pairs(inp.areas)
     nearest_new = _nearest(od, set(new_sites))["destination"]
     uncovered = set(before.coverage.areas.index[~before.coverage.areas["covered"].astype(bool)])
