@@ -108,6 +108,13 @@ def test_check_and_standards(tmp_path, capsys):
 #: 507.90 m2, station_coverage after 0.75 -> 1 (before 0.15 -> 0.30: counted by the
 #: walking circle now), town_centre_floor_area found 600 -> 1,107.9 m2 after (an
 #: expansion is part of the centre it expands), rules_not_met gains reason_zh.
+#: Issue 12.2 (options) regenerated it: small deficits pooled (plan/_pool.py: the stations
+#: chosen with the deficits, fewest first, then least floor area): still 6 new stations
+#: and 3 expansions, added floor area 4,461.60 -> 4,394.35 m2 (only S002, the 32-household
+#: estate that no other site reaches, is raised to the 200 m2 minimum); the sites and
+#: sizes of S001-S006 and X-F03 (176.10 -> 157.80), X-F04 (729.15 -> 797.55) change;
+#: parameters gain pooling_minutes (resolved), pooling_cutoff_m, pooling_source,
+#: station_min/max_floor_area_m2, station_size_source, candidates_too_small.
 _UNCHANGED_SINCE_PIPELINE = {
     "existing": None,
     "summary": ["households", "households_covered", "households_covered_share",

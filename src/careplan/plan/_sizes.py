@@ -65,12 +65,17 @@ def candidate_caps(inp: Inputs) -> pd.Series:
 
 
 def _cover_groups(inp: Inputs, sites, od: pd.DataFrame) -> list[tuple]:
-    """For every area with households that the walking circle needs a new station for
-    (reached by a candidate, by no existing circle facility): the candidates within reach."""
-    existing = set(sites.existing)
-    by_area = od.groupby("origin")["destination"].agg(tuple)
-    return [tuple(d for d in ds if d not in existing) for ds in by_area
-            if not existing.intersection(ds)]
+    """For every area with households that needs a new station to be within a station's
+    circle (reached by a candidate, by no existing facility of a station level: the same
+    demand as :func:`careplan.plan._propose.choose`): the candidates within reach."""
+    from careplan.plan._propose import _station_sites
+
+    stations = set(_station_sites(inp, sites))
+    cands = set(sites.candidates)
+    sub = od[od["destination"].isin(stations | cands)]
+    by_area = sub.groupby("origin")["destination"].agg(tuple)
+    return [tuple(d for d in ds if d in cands) for ds in by_area
+            if not stations.intersection(ds)]
 
 
 def pooled_allocation(inp: Inputs, sites, before: State, choice) -> tuple:
