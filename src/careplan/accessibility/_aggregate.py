@@ -8,7 +8,7 @@ Two shapes, as pandana has them:
   answers any number of queries (another value column, a smaller radius,
   another statistic or decay) from the stored (point, node, distance) pairs
   without walking again. Use it for repeated queries on the same points.
-  Memory: 20 bytes per stored pair (the pairs are what the queries read).
+  Memory: 16 bytes per stored pair (the pairs are what the queries read).
 * :func:`aggregate` -- one query (it builds an :class:`Aggregator` and asks once).
 
 pandana precomputes the reach of every *node* and lets every variable be placed
