@@ -102,7 +102,11 @@ def test_hand_plan_after_state(town):
     s = plan.summary.set_index("metric")
     assert s.loc["households_covered", "before"] == 1400
     assert s.loc["households_covered", "after"] == 1900
-    assert s.loc["new_floor_area_m2", "after"] == pytest.approx(200 + 60 + 80 + 100)
+    # + jinwan's town centre and district guidance centre (issue 12.3: the town is one
+    # district = one street, neither has a centre; 500 m2 each, the town-centre minimum)
+    assert s.loc["new_floor_area_m2", "after"] == pytest.approx(200 + 60 + 80 + 100 + 2 * 500)
+    cen = plan.proposed[plan.proposed["kind"] == "centre"]
+    assert sorted(plan.facilities.loc[cen.index, "level"]) == ["district", "street"]
     # inputs untouched
     assert list(town[2]["floor_area_m2"]) == [120.0]
 
@@ -196,6 +200,9 @@ def test_sample_plan_sizes_and_distances_independently(sample_plan):
     # sizes: the deficits allocated to a station sum to at most its floor area (a station
     # may also newly cover areas whose deficit a pooled neighbour takes: issue 12.2)
     for sid, st in plan.proposed.iterrows():
+        if st["kind"] == "centre":  # sized by the profile's centre minimum, not by deficits
+            assert st["floor_area_m2"] == pytest.approx(500.0)
+            continue
         served = list(plan.allocation.loc[plan.allocation["facility_id"] == sid, "area_id"])
         assert set(served) <= set(st["areas_served"].split(","))
         need = sum(max(0.0, a.loc[x, "households"] / 100
@@ -209,7 +216,7 @@ def test_sample_plan_sizes_and_distances_independently(sample_plan):
     taken = plan.allocation.groupby("facility_id")["floor_area_m2"].sum()
     assert taken.sum() == pytest.approx(
         a["deficit_before_m2"].sum() - a["deficit_after_m2"].sum())
-    for sid, st in plan.proposed.iterrows():
+    for sid, st in plan.proposed[plan.proposed["kind"] != "centre"].iterrows():
         t = taken.get(sid, 0.0)
         want = max(t, 200.0) if st["kind"] == "new" else t
         assert st["floor_area_m2"] == pytest.approx(want, abs=0.01), sid
@@ -280,7 +287,7 @@ def test_distances_walked_once_and_coverage_equals_walk_coverage(town, monkeypat
     monkeypatch.undo()
     assert calls == [len(facs) + len(cands)]
     before = cp.coverage.walk_coverage(net, areas, facs, cutoff_m=400)
-    new = plan.proposed[plan.proposed["kind"] == "new"]
+    new = plan.proposed[plan.proposed["kind"].isin(["new", "centre"])]  # stations, centres
     after_facs = pd.concat([facs[["geometry"]], new[["geometry"]]])
     after = cp.coverage.walk_coverage(net, areas, gpd.GeoDataFrame(after_facs, crs=CRS),
                                       cutoff_m=400)

@@ -56,9 +56,13 @@ def test_hand_case_a_a_station_between_two_estates_serves_both(net):
     assert list(a["required_m2"]) == [150.0, 150.0]
     assert list(a["provided_before_m2"]) == pytest.approx([150.0, 150.0])
     assert a["compliant_before"].all() and a["compliant_after"].all()
-    assert len(plan.proposed) == 0  # nothing proposed
+    # no station, expansion or room proposed: the floor area is met. (Jinwan also asks for a
+    # town centre and a district centre; the plan is one district = one street: issue 12.3)
+    assert set(plan.proposed["kind"]) == {"centre"}
+    assert sorted(plan.facilities.loc[plan.proposed.index, "level"]) == ["district", "street"]
     al = plan.floor_area_allocation
-    assert set(al["facility_id"]) == {"S"} and al["floor_area_m2"].sum() == pytest.approx(300)
+    assert al.groupby("area_id")["floor_area_m2"].sum().to_dict() == pytest.approx(
+        {"A": 150.0, "B": 150.0})
 
 
 def test_hand_case_c_anhui_no_new_site_below_350_m2(net):
@@ -135,7 +139,7 @@ def test_hand_case_b_street_centres_where_the_profile_requires_them(net):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         jin = cp.plan_layout(areas, facs, cands, net, standard="jinwan-2020")
-    cen = jin.proposed[jin.proposed["kind"] == "centre"]
+    cen = jin.proposed[jin.proposed["station_id"].str.startswith("C-")]  # street centres
     # exactly one new centre, >= 500 m2, inside S3 (x 2000-2400), central to its households
     assert len(cen) == 1 and cen.iloc[0]["floor_area_m2"] >= 500
     assert cen.iloc[0]["candidate_id"] == "K7"  # x = 2200: between S3-0 and S3-1
@@ -144,7 +148,7 @@ def test_hand_case_b_street_centres_where_the_profile_requires_them(net):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ty = cp.plan_layout(areas, facs, cands, net, standard="taiyuan-2021")
-    cen = ty.proposed[ty.proposed["kind"] == "centre"]
+    cen = ty.proposed[ty.proposed["station_id"].str.startswith("C-")]
     per_street = cen["areas_served"].str[:2].value_counts().to_dict()
     assert per_street == {"S1": 1, "S2": 1, "S3": 2}  # each street reaches 2 centres
     assert cen["floor_area_m2"].between(500, 2000).all()
@@ -175,3 +179,61 @@ def test_an_area_served_only_by_a_street_centre_gets_a_station(net):
     nm = plan.rules_not_met.set_index("rule_id").loc["station_coverage"]
     assert nm["category"] == "no site" and "B" in nm["reason"] and "A" not in nm["reason"][:80]
     assert "候选站点" in nm["reason_zh"]
+
+
+def _two_districts(standard, *, with_column=True):
+    """D1 (x 0-700) has a district centre; D2 (x 1500-2400) has none. D2's households sit
+    mostly at x 2000-2100, so its most central candidate is K2 (x 2050), not K1 (1550)."""
+    rows = [{**_estate("a1", 0, 300), "district": "D1"},
+            {**_estate("a2", 600, 300), "district": "D1"},
+            {**_estate("b1", 1500, 100), "district": "D2"},
+            {**_estate("b2", 2000, 900), "district": "D2"},
+            {**_estate("b3", 2300, 100), "district": "D2"}]
+    areas = _areas([r if with_column else {k: v for k, v in r.items() if k != "district"}
+                    for r in rows])
+    facs = _facs([{"facility_id": "DC", "level": "district", "floor_area_m2": 2000.0,
+                   "geometry": Point(350, 30)}])
+    cands = gpd.GeoDataFrame({"candidate_id": ["K0", "K1", "K2"]},
+                             geometry=[Point(300, 3), Point(1550, 3), Point(2050, 3)],
+                             crs=CRS).set_axis(["K0", "K1", "K2"])
+    return areas, facs, cands
+
+
+def test_district_centre_where_a_district_lacks_one(net):
+    areas, facs, cands = _two_districts("jinwan-2020")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = cp.plan_layout(areas, facs, cands, net, standard="jinwan-2020")
+    fac = plan.facilities
+    dc = fac[(fac["status"] == "proposed") & (fac["level"] == "district")]
+    # exactly one, in D2, at the candidate with the least household-weighted distance:
+    # K1: 100*0 + 900*450 + 100*750 = 480,000 m; K2: 100*500 + 0 + 100*250 = 75,000 m
+    assert list(dc["candidate_id"]) == ["K2"]
+    # size: jinwan gives no district size -> its town-centre minimum (500 m2), stated
+    assert list(dc["floor_area_m2"]) == [500.0]
+    assert "town_centre_floor_area" in plan.parameters["district_centre_size"]
+    after = plan.rules_after.set_index("rule_id").loc["district_guidance_centre"]
+    before = plan.rules_before.set_index("rule_id").loc["district_guidance_centre"]
+    assert before["passed"] is False and after["passed"] is True and after["found"] == 1
+    # urumqi gives no size at all: the provincial report's street-centre minimum, 1,000 m2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ur = cp.plan_layout(areas, facs, cands, net, standard="urumqi-2024")
+    dc = ur.facilities[(ur.facilities["status"] == "proposed")
+                       & (ur.facilities["level"] == "district")]
+    assert list(dc["floor_area_m2"]) == [1000.0]
+    assert "province-report" in ur.parameters["district_centre_size"]
+
+
+def test_a_plan_without_districts_is_one_district(net):
+    areas, facs, cands = _two_districts("jinwan-2020", with_column=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = cp.plan_layout(areas, facs, cands, net, standard="jinwan-2020")
+    assert "district" not in areas.columns  # inputs never changed
+    assert set(plan.areas["district"]) == {"district"}
+    assert "one district named 'district'" in plan.parameters["zones"]
+    # DC already serves the one district: no district centre proposed
+    fac = plan.facilities
+    assert not ((fac["status"] == "proposed") & (fac["level"] == "district")).any()
+    assert plan.rules_after.set_index("rule_id").loc["district_guidance_centre", "passed"]

@@ -190,9 +190,11 @@ def check(
         assignment, lp_table = _assign.by_circle(ar, fac, assignment, reach, std, levels_used)
     out = _per_area(ar, assignment, std, levels_used)
 
+    nearest = _assign.nearest_area(ar, fac)
     fac = pd.DataFrame(fac.drop(columns=fac.geometry.name))  # attributes only from here on
     ar = pd.DataFrame(ar.drop(columns=ar.geometry.name))
-    fac_zone = {col: _assign.facility_zone(fac, pd.concat([located, assignment]), ar, col)
+    fac_zone = {col: _assign.facility_zone(fac, pd.concat([located, assignment]), ar, col,
+                                           nearest=nearest)
                 for col in ("street", "district")}
     ftab = _facility_table(fac, assignment, overlaps, levels_used, fac_zone)
 

@@ -128,10 +128,28 @@ def assign(areas: gpd.GeoDataFrame, fac: gpd.GeoDataFrame, alloc: pd.DataFrame |
     return assignment[ASSIGNMENT_COLS], ov
 
 
+def nearest_area(areas: gpd.GeoDataFrame, fac: gpd.GeoDataFrame) -> pd.Series:
+    """The area nearest to each facility (straight line; ties: first in ``areas``)."""
+    pts = fac[fac.geometry.notna() & ~fac.geometry.is_empty]
+    if not len(pts) or not len(areas):
+        return pd.Series(dtype=object)
+    left = gpd.GeoDataFrame({"_fid": pts.index}, geometry=_points(pts).values, crs=fac.crs)
+    right = gpd.GeoDataFrame({"_aid": areas.index}, geometry=areas.geometry.values,
+                             crs=areas.crs)
+    hit = gpd.sjoin_nearest(left, right, how="left").drop_duplicates("_fid")
+    return pd.Series(hit["_aid"].to_numpy(), index=hit["_fid"].to_numpy(), dtype=object)
+
+
 def facility_zone(fac: pd.DataFrame, assignment: pd.DataFrame, areas: pd.DataFrame,
-                  col: str) -> pd.Series:
-    """Zone (street or district) of each facility: its own column, else its main area's."""
+                  col: str, nearest: pd.Series | None = None) -> pd.Series:
+    """Zone (street or district) of each facility: its own column, else its main area's
+    (the area given most of its floor area), else the nearest area's (``nearest``:
+    facility id -> area id)."""
     zone = pd.Series(pd.NA, index=fac.index, dtype=object)
+    if col in areas.columns and nearest is not None and len(nearest):
+        near = nearest.reindex(fac.index)
+        zone = pd.Series(areas[col].reindex(near.to_numpy()).to_numpy(), index=fac.index,
+                         dtype=object)
     if col in areas.columns and len(assignment):
         main = (assignment.sort_values("floor_area_m2", ascending=False, kind="stable")
                 .drop_duplicates("facility_id"))

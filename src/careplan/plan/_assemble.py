@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from careplan.plan._explain import levels_parameters
 from careplan.plan._facilities import facilities_table
 from careplan.plan._propose import Choice, Sizing
 from careplan.plan._result import LayoutPlan
@@ -122,6 +123,7 @@ def parameters(inp: Inputs, sites: Sites, choice: Choice, sizing: Sizing,
         "walk_speed_source": c.speed_source, "runtime_s": round(runtime_s, 3)})
     if inp.streets is not None or inp.districts is not None:
         params["boundaries"] = inp.boundaries_note
+    params.update(levels_parameters(inp))  # issue 12.3: zones, centre sizes (plan/_explain)
     return params
 
 

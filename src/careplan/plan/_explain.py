@@ -22,7 +22,7 @@ import pandas as pd
 
 from careplan.standards import KINDS
 
-__all__ = ["CATEGORIES", "rules_not_met"]
+__all__ = ["CATEGORIES", "levels_parameters", "rules_not_met"]
 
 #: Categories of a rule not met (their zh/en labels: ``careplan.report.labels``).
 CATEGORIES = ("no site", "budget", "not a spatial rule", "data missing", "not a check",
@@ -153,4 +153,35 @@ def rules_not_met(rules_after: pd.DataFrame, parameters: dict[str, Any],
             "category", "reason", "reason_zh", "description", "citation"]
     out = pd.DataFrame(rows, columns=cols)
     out["passed"] = pd.Series([r["passed"] for r in rows], dtype=object, index=out.index)
+    return out
+
+
+def levels_parameters(inp: Any) -> dict[str, str]:
+    """Rows of the plan's parameter table stating how the three levels were planned.
+
+    Parameters
+    ----------
+    inp : Inputs
+
+    Returns
+    -------
+    dict
+        ``zones`` (what was assumed for areas without street/district, when anything
+        was), ``street_centre_size`` and ``district_centre_size`` (m2 and source), when
+        the profile asks for such centres.
+    """
+    from careplan.plan._levels import centre_size
+    from careplan.plan._zones import zones_note
+
+    out: dict[str, str] = {}
+    note = zones_note(inp)
+    if note:
+        out["zones"] = note
+    std = inp.standard
+    asks = {"street": ("centre_per_town", "centres_per_street", "street_centre_share"),
+            "district": ("district_centre_count",)}
+    for level, kinds in asks.items():
+        if any(std.get(k) for k in kinds):
+            m2, src = centre_size(std, level)
+            out[f"{level}_centre_size"] = f"{m2:g} m2: {src}"
     return out

@@ -14,11 +14,13 @@ from careplan._errors import CareplanWarning, InputError
 from careplan._progress import progress
 from careplan.plan._assemble import assemble, assess_after
 from careplan.plan._config import PlanConfig
+from careplan.plan._district import district_centres
 from careplan.plan._levels import street_centres
 from careplan.plan._propose import choose, size
 from careplan.plan._result import LayoutPlan
 from careplan.plan._sizes import candidate_caps, pooling_cutoff_m
 from careplan.plan._steps import NEW_STATION_LEVEL, Inputs, assess, distances, prepare
+from careplan.plan._zones import zones
 from careplan.standards import site_limits
 
 __all__ = ["plan_layout"]
@@ -90,8 +92,8 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
     cfg = PlanConfig.from_mapping({**(config.parameters() if config else {}), **options})
     steps = iter(progress(range(5), desc="careplan plan", total=5, verbose=verbose))
     next(steps, None)
-    inp = prepare(areas, facilities, candidates, net, cfg, verbose=verbose, streets=streets,
-                  districts=districts)
+    inp = zones(prepare(areas, facilities, candidates, net, cfg, verbose=verbose,
+                        streets=streets, districts=districts))
     inp, too_small = _drop_small_candidates(inp)
     sites = distances(inp)
     circle_now = [(s, sites.table.at[s, "source_id"]) for s in sites.existing]
@@ -99,7 +101,8 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
     next(steps, None)
     choice = choose(inp, sites)
     next(steps, None)
-    sizing = street_centres(inp, before, size(inp, sites, before, choice))
+    sizing = size(inp, sites, before, choice)
+    sizing = street_centres(inp, before, district_centres(inp, before, sizing))
     next(steps, None)
     after = assess_after(inp, sites, sizing)
     next(steps, None)
