@@ -115,6 +115,13 @@ def test_check_and_standards(tmp_path, capsys):
 #: sizes of S001-S006 and X-F03 (176.10 -> 157.80), X-F04 (729.15 -> 797.55) change;
 #: parameters gain pooling_minutes (resolved), pooling_cutoff_m, pooling_source,
 #: station_min/max_floor_area_m2, station_size_source, candidates_too_small.
+#: Issue 12.3 item 2 (levels): district and street centres. The sample's areas have no
+#: street: each district is one street (parameters row 'zones'); 鼓楼区 and 秦淮区 lack a
+#: district centre -> D-C040, D-C063; 鼓楼区 and 玄武区 lack a street centre -> C-C053,
+#: C-C041 (500 m2 each, Jinwan's town-centre minimum; parameters street_centre_size,
+#: district_centre_size); added floor area 4,394.35 -> 6,394.35 m2; town_centre_count
+#: '-' -> passes (3 of 3 streets), district_guidance_centre 0 -> 1 (passes); the areas
+#: sheet gains the street column.
 _UNCHANGED_SINCE_PIPELINE = {
     "existing": None,
     "summary": ["households", "households_covered", "households_covered_share",
