@@ -374,6 +374,15 @@ def test_aggregator_every_statistic_equals_networkx_on_real_streets(real_graph):
                 col = got[f"{how}_{radius:g}m"]
                 assert col.loc[check].to_numpy() == pytest.approx(
                     [want[v] for v in check], rel=1e-9, abs=1e-9, nan_ok=True), (radius, decay, how)
+    # a subset of the points is the same as an aggregator built on them alone
+    some = pts.index[::3]
+    alone = Aggregator(net, pts.loc[some], max_radius_m=800).query("beds", radius_m=600, how=["sum", "max"])
+    pd.testing.assert_frame_equal(agg.query(pts["beds"].loc[some], radius_m=600, how=["sum", "max"],
+                                            subset=some), alone)
+    mask = pts.index.isin(some)
+    pd.testing.assert_frame_equal(agg.query("beds", radius_m=600, how=["sum", "max"], subset=mask), alone)
+    with pytest.raises(InputError, match="does not have"):
+        agg.query(subset=["nope"])
     # the one-shot function is the same query
     one = aggregate(net, pts, "beds", cutoff_m=450, how="mean", decay="linear")
     pd.testing.assert_series_equal(one, agg.query("beds", radius_m=450, how="mean", decay="linear"))

@@ -73,8 +73,8 @@ from careplan.accessibility._aggregate import (
     DECAYS,
     Aggregator,
     aggregate,
-    cumulative,
 )
+from careplan.accessibility._cumulative import cumulative
 from careplan.accessibility._decay import (
     LUO_QI_2009_WEIGHTS,
     Decay,
