@@ -179,17 +179,29 @@ def _sanitized_copy(p: Path, tmpdir: str) -> tuple[Path, dict[int, str]]:
 # ----------------------------------------------------------------------------
 # pyosmium passes
 # ----------------------------------------------------------------------------
-def _way_pass(path: str, tag_keys: tuple[str, ...]) -> tuple[dict[int, dict[str, Any]], bool]:
-    """Latest version of every way with its refs, locations (index) and tags.
+def _way_pass(path: str, tag_keys: tuple[str, ...]) -> tuple[dict[int, dict[str, Any]],
+                                                             dict[str, np.ndarray], bool]:
+    """Latest version of every way with its tags, and the node refs and locations of all.
 
-    Also returns whether the file holds several versions of an object (then
-    the location index, which keeps the first version of a node, is not used).
+    Returns ``ways`` (id -> ``version``, ``visible``, ``highway``, and for visible
+    street ways ``start``/``count``: where its nodes lie in the flat arrays, and
+    ``tags``), ``flat`` (``refs`` int64, ``lon``/``lat`` float64 degrees, NaN where
+    the location index has no valid location; an older version's entries stay
+    unused) and whether the file holds several versions of an object (then the
+    location index, which keeps the first version of a node, is not used).
+
+    The loop per node only collects the node id and the raw fixed-point coordinates
+    (``Location.x/y``, 1e-7 degrees); validity and the conversion to degrees are
+    vectorised (``lon = x / 1e7``, as libosmium computes it).
     """
     import osmium
 
     fp = osmium.FileProcessor(path, osmium.osm.NODE | osmium.osm.WAY).with_locations()
     fp = fp.with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
     ways: dict[int, dict[str, Any]] = {}
+    refs: list[int] = []
+    xs: list[int] = []
+    ys: list[int] = []
     history = False
     for w in fp:
         old = ways.get(w.id)
@@ -200,24 +212,28 @@ def _way_pass(path: str, tag_keys: tuple[str, ...]) -> tuple[dict[int, dict[str,
         hw = w.tags.get("highway")
         rec: dict[str, Any] = {"version": w.version, "visible": w.visible, "highway": hw}
         if hw is not None and w.visible:
-            refs, lon, lat = [], [], []
+            start = len(refs)
             for nd in w.nodes:
-                refs.append(nd.ref)
                 loc = nd.location
-                if loc.valid():
-                    lon.append(loc.lon)
-                    lat.append(loc.lat)
-                else:
-                    lon.append(math.nan)
-                    lat.append(math.nan)
-            rec.update(refs=refs, lon=lon, lat=lat, tags={k: w.tags.get(k) for k in tag_keys})
+                refs.append(nd.ref)
+                xs.append(loc.x)
+                ys.append(loc.y)
+            rec.update(start=start, count=len(refs) - start,
+                       tags={k: w.tags.get(k) for k in tag_keys})
         ways[w.id] = rec
     reader = osmium.io.Reader(path, osmium.osm.NOTHING)
     try:
         history = history or reader.header().has_multiple_object_versions
     finally:
         reader.close()
-    return ways, history
+    x = np.array(xs, dtype=np.int64)
+    y = np.array(ys, dtype=np.int64)
+    # osmium::Location::valid(): within +-180 / +-90 degrees (an undefined location is
+    # 2**31 - 1 on both axes)
+    ok = (np.abs(x) <= 1_800_000_000) & (np.abs(y) <= 900_000_000)
+    flat = {"refs": np.array(refs, dtype=np.int64),
+            "lon": np.where(ok, x / 1e7, np.nan), "lat": np.where(ok, y / 1e7, np.nan)}
+    return ways, flat, history
 
 
 def _node_pass(path: str, wanted: set[int]) -> tuple[dict[int, tuple[float, float]], set[int],
@@ -282,9 +298,10 @@ def read_osm_ways(path: Any, *, walkable_only: bool = True,
     Returns
     -------
     dict
-        ``refs``, ``lons``, ``lats`` (one array per *piece* of way: node ids
-        and their WGS84 coordinates in degrees; a way split at gaps gives
-        several pieces), ``tags`` (one dict per piece, with ``osmid`` = the
+        ``refs``, ``lon``, ``lat`` (flat arrays, shape (n_refs,): node ids and
+        their WGS84 coordinates in degrees, *piece* after piece of way; a way
+        split at gaps gives several pieces), ``counts`` (nodes per piece, shape
+        (n_pieces,)), ``tags`` (one dict per piece, with ``osmid`` = the
         way id), ``not_walkable`` (count of ways), ``source`` (file name) and
         ``report`` (counts: ``gaps``, ``missing_refs``, ``bad_coordinate_nodes``,
         ``deleted_ways``).
@@ -317,14 +334,14 @@ def read_osm_ways(path: Any, *, walkable_only: bool = True,
                 fixed, bad_coords = _sanitized_copy(p, tmp)
                 read_path = str(fixed)
             try:
-                ways, history = _way_pass(read_path, tag_keys)
+                ways, flat, history = _way_pass(read_path, tag_keys)
             except osmium.InvalidLocationError:
                 if not is_xml or read_path != str(p):
                     raise
                 fixed, bad_coords = _sanitized_copy(p, tmp)
                 read_path = str(fixed)
-                ways, history = _way_pass(read_path, tag_keys)
-            pieces = _resolve(ways, read_path, p.name, scan["del_nodes"], scan["del_ways"],
+                ways, flat, history = _way_pass(read_path, tag_keys)
+            pieces = _resolve(ways, flat, read_path, p.name, scan["del_nodes"], scan["del_ways"],
                               bad_coords, history or scan["invisible"], walkable_only,
                               is_walkable)
         except (RuntimeError, osmium.InvalidLocationError, OSError, EOFError) as exc:
@@ -334,7 +351,7 @@ def read_osm_ways(path: Any, *, walkable_only: bool = True,
     return pieces
 
 
-def _resolve(ways, read_path, source, del_nodes, del_ways, bad_coords, history, walkable_only,
+def _resolve(ways, flat, read_path, source, del_nodes, del_ways, bad_coords, history, walkable_only,
              is_walkable) -> dict[str, Any]:
     """Pieces of the walkable street ways with located nodes, and the warnings."""
     streets = []
@@ -349,13 +366,16 @@ def _resolve(ways, read_path, source, del_nodes, del_ways, bad_coords, history, 
             dropped += 1
             continue
         streets.append((wid, rec))
-    # all street way nodes in one array each
-    counts = np.fromiter((len(rec["refs"]) for _, rec in streets), dtype=np.int64,
+    # all street way nodes in one array each (gathered from the flat arrays)
+    counts = np.fromiter((rec["count"] for _, rec in streets), dtype=np.int64,
                          count=len(streets))
+    first = np.fromiter((rec["start"] for _, rec in streets), dtype=np.int64,
+                        count=len(streets))
     n = int(counts.sum())
-    refs = np.fromiter((r for _, rec in streets for r in rec["refs"]), dtype=np.int64, count=n)
-    lon = np.fromiter((v for _, rec in streets for v in rec["lon"]), dtype=np.float64, count=n)
-    lat = np.fromiter((v for _, rec in streets for v in rec["lat"]), dtype=np.float64, count=n)
+    take = np.repeat(first - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(n)
+    refs = flat["refs"][take]
+    lon = flat["lon"][take]
+    lat = flat["lat"][take]
     if history:  # node versions: resolve every node in the second pass
         lon[:] = np.nan
     if del_nodes:
@@ -391,7 +411,7 @@ def _resolve(ways, read_path, source, del_nodes, del_ways, bad_coords, history, 
     if dropped:
         _warn(f"{dropped} way(s) in {source!r} are not walkable (motorway, "
               "access=no, ...) and were left out; pass walkable_only=False to keep them.")
-    if not pieces["refs"]:
+    if not len(pieces["counts"]):
         raise InputError(f"{source!r} has no walkable highway ways with located nodes: the "
                          "walking network is empty.")
     return {**pieces, "not_walkable": dropped, "source": source,
@@ -399,16 +419,21 @@ def _resolve(ways, read_path, source, del_nodes, del_ways, bad_coords, history, 
                        "bad_coordinate_nodes": len(bad_nodes), "deleted_ways": deleted_ways}}
 
 
+_NO_RUNS: dict[str, Any] = {"refs": np.zeros(0, np.int64), "lon": np.zeros(0), "lat": np.zeros(0),
+                            "counts": np.zeros(0, np.int64), "tags": []}
+
+
 def _split_at_gaps(streets, counts, refs, lon, lat, bad_nodes: set[int]) -> dict[str, Any]:
     """Runs of located nodes of every street way (vectorised over all ways).
 
-    Returns ``refs``, ``lons``, ``lats`` and ``tags`` per run of two or more
-    consecutive located nodes, and ``gaps``: (number of gaps, number of
+    Returns the runs of two or more consecutive located nodes as flat arrays
+    ``refs``, ``lon``, ``lat`` (run after run), ``counts`` (nodes per run) and
+    ``tags`` (one dict per run), and ``gaps``: (number of gaps, number of
     references to missing or deleted nodes, one description per way with gaps).
     Nodes with bad coordinates split ways too but are reported separately.
     """
     if not streets or refs.size == 0:
-        return {"refs": [], "lons": [], "lats": [], "tags": [], "gaps": (0, 0, [], 0)}
+        return {**_NO_RUNS, "gaps": (0, 0, [], 0)}
     way = np.repeat(np.arange(len(streets)), counts)
     first = np.zeros(refs.size, dtype=bool)
     first[np.cumsum(counts)[:-1]] = True
@@ -431,12 +456,11 @@ def _split_at_gaps(streets, counts, refs, lon, lat, bad_nodes: set[int]) -> dict
     run_len = np.bincount(run[ok], minlength=int(run_start.sum()))
     keep = ok & (run_len[np.maximum(run, 0)] >= 2) if run_len.size else ok
     if not keep.any():
-        return {"refs": [], "lons": [], "lats": [], "tags": [],
+        return {**_NO_RUNS,
                 "gaps": (int(gap_start.sum()), int(lost.sum()), gaps, int(gap_ways.size))}
     cut = np.flatnonzero(run_start[keep])[1:]
     run_way = way[keep][np.concatenate([[0], cut])]
-    return {"refs": np.split(refs[keep], cut),
-            "lons": np.split(lon[keep], cut),
-            "lats": np.split(lat[keep], cut),
+    return {"refs": refs[keep], "lon": lon[keep], "lat": lat[keep],
+            "counts": np.diff(np.concatenate([[0], cut, [int(keep.sum())]])),
             "tags": [{**streets[w][1]["tags"], "osmid": streets[w][0]} for w in run_way],
             "gaps": (int(gap_start.sum()), int(lost.sum()), gaps, int(gap_ways.size))}
