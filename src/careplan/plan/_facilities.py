@@ -115,6 +115,9 @@ def facilities_table(existing: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
                      **{c: r[c] for c in existing.columns
                         if c not in _BUILT and c != existing.geometry.name}})
     prop = proposed.set_index("station_id", drop=False) if len(proposed) else proposed
+    area_by_text = {}  # area label by its text (first wins), looked up once per served area
+    for x in areas.index:
+        area_by_text.setdefault(str(x), x)
     for sid, r in added.iterrows():
         p = prop.loc[sid] if sid in prop.index else pd.Series(dtype=object)
         kind = str(p.get("kind", "new"))
@@ -131,7 +134,7 @@ def facilities_table(existing: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
         estates = list(served.get(sid, []))
         for a in str(p.get("areas_served") or "").split(","):
             a = a.strip()
-            key = next((x for x in areas.index if str(x) == a), None) if a else None
+            key = area_by_text.get(a) if a else None
             if key is not None and key not in estates:
                 estates.append(key)
         other = cand if len(cand) else base
@@ -153,9 +156,8 @@ def facilities_table(existing: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
     hh = areas["households"].astype(float)
     el = areas["elderly"].astype(float) if "elderly" in areas.columns else None
     out["n_estates"] = [len(e) for e in out["estates"]]
-    out["households_served"] = [float(hh.reindex(e).sum()) for e in out["estates"]]
-    out["elderly_served"] = ([float(el.reindex(e).sum()) for e in out["estates"]]
-                             if el is not None else np.nan)
+    out["households_served"] = _sums(hh, out["estates"])
+    out["elderly_served"] = _sums(el, out["estates"]) if el is not None else np.nan
     pts = out.geometry.representative_point()
     out = out.set_geometry(pts.to_numpy())
     ll = pts.to_crs(4326)
@@ -169,3 +171,14 @@ def facilities_table(existing: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
     out = out[first + rest + ["geometry"]]
     out.index = pd.Index(out["facility_id"].to_numpy(), name=None)
     return out
+
+
+def _sums(values: pd.Series, groups: pd.Series) -> list[float]:
+    """Per list of labels, the sum of ``values`` over those labels (missing labels and NaN
+    skipped, as ``values.reindex(labels).sum()``), in one pass over all lists."""
+    lens = np.array([len(e) for e in groups], dtype=np.int64)
+    flat = [a for e in groups for a in e]
+    v = values.reindex(flat).to_numpy(dtype=float) if flat else np.zeros(0)
+    v = np.where(np.isnan(v), 0.0, v)
+    owner = np.repeat(np.arange(lens.size), lens)
+    return [float(x) for x in np.bincount(owner, weights=v, minlength=lens.size)]

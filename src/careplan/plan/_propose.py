@@ -217,9 +217,14 @@ def size(inp: Inputs, sites: Sites, before: State, choice: Choice) -> Sizing:
     used = set(alloc["site"])
     rows, added, shares, served_by = [], [], [], {}
     new_set = set(new_sites)
+    # each station's rows at once (one pass, not a scan of every area per station)
+    parts = {k: g for k, g in alloc.groupby("site", sort=False)}
+    nearest_of: dict[Any, set] = {}
+    for a, s in nearest_new.items():
+        nearest_of.setdefault(s, set()).add(a)
     for k, s in enumerate(new_sites + [e for e in counted if e in used]):
-        part = alloc[alloc["site"] == s]
-        newly = set(nearest_new[nearest_new == s].index) & uncovered if s in new_set else set()
+        part = parts.get(s, alloc.iloc[:0])
+        newly = nearest_of.get(s, set()) & uncovered if s in new_set else set()
         served = sorted(set(part["area_id"]) | newly, key=str)
         row, fac = _station(inp, sites, s, s in new_set, k, part, served)
         rows.append(row)
