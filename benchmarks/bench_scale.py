@@ -193,75 +193,123 @@ def _write_pbf(path: Path, side: int, jx, jy, drop_h, drop_v) -> None:
 # one size (in a subprocess)
 # ----------------------------------------------------------------------------------
 
-def _emit(rows: list, step: str, t: float, **extra) -> None:
-    row = {"step": step, "time_s": round(t, 3), "rss_mb": round(rss_mb(), 1), **extra}
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _emit(rows: list, step: str, t0: tuple[float, float] | float, **extra) -> None:
+    """One row: wall seconds, CPU seconds of this process (all threads) and peak RSS so far.
+
+    ``t0`` is the step's start (:func:`_clock`) or, for a figure computed otherwise
+    (extrapolated), the wall seconds themselves (then no CPU figure)."""
+    if isinstance(t0, tuple):
+        wall, cpu = time.perf_counter() - t0[0], time.process_time() - t0[1]
+    else:
+        wall, cpu = float(t0), None
+    row = {"step": step, "time_s": round(wall, 3),
+           "cpu_s": None if cpu is None else round(cpu, 3), "rss_mb": round(rss_mb(), 1),
+           **extra}
     rows.append(row)
     print("ROW " + json.dumps(row), flush=True)
+
+
+def _time_plan_steps(plan_mod, cov_mod) -> dict:
+    """Wrap the pipeline's named steps (and ``coverage.service_areas``) to time them.
+
+    Benchmark instrumentation only: the functions are looked up by name in
+    ``careplan.plan._pipeline`` (and ``careplan.coverage``) and replaced by timing
+    wrappers; returns the dict the wrappers fill (step -> [wall s, CPU s])."""
+    spent: dict = {}
+
+    def wrap(mod, name, key):
+        f = getattr(mod, name)
+
+        def timed(*args, **kw):
+            t0 = _clock()
+            try:
+                return f(*args, **kw)
+            finally:
+                w = spent.setdefault(key, [0.0, 0.0])
+                w[0] += time.perf_counter() - t0[0]
+                w[1] += time.process_time() - t0[1]
+        setattr(mod, name, timed)
+
+    for name in ("prepare", "distances", "assess", "choose", "size", "street_centres",
+                 "assess_after", "assemble"):
+        if hasattr(plan_mod, name):
+            wrap(plan_mod, name, name)
+    wrap(cov_mod, "service_areas", "assemble: service_areas")
+    return spent
 
 
 def run_one(n_nodes: int, *, pandana_max: int, nx_sources: int, write: bool,
             time_limit_s: float) -> None:
     import careplan as cp
+    import careplan.plan._pipeline as pipeline
 
     warnings.simplefilter("ignore")
     rows: list = []
-    t = time.perf_counter()
+    t = _clock()
     city = make_city(n_nodes)
-    _emit(rows, "generate", time.perf_counter() - t, note="not careplan: the city generator")
-    t = time.perf_counter()
+    _emit(rows, "generate", t, note="not careplan: the city generator")
+    t = _clock()
     net = cp.WalkNetwork.from_file(city["pbf"])
-    _emit(rows, "build", time.perf_counter() - t, nodes=net.n_nodes, edges=net.n_edges)
-    t = time.perf_counter()
+    _emit(rows, "build", t, nodes=net.n_nodes, edges=net.n_edges)
+    t = _clock()
     areas = cp.read_areas(city["areas"], crs=net.crs)
     facs = cp.read_facilities(city["facilities"], crs=net.crs)
     cands = cp.read_candidates(city["candidates"], crs=net.crs)
-    _emit(rows, "read", time.perf_counter() - t, estates=len(areas), facilities=len(facs),
-          candidates=len(cands))
+    _emit(rows, "read", t, estates=len(areas), facilities=len(facs), candidates=len(cands))
     import geopandas as gpd
     import pandas as pd
 
     sites = gpd.GeoDataFrame(geometry=pd.concat([facs.geometry, cands.geometry]).to_numpy(),
                              index=list(facs.index) + list(cands.index), crs=net.crs)
-    t = time.perf_counter()
+    t = _clock()
     net.snap(areas)
     net.snap(sites)
-    _emit(rows, "snap", time.perf_counter() - t)
-    t = time.perf_counter()
+    _emit(rows, "snap", t)
+    t = _clock()
     od = net.distances(areas, sites, cutoff_m=CUTOFF_M, verbose=False)
-    _emit(rows, "distances", time.perf_counter() - t, pairs=len(od))
-    _bench_nx(rows, net, areas, nx_sources)
+    _emit(rows, "distances", t, pairs=len(od))
+    if nx_sources > 0:
+        _bench_nx(rows, net, areas, nx_sources)
     if net.n_nodes <= pandana_max:
         _bench_pandana(rows, net, facs)
-    t = time.perf_counter()
+    t = _clock()
     cov = cp.coverage.walk_coverage(net, areas, facs, cutoff_m=CUTOFF_M)
-    _emit(rows, "coverage", time.perf_counter() - t,
-          covered_share=round(float(cov.areas["covered"].mean()), 4))
-    t = time.perf_counter()
+    _emit(rows, "coverage", t, covered_share=round(float(cov.areas["covered"].mean()), 4))
+    t = _clock()
+    comp = cp.compliance.check(areas, facs, standard="jinwan-2020")
+    _emit(rows, "compliance", t, areas=len(comp.areas))
+    t = _clock()
     sub = od[od["destination"].isin(set(cands.index))]
     w = areas.loc[sorted(set(sub["origin"])), "households"].astype(float)
-    res = cp.locate.SetCovering(radius=CUTOFF_M, time_limit_s=time_limit_s).solve(
+    res = cp.locate.SetCovering(cutoff_m=CUTOFF_M, time_limit_s=time_limit_s).solve(
         sub, weights=w)
-    _emit(rows, "locate", time.perf_counter() - t, selected=len(res.selected),
+    _emit(rows, "locate", t, selected=len(res.selected),
           status=str(res.status), gap=None if res.gap is None else float(res.gap))
     k = min(len(facs), 20)
-    t = time.perf_counter()
+    t = _clock()
     cp.coverage.service_areas(net, facs.iloc[:k], cutoff_m=CUTOFF_M)
-    t_sa = time.perf_counter() - t
-    _emit(rows, "service_areas_20", t_sa, facilities=k, per_facility_s=round(t_sa / k, 3))
-    t = time.perf_counter()
+    t_sa = time.perf_counter() - t[0]
+    _emit(rows, "service_areas_20", t, facilities=k, per_facility_s=round(t_sa / k, 3))
+    spent = _time_plan_steps(pipeline, cp.coverage)
+    t = _clock()
     plan = cp.plan_layout(areas, facs, cands, net, cutoff_m=CUTOFF_M,
                           time_limit_s=time_limit_s, verbose=False)
-    _emit(rows, "plan", time.perf_counter() - t,
+    _emit(rows, "plan", t,
           new_stations=int((plan.proposed["kind"] == "new").sum()),
-          service_areas=len(plan.service_areas))
+          service_areas=len(plan.service_areas),
+          steps={k: {"wall_s": round(v[0], 2), "cpu_s": round(v[1], 2)}
+                 for k, v in spent.items()})
     if write:
         with tempfile.TemporaryDirectory() as d:
-            t = time.perf_counter()
+            t = _clock()
             files = plan.to_file(Path(d) / "out")
-            tw = time.perf_counter() - t
             sizes = {k: round(Path(p).stat().st_size / 1e6, 2) for k, p in files.items()
                      if Path(p).is_file()}
-        _emit(rows, "write", tw, sizes_mb=sizes)
+            _emit(rows, "write", t, sizes_mb=sizes)
 
 
 def _bench_nx(rows, net, areas, n_src: int) -> None:
