@@ -94,6 +94,31 @@ def _run(capsys, path: Path) -> str:
     ({'path = "roads.osm"': 'path = "nowhere.osm"'}, "does not exist"),
     ({f'path = "{SAMPLE}"\nlayer = "areas"': 'path = "no-areas.gpkg"'}, "no-areas.gpkg"),
     ({f'[inputs.areas]\npath = "{SAMPLE}"\nlayer = "areas"\n': ""}, "needs areas"),
+    # cost and phases (issue 12.6)
+    ({"minutes = 15": "unit_costs = {community = {construction_per_m2 = -5000}}"},
+     "[plan] unit_costs.community.construction_per_m2 must be a finite number >= 0"),
+    ({"minutes = 15": "unit_costs = {community = {rent_per_m2_year = nan}}"},
+     "[plan] unit_costs.community.rent_per_m2_year"),
+    ({"minutes = 15": "unit_costs = {comunity = {construction_per_m2 = 5000}}"},
+     "unknown level 'comunity'"),
+    ({"minutes = 15": "unit_costs = {community = {price = 5000}}"}, "unknown key(s) ['price']"),
+    ({"minutes = 15": "unit_costs = 5000"}, "[plan] unit_costs must be a table"),
+    ({"minutes = 15": "unit_costs = {community = {construction_per_m2 = 5000}}\n"
+                      "milestones = [{year = 2025, budget = 1e6}, {year = 2022, budget = 1e6}]"},
+     "[plan] milestones years must increase, got 2025 then 2022"),
+    ({"minutes = 15": "unit_costs = {community = {construction_per_m2 = 5000}}\n"
+                      "milestones = [{year = 2022, budget = 1e6}, {year = 2022, budget = 1e6}]"},
+     "years must increase"),
+    ({"minutes = 15": "unit_costs = {community = {construction_per_m2 = 5000}}\n"
+                      "milestones = [{year = 2022, budget = -1}]"},
+     "[plan] milestones[0].budget must be a finite number >= 0"),
+    ({"minutes = 15": "unit_costs = {community = {construction_per_m2 = 5000}}\n"
+                      "milestones = [{year = 2022}]"}, "needs exactly year and budget"),
+    ({"minutes = 15": "unit_costs = {community = {construction_per_m2 = 5000}}\n"
+                      'milestones = [{year = "2022", budget = 1e6}]'},
+     "[plan] milestones[0].year must be a year"),
+    ({"minutes = 15": "milestones = [{year = 2022, budget = 1e6}]"},
+     "milestones need unit costs"),
 ])
 def test_bad_config_is_one_line_naming_the_key(tmp_path, capsys, change, needle):
     text = GOOD
@@ -252,3 +277,22 @@ def test_python_advice_rewritten_as_config_keys():
                             "use your own sites") == (
         "[plan] fallback_candidates = false turns this off; pass [inputs.candidates] path to "
         "use your own sites")
+
+
+def test_example_cost_and_phase_options_parse_when_uncommented(tmp_path):
+    """examples/plan.toml's commented cost block is a valid config once uncommented."""
+    text = (ROOT / "examples" / "plan.toml").read_text(encoding="utf-8")
+    start = text.index("# [plan.unit_costs.community]")
+    block = text[start:text.index("[output]")]
+    live = "\n".join(line[2:] if line.startswith("# ") else line
+                     for line in block.splitlines()) + "\n"
+    path = ROOT / "examples" / "plan.toml"
+    copy = tmp_path / "plan.toml"
+    copy.write_text(text.replace(block, live).replace('"../', f'"{path.parent}/../'),
+                    encoding="utf-8")
+    cfg = read_config(copy).plan
+    assert cfg.unit_costs == {"community": {"construction_per_m2": 5000.0,
+                                            "rent_per_m2_year": 300.0},
+                              "street": {"construction_per_m2": 6000.0,
+                                         "rent_per_m2_year": 0.0}}
+    assert cfg.milestones == ((2022, 4e6), (2025, 2e7))

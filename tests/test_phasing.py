@@ -80,14 +80,13 @@ def test_cost_table_and_bad_inputs():
                     pd.Series({"S1": 1.0}), [])
 
 
-def test_phase_layout_on_a_plan(tmp_path):
+def _line_plan(**options):
     import warnings
 
     import geopandas as gpd
     from shapely.geometry import LineString, box
 
     import careplan as cp
-    from careplan.phasing import phase_layout
 
     crs = "EPSG:32650"
     net = cp.WalkNetwork.from_lines(gpd.GeoSeries([LineString([(-100, 0), (3000, 0)])], crs=crs))
@@ -98,10 +97,20 @@ def test_phase_layout_on_a_plan(tmp_path):
         ["A", "B", "C"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plan = cp.plan_layout(areas, None, None, net, standard="anhui-2022")
+        return cp.plan_layout(areas, None, None, net, standard="anhui-2022", verbose=False,
+                              **options)
+
+
+COSTS = {"community": {"construction_per_m2": 1000, "rent_per_m2_year": 50}}
+MILESTONES = [(2022, 400_000), (2025, 800_000)]
+
+
+def test_phase_layout_on_a_plan(tmp_path):
+    from careplan.phasing import phase_layout
+
+    plan = _line_plan()
     # three new stations of 350, 350 and 400 m2 at 1,000 yuan/m2; budgets fit one, then two
-    out = phase_layout(plan, milestones=[(2022, 400_000), (2025, 800_000)],
-                       unit_costs={"community": {"construction_per_m2": 1000}})
+    out = phase_layout(plan, milestones=MILESTONES, unit_costs=COSTS)
     assert plan.phases is None and out.phases is not None  # a new plan, the input untouched
     ph = out.phases.set_index("station_id")
     first = ph.index[ph["phase"] == 0]
@@ -109,6 +118,96 @@ def test_phase_layout_on_a_plan(tmp_path):
         first[0], "areas_served"]  # the 600 older people first
     assert (ph["phase"] == 1).sum() == 2 and ph["elderly_served_total"].max() == 840
     assert out.cost["construction_cost"].sum() == pytest.approx(1_100_000)
-    files = out.to_file(tmp_path / "out", lang="zh")
-    xl = pd.read_excel(files["tables"], sheet_name=None)
+    assert out.cost["rent_per_year"].sum() == pytest.approx(55_000)
+    # the budgets are checked against the cheapest facility (350 m2 x 1,000 = 350,000)
+    with pytest.raises(InputError, match=r"milestone 2022 \(300,000 yuan\) is smaller than the "
+                                         r"cheapest proposed facility \(S\d+: 350,000 yuan\)"):
+        phase_layout(plan, milestones=[(2022, 300_000), (2025, 1e6)], unit_costs=COSTS)
+    # cost only: no phases
+    only = phase_layout(plan, milestones=None, unit_costs=COSTS)
+    assert only.phases is None and len(only.cost) == 3
+
+
+def test_cost_and_phases_are_plan_options_and_reach_the_report(tmp_path):
+    """unit_costs / milestones through plan_layout give what phase_layout gives, and the
+    HTML, XLSX and GPKG carry both tables and the options."""
+    import pyogrio
+
+    from careplan.phasing import phase_layout
+
+    plan = _line_plan(unit_costs=COSTS, milestones=MILESTONES)
+    ref = phase_layout(_line_plan(), milestones=MILESTONES, unit_costs=COSTS)
+    pd.testing.assert_frame_equal(plan.cost, ref.cost)
+    pd.testing.assert_frame_equal(plan.phases, ref.phases)
+    assert plan.config.milestones == ((2022, 400_000.0), (2025, 800_000.0))
+    p = plan.parameters
+    assert p["milestones"] == "2022: budget 400,000 yuan; 2025: budget 800,000 yuan"
+    assert p["construction_cost_total"] == pytest.approx(1_100_000)
+    assert p["unphased_facilities"] == "none"
+    assert "community: construction 1,000 yuan/m2" in p["unit_costs"]
+    files = plan.to_file(tmp_path / "out", lang="en")
+    xl = pd.read_excel(files["tables"], sheet_name=None, engine="openpyxl")
     assert {"cost", "phases"} <= set(xl)
+    assert xl["cost"]["construction_cost"].sum() == pytest.approx(1_100_000)
+    assert sorted(xl["phases"]["phase"].tolist()) == [0, 1, 1]
+    params = dict(zip(xl["parameters"]["parameter"], xl["parameters"]["value"], strict=True))
+    assert "2022" in str(params["milestones"])
+    layers = {name for name, _ in pyogrio.list_layers(files["geopackage"])}
+    assert {"cost", "phases"} <= layers
+    html = files["report"].read_text(encoding="utf-8")
+    cost_part = html[html.index("<h2 id='cost'>"):html.index("<h2 id='phases'>")]
+    phase_part = html[html.index("<h2 id='phases'>"):]
+    assert "Construction cost (CNY)" in cost_part and "400000" in cost_part
+    assert "Elderly served, cumulative" in phase_part and "2025" in phase_part
+    assert "Milestones and budgets" in html  # the options in the parameter table
+
+
+def test_phasing_errors_through_the_cli_are_one_line(tmp_path, capsys):
+    """A budget smaller than the cheapest facility: exit 2, one line, after the plan ran
+    (100,000 yuan buys less than 20 m2 at 5,000 yuan/m2; the sample's smallest proposed
+    facility is over 100 m2)."""
+    from pathlib import Path
+
+    from careplan.cli import main
+
+    root = Path(__file__).resolve().parents[1] / "src" / "careplan" / "datasets"
+    cfg = tmp_path / "plan.toml"
+    cfg.write_text(f"""
+[inputs.areas]
+path = "{root / 'sample.gpkg'}"
+layer = "areas"
+[inputs.facilities]
+path = "{root / 'sample.gpkg'}"
+layer = "facilities"
+[inputs.candidates]
+path = "{root / 'sample.gpkg'}"
+layer = "candidates"
+[inputs.network]
+path = "{root / 'nanjing_xuanwu.osm.bz2'}"
+[plan]
+standard = "jinwan-2020"
+unit_costs = {{community = {{construction_per_m2 = 5000}}}}
+[[plan.milestones]]
+year = 2022
+budget = 100000
+[[plan.milestones]]
+year = 2025
+budget = 5e6
+[output]
+dir = "out"
+""", encoding="utf-8")
+    code = main(["plan", str(cfg), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith("careplan: error: "), err
+    assert "budget of milestone 2022 (100,000 yuan) is smaller than the cheapest" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_keys_list_the_cost_options(capsys):
+    from careplan.cli import main
+
+    assert main(["plan", "--keys"]) == 0
+    out = capsys.readouterr().out
+    assert "[plan] unit_costs" in out and "[plan] milestones" in out
+    assert "[plan] pooling_minutes" in out

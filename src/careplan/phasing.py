@@ -195,33 +195,84 @@ def served_weight(serves: pd.DataFrame, weights: pd.Series, built: Sequence[Any]
     return float(sum(weights.get(x, 0.0) for x in a))
 
 
-def phase_layout(plan: Any, *, milestones: Sequence[tuple[Any, float]],
-                 unit_costs: Mapping[str, Mapping[str, float]]) -> Any:
+def _levels(plan: Any, prop: pd.DataFrame) -> list:
+    """Level of every proposed facility: the plan's facilities table, else the proposed
+    table's ``level``, else 'community' (expansions: the expanded facility's level)."""
+    fac = getattr(plan, "facilities", None)
+    if fac is not None and len(fac) and {"facility_id", "level"} <= set(fac.columns):
+        by_id = dict(zip(fac["facility_id"], fac["level"], strict=True))
+        if all(s in by_id for s in prop["station_id"]):
+            return [by_id[s] for s in prop["station_id"]]
+    if "level" in prop.columns and prop["level"].notna().all():
+        return list(prop["level"])
+    lv = {fid: lev for fid, lev in zip(plan.existing.get("facility_id", []),
+                                       plan.existing.get("level", []), strict=False)}
+    return [lv.get(f, "community") if k == "expansion" else "community"
+            for k, f in zip(prop["kind"], prop["facility_id"], strict=True)]
+
+
+def _check_budgets(milestones: Sequence[tuple[Any, float]], cost: pd.Series) -> list[float]:
+    """The budgets, each able to pay for the cheapest facility (else InputError)."""
+    budgets = []
+    for k, m in enumerate(milestones):
+        if not isinstance(m, list | tuple) or len(m) != 2:
+            raise InputError(f"milestones[{k}] must be a (label, budget) pair, got {m!r}")
+        budgets.append(_number(f"budget of milestone {m[0]}", m[1]))
+    priced = cost[cost > 0]
+    if len(priced):
+        cheapest, sid = float(priced.min()), priced.idxmin()
+        for (label, _), b in zip(milestones, budgets, strict=True):
+            if b < cheapest:
+                raise InputError(
+                    f"the budget of milestone {label} ({b:,.0f} yuan) is smaller than the "
+                    f"cheapest proposed facility ({sid}: {cheapest:,.0f} yuan): raise it or "
+                    "merge the milestone into the next one")
+    return budgets
+
+
+def phase_layout(plan: Any, *, milestones: Sequence[tuple[Any, float]] | None,
+                 unit_costs: Mapping[str, Mapping[str, float]],
+                 time_limit_s: float = 60.0) -> Any:
     """The plan with a ``cost`` and a ``phases`` table (a new LayoutPlan).
 
     Parameters
     ----------
     plan : LayoutPlan
-    milestones : sequence of (label, budget)
+    milestones : sequence of (label, budget), optional
         E.g. ``[(2022, 3e6), (2025, 5e6)]``: each phase's target (the profile's years)
-        and its construction budget (yuan).
+        and its construction budget (yuan). None: the cost table only (``phases``
+        stays None).
     unit_costs : mapping
-        By facility level, see :func:`cost_table`; new stations and on-site rooms are
-        'community', expansions take their facility's level.
+        By facility level, see :func:`cost_table`; every proposed facility is priced at
+        its level in ``plan.facilities`` (new stations and on-site rooms 'community',
+        street centres 'street', expansions the expanded facility's level), for the
+        floor area it adds.
+    time_limit_s : float
+        HiGHS time limit of :func:`phase_order`, seconds.
 
     Returns
     -------
     LayoutPlan
         With ``cost`` (see :func:`cost_table`) and ``phases`` (``phase, milestone,
-        station_id, construction_cost, elderly_served_new, elderly_served_total``; the
-        stations the budgets cannot fit last, with ``phase`` None).
+        station_id, construction_cost, elderly_served_new, elderly_served_total``, or
+        households without an elderly column; the stations the budgets cannot fit
+        last, with ``phase`` None).
+
+    Raises
+    ------
+    InputError
+        A unit cost or budget that is not a finite number >= 0, or a budget smaller
+        than the cheapest proposed facility (the message says which).
+    SolverError
+        If HiGHS finds no phasing in time.
     """
     prop = plan.proposed.copy()
-    lv = {fid: lev for fid, lev in zip(plan.existing.get("facility_id", []),
-                                       plan.existing.get("level", []), strict=False)}
-    prop["level"] = [lv.get(f, "community") if k == "expansion" else "community"
-                     for k, f in zip(prop["kind"], prop["facility_id"], strict=True)]
+    prop["level"] = _levels(plan, prop)
     cost = cost_table(prop, unit_costs)
+    if milestones is None:
+        return dataclasses.replace(plan, cost=cost)
+    construction = cost.set_index("station_id")["construction_cost"]
+    budgets = _check_budgets(milestones, construction)
     areas = plan.areas
     wcol = "elderly" if "elderly" in areas.columns else "households"
     weights = areas[wcol].astype(float)
@@ -229,8 +280,7 @@ def phase_layout(plan: Any, *, milestones: Sequence[tuple[Any, float]],
                                                        strict=True)
                            for a in str(served or "").split(",") if a],
                           columns=["facility_id", "area_id"])
-    phase = phase_order(serves, weights, cost.set_index("station_id")["construction_cost"],
-                        [b for _, b in milestones])
+    phase = phase_order(serves, weights, construction, budgets, time_limit_s=time_limit_s)
     order = sorted(phase.index, key=lambda s: (phase[s] is None, phase[s] or 0, str(s)))
     rows, built = [], []
     for s in order:
@@ -239,9 +289,7 @@ def phase_layout(plan: Any, *, milestones: Sequence[tuple[Any, float]],
         if p is not None:
             built.append(s)
         rows.append({"phase": p, "milestone": None if p is None else milestones[p][0],
-                     "station_id": s,
-                     "construction_cost": float(cost.set_index("station_id").at[s,
-                                                                              "construction_cost"]),
+                     "station_id": s, "construction_cost": float(construction[s]),
                      f"{wcol}_served_new": served_weight(serves, weights, built) - before,
                      f"{wcol}_served_total": served_weight(serves, weights, built)})
     phases = pd.DataFrame(rows)

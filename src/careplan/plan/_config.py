@@ -37,7 +37,8 @@ class Option:
 
     Attributes
     ----------
-    kind : {'number', 'integer', 'bool', 'choice', 'levels', 'standard'}
+    kind : {'number', 'integer', 'bool', 'choice', 'levels', 'standard', 'unit_costs', \
+'milestones'}
         Value type.
     help : str
         One line for ``--keys``, the docstring and error messages.
@@ -61,7 +62,10 @@ class Option:
         """Short type description for ``--keys`` and messages."""
         base = {"number": "number", "integer": "integer", "bool": "true/false",
                 "choice": "string", "levels": "list of facility levels",
-                "standard": "string (profile name or .toml path)"}[self.kind]
+                "standard": "string (profile name or .toml path)",
+                "unit_costs": "table {level = {construction_per_m2, rent_per_m2_year}} (yuan)",
+                "milestones": "list of {year, budget} tables (increasing years, yuan)",
+                }[self.kind]
         if self.kind in ("number", "integer") and (self.low is not None or self.high is not None):
             lo = "" if self.low is None else f"{'>' if self.low_open else '>='} {self.low:g}"
             hi = "" if self.high is None else f"<= {self.high:g}"
@@ -123,6 +127,22 @@ class PlanConfig:
         Time limit of the location model's solver (s).
     lang : {'zh', 'en'}
         Language of the report.
+    unit_costs : dict, optional
+        Unit costs by facility level, yuan: ``{level: {"construction_per_m2": ...,
+        "rent_per_m2_year": ...}}`` (either key may be left out: 0). When given the plan
+        has a cost table (:attr:`LayoutPlan.cost`, :func:`careplan.phasing.cost_table`):
+        new stations and on-site rooms are priced at their level, expansions at the
+        expanded facility's level, for their added floor area. A level without an entry
+        costs 0 and is named in the table's ``note``. No default: costs are local.
+    milestones : tuple of (int, float), optional
+        Phases: ``[(year, budget), ...]`` (config: ``[[plan.milestones]] year = 2022
+        budget = 3e6``), years increasing, budgets in yuan of construction per phase;
+        e.g. the profile's target years (the ``year`` of its rules: Jinwan 2022,
+        Urumqi 2025). Needs ``unit_costs``. Each new facility gets a phase by
+        :func:`careplan.phasing.phase_order` (exact MIP: the most elderly served
+        earliest within each phase's budget; facilities no budget fits get none) in
+        :attr:`LayoutPlan.phases`. Every budget must pay for at least the cheapest
+        proposed facility.
 
     Raises
     ------
@@ -166,6 +186,12 @@ class PlanConfig:
     time_limit_s: float = _opt(60.0, Option(
         "number", "solver time limit, s", low=0, high=7 * 86_400, low_open=True))
     lang: str = _opt("zh", Option("choice", "report language", choices=("zh", "en")))
+    unit_costs: dict | None = _opt(None, Option(
+        "unit_costs", "unit costs by facility level, yuan: construction per m2 and rent per m2 "
+        "per year (gives the plan's cost table)", choices=FACILITY_LEVELS, optional=True))
+    milestones: tuple | None = _opt(None, Option(
+        "milestones", "phases: target year and construction budget (yuan) of each; needs "
+        "unit_costs (gives each new facility a phase)", optional=True))
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -174,6 +200,9 @@ class PlanConfig:
         if self.model == "p_median" and self.p is None:
             raise InputError("model='p_median' needs a budget: give p (number of new "
                              "stations)")
+        if self.milestones is not None and self.unit_costs is None:
+            raise InputError("milestones need unit costs to price the facilities: give "
+                             "unit_costs (e.g. {community = {construction_per_m2 = 5000}})")
 
     @classmethod
     def options(cls) -> dict[str, tuple[Option, Any]]:
@@ -282,6 +311,10 @@ def _check(key: str, opt: Option, value: Any, where: str) -> Any:  # noqa: C901 
             raise InputError(f"{name} has unknown level(s) {bad}; use some of "
                              f"{' | '.join(opt.choices)}")
         return tuple(dict.fromkeys(value))
+    if opt.kind == "unit_costs":
+        return _unit_costs(name, value, opt.choices)
+    if opt.kind == "milestones":
+        return _milestones(name, value)
     # standard: a name, a path or a loaded Standard (checked when loaded)
     if isinstance(value, str | os.PathLike) or hasattr(value, "rules"):
         if isinstance(value, str) and not value.strip():
@@ -289,3 +322,66 @@ def _check(key: str, opt: Option, value: Any, where: str) -> Any:  # noqa: C901 
         return value
     raise InputError(f"{name} must be a profile name, a .toml path or a Standard, "
                      f"got {type(value).__name__}")
+
+
+_COST_KEYS = ("construction_per_m2", "rent_per_m2_year")
+
+
+def _cost(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(
+            float(value)) or float(value) < 0:
+        raise InputError(f"{name} must be a finite number >= 0 (yuan), got {value!r}; give "
+                         "the cost as a non-negative number")
+    return float(value)
+
+
+def _unit_costs(name: str, value: Any, levels: tuple[str, ...]) -> dict:
+    """``{level: {construction_per_m2, rent_per_m2_year}}`` checked, missing keys 0."""
+    if not isinstance(value, Mapping) or not value:
+        raise InputError(f"{name} must be a table of facility levels, e.g. {{community = "
+                         f"{{construction_per_m2 = 5000, rent_per_m2_year = 300}}}}, "
+                         f"got {value!r}")
+    out = {}
+    for level, costs in value.items():
+        if level not in levels:
+            raise InputError(f"{name} has unknown level {level!r}; use some of "
+                             f"{' | '.join(levels)}")
+        if not isinstance(costs, Mapping):
+            raise InputError(f"{name}.{level} must be a table with construction_per_m2 and/or "
+                             f"rent_per_m2_year, got {costs!r}")
+        bad = [k for k in costs if k not in _COST_KEYS]
+        if bad:
+            raise InputError(f"{name}.{level} has unknown key(s) {bad}; use "
+                             f"{' and '.join(_COST_KEYS)}")
+        out[level] = {k: _cost(f"{name}.{level}.{k}", costs.get(k, 0.0)) for k in _COST_KEYS}
+    return out
+
+
+def _milestones(name: str, value: Any) -> tuple[tuple[int, float], ...]:
+    """``((year, budget), ...)`` from a list of {year, budget} tables or pairs, checked."""
+    if isinstance(value, str | Mapping) or not isinstance(value, list | tuple) or not value:
+        raise InputError(f"{name} must be a non-empty list of {{year, budget}} tables (config: "
+                         f"[[plan.milestones]] year = 2022, budget = 3000000), got {value!r}")
+    out = []
+    for k, m in enumerate(value):
+        if isinstance(m, Mapping):
+            bad = [x for x in m if x not in ("year", "budget")]
+            if bad or "year" not in m or "budget" not in m:
+                raise InputError(f"{name}[{k}] needs exactly year and budget, got "
+                                 f"{sorted(m)}")
+            year, budget = m["year"], m["budget"]
+        elif isinstance(m, list | tuple) and len(m) == 2:
+            year, budget = m
+        else:
+            raise InputError(f"{name}[{k}] must be a {{year, budget}} table or a (year, "
+                             f"budget) pair, got {m!r}")
+        if isinstance(year, bool) or not isinstance(year, numbers.Integral) or not (
+                1900 <= int(year) <= 2200):
+            raise InputError(f"{name}[{k}].year must be a year such as 2025, got {year!r}")
+        out.append((int(year), _cost(f"{name}[{k}].budget", budget)))
+    years = [y for y, _ in out]
+    for a, b in zip(years, years[1:], strict=False):
+        if b <= a:
+            raise InputError(f"{name} years must increase, got {a} then {b}; list the "
+                             "milestones in time order, each year once (e.g. 2022 then 2025)")
+    return tuple(out)

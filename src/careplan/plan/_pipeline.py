@@ -113,8 +113,36 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
                       "candidate sites near them", CareplanWarning, stacklevel=2)
     plan = assemble(inp, sites, before, choice, sizing, after, time.perf_counter() - t0)
     plan = _with_sizing_parameters(plan, inp, too_small)
+    plan = _with_cost_and_phases(plan, cfg)
     next(steps, None)
     return plan
+
+
+def _with_cost_and_phases(plan: LayoutPlan, cfg: PlanConfig) -> LayoutPlan:
+    """The plan with its cost table and phases when ``unit_costs`` (and ``milestones``)
+    are given (:func:`careplan.phasing.phase_layout`); their summary in the parameters."""
+    if cfg.unit_costs is None:
+        return plan
+    from careplan.phasing import phase_layout
+
+    plan = phase_layout(plan, milestones=cfg.milestones, unit_costs=cfg.unit_costs,
+                        time_limit_s=cfg.time_limit_s)
+    params = dict(plan.parameters)
+    params["unit_costs"] = "; ".join(
+        f"{lv}: construction {c['construction_per_m2']:,.0f} yuan/m2, rent "
+        f"{c['rent_per_m2_year']:,.0f} yuan/m2/year" for lv, c in cfg.unit_costs.items())
+    params["construction_cost_total"] = round(float(plan.cost["construction_cost"].sum()), 2)
+    params["rent_per_year_total"] = round(float(plan.cost["rent_per_year"].sum()), 2)
+    if cfg.milestones is not None:
+        params["milestones"] = "; ".join(f"{y}: budget {b:,.0f} yuan"
+                                         for y, b in cfg.milestones)
+        unphased = list(map(str, plan.phases.loc[plan.phases["phase"].isna(), "station_id"]))
+        params["unphased_facilities"] = ", ".join(unphased) or "none"
+        if unphased:
+            warnings.warn(f"{len(unphased)} proposed facilit(y/ies) fit no phase's budget and "
+                          f"have no phase: {', '.join(unphased[:10])}; raise the budgets or "
+                          "add a milestone", CareplanWarning, stacklevel=3)
+    return dataclasses.replace(plan, parameters=params)
 
 
 def _drop_small_candidates(inp: Inputs) -> tuple[Inputs, tuple]:

@@ -134,6 +134,13 @@ UI: dict[str, dict[str, str]] = {
     "lat_gcj02": {"zh": "纬度 (GCJ-02)", "en": "Latitude (GCJ-02)"},
     "status": {"zh": "状态", "en": "Status"},
     "cost_cny": {"zh": "费用（元）", "en": "Cost (CNY)"},
+    "milestone": {"zh": "目标年份", "en": "Milestone"},
+    "construction_cost": {"zh": "建设投资（元）", "en": "Construction cost (CNY)"},
+    "rent_per_year": {"zh": "年租金（元）", "en": "Rent per year (CNY)"},
+    "elderly_served_new": {"zh": "本期新增服务老年人数", "en": "Elderly newly served"},
+    "elderly_served_total": {"zh": "累计服务老年人数", "en": "Elderly served, cumulative"},
+    "households_served_new": {"zh": "本期新增服务户数", "en": "Households newly served"},
+    "households_served_total": {"zh": "累计服务户数", "en": "Households served, cumulative"},
     "year": {"zh": "年份", "en": "Year"},
     # map layers and legend
     "lyr_areas_after": {"zh": "小区达标情况（规划后）", "en": "Areas: compliance after"},
@@ -294,6 +301,24 @@ PARAMETERS: dict[str, dict[str, str]] = {
     "fallback_candidate_areas": {"zh": "补充候选点的小区", "en": "Areas given a fallback site"},
     "fallback_candidates": {"zh": "无候选点时在小区内补点", "en": "Fallback candidate sites"},
     "max_snap_m": {"zh": "最大吸附距离（米）", "en": "Maximum snapping distance (m)"},
+    # sizing, pooling, cost and phases (issue 12.2, 12.6)
+    "pooling_minutes": {"zh": "小规模缺口集中配置范围（分钟）",
+                        "en": "Pooling circle (minutes)"},
+    "pooling_cutoff_m": {"zh": "集中配置步行距离（米）", "en": "Pooling circle (m)"},
+    "pooling_source": {"zh": "集中配置范围依据", "en": "Source of the pooling circle"},
+    "station_min_floor_area_m2": {"zh": "单处站点最小面积 (m²)",
+                                  "en": "Smallest new station (m²)"},
+    "station_max_floor_area_m2": {"zh": "单处站点最大面积 (m²)",
+                                  "en": "Largest new station (m²)"},
+    "station_size_source": {"zh": "站点面积上下限依据", "en": "Source of the station bounds"},
+    "candidates_too_small": {"zh": "面积不足而未采用的候选点",
+                             "en": "Candidate sites too small for a station"},
+    "unit_costs": {"zh": "单位造价与租金", "en": "Unit costs"},
+    "milestones": {"zh": "分期目标年份与预算", "en": "Milestones and budgets"},
+    "construction_cost_total": {"zh": "建设投资合计（元）",
+                                "en": "Construction cost, total (CNY)"},
+    "rent_per_year_total": {"zh": "年租金合计（元）", "en": "Rent per year, total (CNY)"},
+    "unphased_facilities": {"zh": "预算内无法安排的设施", "en": "Facilities no budget fits"},
 }
 
 
