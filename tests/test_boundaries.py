@@ -72,6 +72,15 @@ def test_read_boundaries_csv_wkt_district_level_and_name_col(tmp_path):
         _quiet(data.read_boundaries, path, name_col="nope", src_crs=UTM)
 
 
+def test_read_boundaries_reads_back_what_it_wrote_and_refuses_nothing(tmp_path):
+    b = _quiet(data.read_boundaries, _two_streets())
+    b.to_file(tmp_path / "b.gpkg")  # keeps boundary_id, name, level
+    again = data.read_boundaries(tmp_path / "b.gpkg")
+    assert list(again.index) == list(b.index) and list(again["level"]) == ["street"] * 2
+    with pytest.raises(InputError, match="no records; give at least one polygon"):
+        data.read_boundaries(b.iloc[:0])
+
+
 def test_read_boundaries_merges_a_name_drawn_twice():
     g = gpd.GeoDataFrame({"name": ["甲", "乙", "甲"]},
                          geometry=[shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10),

@@ -333,7 +333,8 @@ def prepare(src: Source, what: str, *, kind: str, id_col: str | None, layer=None
                columns=columns, src_crs=src_crs)
     if len(gdf) == 0:
         if not allow_empty:
-            raise InputError(f"{what}: no records; give at least one {kind[:-1]}.")
+            one = {"boundaries": "polygon", "households": "household point"}.get(kind, kind[:-1])
+            raise InputError(f"{what}: no records; give at least one {one}.")
         if crs is None and gdf.crs is not None and gdf.crs.is_projected:
             crs = gdf.crs
         return empty_frame(kind, crs, what, base=gdf)

@@ -144,10 +144,15 @@ def read_boundaries(
     what = f"{level} boundaries"
     if isinstance(src, gpd.GeoDataFrame) and "boundary_id" in src.columns:
         src = src.drop(columns="boundary_id")  # a frame read before: the ids are its names
-    gdf = prepare(src, what, kind="boundaries", id_col=None, layer=layer, sheet=sheet,
-                  encoding=encoding, columns=columns, crs=crs, src_crs=src_crs,
-                  coord_system=coord_system, make_valid=make_valid,
-                  allowed_geoms=_BOUNDARY_GEOMS)
+    kw = dict(layer=layer, sheet=sheet, encoding=encoding, columns=columns, crs=crs,
+              src_crs=src_crs, coord_system=coord_system, make_valid=make_valid,
+              allowed_geoms=_BOUNDARY_GEOMS)
+    try:
+        gdf = prepare(src, what, kind="boundaries", id_col=None, **kw)
+    except InputError as exc:  # a file written from read_boundaries has its boundary_id
+        if "id_col=None asks for ids from the index" not in str(exc):
+            raise
+        gdf = prepare(src, what, kind="boundaries", id_col="boundary_id", **kw)
     col = _name_column(gdf, level, name_col, what)
     names = str_column(gdf, col).map(lambda v: v.strip() if isinstance(v, str) else v)
     missing = names.isna() | (names == "")
