@@ -113,7 +113,8 @@ def test_new_estates_get_rooms_on_site_and_every_rule_is_met_or_explained(net):
         assert row["passed"] is True or (rid in nm.index and nm.loc[rid, "reason"]), rid
     assert set(nm["category"]) <= {"not planned", "not a spatial rule", "data missing",
                                    "not a check", "budget", "no site", "other"}
-    assert nm.loc["canteen_coverage", "category"] == "not planned"
+    assert after.loc["canteen_coverage", "passed"] is True  # S carries the function now
+    assert nm["reason_zh"].str.len().gt(0).all()
 
 
 def _three_streets(with_centres):
@@ -237,3 +238,42 @@ def test_a_plan_without_districts_is_one_district(net):
     fac = plan.facilities
     assert not ((fac["status"] == "proposed") & (fac["level"] == "district")).any()
     assert plan.rules_after.set_index("rule_id").loc["district_guidance_centre", "passed"]
+
+
+def test_canteens_are_a_function_of_stations(net):
+    # A: an existing station F1 (no canteen); B: nothing, candidate K near it; C: a
+    # stand-alone canteen CT 100 m outside it (level 'canteen'), no station or candidate
+    areas = _areas([_estate("A", 0, 400), _estate("B", 1200, 400), _estate("C", 2400, 400)])
+    facs = _facs([{"facility_id": "F1", "level": "community", "floor_area_m2": 300.0,
+                   "geometry": Point(50, 30)},
+                  {"facility_id": "CT", "level": "canteen", "floor_area_m2": 80.0,
+                   "geometry": Point(2300, 3)}])
+    cands = gpd.GeoDataFrame({"candidate_id": ["K"]}, geometry=[Point(1250, 3)],
+                             crs=CRS).set_axis(["K"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = cp.plan_layout(areas, facs, cands, net, standard="jinwan-2020",
+                              fallback_candidates=False)
+    before = plan.rules_before.set_index("rule_id").loc["canteen_coverage"]
+    after = plan.rules_after.set_index("rule_id").loc["canteen_coverage"]
+    # before: only C, within the walking circle of the stand-alone canteen (1 of 3 areas)
+    assert before["found"] == pytest.approx(1 / 3) and after["passed"] is True
+    fac = plan.facilities.set_index("facility_id")
+    new = plan.proposed[plan.proposed["kind"] == "new"]
+    assert list(new["candidate_id"]) == ["K"] and "canteen" in fac.loc[new.index[0], "functions"]
+    # A: the nearest station within its circle, F1, gets the function (no extra floor area)
+    meal = plan.proposed[plan.proposed["kind"] == "canteen"]
+    assert list(meal.index) == ["M-F1"] and list(meal["floor_area_m2"]) == [0.0]
+    assert fac.loc["M-F1", "functions"] == ["canteen"] and meal.iloc[0]["areas_served"] == "A"
+    assert fac.loc["CT", "functions"] == ["canteen"]
+    # C has no station and no candidate: station coverage explained, canteen coverage met
+    nm = plan.rules_not_met.set_index("rule_id")
+    assert "canteen_coverage" not in nm.index and "C" in nm.loc["station_coverage", "reason"]
+    # a profile without a canteen rule adds no canteen function
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gd = cp.plan_layout(areas, facs, cands, net, standard="guangdong",
+                            fallback_candidates=False)
+    assert "canteen" not in set(gd.proposed["kind"])
+    assert not any("canteen" in f for f in gd.facilities.loc[
+        gd.facilities["status"] == "proposed", "functions"])

@@ -31,7 +31,7 @@ def facilities_after(inp: Inputs, sizing: Sizing) -> gpd.GeoDataFrame:
     # area_id names the estate of an on-site room (配建), also for point areas; street the
     # street of a new street centre
     keep = [c for c in add.columns
-            if c in inp.facilities.columns or c in ("geometry", "area_id", "expands")
+            if c in inp.facilities.columns or c in ("geometry", "area_id", "expands", "functions")
             or (c == "street" and "street" in inp.areas.columns)]
     out = pd.concat([inp.facilities, add[keep]])
     return gpd.GeoDataFrame(out, geometry="geometry", crs=inp.areas.crs)

@@ -31,13 +31,6 @@ CATEGORIES = ("no site", "budget", "not a spatial rule", "data missing", "not a 
 _NOT_SPATIAL = {"nursing_bed_share_min", "welfare_home_beds", "beds_per_1000_elderly",
                 "building_m2_per_bed", "social_workers_per_1000_elderly",
                 "social_workers_per_100_beds", "care_land_m2_per_resident"}
-#: Kinds no step of the plan proposes facilities for yet: (reason, reason_zh).
-_NOT_PLANNED = {
-    "district_centre_count": ("district centres are not proposed by this plan",
-                              "本规划未配置区级养老服务中心"),
-    "canteen_coverage_share": ("elderly canteens are not proposed by this plan",
-                               "本规划未配置长者饭堂"),
-}
 #: Kinds on existing sizes the plan does not change (it proposes new sites within them).
 _NOT_RESIZED = {"town_centre_min_floor_area_m2", "community_centre_floor_area_range_m2",
                 "site_floor_area_range_m2"}
@@ -78,9 +71,6 @@ def _reason(row: Any, parameters: dict[str, Any],
         return ("not a spatial rule", f"beds, staff and land are not placed by a layout plan "
                 f"(stated, not planned){gap_en}; {note}",
                 f"床位、人员和用地不属于设施空间布局,本规划只说明缺口{gap_zh};{head_zh}")
-    if kind in _NOT_PLANNED:
-        en, zh = _NOT_PLANNED[kind]
-        return "not planned", f"{en}; {note}", f"{zh};{head_zh}"
     if kind in _NOT_RESIZED:
         return ("not planned", f"existing facilities outside the size: the plan proposes new "
                 f"sites within it but does not resize existing ones; {note}",

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from careplan._crs import wgs84_to_gcj02
+from careplan.standards._functions import CANTEEN, function_list
 
 __all__ = ["FUNCTIONS", "facilities_table"]
 
-#: Functions a facility carries, by its level, as the plan models them (a canteen is its own
-#: level ``canteen``: the plan does not yet put canteens into stations or centres).
+#: Functions a facility carries by its level; more from its ``functions`` column (a canteen
+#: in a station or centre: :mod:`careplan.plan._canteens`).
 FUNCTIONS: dict[str, tuple[str, ...]] = {
     "community": ("station",),
     "street": ("centre",),
@@ -41,13 +42,19 @@ def _text(v: Any) -> str | None:
     return s or None
 
 
-def _functions(level: object, kind: str, flags: pd.Series) -> list[str]:
+def _functions(level: object, kind: str, *rows: pd.Series) -> list[str]:
+    """Functions of a facility: its level's, then those its rows name (a ``functions``
+    cell, :func:`careplan.standards._functions.function_list`, or a true ``canteen`` flag)."""
     if kind == "on_site":
         return [_ON_SITE]
     out = list(FUNCTIONS.get(str(level), (str(level),)))
-    for col, fn in (("canteen", "canteen"),):  # a station's own canteen flag, when given
-        if col in flags.index and bool(flags[col]) is True and fn not in out:
-            out.append(fn)
+    if kind == "canteen":  # the canteen function added to an existing station
+        out = []
+    for r in rows:
+        more = function_list(r.get("functions")) if "functions" in r.index else []
+        if "canteen" in r.index and _text(r["canteen"]) and bool(r["canteen"]) is True:
+            more.append(CANTEEN)
+        out += [f for f in more if f not in out]
     return out
 
 
@@ -142,7 +149,7 @@ def facilities_table(existing: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
                      "station_id": sid, "candidate_id": cid, "name": name,
                      "address": _text(cand.get("address")) or _text(base.get("address")),
                      "level": r.get("level"), "floor_area_m2": r.get("floor_area_m2"),
-                     "functions": _functions(r.get("level"), kind, other),
+                     "functions": _functions(r.get("level"), kind, r, other),
                      "estates": estates, "geometry": r.geometry,
                      **{c: other[c] for c in other.index
                         if c not in _BUILT and c not in ("geometry", "max_floor_area_m2")}})

@@ -14,6 +14,7 @@ from careplan._errors import CareplanWarning, InputError
 from careplan._progress import progress
 from careplan.plan._assemble import assemble, assess_after
 from careplan.plan._config import PlanConfig
+from careplan.plan._canteens import canteen_sites, canteens
 from careplan.plan._district import district_centres
 from careplan.plan._levels import street_centres
 from careplan.plan._propose import choose, size
@@ -95,7 +96,7 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
     inp = zones(prepare(areas, facilities, candidates, net, cfg, verbose=verbose,
                         streets=streets, districts=districts))
     inp, too_small = _drop_small_candidates(inp)
-    sites = distances(inp)
+    sites = canteen_sites(inp, distances(inp))
     circle_now = [(s, sites.table.at[s, "source_id"]) for s in sites.existing]
     before = assess(inp, sites, inp.facilities, circle_now)
     next(steps, None)
@@ -103,6 +104,7 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
     next(steps, None)
     sizing = size(inp, sites, before, choice)
     sizing = street_centres(inp, before, district_centres(inp, before, sizing))
+    sizing = canteens(inp, sites, sizing)
     next(steps, None)
     after = assess_after(inp, sites, sizing)
     next(steps, None)

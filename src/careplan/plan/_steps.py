@@ -113,6 +113,10 @@ class Sites:
         Areas that got a candidate site inside them (nothing else reached them).
     unreachable_areas, unreachable_sites : tuple
         Area ids / site labels off the network.
+    reach_only : tuple
+        Site labels walked to only for the compliance rules (``canteen:<facility_id>``:
+        canteen carriers outside the circle levels, :func:`careplan.plan._canteens.canteen_sites`);
+        not sites of the location model, not counted for coverage.
     """
 
     table: gpd.GeoDataFrame
@@ -122,6 +126,7 @@ class Sites:
     fallback_areas: tuple = ()
     unreachable_areas: tuple = ()
     unreachable_sites: tuple = ()
+    reach_only: tuple = ()
 
     def demand_pairs(self, areas: gpd.GeoDataFrame) -> pd.DataFrame:
         """The pairs whose area has households (the demand of the location model)."""
@@ -413,6 +418,11 @@ def assess(inp: Inputs, sites: Sites, facilities: gpd.GeoDataFrame, circle_sites
         long_access_areas=sites.pairs.attrs.get("long_access_origins", ()),
         unreachable_facilities=list(site_map.loc[site_map["destination"].isin(unreach),
                                                  "facility_id"]))
+    reach = pairs
+    if sites.reach_only:  # canteen carriers outside the circle: for the canteen rule only
+        extra = sites.pairs[sites.pairs["destination"].isin(set(sites.reach_only))]
+        ids = sites.table.loc[extra["destination"], "source_id"].to_numpy()
+        reach = pd.concat([pairs, extra.assign(destination=ids)], ignore_index=True)
     comp = compliance.check(inp.areas, facilities, standard=inp.standard, coverage=cov,
-                            allocation=allocation, reach=pairs if allocation is None else None)
+                            allocation=allocation, reach=reach if allocation is None else None)
     return State(cov, comp, facilities)

@@ -242,8 +242,11 @@ class RuleContext:
         sel = fac["level"].isin(levels)
         if function is not None:
             sel |= carries(fac, function)
-        sel &= fac["floor_area_m2"].astype(float) > 0
-        ids = set(fac.index[sel])
+        has_m2 = fac["floor_area_m2"].astype(float) > 0
+        ids = set(fac.index[sel & has_m2])
+        if "expands" in fac.columns:  # a function added to an existing facility (0 m2 row)
+            base = fac.loc[sel & fac["expands"].notna(), "expands"]
+            ids |= set(base[base.isin(fac.index[has_m2])])
         a = self.assignment
         hit = set(a.loc[a["facility_id"].isin(ids) & (a["floor_area_m2"] > 0), "area_id"])
         if self.reach is not None and len(self.reach):
