@@ -13,8 +13,8 @@ import geopandas as gpd
 from careplan._errors import CareplanWarning, InputError
 from careplan._progress import progress
 from careplan.plan._assemble import assemble, assess_after
-from careplan.plan._config import PlanConfig
 from careplan.plan._canteens import canteen_sites, canteens
+from careplan.plan._config import PlanConfig
 from careplan.plan._district import district_centres
 from careplan.plan._levels import street_centres
 from careplan.plan._propose import choose, size
