@@ -122,6 +122,10 @@ def test_check_and_standards(tmp_path, capsys):
 #: district_centre_size); added floor area 4,394.35 -> 6,394.35 m2; town_centre_count
 #: '-' -> passes (3 of 3 streets), district_guidance_centre 0 -> 1 (passes); the areas
 #: sheet gains the street column.
+#: Issue 12.3 item 3 (levels): canteens as a function. canteen_coverage before 0.025 ->
+#: 0.15 (the stand-alone canteen F06 counts within its walking circle), after 0.025 ->
+#: 1 (passes): new stations and centres carry the canteen function, F04 gets it (M-F04,
+#: 0 m2, 4 areas); rules_not_met is empty (every rule passes).
 _UNCHANGED_SINCE_PIPELINE = {
     "existing": None,
     "summary": ["households", "households_covered", "households_covered_share",
