@@ -158,6 +158,24 @@ def test_two_step_route_keeps_the_least_number_of_stations(seed):
     assert set(two.assignment["area_id"]) == set(exact.assignment["area_id"])
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_large_component_route_keeps_stations_and_least_floor_area(seed):
+    # forced stations only, no caps: the cut to nearest + below-minimum hosts (and the
+    # relaxed gaps) still gives the least floor area
+    rng = np.random.default_rng(200 + seed)
+    areas = [f"a{i}" for i in range(6)]
+    hosts = ["F1", "F2", "F3", "E1"]
+    deficit = pd.Series({a: float(rng.choice([30, 80, 150, 250])) for a in areas})
+    dist = {(a, h): float(rng.integers(0, 900)) for a in areas for h in hosts
+            if rng.random() < 0.7}
+    kw = dict(expansions=["E1"], forced=["F1", "F2", "F3"], min_m2=200.0, pool_cutoff_m=900.0)
+    res = pool_deficits(deficit, _pairs(dist), exact_pairs=0, **kw)
+    got = _key(dict(zip(res.assignment["area_id"], res.assignment["host"], strict=True)),
+               deficit, dist, kw["forced"], kw["expansions"], 200.0, {})
+    want = _brute(deficit, dist, kw["forced"], kw["expansions"], [], 200.0, {}, 900.0)
+    assert got[:3] == pytest.approx(want[:3])
+
+
 def test_bad_inputs():
     with pytest.raises(InputError, match="pairs need columns"):
         pool_deficits(pd.Series({"a": 1.0}), pd.DataFrame({"origin": ["a"]}), min_m2=1,

@@ -32,7 +32,11 @@ m2, in ``[min, cap]`` when open) and ``o[h]`` (m2 over the cap, >= 0):
     f[h] >= min * y[h]                 (forced stations: f[h] >= min)
 
 The problem splits into the connected components of the area-host graph; each is
-solved on its own. A component larger than ``max_pairs`` is solved in two steps
+solved on its own. In a component of more than :data:`EXACT_PAIRS` pairs the stations
+of stage 2 are kept in stages 3 and 4, which stop at a relative gap of 1e-4 and 1e-3
+(stages 1 and 2 stay exact); without optional hosts such a component keeps only each
+area's nearest host and the hosts that nearest assignment leaves below the minimum
+(exact for the floor area when no cap binds). A component larger than ``max_pairs`` is solved in two steps
 (stages 1-2 with optional hosts only for areas no forced host or expansion reaches,
 then stages 3-4 with the opened stations fixed), stated in ``notes``.
 """
@@ -53,6 +57,9 @@ __all__ = ["Pooling", "pool_deficits"]
 
 #: Pairs in one component above which the two-step (not proven lexicographic) route runs.
 MAX_PAIRS = 20_000
+#: Pairs in one component above which the floor-area and walking stages stop at a relative
+#: gap of 1e-4 and 1e-3 (the unserved m2 and the station count stay exact).
+EXACT_PAIRS = 3_000
 
 
 @dataclass(frozen=True)
@@ -162,7 +169,8 @@ class _Part:
     cover: tuple = ()        # lists of optional hosts, at least one of each opened
 
 
-def _solve_part(part: _Part, min_m2: float, forced: set, time_limit_s: float
+def _solve_part(part: _Part, min_m2: float, forced: set, time_limit_s: float,
+                exact_pairs: int = EXACT_PAIRS
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     """x (per pair), y (per optional host) and f (per new host) of the lexicographic
     optimum of one component."""
@@ -234,11 +242,14 @@ def _solve_part(part: _Part, min_m2: float, forced: set, time_limit_s: float
     stages.append((c, None))
     status = "optimal"
     x = None
+    large = n_p > exact_pairs
     for c, tol in stages:
         a = sp.csr_array((vals, (rows, cols)), shape=(len(lo), n))
+        gap = 1e-9 if not large or tol == 0.5 or (tol is not None and not c[i_f:io].any()) \
+            else (1e-4 if tol is not None else 1e-3)
         res = milp(c, constraints=LinearConstraint(a, lo, hi), integrality=integrality,
                    bounds=Bounds(lb, ub),
-                   options={"time_limit": time_limit_s, "mip_rel_gap": 1e-9})
+                   options={"time_limit": time_limit_s, "mip_rel_gap": gap})
         if res.x is None:
             if x is None:
                 raise SolverError(f"HiGHS found no pooling of the deficits: {res.message}; "
@@ -249,6 +260,8 @@ def _solve_part(part: _Part, min_m2: float, forced: set, time_limit_s: float
         if res.status != 0:
             status = "time limit"
             break
+        if tol == 0.5 and large:  # fix the stations (presolve drops the others' pairs)
+            lb[iy:i_f] = ub[iy:i_f] = np.round(x[iy:i_f])
         if tol is not None:  # keep this stage's optimum in the next ones
             opt = float(c @ x)
             nz = np.flatnonzero(c)
@@ -276,21 +289,34 @@ def _two_step(part: _Part, min_m2: float, forced: set, open_hosts: set, time_lim
 
 def _subpart(pr: pd.DataFrame, part: _Part, forced: set, optional: Sequence | None = None
              ) -> _Part:
+    dmap = pd.Series(part.d, index=part.pairs["origin"].to_numpy())
+    dmap = dmap[~dmap.index.duplicated()]
     pr = pr.reset_index(drop=True)
-    hosts = set(pr["destination"])
+    hosts = set(pr["destination"].unique())
     capmap = dict(zip(part.new_hosts, part.cap, strict=True))
     opt = [h for h in (part.optional if optional is None else optional) if h in hosts]
     new = [h for h in part.new_hosts if h in hosts and (h in forced or h in opt)]
-    dmap = dict(zip(part.pairs["origin"], part.d, strict=False))
-    return _Part(pr, sorted(set(pr["origin"]), key=str), new, opt,
+    return _Part(pr, sorted(pr["origin"].unique(), key=str), new, opt,
                  pr["origin"].map(dmap).to_numpy(float), np.array([capmap[h] for h in new]))
+
+
+def _nearest_and_slack(part: _Part, min_m2: float, forced: set) -> _Part:
+    """A large component without optional hosts, cut to each area's nearest host and the
+    pairs to the hosts that nearest assignment leaves below the minimum (the only moves
+    that can lower the floor area built when no cap binds)."""
+    pr = part.pairs.assign(_d=part.d)
+    near = pr.sort_values(["origin", "distance_m", "destination"]).drop_duplicates("origin")
+    load = near.groupby("destination")["_d"].sum()
+    slack = {h for h in part.new_hosts if load.get(h, 0.0) < min_m2}
+    keep = part.pairs[pr.index.isin(near.index) | pr["destination"].isin(slack)]
+    return _subpart(keep, part, forced, optional=())
 
 
 def pool_deficits(deficit_m2: pd.Series, pairs: pd.DataFrame, *,
                   expansions: Sequence = (), forced: Sequence = (), optional: Sequence = (),
                   min_m2: float, cap_m2: pd.Series | None = None, pool_cutoff_m: float,
                   cover: Sequence[Sequence] = (), time_limit_s: float = 60.0,
-                  max_pairs: int = MAX_PAIRS) -> Pooling:
+                  max_pairs: int = MAX_PAIRS, exact_pairs: int = EXACT_PAIRS) -> Pooling:
     """Give every area's deficit to one host, pooling small deficits (see module doc).
 
     Parameters
@@ -323,6 +349,9 @@ def pool_deficits(deficit_m2: pd.Series, pairs: pd.DataFrame, *,
         HiGHS time limit of each stage, seconds.
     max_pairs : int
         Pairs in one component above which the two-step route runs.
+    exact_pairs : int
+        Pairs in one component above which the floor-area and walking stages are cut
+        (see the module doc).
 
     Returns
     -------
@@ -367,7 +396,9 @@ def pool_deficits(deficit_m2: pd.Series, pairs: pd.DataFrame, *,
             notes.append(f"a component of {len(pr)} pairs was solved in two steps (stations "
                          "first, then sizes); the station count is exact, the floor area "
                          "may not be the least")
-        x, y, f, status = _solve_part(part, min_m2, fixed, time_limit_s)
+        if len(part.pairs) > exact_pairs and not part.optional:
+            part = _nearest_and_slack(part, min_m2, fixed)
+        x, y, f, status = _solve_part(part, min_m2, fixed, time_limit_s, exact_pairs)
         if status != "optimal":
             notes.append(f"a component of {len(part.pairs)} pairs stopped at the time limit; "
                          "its pooling is the best found")

@@ -87,7 +87,8 @@ def pooled_allocation(inp: Inputs, sites, before: State, choice) -> tuple:
     reachable household within the walking circle AND give every deficit a host, then
     the least floor area, then the least walking (:mod:`careplan.plan._pool`; the set
     covering's own choice is kept when the instance has more than
-    :data:`careplan.plan._pool.MAX_PAIRS` pairs). With ``p`` the model's stations are
+    :data:`careplan.plan._pool.EXACT_PAIRS` area-site pairs: the joint problem is then
+    too slow to prove). With ``p`` the model's stations are
     kept and no other is opened.
 
     Returns
@@ -99,7 +100,7 @@ def pooled_allocation(inp: Inputs, sites, before: State, choice) -> tuple:
         the existing hosts; ``unresolved`` the areas no host reaches; ``pooling`` the
         :class:`careplan.plan._pool.Pooling`.
     """
-    from careplan.plan._pool import MAX_PAIRS, pool_deficits
+    from careplan.plan._pool import EXACT_PAIRS, pool_deficits
 
     od = sites.demand_pairs(inp.areas)
     existing = set(sites.existing)
@@ -108,7 +109,7 @@ def pooled_allocation(inp: Inputs, sites, before: State, choice) -> tuple:
                and f"existing:{i}" in existing]
     model = list(choice.new_sites)
     joint = (inp.config.p is None and choice.model == "set_covering"
-             and len(od) <= MAX_PAIRS)
+             and len(od) <= EXACT_PAIRS)
     forced, cover = ([], _cover_groups(inp, sites, od)) if joint else (model, [])
     optional = ([c for c in sites.candidates if c not in set(forced)]
                 if inp.config.p is None else [])
