@@ -26,6 +26,7 @@ class MipResult:
     gap: float
     status: str  # 'optimal' | 'time_limit' | 'infeasible'
     solve_time_s: float
+    pool: list[np.ndarray] | None = None  # the improving solutions HiGHS found (with save_solutions=True)
 
 
 class NoSolutionInTime(SolverError):
@@ -40,13 +41,14 @@ def solve_mip(c: np.ndarray, A: sp.sparray, row_lo: np.ndarray, row_hi: np.ndarr
               col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray, *,
               maximize: bool = False, time_limit_s: float | None = None, mip_gap: float = 1e-6,
               start: np.ndarray | None = None, verbose: bool = False,
-              offset: float = 0.0, options: dict | None = None) -> MipResult:
+              offset: float = 0.0, options: dict | None = None, save_solutions: bool = False) -> MipResult:
     """Solve ``min/max c.x + offset`` s.t. ``row_lo <= A x <= row_hi``, bounds, integrality.
 
     Returns a :class:`MipResult`; ``status`` is ``'infeasible'`` (x None) when HiGHS
     proves infeasibility. Raises SolverError when HiGHS stops without a solution.
     ``options`` are extra HiGHS options; the environment variable
     ``CAREPLAN_HIGHS_OPTS="name=value,..."`` overrides them (for tuning experiments).
+    ``save_solutions=True`` keeps every improving solution HiGHS finds in ``pool``.
     """
     t0 = time.perf_counter()
     A = sp.csc_array(A)
@@ -88,6 +90,8 @@ def solve_mip(c: np.ndarray, A: sp.sparray, row_lo: np.ndarray, row_hi: np.ndarr
         # optimal, true optimum 95), so a start goes with presolve off; careplan reduces
         # its models itself. An explicit option still wins.
         extra.setdefault("presolve", "off")
+    if save_solutions:
+        extra.setdefault("mip_improving_solution_save", True)
     for k, v in extra.items():
         h.setOptionValue(k, v)
     st = h.passModel(lp)
@@ -124,7 +128,10 @@ def solve_mip(c: np.ndarray, A: sp.sparray, row_lo: np.ndarray, row_hi: np.ndarr
     else:
         status = h.modelStatusToString(ms).lower().replace(" ", "_")
     gap = _gap(obj, bound)
-    return MipResult(x, obj, bound, gap, status, t)
+    pool = None
+    if save_solutions:
+        pool = [np.asarray(s.col_value, dtype=float) for s in h.getSavedMipSolutions()]
+    return MipResult(x, obj, bound, gap, status, t, pool)
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,7 @@ class CoverLP:
     active: np.ndarray  # boolean row mask: the rows in the final LP
     complete: bool  # x covers every row (objective is the full LP optimum)
     rounds: int
+    dual: np.ndarray | None = None  # row duals of the last finished LP, shape (n_rows,) (0 on inactive rows)
 
 
 def cover_lp(A: sp.csr_array, *, batch: int = 200, n_seed: int = 100,
@@ -165,15 +173,19 @@ def cover_lp(A: sp.csr_array, *, batch: int = 200, n_seed: int = 100,
     h.addVars(m, np.zeros(m), np.ones(m))
     h.changeColsCost(m, np.arange(m, dtype=np.int32), np.ones(m))
 
+    added: list[np.ndarray] = []  # LP row order -> rows of A
+
     def add(mask: np.ndarray) -> None:
-        S = sp.csr_array(A[np.flatnonzero(mask)])
+        idx = np.flatnonzero(mask)
+        added.append(idx)
+        S = sp.csr_array(A[idx])
         k = S.shape[0]
         h.addRows(k, np.ones(k), np.full(k, highspy.kHighsInf), S.nnz, S.indptr[:-1].astype(np.int32),
                   S.indices.astype(np.int32), S.data.astype(np.float64))
 
     add(active)
     rounds = 0
-    obj, x = 0.0, np.zeros(m)  # x >= 0 with unit costs: 0 bounds any cover from below
+    obj, x, dual = 0.0, np.zeros(m), None  # x >= 0 with unit costs: 0 bounds any cover from below
     while True:
         if time_limit_s is not None:
             h.setOptionValue("time_limit", float(max(time_limit_s - (time.perf_counter() - t0), 0.01)))
@@ -181,17 +193,19 @@ def cover_lp(A: sp.csr_array, *, batch: int = 200, n_seed: int = 100,
         rounds += 1
         ms = h.getModelStatus()
         if ms == highspy.HighsModelStatus.kTimeLimit:  # the last finished LP's value still holds
-            return CoverLP(obj, x, active, False, rounds)
+            return CoverLP(obj, x, active, False, rounds, dual)
         if ms != highspy.HighsModelStatus.kOptimal:
             raise SolverError(f"HiGHS did not finish the set-covering LP (status: {h.modelStatusToString(ms)}).")
         x = np.asarray(h.getSolution().col_value, dtype=float)
         obj = float(h.getInfo().objective_function_value)
+        dual = np.zeros(n)
+        dual[np.concatenate(added)] = np.abs(np.asarray(h.getSolution().row_dual, dtype=float))
         cov = A @ x
         viol = np.flatnonzero(cov < 1.0 - 1e-7)
         if not len(viol):
-            return CoverLP(obj, x, active, True, rounds)
+            return CoverLP(obj, x, active, True, rounds, dual)
         if time_limit_s is not None and time.perf_counter() - t0 >= time_limit_s:
-            return CoverLP(obj, x, active, False, rounds)
+            return CoverLP(obj, x, active, False, rounds, dual)
         new = np.zeros(n, dtype=bool)
         new[viol[np.argsort(cov[viol], kind="stable")[:batch]]] = True
         active |= new

@@ -163,12 +163,17 @@ def _set_cover(A: sp.csr_array, start: np.ndarray, prob: Problem, method: str, m
                verbose: bool, info: dict) -> tuple[np.ndarray, float, str, str]:
     """Unicost set cover of every row of ``A``: LP bound, local search, then the MIP.
 
-    The LP and the MIP are solved by row generation: the MIP is solved over the
-    rows of the final LP; rows its solution leaves uncovered are added and it is
-    solved again. A MIP over a subset of rows is a relaxation, so its bound is a
-    valid bound for the full cover, and once it reaches the size of the local
-    search cover, that cover is proven optimal. Returns (column mask, proven lower
-    bound, status, method).
+    The LP and the MIP are solved by row generation. The local search cover (``k``
+    sites) is optimal unless a cover with ``k - 1`` sites exists, so the MIP asks
+    for one: ``min 1.x`` subject to ``sum x <= k - 1`` over the rows with a positive
+    dual in the final LP (the rows that carry the LP bound: 134 of 516 on the
+    clustered benchmark instance); rows its solution leaves uncovered are added and
+    it is solved again. A MIP over a subset of rows is a relaxation, so
+    "infeasible" proves that no cover of ``A`` has ``k - 1`` sites, and a solution
+    that covers every row is optimal. Small row sets and the cardinality row make
+    each round cheap (clustered seed 10: 2.5 s of HiGHS CPU over the 409 LP rows
+    without the row, 1.1 s over the 134 dual rows with it). Returns (column mask,
+    proven lower bound, status, method).
     """
     nr, nk = A.shape
     lp = cover_lp(A, time_limit_s=prob.remaining())
@@ -189,30 +194,42 @@ def _set_cover(A: sp.csr_array, start: np.ndarray, prob: Problem, method: str, m
     # start proved the Shanghai 800 m benchmark faster than from the start; the local
     # search cover stays the answer unless the MIP finds a smaller one
     n_sol = float(sol.sum())
-    x, lb, status = _cover_mip(A, lp.active, prob, lower_bound=lb, stop_at=n_sol * (1 - mip_gap) - 1e-9,
-                               mip_gap=mip_gap, verbose=verbose, info=info)
+    # a cover with at most `fewer` sites would beat the local search cover by more than mip_gap
+    fewer = int(np.ceil(n_sol * (1 - mip_gap) - 1e-9)) - 1
+    if fewer < lb:
+        return sol, lb, "optimal", "local_search+lp_bound"
+    # first the rows that carry the LP bound; if a smaller cover of those leaves rows
+    # uncovered, every row of the final LP joins (on the clustered seed 11 adding only
+    # the uncovered rows took 7 rounds and 12 s of CPU against 5 s for one round over
+    # the LP rows, while seed 10 is proven on the dual rows alone in 1.5 s)
+    rows = lp.active if lp.dual is None else (lp.dual > 1e-9) | (np.asarray(A @ lp.x).ravel() < 1 - 1e-7)
+    x, lb_mip, status = _cover_mip(A, rows, prob, lower_bound=lb, max_sites=fewer, mip_gap=mip_gap,
+                                   more_rows=lp.active, verbose=verbose, info=info)
+    if status == "infeasible":  # no cover with `fewer` sites: the local search cover is optimal
+        return sol, max(lb, fewer + 1.0), "optimal", "local_search+mip"
+    lb = max(lb, lb_mip)
     if x is not None and x.sum() < n_sol:
         sol = x
     if status == "no_solution":
         return sol, lb, "time_limit", "local_search"
-    if sol.sum() - lb <= mip_gap * sol.sum() + 1e-9:  # also 'stopped': the bound reached the cover
+    if sol.sum() - lb <= mip_gap * sol.sum() + 1e-9:
         status = "optimal"
     return sol, lb, status, "local_search+mip"
 
 
 def _cover_mip(A: sp.csr_array, active: np.ndarray, prob: Problem, *, lower_bound: float = 0.0,
-               max_sites: int | None = None, stop_at: float = np.inf, mip_gap: float = 0.0,
+               max_sites: int | None = None, more_rows: np.ndarray | None = None, mip_gap: float = 0.0,
                verbose: bool = False, info: dict | None = None) -> tuple[np.ndarray | None, float, str]:
     """Unicost set-covering MIP over a growing set of rows (row generation).
 
     Solves ``min 1.x`` (with ``sum x <= max_sites`` if given) over the rows in
-    ``active``; adds the rows its solution leaves uncovered and solves again. A MIP
-    over fewer rows is a relaxation, so its bound holds for the full cover.
+    ``active``; adds the rows its solution leaves uncovered (and, the first time,
+    the rows of ``more_rows``) and solves again. A MIP over fewer rows is a
+    relaxation, so its bound holds for the full cover.
 
     Returns (x, proven lower bound, status); status is 'optimal' (x covers every
-    row, optimal within ``mip_gap``), 'stopped' (the bound reached ``stop_at``; x is
-    None), 'infeasible' (no cover with ``max_sites``), 'time_limit' (x is the last
-    full cover or None) or 'no_solution' (time limit before HiGHS found one).
+    row, optimal within ``mip_gap``), 'infeasible' (no cover with ``max_sites``),
+    'time_limit' (x is None) or 'no_solution' (time limit before HiGHS found one).
     """
     active = active.copy()
     nk = A.shape[1]
@@ -240,6 +257,8 @@ def _cover_mip(A: sp.csr_array, active: np.ndarray, prob: Problem, *, lower_boun
         try:
             res = solve_mip(np.ones(k), M, lo, hi, np.zeros(k), np.ones(k), np.ones(k, bool),
                             time_limit_s=prob.remaining(), mip_gap=mip_gap, verbose=verbose)
+        except InfeasibleError:  # "unbounded or infeasible": the variables are bounded
+            return None, np.inf, "infeasible"
         except SolverError:  # time limit before HiGHS had a solution of its own
             return None, lb, "no_solution"
         rounds += 1
@@ -251,11 +270,12 @@ def _cover_mip(A: sp.csr_array, active: np.ndarray, prob: Problem, *, lower_boun
         uncovered = np.asarray(A @ x.astype(float)).ravel() < 0.5
         if not uncovered.any():
             return x, lb, "optimal" if res.status == "optimal" else res.status
-        if lb >= stop_at:
-            return None, lb, "stopped"
         if res.status != "optimal":
             return None, lb, res.status
         active |= uncovered
+        if more_rows is not None:
+            active |= more_rows
+            more_rows = None
 
 
 # --------------------------------------------------------------------------- p-median
