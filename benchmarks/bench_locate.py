@@ -226,13 +226,20 @@ def cover_classes(args):
     for seed in (10, 11, 12):
         D, w = clustered(1500, 400, seed)
         row(f"clustered set covering 1500x400 r=1100m s{seed}", "lscp", D, w, None, 1100.0, args)
+    block_rows(args, cap_shanghai=True)
+
+
+def block_rows(args, cap_shanghai=False):
+    """Set covering of the street blocks of each city at 1,000 m (Shanghai capped if asked)."""
     for city, path in STREET_EXTRACTS.items():
         out = street_blocks(path, 1000.0)
         if out is None:
             print(f"{city} OSM extract missing; skipped")
             continue
         D, dropped = out
-        cap = {"spopt_time_limit": SHANGHAI_CAP_S, "time_limit_s": SHANGHAI_CAP_S} if city == "Shanghai" else {}
+        cap = {}
+        if cap_shanghai and city == "Shanghai":
+            cap = {"spopt_time_limit": SHANGHAI_CAP_S, "time_limit_s": SHANGHAI_CAP_S}
         row(f"{city} blocks set covering {D.shape[0]}x{D.shape[1]} r=1000m", "lscp", D, np.ones(len(D)),
             None, 1000.0, args, **cap)
         if dropped:
@@ -277,16 +284,7 @@ def main():
         row("clustered p-median 1500x400 p=20", "pmedian", D, w, 20, None, args)
         row("clustered MCLP 1500x400 p=20 r=1100m", "mclp", D, w, 20, 1100.0, args)
     if todo in (None, "blocks"):
-        for city, path in STREET_EXTRACTS.items():
-            out = street_blocks(path, 1000.0)
-            if out is None:
-                print(f"{city} OSM extract missing; skipped")
-                continue
-            D, dropped = out
-            row(f"{city} blocks set covering {D.shape[0]}x{D.shape[1]} r=1000m", "lscp", D, np.ones(len(D)),
-                None, 1000.0, args)
-            if dropped:
-                print(f"{'':<34} ({dropped} blocks reach no candidate within 1000 m: dropped)")
+        block_rows(args)
     if todo in (None, "shanghai"):
         out = shanghai(800, 150, 3)
         if out is None:

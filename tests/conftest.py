@@ -98,6 +98,18 @@ def assignments(D: np.ndarray, w: np.ndarray, open_idx, cap, cutoff=None, option
             yield dict(zip(need, combo, strict=True))
 
 
+def milp_cover(A) -> int:
+    """Fewest columns covering every row of the 0/1 matrix ``A``, by scipy's own MILP interface
+    on the whole matrix (independent of careplan's reductions, row generation and local search)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    m = A.shape[1]
+    res = milp(np.ones(m), constraints=[LinearConstraint(A, 1, np.inf)], integrality=np.ones(m),
+               bounds=Bounds(0, 1))
+    assert res.status == 0
+    return round(res.fun)
+
+
 def brute_best(values: Iterator[float | None], sense: str) -> float | None:
     """Best of the feasible values (None entries are infeasible); None if none is feasible."""
     best = None

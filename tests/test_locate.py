@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import milp_cover
 
 from careplan._errors import CareplanError, InfeasibleError, InputError, SolverError
 from careplan.locate import (
@@ -442,17 +443,6 @@ def _geo(seed, n, m, radius):
     return D[keep], sp.csr_array(A[keep])
 
 
-def _milp_cover(A):
-    """Minimum cover size by scipy's own MILP interface (independent of careplan's model)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    m = A.shape[1]
-    res = milp(np.ones(m), constraints=[LinearConstraint(A, 1, np.inf)], integrality=np.ones(m),
-               bounds=Bounds(0, 1))
-    assert res.status == 0
-    return round(res.fun)
-
-
 @pytest.mark.parametrize("seed", range(4))
 def test_reduce_cover_keeps_the_optimum_and_drops_only_dominated(seed):
     from careplan.locate._reduce import reduce_cover
@@ -465,7 +455,7 @@ def test_reduce_cover_keeps_the_optimum_and_drops_only_dominated(seed):
     # so covering the kept rows covers it
     for i in sorted(set(range(A.shape[0])) - set(rows)):
         assert any(Ad[k, cols].any() and (Ad[i, cols] >= Ad[k, cols]).all() for k in rows)
-    assert brute("sc", np.where(Ad, 0.0, np.inf), np.ones(len(Ad)), radius=0.5) == _milp_cover(R)
+    assert brute("sc", np.where(Ad, 0.0, np.inf), np.ones(len(Ad)), radius=0.5) == milp_cover(R)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -474,7 +464,7 @@ def test_cover_search_finds_optimal_covers(seed):
     from careplan.locate._reduce import greedy_cover
 
     _, A = _geo(seed, 300, 60, 0.2)
-    opt = _milp_cover(A)
+    opt = milp_cover(A)
     g = greedy_cover(A)
     sol, size, steps = cover_search(A, None, g, lower_bound=opt, time_limit_s=30, max_steps=200_000)
     assert size == opt == sol.sum()  # stopped on reaching the bound it was given
@@ -547,7 +537,7 @@ def test_mclp_full_cover_is_proved_without_the_mip():
 def test_set_covering_medium_equals_scipy_milp(seed, radius):
     D, A = _geo(seed, 800, 150, radius)
     r = SetCovering(radius=radius).solve(D)
-    assert r.objective == _milp_cover(A) and r.status == "optimal"
+    assert r.objective == milp_cover(A) and r.status == "optimal"
     assert r.info["lp_bound"] <= r.objective + 1e-9
     assert r.covered.all()
 
@@ -599,7 +589,7 @@ def test_set_covering_mip_row_generation_adds_uncovered_rows_until_optimal(monke
     D = np.hypot(*(rng.random((n, 2))[:, None, :] - rng.random((m, 2))[None, :, :]).transpose(2, 0, 1))
     radius = float(np.max(D.min(axis=1)) * rng.uniform(1.5, 3))
     r = SetCovering(radius=radius).solve(D)
-    assert r.objective == _milp_cover(sp.csr_array((D <= radius).astype(float)))
+    assert r.objective == milp_cover(sp.csr_array((D <= radius).astype(float)))
     assert r.status == "optimal" and r.bound == r.objective and r.covered.all()
     if seed:  # these seeds need more than one MIP round (found by search)
         assert r.info["mip_rounds"] >= 2 and r.info["mip_rows"] < r.info["n_demand_kept"]
@@ -629,7 +619,7 @@ def test_pcenter_medium_equals_bisection_with_scipy_milp(monkeypatch, forced):
     while lo < hi:
         mid = (lo + hi) // 2
         A = (D <= vals[mid]).astype(float)
-        if A.any(axis=1).all() and _milp_cover(sp.csr_array(A)) <= p:
+        if A.any(axis=1).all() and milp_cover(sp.csr_array(A)) <= p:
             hi = mid
         else:
             lo = mid + 1
@@ -683,7 +673,7 @@ def test_set_covering_keeps_the_local_search_cover_when_the_mip_finds_nothing(mo
     D, A = _geo(5, 600, 120, 0.15)  # LP bound 24 < optimum 25: the MIP has to prove it
     full = SetCovering(radius=0.15).solve(D)
     assert full.method == "local_search+mip" and full.status == "optimal"
-    assert full.objective == _milp_cover(A) == 25 and full.bound == 25
+    assert full.objective == milp_cover(A) == 25 and full.bound == 25
     monkeypatch.setattr(models, "solve_mip", no_solution)
     r = SetCovering(radius=0.15).solve(D)
     assert r.covered.all() and r.method == "local_search" and r.status == "time_limit"

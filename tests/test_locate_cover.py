@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import milp_cover
 
 from careplan.locate import SetCovering
 from careplan.locate._base import Problem
@@ -27,17 +28,6 @@ def _clustered(seed, n=600, m=150, side_m=5000.0, sd_m=600.0, cutoff_m=700.0):
     return D[(D <= cutoff_m).any(axis=1)], cutoff_m
 
 
-def _milp_cover(A):
-    """Minimum cover size by scipy's MILP interface on the whole matrix (no reductions, no row generation)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    m = A.shape[1]
-    res = milp(np.ones(m), constraints=[LinearConstraint(A, 1, np.inf)], integrality=np.ones(m),
-               bounds=Bounds(0, 1))
-    assert res.status == 0
-    return round(res.fun)
-
-
 def _problem(m):
     return Problem(data=None, existing=np.zeros(m, bool), excluded=np.zeros(m, bool), capacity=None,
                    deadline=time.perf_counter() + 60)
@@ -50,7 +40,7 @@ def test_set_covering_mip_route_is_exact(seed, rounds):
     D, cut = _clustered(seed)
     A = sp.csr_array((D <= cut).astype(float))
     r = SetCovering(cutoff_m=cut).solve(D)
-    assert r.objective == _milp_cover(A)
+    assert r.objective == milp_cover(A)
     assert r.status == "optimal" and r.gap == 0 and r.bound == r.objective
     assert r.method == "local_search+mip" and r.info["mip_rounds"] == rounds
     assert r.info["lp_bound"] < r.objective - 0.5  # the LP bound alone does not prove it
@@ -72,7 +62,7 @@ def test_cover_mip_row_generation_from_one_row():
     """From a single row, the rounds add uncovered rows until the answer holds for every row."""
     D, cut = _clustered(6)
     A = sp.csr_array((D <= cut).astype(float))
-    opt = _milp_cover(A)
+    opt = milp_cover(A)
     one = np.zeros(A.shape[0], dtype=bool)
     one[0] = True
     x, lb, status = _cover_mip(A, one, _problem(A.shape[1]), max_sites=opt - 1)

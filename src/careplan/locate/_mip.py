@@ -26,7 +26,6 @@ class MipResult:
     gap: float
     status: str  # 'optimal' | 'time_limit' | 'infeasible'
     solve_time_s: float
-    pool: list[np.ndarray] | None = None  # the improving solutions HiGHS found (with save_solutions=True)
 
 
 class NoSolutionInTime(SolverError):
@@ -41,14 +40,13 @@ def solve_mip(c: np.ndarray, A: sp.sparray, row_lo: np.ndarray, row_hi: np.ndarr
               col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray, *,
               maximize: bool = False, time_limit_s: float | None = None, mip_gap: float = 1e-6,
               start: np.ndarray | None = None, verbose: bool = False,
-              offset: float = 0.0, options: dict | None = None, save_solutions: bool = False) -> MipResult:
+              offset: float = 0.0, options: dict | None = None) -> MipResult:
     """Solve ``min/max c.x + offset`` s.t. ``row_lo <= A x <= row_hi``, bounds, integrality.
 
     Returns a :class:`MipResult`; ``status`` is ``'infeasible'`` (x None) when HiGHS
     proves infeasibility. Raises SolverError when HiGHS stops without a solution.
     ``options`` are extra HiGHS options; the environment variable
     ``CAREPLAN_HIGHS_OPTS="name=value,..."`` overrides them (for tuning experiments).
-    ``save_solutions=True`` keeps every improving solution HiGHS finds in ``pool``.
     """
     t0 = time.perf_counter()
     A = sp.csc_array(A)
@@ -90,8 +88,6 @@ def solve_mip(c: np.ndarray, A: sp.sparray, row_lo: np.ndarray, row_hi: np.ndarr
         # optimal, true optimum 95), so a start goes with presolve off; careplan reduces
         # its models itself. An explicit option still wins.
         extra.setdefault("presolve", "off")
-    if save_solutions:
-        extra.setdefault("mip_improving_solution_save", True)
     for k, v in extra.items():
         h.setOptionValue(k, v)
     st = h.passModel(lp)
@@ -128,10 +124,7 @@ def solve_mip(c: np.ndarray, A: sp.sparray, row_lo: np.ndarray, row_hi: np.ndarr
     else:
         status = h.modelStatusToString(ms).lower().replace(" ", "_")
     gap = _gap(obj, bound)
-    pool = None
-    if save_solutions:
-        pool = [np.asarray(s.col_value, dtype=float) for s in h.getSavedMipSolutions()]
-    return MipResult(x, obj, bound, gap, status, t, pool)
+    return MipResult(x, obj, bound, gap, status, t)
 
 
 @dataclass(frozen=True)
