@@ -126,6 +126,8 @@ def test_check_and_standards(tmp_path, capsys):
 #: 0.15 (the stand-alone canteen F06 counts within its walking circle), after 0.025 ->
 #: 1 (passes): new stations and centres carry the canteen function, F04 gets it (M-F04,
 #: 0 m2, 4 areas); rules_not_met is empty (every rule passes).
+#: Issue 12.2 (options) again: only the parameters row 'sizing' changes (it describes the
+#: pooling instead of "nearest station").
 _UNCHANGED_SINCE_PIPELINE = {
     "existing": None,
     "summary": ["households", "households_covered", "households_covered_share",

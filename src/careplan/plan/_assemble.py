@@ -17,12 +17,15 @@ from careplan.plan._steps import NEW_STATION_LEVEL, Inputs, Sites, State, assess
 __all__ = ["assemble", "assess_after"]
 
 SIZING_NOTE = ("existing floor area is allocated to the areas within its walking circle (exact "
-               "transportation LP); each remaining deficit goes to its nearest station within "
-               "the circle (a new station, or an expansion of an existing counted facility), "
-               "or to a room inside the estate where the profile requires on-site rooms "
-               "(配建); a new station's size is the sum of the deficits allocated to it, "
-               "within the profile's single-site bounds (else min_station_floor_area_m2, "
-               "else careplan's default of 200 m2) and the candidate's max_floor_area_m2")
+               "transportation LP); each remaining deficit goes to one station within the "
+               "circle (a new station, or an expansion of an existing counted facility), "
+               "small deficits pooled into shared stations (exact MIP: fewest new stations, "
+               "then least floor area, then least walking; a deficit below the site minimum "
+               "joins a station opened for deficits only within the pooling circle), or to a "
+               "room inside the estate where the profile requires on-site rooms (配建); a new "
+               "station's size is the sum of the deficits allocated to it, within the "
+               "profile's single-site bounds (else min_station_floor_area_m2, else careplan's "
+               "default of 200 m2) and the candidate's max_floor_area_m2")
 
 
 def facilities_after(inp: Inputs, sizing: Sizing) -> gpd.GeoDataFrame:
