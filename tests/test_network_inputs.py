@@ -27,6 +27,7 @@ import shapely.ops
 from shapely.geometry import LineString, Point
 
 from careplan._errors import CareplanWarning, InputError
+from careplan._reach import DEFAULT_QUAD_SEGS
 from careplan.coverage import service_areas, two_step_fca, walk_coverage
 from careplan.network import WalkNetwork
 
@@ -495,7 +496,7 @@ def nx_service_area(net: WalkNetwork, point: Point, cutoff: float, buffer_m: flo
     sp = Point(s["x"], s["y"])
     walked = 0 < s["snap_distance_m"] <= cutoff  # the snap leg, when the walk gets that far
     lines = shapely.union_all([street, LineString([point, sp])]) if walked else street
-    return street.length, lines.buffer(buffer_m) if buffer_m > 0 else lines
+    return street.length, lines.buffer(buffer_m, quad_segs=DEFAULT_QUAD_SEGS) if buffer_m > 0 else lines
 
 
 @pytest.mark.parametrize("source, cutoff", [("grid", 170.0), (OAKLAND, 350.0), (NANJING, 600.0)])
@@ -527,17 +528,42 @@ def test_service_areas_match_networkx(source, cutoff):
         assert got_lines.length == pytest.approx(ref_lines.length, rel=1e-9)
         if ref_lines.length:
             assert got_lines.hausdorff_distance(ref_lines) < 1e-6
-        # buffers: every outline vertex lies 20 m from the reference lines (up to GEOS's
-        # arc chords: 20 cos(pi/32) = 19.9 m), and the areas agree
+        # buffers: every outline vertex lies 20 m from the reference lines, up to the arc
+        # chords (4 per quarter circle; GEOS rounds a join's segment count, so one chord
+        # may span 1.5 steps: 20 cos(3 pi / 32) = 19.14 m), and the areas agree
         got = sa.loc[lab, "geometry"]
         if ref_lines.is_empty:
             assert got.is_empty
             continue
         edge_d = shapely.distance(shapely.points(shapely.get_coordinates(got.boundary)), ref_lines)
-        assert edge_d.min() > 19.8 and edge_d.max() < 20 + 1e-4
+        assert edge_d.min() > 20 * math.cos(3 * math.pi / 32) and edge_d.max() < 20 + 1e-4
         assert got.symmetric_difference(poly).area <= 2e-3 * poly.area
         checked += 1
     assert checked >= 6
+
+
+
+def test_service_area_quad_segs():
+    """The band's precision: quad_segs=8 is GEOS's default buffer of the reached lines;
+    the default (4) differs from it by the chords only; a bad value is refused."""
+    net = WalkNetwork.from_file(need(NANJING))
+    x0, y0, x1, y1 = net.edges.total_bounds
+    facs = gpd.GeoDataFrame(geometry=[Point((x0 + x1) / 2, (y0 + y1) / 2)], crs=net.crs,
+                            index=["f"])
+    lines = service_areas(net, facs, cutoff_m=500, buffer_m=0).geometry.iloc[0]
+    geos8 = lines.buffer(25.0)  # GEOS default: 8 segments per quarter circle
+    q8 = service_areas(net, facs, cutoff_m=500, quad_segs=8).geometry.iloc[0]
+    q4 = service_areas(net, facs, cutoff_m=500).geometry.iloc[0]
+    # united per-piece bands against one buffer of the united lines: the same region up
+    # to where the chords fall at joins
+    assert q8.symmetric_difference(geos8).area <= 1e-3 * geos8.area
+    # 4 chords per quarter circle are every other vertex of 8: inside it (but for the
+    # rounded segment counts of a bent piece's joins), a little smaller
+    assert 0 < q8.area - q4.area <= 5e-3 * q8.area
+    assert q4.difference(q8).area <= 1e-5 * q8.area
+    for bad in (0, 2.5, "4", True):
+        with pytest.raises(InputError, match="quad_segs"):
+            service_areas(net, facs, cutoff_m=500, quad_segs=bad)
 
 
 def test_plan_layout_with_3d_facilities_equals_2d():
