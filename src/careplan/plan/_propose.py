@@ -281,9 +281,9 @@ def _station(inp: Inputs, sites: Sites, site: str, is_new: bool, k: int, part: p
     row = {"station_id": sid, "kind": "new" if is_new else "expansion",
            "candidate_id": src if is_new else None, "facility_id": None if is_new else src,
            "floor_area_m2": round(size_m2, 2),
-           "households_served": float(areas.loc[served, "households"].sum()) if served else 0.0,
-           "elderly_served": (float(areas.loc[served, "elderly"].sum())
-                              if served and "elderly" in areas.columns else np.nan),
+           "households_served": _served_sum(areas, "households", served),
+           "elderly_served": (_served_sum(areas, "elderly", served)
+                              if "elderly" in areas.columns else np.nan),
            "areas_served": ",".join(map(str, served)), "n_areas_served": len(served),
            "geometry": geom}
     fac = {"facility_id": sid,
@@ -291,3 +291,14 @@ def _station(inp: Inputs, sites: Sites, site: str, is_new: bool, k: int, part: p
            "floor_area_m2": size_m2, "beds": 0, "nursing_beds": 0, "geometry": geom,
            "name": f"proposed station {sid}" if is_new else f"expansion of {src}"}
     return row, fac
+
+
+def _served_sum(areas: pd.DataFrame, col: str, served: list) -> float:
+    """``areas.loc[served, col].sum()`` (NaN skipped; 0.0 when none) without pandas'
+    label indexing per station (a tenth of ``size`` at 500 stations)."""
+    if not served:
+        return 0.0
+    pos = areas.index.get_indexer(served)
+    if (pos < 0).any():  # as .loc: a label not in areas is an error
+        raise KeyError([a for a, p in zip(served, pos, strict=True) if p < 0])
+    return float(np.nansum(areas[col].to_numpy(dtype=float)[pos]))
