@@ -643,3 +643,25 @@ def test_lang_is_deprecated_but_still_works(hand):
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
         compliance.check(areas, facs, standard="jinwan-2020")  # no lang: no warning
+
+
+def test_bed_rules_by_district_state_the_gap_per_district():
+    """Beds are rolled up by district (issue 12.3): by hand, D1 has 100 institution beds
+    of which 40 nursing (40 % < 50 %: 10 nursing beds short) for 3,000 older people (33.3
+    beds per 1,000 < 40: 20 beds short); D2 200 beds, 150 nursing (75 %), 2,000 older
+    people (100 per 1,000)."""
+    areas = make_areas([area(0, 100, "existing", district="D1", elderly=3000),
+                        area(1, 100, "existing", district="D2", elderly=2000)])
+    facs = make_facs([fac("i1", "institution", 4000, 0, beds=100, nursing_beds=40),
+                      fac("i2", "institution", 8000, 1, beds=200, nursing_beds=150)])
+    std = standards.load("jinwan-2020+gb50437-2018")
+    r = compliance.check(areas, facs, standard=std).rules.set_index("kind")
+    nb = r.loc["nursing_bed_share_min"]
+    assert nb["passed"] is False and nb["found"] == pytest.approx(0.4)
+    assert nb["gap"] == 10 and "gap by district: D1 10 (nursing beds)" in nb["note"]
+    bp = r.loc["beds_per_1000_elderly"]
+    assert bp["passed"] is False and bp["found"] == pytest.approx(100 / 3)
+    assert bp["gap"] == 20 and "gap by district: D1 20 (beds)" in bp["note"]
+    # without a district column: the whole area (300 beds, 190 nursing: 63 %, passes)
+    whole = compliance.check(areas.drop(columns="district"), facs, standard=std)
+    assert whole.rules.set_index("kind").loc["nursing_bed_share_min", "passed"] is True

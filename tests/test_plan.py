@@ -452,3 +452,52 @@ def test_sample_facilities_table(sample_plan, tmp_path):
     assert [a if isinstance(a, str) else None for a in lay["address"]] == list(f["address"])
     for text, e in zip(lay["estates"], f["estates"], strict=True):  # joined for display
         assert all(str(a) in str(text) for a in e)
+
+
+def _met_or_explained(plan):
+    """Every rule of the profile passes after the plan or is listed with both reasons."""
+    nm = plan.rules_not_met.set_index("rule_id")
+    for _, r in plan.rules_after.iterrows():
+        if r["passed"] is True:
+            assert r["rule_id"] not in nm.index
+            continue
+        row = nm.loc[r["rule_id"]]
+        assert row["reason"] and row["reason_zh"] and row["passed"] is r["passed"], r["rule_id"]
+    return nm
+
+
+def test_sample_plan_every_rule_met_or_explained(sample_plan):
+    """The demo (jinwan-2020): after the plan every rule passes (issue 12.3/12.4: stations
+    cover every area, a centre per street and district, canteens in every community)."""
+    _, _, plan = sample_plan
+    assert _met_or_explained(plan).empty
+    assert plan.rules_after["passed"].map(lambda v: v is True).all()
+    kinds = set(plan.proposed["kind"])
+    assert {"new", "centre", "canteen"} <= kinds
+
+
+def test_sample_plan_with_national_rules_explains_what_it_cannot_plan(sample_plan):
+    """jinwan + GB 50437 + Sichuan on the sample: the bed, land and staff rules are no
+    spatial rules or lack data, each listed with its reason; beds rolled up by district."""
+    s, net, _ = sample_plan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = cp.plan_layout(s.areas, s.facilities, s.candidates, net, verbose=False,
+                              standard="jinwan-2020+gb50437-2018+sichuan-2020")
+    nm = _met_or_explained(plan)
+    cat = nm["category"].to_dict()
+    assert cat["beds_per_1000_elderly"] == "not a spatial rule"
+    assert cat["elderly_land_per_resident"] == "data missing"  # no population given
+    assert cat["social_workers_elderly"] == "data missing"
+    # by hand: the sample's only institution (F05, 150 beds) is in 秦淮区; 40 beds per 1,000
+    # older people -> each district's need minus its beds
+    eld = s.areas.groupby("district")["elderly"].sum()
+    need = {d: max(0, -(-40 * int(e) // 1000) - (150 if d == "秦淮区" else 0))
+            for d, e in eld.items()}
+    row = plan.rules_after.set_index("rule_id").loc["beds_per_1000_elderly"]
+    assert row["gap"] == sum(need.values())
+    for d, g in need.items():
+        if g:
+            assert f"{d} {g}" in nm.loc["beds_per_1000_elderly", "reason"]
+            assert f"{d} {g}" in nm.loc["beds_per_1000_elderly", "reason_zh"]
+    assert "各区县缺口" in nm.loc["beds_per_1000_elderly", "reason_zh"]

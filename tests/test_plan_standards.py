@@ -277,3 +277,32 @@ def test_canteens_are_a_function_of_stations(net):
     assert "canteen" not in set(gd.proposed["kind"])
     assert not any("canteen" in f for f in gd.facilities.loc[
         gd.facilities["status"] == "proposed", "functions"])
+
+
+def test_urumqi_street_centre_share(net):
+    # >= 60 % of 3 streets with a centre = 2; S1 has one: exactly one more (S2 and S3 have
+    # the same households: the first, S2), sized 1,000 m2 (urumqi gives no size: the
+    # provincial report's street-centre minimum)
+    areas, facs, cands = _three_streets([0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = cp.plan_layout(areas, facs, cands, net, standard="urumqi-2024")
+    cen = plan.proposed[plan.proposed["station_id"].str.startswith("C-")]
+    assert list(cen["areas_served"].str[:2]) == ["S2"]
+    assert list(cen["floor_area_m2"]) == [1000.0]
+    after = plan.rules_after.set_index("rule_id")
+    assert after.loc["street_centre_share", "passed"] is True
+    assert after.loc["street_centre_share", "found"] == pytest.approx(2 / 3)
+
+
+def test_a_street_without_a_candidate_is_explained(net):
+    areas, facs, cands = _three_streets([0, 1])
+    cands = cands.drop(index=["K6", "K7", "K8"])  # none inside S3 (x 2000-2400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = cp.plan_layout(areas, facs, cands, net, standard="jinwan-2020",
+                              fallback_candidates=False)
+    assert not plan.proposed["station_id"].str.startswith("C-").any()
+    nm = plan.rules_not_met.set_index("rule_id").loc["town_centre_count"]
+    assert nm["category"] == "no site" and "street S3" in nm["reason"]
+    assert "S3" in nm["reason_zh"] and "街道" in nm["reason_zh"]

@@ -16,6 +16,7 @@ by the zh report). Reasons, in this order:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -57,8 +58,7 @@ def _reason(row: Any, parameters: dict[str, Any],
             short: dict[str, tuple[str, str]]) -> tuple[str, str, str]:
     """(category, reason, reason_zh) of a rule that did not pass after the plan."""
     kind, note = row["kind"], str(row["note"])
-    req, found = _num(row["required"]), _num(row["found"])
-    head_zh = f"要求 {req},规划后为 {found}"
+    head_zh = _head_zh(row)
     if kind in short:
         en, zh = short[kind]
         return "no site", f"{en}; {note}", f"{zh};{head_zh}"
@@ -70,7 +70,8 @@ def _reason(row: Any, parameters: dict[str, Any],
     if kind in _NOT_SPATIAL:
         return ("not a spatial rule", f"beds, staff and land are not placed by a layout plan "
                 f"(stated, not planned){gap_en}; {note}",
-                f"床位、人员和用地不属于设施空间布局,本规划只说明缺口{gap_zh};{head_zh}")
+                f"床位、人员和用地不属于设施空间布局,本规划只说明缺口{gap_zh}"
+                f"{_district_gap_zh(note)};{head_zh}")
     if kind in _NOT_RESIZED:
         return ("not planned", f"existing facilities outside the size: the plan proposes new "
                 f"sites within it but does not resize existing ones; {note}",
@@ -84,6 +85,32 @@ def _reason(row: Any, parameters: dict[str, Any],
         return ("no site", f"no station or candidate within the walking circle of: {unresolved}",
                 f"以下居住区步行服务圈内没有站点或候选站点:{unresolved};{head_zh}")
     return "other", f"{note}{gap_en}", f"未达标{gap_zh};{head_zh};说明:{note}"
+
+
+def _pct(v: Any) -> str:
+    t = _num(v)
+    return t if t == "–" else f"{float(v):.1%}"
+
+
+def _head_zh(row: Any) -> str:
+    """Required and found after the plan, in Chinese, like compared with like."""
+    kind = row["kind"]
+    if kind in ("service_circle", "life_circle_m"):  # found = share of households within
+        what = (f"{_num(row['required'])}分钟" if kind == "service_circle"
+                else f"{_num(row['required'])}米")
+        return f"要求全部户数在步行{what}范围内,规划后为 {_pct(row['found'])}"
+    if kind in KINDS and KINDS[kind].is_share:
+        return f"要求 {_pct(row['required'])},规划后为 {_pct(row['found'])}"
+    return f"要求 {_num(row['required'])},规划后为 {_num(row['found'])}"
+
+
+def _district_gap_zh(note: str) -> str:
+    """The evaluator's ``gap by district: A 12, B 3 (beds)`` in Chinese ('' if absent)."""
+    m = re.search(r"gap by district: (.*?) \((beds|nursing beds)\)", note)
+    if not m:
+        return ""
+    unit = "张护理型床位" if m.group(2) == "nursing beds" else "张床位"
+    return f";各区县缺口:{m.group(1)}({unit})"
 
 
 def _missing_zh(note: str) -> str:
