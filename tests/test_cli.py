@@ -128,6 +128,9 @@ def test_check_and_standards(tmp_path, capsys):
 #: 0 m2, 4 areas); rules_not_met is empty (every rule passes).
 #: Issue 12.2 (options) again: only the parameters row 'sizing' changes (it describes the
 #: pooling instead of "nearest station").
+#: Issue 12.3 items 5-6 (levels): the nursing-bed share is evaluated by district (note
+#: 'nursing beds / institution beds by district: 秦淮区=60% (90 of 150); no institution
+#: beds in: 玄武区, 鼓楼区'); found stays 0.6, passes.
 _UNCHANGED_SINCE_PIPELINE = {
     "existing": None,
     "summary": ["households", "households_covered", "households_covered_share",
