@@ -665,3 +665,27 @@ def test_bed_rules_by_district_state_the_gap_per_district():
     # without a district column: the whole area (300 beds, 190 nursing: 63 %, passes)
     whole = compliance.check(areas.drop(columns="district"), facs, standard=std)
     assert whole.rules.set_index("kind").loc["nursing_bed_share_min", "passed"] is True
+
+
+def test_canteen_coverage_counts_the_canteen_function_within_the_circle():
+    """A canteen is a function (issue 12.3): a station whose ``functions`` names it (any
+    separator, Chinese synonyms) serves the areas within the walking circle (reach), a
+    station without it does not; a stand-alone canteen (level 'canteen') serves too."""
+    from careplan.standards._functions import function_list
+
+    assert function_list("社区养老服务站、长者饭堂") == ["社区养老服务站", "canteen"]
+    assert function_list(["meal point", "day care"]) == ["canteen", "day care"]
+    assert function_list(None) == [] and function_list(float("nan")) == []
+    areas = make_areas([area(i, 100, "existing") for i in range(4)])
+    facs = make_facs([fac("s1", "community", 100, 0, functions="day care; 助餐点"),
+                      fac("s2", "community", 100, 1, functions="day care"),
+                      fac("k", "canteen", 50, at=Point(3500, 50))])
+    reach = pd.DataFrame({"origin": ["A0", "A1", "A1", "A2", "A3"],
+                          "destination": ["s1", "s1", "s2", "k", "k"],
+                          "distance_m": [0.0, 850.0, 0.0, 899.0, 901.0]})
+    r = compliance.check(areas, facs, standard="jinwan-2020", reach=reach)
+    row = r.rules.set_index("rule_id").loc["canteen_coverage"]
+    # A0, A1 by s1 (0 / 850 m), A2 by k (899 m <= 900 m circle); A3 is 901 m away
+    assert row["found"] == pytest.approx(3 / 4) and "without: A3" in row["note"]
+    st = r.rules.set_index("rule_id").loc["station_coverage"]
+    assert st["found"] == pytest.approx(2 / 4)  # s1, s2 reach A0, A1 only

@@ -141,19 +141,23 @@ def canteens(inp: Inputs, sites: Sites, sizing):
     hh = inp.areas["households"]
     todo = sorted((a for a in hh.index[hh > 0] if a not in served),
                   key=lambda a: (-float(hh[a]), str(a)))
+    # each area's stations nearest first, and each station's areas (grouped once: the loop
+    # below is over unserved areas only, never a scan of all pairs per area)
+    st = od[od["destination"].isin(stations)].sort_values(["origin", "distance_m",
+                                                           "destination"])
+    nearest = st.groupby("origin", sort=False)["destination"].agg(list).to_dict()
+    reach = od.groupby("destination", sort=False)["origin"].agg(set).to_dict()
     given, lacking = [], []
     for a in todo:
         if a in served:
             continue
-        mine = od[(od["origin"] == a) & od["destination"].isin(stations)]
-        if not len(mine):
+        s = next((x for x in nearest.get(a, ()) if x not in set(given)), None)
+        if s is None:
             lacking.append(a)
             continue
-        s = mine.sort_values(["distance_m", "destination"]).iloc[0]["destination"]
         given.append(s)
-        stations.discard(s)
-        served |= set(od.loc[od["destination"] == s, "origin"])
-    return _shortfall(_add_rows(inp, sites, sizing, given, od), lacking)
+        served |= reach[s]
+    return _shortfall(_add_rows(inp, sites, sizing, given, reach), lacking)
 
 
 def _assigned(inp: Inputs) -> set:
@@ -172,7 +176,7 @@ def _assigned(inp: Inputs) -> set:
     return out
 
 
-def _add_rows(inp: Inputs, sites: Sites, sizing, given: list, od: pd.DataFrame):
+def _add_rows(inp: Inputs, sites: Sites, sizing, given: list, reach: dict):
     """Rows ``M-<facility_id>``: the canteen function given to existing stations."""
     if not given:
         return sizing
@@ -180,7 +184,7 @@ def _add_rows(inp: Inputs, sites: Sites, sizing, given: list, od: pd.DataFrame):
     rows, added = [], []
     for s in given:
         fid = sites.table.at[s, "source_id"]
-        mine = sorted(set(od.loc[od["destination"] == s, "origin"]), key=str)
+        mine = sorted(reach[s], key=str)
         sid = f"M-{fid}"
         geom = sites.table.at[s, "geometry"]
         rows.append({"station_id": sid, "kind": "canteen", "candidate_id": None,
