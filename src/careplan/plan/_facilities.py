@@ -89,8 +89,8 @@ def facilities_table(existing: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
         One row per facility (existing first, then proposed), index ``facility_id``, same
         CRS and point geometry as the inputs (an area's representative point for a polygon),
         columns ``facility_id, status ('existing'|'proposed'), kind ('existing', 'new',
-        'expansion', 'centre', 'on_site'), station_id, candidate_id, name, address, level,
-        floor_area_m2, functions`` (list of str), ``estates`` (list of area ids: the areas
+        'expansion', 'centre', 'on_site', 'canteen'), station_id, candidate_id, name,
+        address, level, floor_area_m2, functions`` (list of str), ``estates`` (list of area ids: the areas
         its floor area is allocated to after the plan, plus, for a proposed facility, the
         areas the plan says it serves), ``n_estates, households_served, elderly_served``
         (sums over ``estates``), ``lon_wgs84, lat_wgs84`` (EPSG:4326 degrees),

@@ -30,8 +30,11 @@ class LayoutPlan:
     existing : GeoDataFrame
         Existing facilities as read by :func:`careplan.read_facilities`.
     proposed : GeoDataFrame
-        Proposed supply, one row per new station (``kind='new'``) or expansion of an
-        existing facility (``kind='expansion'``): ``station_id, kind, candidate_id,
+        Proposed supply, one row per new station (``kind='new'``), expansion of an
+        existing facility (``kind='expansion'``), on-site room (``'on_site'``), street or
+        district centre (``'centre'``, ids ``C-``/``D-``; its level in ``facilities``) or
+        canteen function given to an existing station (``'canteen'``, ``M-``, 0 m2):
+        ``station_id, kind, candidate_id,
         facility_id, floor_area_m2, households_served, elderly_served, areas_served``
         (comma-separated ids, for the output tables, of the areas whose floor-area
         deficit it takes, plus the areas it newly brings into the walking circle), ``n_areas_served``, Point
