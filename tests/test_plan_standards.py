@@ -169,7 +169,12 @@ def test_an_area_served_only_by_a_street_centre_gets_a_station(net):
                              crs=CRS).set_axis(["K"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plan = cp.plan_layout(areas, facs, cands, net, standard="jinwan-2020")
+        plan = cp.plan_layout(areas, facs, cands, net, standard="jinwan-2020",
+                              fallback_candidates=False)
+        # with fallback candidates (the default) B gets a site inside it, hence a station
+        fb = cp.plan_layout(areas, facs, cands, net, standard="jinwan-2020")
+    assert sorted(fb.proposed.loc[fb.proposed["kind"] == "new", "candidate_id"]) == ["K", "in-B"]
+    assert fb.rules_after.set_index("rule_id").loc["station_coverage", "passed"] is True
     new = plan.proposed[plan.proposed["kind"] == "new"]
     assert list(new["candidate_id"]) == ["K"]
     assert plan.facilities.set_index("station_id").loc[new.index[0], "level"] == "community"

@@ -354,8 +354,17 @@ def distances(inp: Inputs) -> Sites:
 
 
 def _add_fallback(inp: Inputs, sites: Sites) -> Sites:
-    """Add a candidate inside every area with households that no site reaches."""
-    reached = set(sites.demand_pairs(inp.areas)["origin"])
+    """Add a candidate inside every area with households that no station site reaches
+    (a candidate or an existing facility of a station level: a street centre within the
+    circle does not make a station unnecessary, issue 12.3)."""
+    from careplan.plan._propose import station_levels  # lazy: _propose imports this module
+
+    levels = set(station_levels(inp))
+    lv = inp.facilities["level"]
+    ok = [s for s in sites.existing if lv.get(sites.table.at[s, "source_id"]) in levels]
+    pairs = sites.demand_pairs(inp.areas)
+    reached = set(pairs.loc[pairs["destination"].isin(set(ok) | set(sites.candidates)),
+                            "origin"])
     demand = inp.areas[inp.areas["households"] > 0]
     lonely = demand.loc[~demand.index.isin(reached)]
     if not len(lonely):
@@ -367,7 +376,7 @@ def _add_fallback(inp: Inputs, sites: Sites) -> Sites:
     od = _distances(inp, new)
     cutoff = inp.circle.cutoff_m
     ids = list(map(str, lonely.index))
-    warnings.warn(f"{len(ids)} area(s) had no existing facility or candidate site within "
+    warnings.warn(f"{len(ids)} area(s) had no existing station or candidate site within "
                   f"{cutoff:.0f} m walking; added a candidate site inside each: "
                   f"{', '.join(ids[:10])} (fallback_candidates=False turns this off)",
                   CareplanWarning, stacklevel=3)
