@@ -242,7 +242,7 @@ def _time_plan_steps(plan_mod, cov_mod) -> dict:
     return spent
 
 
-def run_one(n_nodes: int, *, pandana_max: int, nx_sources: int, write: bool,
+def run_one(n_nodes: int, *, pandana_max: int, nx_sources: int, nx_max: int, write: bool,
             time_limit_s: float) -> None:
     import careplan as cp
     import careplan.plan._pipeline as pipeline
@@ -272,8 +272,12 @@ def run_one(n_nodes: int, *, pandana_max: int, nx_sources: int, write: bool,
     t = _clock()
     od = net.distances(areas, sites, cutoff_m=CUTOFF_M, verbose=False)
     _emit(rows, "distances", t, pairs=len(od))
-    if nx_sources > 0:
+    if nx_sources > 0 and net.n_nodes <= nx_max:
         _bench_nx(rows, net, areas, nx_sources)
+    elif nx_sources > 0:
+        _emit(rows, "networkx", float("nan"), note=f"skipped above --nx-max {nx_max:,} nodes "
+              "(its graph alone takes ~850 MB at 1M nodes; the 100-source figure was 1.4x "
+              "careplan's node_distances there in the last round)")
     if net.n_nodes <= pandana_max:
         _bench_pandana(rows, net, facs)
     t = _clock()
@@ -421,6 +425,9 @@ def run_batch(n_nodes: int, workers: list[int], time_limit_s: float) -> None:
             "step": f"batch_{n}_workers", "time_s": round(wall, 2),
             "districts": len(tab), "failed": int((tab["status"] != "done").sum()),
             "sum_district_runtime_s": round(float(tab["runtime_s"].sum()), 2),
+            "sum_district_cpu_s": (round(float(tab["cpu_s"].sum()), 2)
+                                   if "cpu_s" in tab.columns else None),
+            "load_average": round(os.getloadavg()[0], 1),
             "same_as_first_run": same}), flush=True)
 
 
@@ -463,6 +470,7 @@ def main() -> None:
     ap.add_argument("--pandana-max", default="100k",
                     help="largest graph pandana runs on (its precompute grows fast)")
     ap.add_argument("--nx-sources", type=int, default=100)
+    ap.add_argument("--nx-max", default="100k", help="largest graph networkx runs on")
     ap.add_argument("--no-write", action="store_true", help="skip LayoutPlan.to_file")
     ap.add_argument("--time-limit", type=float, default=120.0, help="solver limit, s")
     ap.add_argument("--batch", default=None, help="size of the city for the Dask batch")
@@ -472,6 +480,7 @@ def main() -> None:
     a = ap.parse_args()
     if a.one:
         run_one(_size(a.one), pandana_max=_size(a.pandana_max), nx_sources=a.nx_sources,
+                nx_max=_size(a.nx_max),
                 write=not a.no_write, time_limit_s=a.time_limit)
         return
     if a.batch_one:
@@ -480,10 +489,11 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f} at start (the machine is shared: timings move with it)")
     results = {}
-    for s in a.sizes.split(","):
+    for s in filter(None, a.sizes.split(",")):  # --sizes "" runs the batch only
         n = _size(s)
         print(f"\n== {s}: about {n:,} street nodes", flush=True)
         extra = ["--pandana-max", a.pandana_max, "--nx-sources", str(a.nx_sources),
+                 "--nx-max", a.nx_max,
                  "--time-limit", str(a.time_limit)] + (["--no-write"] if a.no_write else [])
         rows, status = _child(["--one", s, *extra], a.timeout)
         print(f"    status: {status}; load average now {os.getloadavg()[0]:.1f}")

@@ -158,6 +158,9 @@ def test_broken_district_fails_alone(run):
     assert (d.loc[d.index != "broken", "status"] == "done").all()
     assert not (run.out / "districts" / "broken").exists()
     assert list(run.failed["district_id"]) == ["broken"]
+    # every task records its wall and CPU seconds (the benchmark's speed-up figures)
+    ok = d.loc[d.index != "broken"]
+    assert (ok["runtime_s"] > 0).all() and (ok["cpu_s"] > 0).all()
 
 
 def test_provincial_summary_files(grid, run):

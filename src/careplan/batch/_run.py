@@ -81,7 +81,7 @@ def _plan_one(task: _Task, shared: _Shared | None) -> dict:
     """Plan one district and write its outputs; never raises (errors go in the record)."""
     import careplan as cp
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     rec: dict[str, Any] = {"district_id": task.district_id, "name": task.name,
                            "dir": task.dir_name, "key": task.key, "version": _STATUS_VERSION}
     caught: list[warnings.WarningMessage] = []
@@ -110,6 +110,9 @@ def _plan_one(task: _Task, shared: _Shared | None) -> dict:
     rec["warnings"] = sorted({str(w.message).splitlines()[0] for w in caught
                               if issubclass(w.category, UserWarning)})
     rec["runtime_s"] = round(time.perf_counter() - t0, 3)
+    # CPU seconds of the worker process during the task (one thread per worker), to
+    # tell computing from waiting for a core on a shared machine
+    rec["cpu_s"] = round(time.process_time() - c0, 3)
     if rec["status"] == "done":
         _write_json(Path(task.out) / "status" / f"{task.dir_name}.json", rec)
     return rec
@@ -264,7 +267,7 @@ def _run(todo: list[_Task], shared: _Shared | None, *, scheduler, n_workers, pro
             except Exception as exc:  # the worker died or the task could not run
                 rec = {"district_id": t.district_id, "name": t.name, "dir": t.dir_name,
                        "status": "failed", "error": f"{type(exc).__name__}: {exc}",
-                       "warnings": [], "runtime_s": None}
+                       "warnings": [], "runtime_s": None, "cpu_s": None}
             rec["reused"] = False
             records[t.district_id] = rec
             n_fail += rec["status"] != "done"

@@ -27,7 +27,8 @@ class BatchResult:
         reused`` (True: skipped, done by an earlier run), ``error``, ``n_areas,
         n_facilities, n_facilities_in_reach, n_candidates``, every summary metric of
         :attr:`LayoutPlan.summary` as ``<metric>_before`` / ``<metric>_after``,
-        ``runtime_s``, ``report`` (path of the district's report.html, relative to
+        ``runtime_s`` (wall seconds of the task), ``cpu_s`` (CPU seconds of its worker
+        process), ``report`` (path of the district's report.html, relative to
         ``out``), ``warnings``; the boundary (or the district's areas' convex hull
         when it has no boundary) as geometry.
     streets : DataFrame
