@@ -8,7 +8,7 @@ Two shapes, as pandana has them:
   answers any number of queries (another value column, a smaller radius,
   another statistic or decay) from the stored (point, node, distance) pairs
   without walking again. Use it for repeated queries on the same points.
-  Memory: 16 bytes per stored pair (the pairs are what the queries read).
+  Memory: 20 bytes per stored pair (the pairs are what the queries read).
 * :func:`aggregate` -- one query (it builds an :class:`Aggregator` and asks once).
 
 pandana precomputes the reach of every *node* and lets every variable be placed
@@ -87,23 +87,34 @@ def _point_values(points: Any, values: Any, labels: pd.Index) -> np.ndarray:
     return vals
 
 
-def _reduce(how: str, group: np.ndarray, x: np.ndarray, w: np.ndarray, count: np.ndarray,
+def _reduce(how: str, group: np.ndarray, x: np.ndarray, w: np.ndarray | None, count: np.ndarray | None,
             n: int) -> np.ndarray:
-    """One aggregation of values ``x`` (decay weights ``w``) onto ``n`` groups (nodes or origins)."""
+    """One aggregation of values ``x`` (decay weights ``w``, None = 1) onto ``n`` groups."""
     if how == "count":
+        assert count is not None
         return count.copy()
     if how in ("sum", "mean"):
-        s = np.bincount(group, weights=w * x, minlength=n)
-        return s if how == "sum" else np.divide(s, count, out=np.full(n, np.nan), where=count > 0)
+        s = np.bincount(group, weights=x if w is None else w * x, minlength=n)
+        if how == "sum":
+            return s
+        assert count is not None
+        return np.divide(s, count, out=np.full(n, np.nan), where=count > 0)
+    assert count is not None
     out = np.full(n, np.inf if how == "min" else -np.inf)
     (np.minimum if how == "min" else np.maximum).at(out, group, x)
     out[count == 0] = np.nan
     return out
 
 
-def _table(group, x, d, *, radius, hows, decay, n, index, single, unit="m") -> pd.Series | pd.DataFrame:
-    w = _decay_weights(decay, d, radius)
-    count = np.bincount(group, minlength=n).astype(float)
+def _table(group, x, d, *, radius, hows, decay, n, index, single, unit="m",
+           count=None) -> pd.Series | pd.DataFrame:
+    """The statistics ``hows`` per group; ``count`` (pairs per group) when already known."""
+    w = None if (isinstance(decay, str) and decay == "flat") or set(hows) <= {"count", "min", "max"} \
+        else _decay_weights(decay, d, radius)
+    if isinstance(decay, str):
+        _decay_weights(decay, d[:0], radius)  # an unknown name fails even when unused
+    if count is None and set(hows) - {"sum"}:
+        count = np.bincount(group, minlength=n).astype(float)
     cols = {f"{h}_{radius:g}{unit}": _reduce(h, group, x, w, count, n) for h in hows}
     if single:
         name = next(iter(cols))
@@ -193,8 +204,9 @@ class Aggregator:
         self.unreachable = list(self.labels[~reach.snapped.reachable])
         self._points = points.copy() if isinstance(points, pd.DataFrame) else None
         self._row = reach.row.astype(np.int32)
-        self._node = reach.node.astype(np.int32 if net.n_nodes < 2**31 else np.int64)
+        self._node = reach.node.astype(np.intp)  # what bincount takes without a copy
         self._dist = reach.distance_m
+        self._count = np.bincount(self._node, minlength=net.n_nodes).astype(float)
         self.n_pairs = int(self._dist.size)
 
     def __repr__(self) -> str:
@@ -247,7 +259,7 @@ class Aggregator:
         if radius > self.max_radius_m * (1 + 1e-12):
             raise InputError(f"radius {radius:g} m is larger than the {self.max_radius_m:g} m this "
                              "Aggregator searched: build it with a larger max_radius_m.")
-        row, node, d = self._row, self._node, self._dist
+        row, node, d, count = self._row, self._node, self._dist, self._count
         if subset is None:
             vals = _point_values(self._points, values, self.labels)
         else:
@@ -255,12 +267,12 @@ class Aggregator:
             vals = np.zeros(len(self.labels))
             vals[sel] = _point_values(self._points, values, self.labels[sel])
             keep = sel[row]
-            row, node, d = row[keep], node[keep], d[keep]
+            row, node, d, count = row[keep], node[keep], d[keep], None
         if radius < self.max_radius_m:
             keep = d <= radius
-            row, node, d = row[keep], node[keep], d[keep]
+            row, node, d, count = row[keep], node[keep], d[keep], None
         return _table(node, vals[row], d, radius=radius, hows=hows, decay=decay, n=len(self.node_ids),
-                      index=self.node_ids, single=isinstance(how, str))
+                      index=self.node_ids, single=isinstance(how, str), count=count)
 
     def _subset(self, subset: Any) -> np.ndarray:
         """Boolean mask over the points from labels or a mask."""
