@@ -87,19 +87,15 @@ def _point_values(points: Any, values: Any, labels: pd.Index) -> np.ndarray:
     return vals
 
 
-def _reduce(how: str, group: np.ndarray, x: np.ndarray, w: np.ndarray | None, count: np.ndarray | None,
+def _reduce(how: str, group: np.ndarray, x: np.ndarray, w: np.ndarray | None, count: np.ndarray,
             n: int) -> np.ndarray:
-    """One aggregation of values ``x`` (decay weights ``w``, None = 1) onto ``n`` groups."""
+    """One aggregation of values ``x`` (decay weights ``w``, None = 1) onto ``n`` groups
+    (``count``: pairs per group; not read by ``sum``)."""
     if how == "count":
-        assert count is not None
         return count.copy()
     if how in ("sum", "mean"):
         s = np.bincount(group, weights=x if w is None else w * x, minlength=n)
-        if how == "sum":
-            return s
-        assert count is not None
-        return np.divide(s, count, out=np.full(n, np.nan), where=count > 0)
-    assert count is not None
+        return s if how == "sum" else np.divide(s, count, out=np.full(n, np.nan), where=count > 0)
     out = np.full(n, np.inf if how == "min" else -np.inf)
     (np.minimum if how == "min" else np.maximum).at(out, group, x)
     out[count == 0] = np.nan
@@ -113,8 +109,8 @@ def _table(group, x, d, *, radius, hows, decay, n, index, single, unit="m",
         else _decay_weights(decay, d, radius)
     if isinstance(decay, str):
         _decay_weights(decay, d[:0], radius)  # an unknown name fails even when unused
-    if count is None and set(hows) - {"sum"}:
-        count = np.bincount(group, minlength=n).astype(float)
+    if count is None:
+        count = np.bincount(group, minlength=n).astype(float) if set(hows) - {"sum"} else np.empty(0)
     cols = {f"{h}_{radius:g}{unit}": _reduce(h, group, x, w, count, n) for h in hows}
     if single:
         name = next(iter(cols))
@@ -259,7 +255,8 @@ class Aggregator:
         if radius > self.max_radius_m * (1 + 1e-12):
             raise InputError(f"radius {radius:g} m is larger than the {self.max_radius_m:g} m this "
                              "Aggregator searched: build it with a larger max_radius_m.")
-        row, node, d, count = self._row, self._node, self._dist, self._count
+        row, node, d = self._row, self._node, self._dist
+        count: np.ndarray | None = self._count  # pairs per node, valid for every pair kept
         if subset is None:
             vals = _point_values(self._points, values, self.labels)
         else:
