@@ -53,6 +53,12 @@ class Inputs:
     weight_col : str
         Demand weight of the budgeted models: ``elderly`` when given, else households.
     config : PlanConfig
+    verbose : bool or None
+        Progress bars of the network queries.
+    streets, districts : GeoDataFrame or None
+        The street / district polygons given (:func:`careplan.io.read_boundaries`, in
+        the areas' CRS); areas, candidates and facilities already carry the ``street``
+        / ``district`` they give (:func:`careplan.io.assign_boundaries`).
     """
 
     areas: gpd.GeoDataFrame
