@@ -163,3 +163,18 @@ def test_longgang_district_is_cut_by_the_real_border_way():
     assert len(inside) > 3
     assert max(d.boundary.distance(p) for p in inside) < 1e-7
     assert d.area < box.area  # the Dongguan strip is left out
+
+
+def test_shanghai_streets_are_the_documented_grid():
+    """streets.geojson = four 1 km x 1 km cells around People's Square (by hand)."""
+    folder = EXAMPLES / "shanghai_central"
+    utm = "EPSG:32651"
+    g = gpd.read_file(folder / "streets.geojson").to_crs(utm).set_index("name")
+    assert sorted(g.index) == sorted(["示例街道西南", "示例街道东南", "示例街道西北", "示例街道东北"])
+    centre = gpd.GeoSeries([shapely.Point(121.4737, 31.2304)], crs="EPSG:4326").to_crs(utm)[0]
+    for name, (dx, dy) in {"示例街道西南": (-1, -1), "示例街道东南": (0, -1),
+                           "示例街道西北": (-1, 0), "示例街道东北": (0, 0)}.items():
+        cell = shapely.box(centre.x + dx * 1000, centre.y + dy * 1000,
+                           centre.x + (dx + 1) * 1000, centre.y + (dy + 1) * 1000)
+        # the file holds 1e-7 degree coordinates (~1 cm) in EPSG:4326
+        assert g.geometry[name].symmetric_difference(cell).area < 100.0, name
