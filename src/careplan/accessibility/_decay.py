@@ -57,8 +57,7 @@ def binary_decay() -> Decay:
     Returns
     -------
     Decay
-        Weight ``f(d, d0)`` in [0, 1] of a distance ``d`` within the catchment ``d0``
-        (same units as the cost), array-wise.
+        ``binary``: weight 1 for every cost ``d`` up to the catchment ``d0`` (needs one).
     """
     return Decay("binary", lambda d, c: np.ones_like(d), needs_cutoff=True)
 
@@ -69,8 +68,8 @@ def gaussian_decay() -> Decay:
     Returns
     -------
     Decay
-        Weight ``f(d, d0)`` in [0, 1] of a distance ``d`` within the catchment ``d0``
-        (same units as the cost), array-wise.
+        ``gaussian``: weights in [0, 1] falling from 1 at ``d = 0`` to 0 at the
+        catchment ``d0`` (needs one; same unit as the cost).
     """
     e = np.exp(-0.5)
 
@@ -86,8 +85,7 @@ def linear_decay() -> Decay:
     Returns
     -------
     Decay
-        Weight ``f(d, d0)`` in [0, 1] of a distance ``d`` within the catchment ``d0``
-        (same units as the cost), array-wise.
+        ``linear``: weights ``1 - d / d0`` in [0, 1] (needs the catchment ``d0``).
     """
     return Decay("linear", lambda d, d0: np.clip(1.0 - d / d0, 0.0, 1.0), needs_cutoff=True)
 
@@ -103,7 +101,7 @@ def exponential_decay(beta: float | None = None) -> Decay:
     Returns
     -------
     Decay
-        Weight ``f(d, d0)`` of a cost ``d`` (catchment ``d0``, same unit), array-wise.
+        ``exponential``: weights in (0, 1], ``exp(-beta d)`` or ``exp(-d / d0)``.
 
     Raises
     ------
@@ -130,7 +128,7 @@ def power_decay(beta: float = 1.0, *, min_cost: float = 1.0) -> Decay:
     Returns
     -------
     Decay
-        Weight ``f(d, d0)`` of a cost ``d`` (catchment ``d0``, same unit), array-wise.
+        ``power``: weights ``max(d, min_cost) ** -beta`` (no catchment needed).
 
     Raises
     ------
@@ -156,7 +154,7 @@ def stepped_decay(breaks: Sequence[float], weights: Sequence[float]) -> Decay:
     Returns
     -------
     Decay
-        Weight ``f(d, d0)`` of a cost ``d`` (catchment ``d0``, same unit), array-wise.
+        ``stepped``: the zone weight of each cost, 0 beyond the last break.
 
     Raises
     ------
