@@ -422,7 +422,8 @@ def test_sample_facilities_table(sample_plan, tmp_path):
     for _, r in f.iterrows():
         assert r["households_served"] == pytest.approx(float(hh.reindex(r["estates"]).sum()))
     alloc = plan.floor_area_allocation
-    for fid in alloc.loc[alloc["floor_area_m2"] > 0, "facility_id"].unique():
+    ex_ids = set(f.loc[f["status"] == "existing", "facility_id"])
+    for fid in set(alloc.loc[alloc["floor_area_m2"] > 0, "facility_id"]) & ex_ids:
         got = set(alloc.loc[(alloc["facility_id"] == fid) & (alloc["floor_area_m2"] > 0),
                             "area_id"])
         assert got <= set(f.at[fid, "estates"])

@@ -90,9 +90,11 @@ def facilities_table(existing: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
         CRS and point geometry as the inputs (an area's representative point for a polygon),
         columns ``facility_id, status ('existing'|'proposed'), kind ('existing', 'new',
         'expansion', 'centre', 'on_site', 'canteen'), station_id, candidate_id, name,
-        address, level, floor_area_m2, functions`` (list of str), ``estates`` (list of area ids: the areas
-        its floor area is allocated to after the plan, plus, for a proposed facility, the
-        areas the plan says it serves), ``n_estates, households_served, elderly_served``
+        address, level, floor_area_m2, functions`` (list of str), ``estates`` (list of area
+        ids: for an existing facility the areas its floor area is allocated to after the
+        plan; for a proposed one exactly the proposed table's ``areas_served``, so the
+        two tables give the same ``n_areas_served`` / ``households_served`` /
+        ``elderly_served`` for it), ``n_estates, households_served, elderly_served``
         (sums over ``estates``), ``lon_wgs84, lat_wgs84`` (EPSG:4326 degrees),
         ``lon_gcj02, lat_gcj02`` (GCJ-02 degrees, what Amap shows; unchanged outside
         China, as every GCJ-02 implementation does), ``x_m, y_m`` (projected CRS, m),
@@ -138,7 +140,10 @@ def facilities_table(existing: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
         name = _text(cand.get("name")) or _text(r.get("name"))
         if kind == "expansion" and _text(base.get("name")):
             name = f"expansion of {base.get('name')}"
-        estates = list(served.get(sid, []))
+        # one definition of "served" for a proposed facility: the plan's own
+        # ``areas_served`` (the proposed table's), so both tables give the same figures;
+        # the after-plan allocation only where the proposed table has no row for it
+        estates = [] if sid in prop.index else list(served.get(sid, []))
         for a in str(p.get("areas_served") or "").split(","):
             a = a.strip()
             key = area_by_text.get(a) if a else None
