@@ -405,6 +405,12 @@ def test_aggregator_bad_queries_say_what_to_fix():
         Aggregator(net, pts)
     with pytest.raises(InputError, match="WalkNetwork"):
         Aggregator(D, pts, max_radius_m=300)
+    # a point beyond max_snap_m is warned, listed and reaches nothing (never dropped silently)
+    far = pd.concat([pts, gpd.GeoDataFrame({"v": [5.0]}, geometry=[Point(5000, 5000)], crs=CRS, index=["r"])])
+    with pytest.warns(CareplanWarning):
+        agg_far = Aggregator(net, far, max_radius_m=300, max_snap_m=50)
+    assert agg_far.unreachable == ["r"]
+    pd.testing.assert_series_equal(agg_far.query("v"), agg.query("v"))
     # a careplan decay works too (Gaussian weights of the walk)
     g = agg.query("v", decay=gaussian_decay())
     assert np.isfinite(g).all() and (g <= 3.0).all()
