@@ -269,7 +269,13 @@ def test_prepare_gives_areas_candidates_facilities_their_street(sample, tmp_path
                                                  list(streets.geometry), list(streets["街道"]))]
             assert g["street"].tolist() == expect, what
         assert "street: 2 polygon(s)" in inp.boundaries_note
+        assert "hold no area" not in inp.boundaries_note
         assert "street" not in sample.areas.columns  # the input is not changed
+    far = gpd.GeoDataFrame({"街道": ["远街道"]}, geometry=[shapely.box(0, 0, 10, 10)],
+                           crs=streets.crs)
+    inp = _quiet(prepare, sample.areas, None, None, net, PlanConfig(),
+                 streets=gpd.pd.concat([streets, far]))
+    assert "1 polygon(s) hold no area and are not planned: 远街道" in inp.boundaries_note
     bad = streets.to_crs("EPSG:4326")
     with pytest.raises(CRSError, match="street boundaries"):
         prepare(sample.areas, sample.facilities, sample.candidates, net, PlanConfig(),

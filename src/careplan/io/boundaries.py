@@ -89,7 +89,7 @@ def read_boundaries(
     src : GeoDataFrame, DataFrame or path
         Polygons: a GeoDataFrame, any file pyogrio reads (GeoPackage, GeoJSON,
         Shapefile, ...), or a CSV/Excel table with a WKT geometry column
-        (WKT/geometry/几何).
+        (WKT/geometry/几何). A frame's index is not used: the names are the ids.
     level : {'street', 'district'}
         What the polygons are: streets/towns (街道/镇) or districts/counties (区/县).
         It names the column the polygons fill in :func:`assign_boundaries`.
@@ -142,8 +142,9 @@ def read_boundaries(
     """
     level = _level(level)
     what = f"{level} boundaries"
-    if isinstance(src, gpd.GeoDataFrame) and "boundary_id" in src.columns:
-        src = src.drop(columns="boundary_id")  # a frame read before: the ids are its names
+    if isinstance(src, pd.DataFrame):  # the names are the ids: the frame's index is not used
+        src = src.drop(columns=[c for c in ("boundary_id",) if c in src.columns])
+        src = src.reset_index(drop=True)
     kw = dict(layer=layer, sheet=sheet, encoding=encoding, columns=columns, crs=crs,
               src_crs=src_crs, coord_system=coord_system, make_valid=make_valid,
               allowed_geoms=_BOUNDARY_GEOMS)

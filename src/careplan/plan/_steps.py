@@ -87,11 +87,14 @@ class Inputs:
                 parts.append(f"{level}: no polygons; {own} area(s) with their own {level!r}")
                 continue
             outside = self.areas.attrs["careplan"].get(f"outside_{level}", [])
+            empty = [n for n in b["name"] if n not in set(self.areas[level].dropna())]
             parts.append(
                 f"{level}: {len(b)} polygon(s); areas by polygon {src['polygon']}, own value "
                 f"{src['own']} (wins), in none {src['none']}"
                 + (f" ({', '.join(outside[:10])}{' ...' if len(outside) > 10 else ''})"
-                   if outside else ""))
+                   if outside else "")
+                + (f"; {len(empty)} polygon(s) hold no area and are not planned: "
+                   f"{', '.join(empty[:10])}{' ...' if len(empty) > 10 else ''}" if empty else ""))
         return "; ".join(parts)
 
     @property
