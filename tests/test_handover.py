@@ -84,3 +84,34 @@ def test_served_one_definition_hand(town_plan):
 
 def test_served_one_definition_demo(demo_plan):
     _same_served(demo_plan)
+
+
+def test_phases_count_only_the_newly_covered():
+    """Finding 2: the phase table's newly served elderly summed 1184 while the summary said
+    283 more were covered. Hand case: A (90 elderly) already has a station; B (150) and C
+    (600) get one each; A's station is expanded (X-F1, 50 m2); the budget fits
+    C's station and X-F1 first (600), then B's (150): 750 in all, the summary's covered after minus before; A never counts."""
+    net = cp.WalkNetwork.from_lines(gpd.GeoSeries([LineString([(-100, 0), (3000, 0)])], crs=CRS))
+    areas = gpd.GeoDataFrame(
+        {"area_id": ["A", "B", "C"], "households": [300, 500, 2000], "elderly": [90, 150, 600],
+         "built": ["existing"] * 3},
+        geometry=[box(x, 5, x + 100, 60) for x in (0, 1200, 2400)], crs=CRS).set_axis(
+        ["A", "B", "C"])
+    facs = gpd.GeoDataFrame(  # too small for A: expanded (X-F1), A stays covered
+        {"facility_id": ["F1"], "level": ["community"], "floor_area_m2": [10.0],
+         "beds": [0], "nursing_beds": [0]}, geometry=[Point(50, 30)], crs=CRS, index=["F1"])
+    plan = _quiet_plan(areas, facs, None, net, standard="anhui-2022",
+                       unit_costs={"community": {"construction_per_m2": 1000}},
+                       milestones=[(2026, 450_000), (2028, 450_000)])
+    assert bool(plan.areas.at["A", "covered_before"]) and not plan.areas["covered_before"][
+        ["B", "C"]].any()
+    ph = plan.phases
+    summ = plan.summary.set_index("metric")
+    more = float(summ.at["elderly_covered", "after"] - summ.at["elderly_covered", "before"])
+    assert more == 750
+    assert ph["elderly_served_new"].sum() == pytest.approx(more)
+    assert ph["elderly_served_total"].iloc[-1] == pytest.approx(more)
+    first = ph[ph["phase"] == 1]
+    assert set(first["milestone"]) == {2026} and first["elderly_served_new"].sum() == 600
+    assert "X-F1" in set(ph["station_id"])  # serves A, newly covers nobody
+    assert ph.set_index("station_id").at["X-F1", "elderly_served_new"] == 0

@@ -113,10 +113,10 @@ def test_phase_layout_on_a_plan(tmp_path):
     out = phase_layout(plan, milestones=MILESTONES, unit_costs=COSTS)
     assert plan.phases is None and out.phases is not None  # a new plan, the input untouched
     ph = out.phases.set_index("station_id")
-    first = ph.index[ph["phase"] == 0]
+    first = ph.index[ph["phase"] == 1]
     assert len(first) == 1 and "C" in out.proposed.set_index("station_id").loc[
         first[0], "areas_served"]  # the 600 older people first
-    assert (ph["phase"] == 1).sum() == 2 and ph["elderly_served_total"].max() == 840
+    assert (ph["phase"] == 2).sum() == 2 and ph["elderly_served_total"].max() == 840
     assert out.cost["construction_cost"].sum() == pytest.approx(1_100_000)
     assert out.cost["rent_per_year"].sum() == pytest.approx(55_000)
     # the budgets are checked against the cheapest facility (350 m2 x 1,000 = 350,000)
@@ -149,7 +149,7 @@ def test_cost_and_phases_are_plan_options_and_reach_the_report(tmp_path):
     xl = pd.read_excel(files["tables"], sheet_name=None, engine="openpyxl")
     assert {"cost", "phases"} <= set(xl)
     assert xl["cost"]["construction_cost"].sum() == pytest.approx(1_100_000)
-    assert sorted(xl["phases"]["phase"].tolist()) == [0, 1, 1]
+    assert sorted(xl["phases"]["phase"].tolist()) == [1, 2, 2]
     params = dict(zip(xl["parameters"]["parameter"], xl["parameters"]["value"], strict=True))
     assert "2022" in str(params["milestones"])
     layers = {name for name, _ in pyogrio.list_layers(files["geopackage"])}

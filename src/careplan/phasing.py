@@ -3,7 +3,9 @@
 :func:`cost_table` prices every proposed facility from optional unit costs by level
 (construction per m2, rent per m2 per year). :func:`phase_order` gives each new
 facility a phase (the profile's target years, e.g. 2022 / 2025) within a budget per
-phase so that the elderly served are as many as possible as early as possible:
+phase so that the elderly newly covered are as many as possible as early as possible
+(:func:`phase_layout` weighs an area by its elderly only when no facility covered it
+before the plan):
 
     maximise  sum over phases t of  sum over areas a  w_a * y_at
     subject to  y_at <= sum of x_ft over facilities f serving a   (a served by phase t)
@@ -253,10 +255,14 @@ def phase_layout(plan: Any, *, milestones: Sequence[tuple[Any, float]] | None,
     Returns
     -------
     LayoutPlan
-        With ``cost`` (see :func:`cost_table`) and ``phases`` (``phase, milestone,
-        station_id, construction_cost, elderly_served_new, elderly_served_total``, or
-        households without an elderly column; the stations the budgets cannot fit
-        last, with ``phase`` None).
+        With ``cost`` (see :func:`cost_table`) and ``phases`` (``phase`` (1, 2, ...:
+        the first phase is 1), ``milestone`` (its year), ``station_id,
+        construction_cost, elderly_served_new`` (elderly of the areas the station
+        brings into a walking circle for the first time: not covered before the plan
+        nor by a station of an earlier phase or listed before it), ``elderly_served_total``
+        (cumulative; the last equals the summary's elderly covered after minus before
+        when every station is phased), or households without an elderly column; the
+        stations the budgets cannot fit last, with ``phase`` None).
 
     Raises
     ------
@@ -276,6 +282,8 @@ def phase_layout(plan: Any, *, milestones: Sequence[tuple[Any, float]] | None,
     areas = plan.areas
     wcol = "elderly" if "elderly" in areas.columns else "households"
     weights = areas[wcol].astype(float)
+    if "covered_before" in areas.columns:  # only the newly covered count (tester finding 2)
+        weights = weights.where(~areas["covered_before"].fillna(False).astype(bool), 0.0)
     serves = pd.DataFrame([(s, a) for s, served in zip(prop["station_id"], prop["areas_served"],
                                                        strict=True)
                            for a in str(served or "").split(",") if a],
@@ -288,7 +296,8 @@ def phase_layout(plan: Any, *, milestones: Sequence[tuple[Any, float]] | None,
         before = served_weight(serves, weights, built)
         if p is not None:
             built.append(s)
-        rows.append({"phase": p, "milestone": None if p is None else milestones[p][0],
+        rows.append({"phase": None if p is None else p + 1,
+                     "milestone": None if p is None else milestones[p][0],
                      "station_id": s, "construction_cost": float(construction[s]),
                      f"{wcol}_served_new": served_weight(serves, weights, built) - before,
                      f"{wcol}_served_total": served_weight(serves, weights, built)})
