@@ -2,7 +2,7 @@
 
     base (_errors, _progress, _kernels -> _schema, _crs)
     -> io | standards -> data (io's old name) -> datasets
-    -> network -> allocation | _reach -> coverage | compliance | derive -> locate -> plan -> report -> batch -> cli
+    -> network -> allocation | phasing | _reach -> coverage | compliance | derive -> locate -> plan -> report -> batch -> cli
 
 (docs/ARCHITECTURE.md, /work/shared/DESIGN.md). Two independent checks:
 
@@ -46,7 +46,7 @@ LAYERS: dict[str, float] = {
     "careplan.equity": 1,  # Gini/Lorenz/Palma on plain arrays (imports only _errors)
     "careplan.accessibility": 4.5,  # FCA family/aggregation: parses costs with locate's cost_from_input
     "careplan.plan": 5,
-    "careplan.phasing": 5.5,  # cost and phases of a LayoutPlan (issue 12.6)
+    "careplan.phasing": 2.5,  # cost table and phase order MIP (imports only _errors); plan calls it
     "careplan.report": 6,
     "careplan.batch": 7,
     "careplan.cli": 8,
