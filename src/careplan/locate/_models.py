@@ -171,9 +171,9 @@ def _set_cover(A: sp.csr_array, start: np.ndarray, prob: Problem, method: str, m
     it is solved again. A MIP over a subset of rows is a relaxation, so
     "infeasible" proves that no cover of ``A`` has ``k - 1`` sites, and a solution
     that covers every row is optimal. Small row sets and the cardinality row make
-    each round cheap (clustered seed 10: 2.5 s of HiGHS CPU over the 409 LP rows
-    without the row, 1.1 s over the 134 dual rows with it). Returns (column mask,
-    proven lower bound, status, method).
+    each round cheap (clustered seed 10: 4.2-5.8 s of HiGHS CPU over the 409 LP rows
+    without the row, 1.1-1.7 s over the 134 dual rows with it; benchmarks/README.md).
+    Returns (column mask, proven lower bound, status, method).
     """
     nr, nk = A.shape
     lp = cover_lp(A, time_limit_s=prob.remaining())
