@@ -6,6 +6,8 @@ force, an independent scipy formulation or a hand computation."""
 from __future__ import annotations
 
 import warnings
+from dataclasses import InitVar, dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,7 @@ from careplan.locate import (
     SetCovering,
     WeightedSetCovering,
 )
+from careplan.locate._base import OldName
 
 CUT = 10.0
 
@@ -292,6 +295,30 @@ def test_radius_is_a_deprecated_name_of_cutoff_m(cls, kw):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             cls(radius=CUT, cutoff_m=CUT, **kw)
+
+
+def test_old_name_helper_declares_a_renamed_parameter_once():
+    """A model (here a researcher's own) renames a parameter with one OldName line: the old
+    keyword moves its value with a DeprecationWarning at the caller's line, the old attribute
+    warns and reads the new one, and ``renamed`` lists it for the error messages."""
+    @dataclass
+    class Stations(SetCovering):
+        model_name: ClassVar[str] = "Stations"
+        walk_m: InitVar[float | None] = OldName("cutoff_m")
+
+    assert Stations.renamed == {"radius": "cutoff_m", "walk_m": "cutoff_m"}
+    with pytest.warns(DeprecationWarning, match=r"Stations\(walk_m=...\) is deprecated") as rec:
+        old = Stations(walk_m=CUT)
+    assert rec[0].filename == __file__
+    assert old == Stations(cutoff_m=CUT) and old.get_params()["cutoff_m"] == CUT
+    with pytest.warns(DeprecationWarning, match=r"Stations.walk_m is deprecated; use .cutoff_m"):
+        assert old.walk_m == CUT
+    with pytest.raises(InputError, match=r"cutoff_m \(given as walk_m=\)"):
+        Stations(walk_m=-1.0)
+    with pytest.raises(InputError, match="secondary"):  # SetCovering's own checks still run
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Stations(walk_m=CUT, secondary="nope")
 
 
 def test_hierarchical_old_names_and_call_form_still_work():

@@ -570,7 +570,9 @@ class OldName:
     DeprecationWarning (:meth:`LocationModel._take_renamed`), and ``model.radius``
     a read-only attribute that warns and returns ``model.cutoff_m``. The model's
     ``renamed`` map (old -> new) is collected from these declarations. As a class
-    attribute it reads ``None``: the dataclass default ("not given").
+    attribute it reads ``None``: the dataclass default ("not given"). Import ``InitVar``
+    at module level: with ``from __future__ import annotations`` dataclasses recognise
+    the string annotation only through the module's namespace.
 
     Parameters
     ----------
