@@ -97,8 +97,9 @@ def test_every_area_compliant_after_or_reported(run):
     # independent: 15 m2 per 100 households for existing estates (jinwan-2020)
     assert np.allclose(a["required_m2"], a["households"] * 15 / 100)
     assert (a["provided_after_m2"] >= a["required_m2"] - 1e-6).all()
-    # the proposal adds exactly the deficit it removes
-    added = plan.proposed["floor_area_m2"].sum()
+    # the community supply proposed adds exactly the deficit it removes; street and district
+    # centres (kind 'centre', issue 12.3) are sized by their own rules, not by the deficit
+    added = plan.proposed.loc[plan.proposed["kind"] != "centre", "floor_area_m2"].sum()
     removed = a["deficit_before_m2"].sum() - a["deficit_after_m2"].sum()
     assert added == pytest.approx(removed, abs=0.05 * len(plan.proposed))
     assert removed > 1000
