@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -11,6 +12,7 @@ from shapely.geometry import LineString, Point, box
 import careplan as cp
 
 CRS = "EPSG:32650"
+ROOT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def _quiet_plan(*args, **kw):
@@ -115,3 +117,87 @@ def test_phases_count_only_the_newly_covered():
     assert set(first["milestone"]) == {2026} and first["elderly_served_new"].sum() == 600
     assert "X-F1" in set(ph["station_id"])  # serves A, newly covers nobody
     assert ph.set_index("station_id").at["X-F1", "elderly_served_new"] == 0
+
+
+def _write_streets(path, ring, crs_name=None):
+    import json
+
+    fc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "S1"},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}}]}
+    if crs_name:
+        fc["crs"] = {"type": "name", "properties": {"name": crs_name}}
+    path.write_text(json.dumps(fc), encoding="utf-8")
+    return path
+
+
+def test_metre_coordinates_without_a_crs_are_named(tmp_path):
+    """Finding 4: a GeoJSON in metres without a CRS gave 'internal error (RuntimeError:
+    Unable to determine UTM CRS)'; now a CRSError naming the input and src_crs, and the
+    same file with src_crs reads."""
+    from careplan._errors import CareplanError
+    from careplan.io import read_boundaries
+
+    ring = [[384557.4, 3547412.6], [384575.9, 3549048.3], [382474.6, 3549072.3],
+            [382455.7, 3547436.6], [384557.4, 3547412.6]]
+    p = _write_streets(tmp_path / "st_m.geojson", ring)
+    with pytest.raises(CareplanError, match=r"street boundaries: the coordinates look like "
+                                            r"metres \(x 382,456 to 384,576.*src_crs='EPSG:32650'"):
+        read_boundaries(p, level="street", name_col="name")
+    ok = read_boundaries(p, level="street", name_col="name", src_crs="EPSG:32650")
+    assert ok.crs.equals("EPSG:32650")
+    assert ok.geometry.iloc[0].area == pytest.approx(shapely_area(ring))
+
+
+def shapely_area(ring):
+    """Shoelace area of a ring (m2), independent of shapely."""
+    s = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring[:-1], ring[1:], strict=True))
+    return abs(s) / 2
+
+
+def test_boundaries_that_hold_no_area_fail():
+    """Finding 4: streets 300 km from every area only warned per record; for the plan's
+    areas (require_any) it is an InputError with the distance; other records still warn."""
+    from careplan._errors import InputError
+    from careplan.io import assign_boundaries
+
+    areas = gpd.GeoDataFrame({"households": [10, 20]}, geometry=[Point(0, 0), Point(50, 0)],
+                             crs=CRS, index=["a1", "a2"])
+    far = gpd.GeoDataFrame({"name": ["S1"]}, geometry=[box(300_000, 0, 301_000, 1000)],
+                           crs=CRS)
+    with pytest.raises(InputError, match=r"areas: none of the 2 record\(s\) lies in any of the "
+                                         r"1 street polygon\(s\) \(their extents are 299\.9 km"):
+        assign_boundaries(areas, far, column="street", require_any=True)
+    with pytest.warns(UserWarning, match="lie in no street polygon"):
+        out = assign_boundaries(areas, far, column="street")
+    assert out["street"].isna().all()
+    near = gpd.GeoDataFrame({"name": ["S1"]}, geometry=[box(-10, -10, 10, 10)], crs=CRS)
+    with pytest.warns(UserWarning, match="1 record"):  # one inside: a warning for the other
+        out = assign_boundaries(areas, near, column="street", require_any=True)
+    assert list(out["street"]) == ["S1", None]
+
+
+def test_config_inputs_share_the_areas_crs(tmp_path):
+    """Finding 4: areas at 119.95E went to UTM 50 while streets at 120.05E went to UTM 51;
+    every input of a config is now projected to the areas' CRS."""
+    from careplan.plan._file import _read_inputs, read_config
+
+    (tmp_path / "areas.csv").write_text(
+        "area_id,households,built,lon,lat\na1,100,existing,119.95,32.0\na2,50,new,119.96,32.0\n", encoding="utf-8")
+    _write_streets(tmp_path / "streets.geojson",
+                   [[119.9, 31.9], [120.2, 31.9], [120.2, 32.1], [119.9, 32.1], [119.9, 31.9]])
+    net = ROOT_DATA / "nanjing_xuanwu" / "nanjing_xuanwu_overpass_2021-06-12.osm"
+    (tmp_path / "plan.toml").write_text(
+        '[inputs.areas]\npath = "areas.csv"\n[inputs.streets]\npath = "streets.geojson"\n'
+        f'name_col = "name"\n[inputs.network]\npath = "{net}"\n', encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = _read_inputs(read_config(tmp_path / "plan.toml"))
+    assert data["areas"].crs.equals("EPSG:32650")  # pyproj's estimate for 119.95E
+    assert data["streets"].crs.equals(data["areas"].crs)
+    # the street corner 119.9E 31.9N, by an independent pyproj transform
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs(4326, 32650, always_xy=True).transform(119.9, 31.9)
+    corner = data["streets"].geometry.iloc[0].exterior.coords[0]
+    assert corner == pytest.approx((x, y), abs=0.01)

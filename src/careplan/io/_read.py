@@ -323,6 +323,15 @@ WKT_HEADERS: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom", "shape", 
 """Names of a column of WKT geometries (as QGIS/ArcGIS export a layer to CSV)."""
 
 
+def _not_degrees(gdf: gpd.GeoDataFrame) -> bool:
+    """A geographic CRS on coordinates out of the degree range (|x| > 180 or |y| > 90)."""
+    if gdf.crs is None or not gdf.crs.is_geographic or len(gdf) == 0:
+        return False
+    b = np.asarray(gdf.total_bounds, dtype=float)
+    return bool(np.isfinite(b).all() and (np.abs(b[[0, 2]]).max() > 180
+                                          or np.abs(b[[1, 3]]).max() > 90))
+
+
 def _from_wkt(df: pd.DataFrame, col: str, what: str, src_crs: Any) -> gpd.GeoDataFrame:
     text = df[col]
     geom = np.empty(len(df), dtype=object)
@@ -464,8 +473,9 @@ def load(src: Source, what: str, *, kind: str, id_col: str | None, layer: Any = 
             gdf = rename(gdf, columns, what)
             gdf, found = recognise_headers(gdf, kind, keep)
             gdf.attrs = attrs
-            if src_crs is not None and gdf.crs is None:
-                gdf = gdf.set_crs(src_crs)
+            if src_crs is not None and (gdf.crs is None or _not_degrees(gdf)):
+                # no CRS, or GeoJSON's implied EPSG:4326 on coordinates in metres
+                gdf = gdf.set_crs(src_crs, allow_override=True)
     elif isinstance(src, gpd.GeoDataFrame):
         gdf = src.copy()
         gdf.attrs = {}

@@ -293,8 +293,32 @@ def convert_offset(gdf: gpd.GeoDataFrame, coord_system: str, what: str):
     return gdf
 
 
+def check_degrees(gdf: gpd.GeoDataFrame, what: str) -> None:
+    """A geographic CRS whose coordinates are not degrees (|x| > 180 or |y| > 90): most
+    likely metres in a file without a CRS (GeoJSON defaults to EPSG:4326) -> CRSError."""
+    if gdf.crs is None or not gdf.crs.is_geographic or len(gdf) == 0:
+        return
+    x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)
+    if not all(np.isfinite([x0, y0, x1, y1])):
+        return
+    if max(abs(x0), abs(x1)) > 180 or max(abs(y0), abs(y1)) > 90:
+        raise CRSError(
+            f"{what}: the coordinates look like metres (x {x0:,.0f} to {x1:,.0f}, y {y0:,.0f} "
+            f"to {y1:,.0f}), not the longitude/latitude degrees of its CRS "
+            f"{gdf.crs.to_string()} (a GeoJSON without a CRS is read as EPSG:4326); set "
+            "the CRS the coordinates are in for this input, e.g. src_crs='EPSG:32650' "
+            "(WGS 84 / UTM zone 50N).")
+
+
 def project(gdf: gpd.GeoDataFrame, crs: Any, what: str):
-    """Reproject to ``crs`` (projected) or, when geographic, to the local UTM zone (warned)."""
+    """Reproject to ``crs`` (projected) or, when geographic, to the local UTM zone (warned).
+
+    Raises
+    ------
+    CRSError
+        A geographic CRS with coordinates out of the degree range (:func:`check_degrees`).
+    """
+    check_degrees(gdf, what)
     if crs is not None:
         from pyproj import CRS
 

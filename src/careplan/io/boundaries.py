@@ -206,7 +206,8 @@ def _owner(points: np.ndarray, polygons: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def assign_boundaries(gdf: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame, *,
-                      column: str | None = None, what: str = "areas") -> gpd.GeoDataFrame:
+                      column: str | None = None, what: str = "areas",
+                      require_any: bool = False) -> gpd.GeoDataFrame:
     """Give each record the name of the boundary polygon holding its representative point.
 
     Parameters
@@ -220,6 +221,11 @@ def assign_boundaries(gdf: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame, *,
         Column to fill; default the boundaries' ``level``.
     what : str
         How messages name ``gdf``.
+    require_any : bool
+        Fail (InputError) when no record lies in any polygon and none has a value of its
+        own: the boundaries miss the records altogether (another place, another CRS), so
+        a warning per record would hide a wrong file. :func:`careplan.plan_layout` sets
+        it for the areas.
 
     Returns
     -------
@@ -238,7 +244,7 @@ def assign_boundaries(gdf: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame, *,
     ------
     InputError
         ``boundaries`` is not a GeoDataFrame with a ``name`` column, ``column`` is not
-        a boundary level.
+        a boundary level; with ``require_any``, no record in any polygon.
     CRSError
         The two are not in one projected CRS (:func:`careplan._schema.check_crs`).
     """
@@ -279,6 +285,14 @@ def assign_boundaries(gdf: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame, *,
         warn(f"{what}: {len(ids)} record(s) keep their own {column!r} although their point lies "
              f"in another {column} polygon (their own value wins): {fmt_ids(ids)}.")
     outside = ~has_own & (first < 0)
+    if require_any and outside.all():
+        gap_m = float(shapely.distance(shapely.box(*out.total_bounds),
+                                       shapely.box(*boundaries.total_bounds)))
+        raise InputError(
+            f"{what}: none of the {len(out)} record(s) lies in any of the {len(boundaries)} "
+            f"{column} polygon(s) (their extents are {gap_m / 1000:,.1f} km apart): the "
+            f"{column} boundaries are of another place or in another CRS. Give the {column} "
+            f"boundaries that contain the {what} (check src_crs), or drop them.")
     if outside.any():
         ids = list(out.index[outside])
         meta[f"outside_{column}"] = [str(i) for i in ids]

@@ -428,8 +428,11 @@ def _read_inputs(spec: PlanFile) -> dict[str, Any]:
     for name in ("areas", "facilities", "candidates", "streets", "districts"):
         if name in spec.inputs:
             s = spec.inputs[name]
+            opts = dict(s.options)
+            if name != "areas" and "crs" not in opts and out.get("areas") is not None:
+                opts["crs"] = out["areas"].crs  # every input in the areas' one CRS
             with _ConfigTerms(f"inputs.{name}"):
-                out[name] = builders[name](s.path, **_FIXED.get(name, {}), **s.options)
+                out[name] = builders[name](s.path, **_FIXED.get(name, {}), **opts)
     return out
 
 

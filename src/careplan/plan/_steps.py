@@ -243,7 +243,7 @@ def _with_boundaries(areas, facilities, candidates, streets, districts):
     for level, b in (("street", streets), ("district", districts)):
         if b is None:
             continue
-        areas = assign_boundaries(areas, b, column=level, what="areas")
+        areas = assign_boundaries(areas, b, column=level, what="areas", require_any=True)
         candidates = assign_boundaries(candidates, b, column=level, what="candidates")
         facilities = assign_boundaries(facilities, b, column=level, what="facilities")
     return areas, facilities, candidates
