@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
@@ -201,3 +202,32 @@ def test_config_inputs_share_the_areas_crs(tmp_path):
     x, y = Transformer.from_crs(4326, 32650, always_xy=True).transform(119.9, 31.9)
     corner = data["streets"].geometry.iloc[0].exterior.coords[0]
     assert corner == pytest.approx((x, y), abs=0.01)
+
+
+def test_life_circle_not_planned_reason(town_plan):
+    """Finding 3: a GB 50180 life circle smaller than the plan's walking circle read
+    '要求 500,规划后为 0.485637', category 'other'. Hand town, walking circle 400 m, the
+    5-minute 300 m circle: the reason says it was not planned for, with the share of
+    households within 300 m as a percentage, computed here from the areas' distances."""
+    from careplan.plan._explain import rules_not_met
+
+    plan, _ = town_plan
+    d = plan.areas["nearest_distance_after_m"].astype(float)
+    hh = plan.areas["households"].astype(float)
+    share = float(hh[d.fillna(float("inf")) <= 300].sum() / hh.sum())
+    row = {"rule_id": "life_circle_5min", "kind": "life_circle_m", "required": 300.0,
+           "required_max": float("nan"), "found": share, "passed": False,
+           "note": "share of households with a facility within 300 m: 1 of 4 areas; "
+                   "beyond: B, C", "gap": None, "gap_unit": None}
+    rules = pd.DataFrame([{**{c: None for c in plan.rules_after.columns}, **row}])
+    out = rules_not_met(rules, {"cutoff_m": 400.0}, ()).set_index("rule_id")
+    r = out.loc["life_circle_5min"]
+    assert r["category"] == "not planned"
+    assert r["reason"].startswith(f"the plan places facilities for a 400 m walking circle; "
+                                  f"the 300 m life circle was not planned for: {share:.1%} of "
+                                  "households")
+    assert "areas beyond 300 m: B, C" in r["reason"]
+    assert f"300米内有设施的户数占 {share:.1%}(要求 100%)" in r["reason_zh"]
+    # a circle at least the plan's is a real failure: not 'not planned'
+    out = rules_not_met(rules, {"cutoff_m": 250.0}, ()).set_index("rule_id")
+    assert out.at["life_circle_5min", "category"] != "not planned"

@@ -76,6 +76,10 @@ def _reason(row: Any, parameters: dict[str, Any],
         return ("not planned", f"existing facilities outside the size: the plan proposes new "
                 f"sites within it but does not resize existing ones; {note}",
                 f"既有设施面积不符合要求:本规划新增设施符合面积要求,但不调整既有设施;{head_zh}")
+    if kind == "life_circle_m":
+        out = _life_circle_reason(row, parameters, note)
+        if out is not None:
+            return out
     if parameters.get("p") is not None:
         p = parameters["p"]
         return ("budget", f"budget p = {p} too small{gap_en}; {note}",
@@ -85,6 +89,30 @@ def _reason(row: Any, parameters: dict[str, Any],
         return ("no site", f"no station or candidate within the walking circle of: {unresolved}",
                 f"以下居住区步行服务圈内没有站点或候选站点:{unresolved};{head_zh}")
     return "other", f"{note}{gap_en}", f"未达标{gap_zh};{head_zh};说明:{note}"
+
+
+def _life_circle_reason(row: Any, parameters: dict[str, Any],
+                        note: str) -> tuple[str, str, str] | None:
+    """A GB 50180 life circle smaller than the plan's walking circle: not planned for
+    (the plan places facilities for ``parameters['cutoff_m']``); None otherwise."""
+    try:
+        circle = float(parameters.get("cutoff_m"))
+    except (TypeError, ValueError):
+        return None
+    req_max = row.get("required_max")
+    limit = float(req_max) if _num(req_max) != "–" else float(row["required"])
+    if not limit < circle:
+        return None
+    m = re.search(r"beyond: (.*)$", note)
+    beyond_en = f"; areas beyond {limit:g} m: {m.group(1)}" if m else ""
+    beyond_zh = f";{limit:g}米以外的居住区:{m.group(1)}" if m else ""
+    pct = _pct(row["found"])
+    return ("not planned",
+            f"the plan places facilities for a {circle:g} m walking circle; the {limit:g} m "
+            f"life circle was not planned for: {pct} of households have a facility within "
+            f"{limit:g} m (required 100%){beyond_en}",
+            f"本规划按步行{circle:g}米服务圈布点,未针对{limit:g}米生活圈规划:{limit:g}米内"
+            f"有设施的户数占 {pct}(要求 100%){beyond_zh}")
 
 
 def _pct(v: Any) -> str:
@@ -139,7 +167,8 @@ def rules_not_met(rules_after: pd.DataFrame, parameters: dict[str, Any],
     rules_after : DataFrame
         The rule table after the plan (:func:`careplan.compliance.check`).
     parameters : dict
-        The plan's parameters (``p``, ``unresolved_deficit_areas``).
+        The plan's parameters (``p``, ``unresolved_deficit_areas``, ``cutoff_m``: a
+        life circle smaller than it is 'not planned').
     shortfalls : tuple of (kind, reason, reason_zh)
         What the plan's steps could not propose (``Sizing.shortfalls``).
 
