@@ -17,7 +17,7 @@ import pandas as pd
 from careplan.report.escape import terminal_text
 from careplan.report.format import fmt
 from careplan.report.labels import column_label, kind_label, t
-from careplan.report.tables import summary_frame
+from careplan.report.tables import rules_frame, summary_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     from careplan.plan import LayoutPlan
@@ -70,7 +70,9 @@ def print_plan(plan: LayoutPlan, out_dir: Path, files: Mapping[str, Path], *,
                          "n_areas_served"], lang)
         print()
     echo(t("cli_rules_after", lang))
-    print_table(plan.rules_after, ["rule_id", "required", "found", "passed"], lang)
+    # shares as percentages, the service circle as a share of households (like the report)
+    print_table(rules_frame(plan.rules_after, lang), ["rule_id", "required", "found", "passed"],
+                lang)
     print()
     echo(t("cli_wrote", lang).format(n=len(files), dir=out_dir))
     for name, p in files.items():

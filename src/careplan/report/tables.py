@@ -16,8 +16,10 @@ import pandas as pd
 
 from careplan.report.format import fmt, fmt_percent, num
 from careplan.report.labels import category_label, is_share, metric_label, unit_label
+from careplan.report.phrases import note_text
 
-__all__ = ["citation_text", "rules_frame", "standard_citations", "summary_frame"]
+__all__ = ["citation_text", "rules_frame", "standard_citations", "standard_title",
+           "summary_frame"]
 
 _FILE_REF = re.compile(r"\s*\[[^\[\]]*\.(?:txt|pdf|docx?|html?|md)\]")
 
@@ -49,22 +51,40 @@ def summary_frame(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["label", "before", "after", "change"])
 
 
-def standard_citations(parameters: dict | None) -> dict[str, Any]:
-    """``rule_id -> Citation`` of the plan's standard, when it can be loaded by name."""
+def _standard(parameters: dict | None) -> Any:
+    """The plan's standard, reloaded by name (None when it cannot be)."""
     name = (parameters or {}).get("standard")
     if not isinstance(name, str) or not name:
-        return {}
+        return None
     try:
         from careplan import standards
 
-        std = standards.load(name)
+        return standards.load(name)
     except Exception:  # noqa: BLE001 - a profile that cannot be reloaded: use the text
-        return {}
-    return {r.id: r.citation for r in std.rules}
+        return None
+
+
+def standard_citations(parameters: dict | None) -> dict[str, Any]:
+    """``rule_id -> Citation`` of the plan's standard, when it can be loaded by name."""
+    std = _standard(parameters)
+    return {} if std is None else {r.id: r.citation for r in std.rules}
+
+
+def standard_title(parameters: dict | None, lang: str) -> Any:
+    """The title of the plan's standard in *lang* (the profile's ``title_zh`` / ``title``),
+    else the ``standard_title`` parameter as given, else None."""
+    std = _standard(parameters)
+    title = None
+    if std is not None:
+        title = (getattr(std, "title_zh", "") or std.title) if lang == "zh" else std.title
+    return title or (parameters or {}).get("standard_title")
 
 
 def citation_text(citation: Any, lang: str, cit: Any = None) -> str:
     """A citation for a planner: document title and clause, then the verbatim quote.
+
+    A value whose official text was not checked (``verified = false`` in the
+    profile) says so, with the secondary source it comes from.
 
     Parameters
     ----------
@@ -73,14 +93,30 @@ def citation_text(citation: Any, lang: str, cit: Any = None) -> str:
         file names such as ``[000_3e65….txt]`` are removed).
     lang : {"zh", "en"}
     cit : careplan.standards.Citation, optional
-        The structured citation (document title, clause, quote).
+        The structured citation (document title, clause, quote, verified,
+        secondary source).
+
+    Returns
+    -------
+    str
+        ``《title》clause：“quote”`` (zh) or ``title, clause: “quote”`` (en), then
+        ``（未核对官方原文；数值来源：…）`` / ``(not verified against the official
+        text; values from: …)`` when *cit* is not verified.
     """
     if cit is not None:
         title = (cit.title_zh or cit.title) if lang == "zh" else (cit.title or cit.title_zh)
-        quote = f"：“{cit.quote}”" if lang == "zh" else f": “{cit.quote}”"
         if lang == "zh":
-            return f"《{title}》{cit.clause}{quote if cit.quote else ''}"
-        return f"{title}, {cit.clause}{quote if cit.quote else ''}"
+            text = f"《{title}》{cit.clause}" + (f"：“{cit.quote}”" if cit.quote else "")
+        else:
+            text = f"{title}, {cit.clause}" + (f": “{cit.quote}”" if cit.quote else "")
+        if not getattr(cit, "verified", True):
+            src = getattr(cit, "secondary_source", "") or ""
+            if lang == "zh":
+                text += "（未核对官方原文" + (f"；数值来源：{src}" if src else "") + "）"
+            else:
+                text += (" (not verified against the official text"
+                         + (f"; values from: {src}" if src else "") + ")")
+        return text
     if citation is None or (isinstance(citation, float) and np.isnan(citation)):
         return "–"
     return _FILE_REF.sub("", str(citation))
@@ -135,10 +171,23 @@ def rules_frame(rules: pd.DataFrame, lang: str, *, citations: dict | None = None
         out["unit"] = pd.Series(unit, index=rules.index, dtype=object)
     out["passed"] = rules["passed"]
     if "note" in rules.columns:
-        out["note"] = rules["note"]
+        out["note"] = _in_lang(rules, "note", lang)
     out["citation"] = [citation_text(c, lang, citations.get(rid))
                        for rid, c in zip(rules["rule_id"], rules["citation"], strict=True)]
     return out
+
+
+def _in_lang(df: pd.DataFrame, col: str, lang: str) -> pd.Series:
+    """Column *col* in *lang*: ``<col>_<lang>`` where the table has it (e.g. ``reason_zh``),
+    else *col* with its fixed phrases translated (:func:`careplan.report.phrases.note_text`)."""
+    own = f"{col}_{lang}"
+    base = [note_text(v, lang) for v in df[col]]
+    if own in df.columns:
+        vals = [v if isinstance(v, str) and v.strip() else b for v, b in zip(df[own], base,
+                                                                               strict=True)]
+    else:
+        vals = base
+    return pd.Series(vals, index=df.index, dtype=object)
 
 
 def rule_like_frame(df: pd.DataFrame, lang: str, *, citations: dict | None = None
@@ -155,6 +204,10 @@ def rule_like_frame(df: pd.DataFrame, lang: str, *, citations: dict | None = Non
         vals = df[c]
         if c == "category":
             vals = [category_label(v, lang) for v in vals]
+        elif c in ("reason", "note"):
+            vals = _in_lang(df, c, lang)
+        elif c.endswith(("_zh", "_en")) and c[:-3] in df.columns:
+            continue  # the language variant of a column shown above
         out[c] = pd.Series(list(vals), index=df.index, dtype=object)
     out["citation"] = base["citation"]
     return out

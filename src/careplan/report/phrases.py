@@ -1,0 +1,254 @@
+"""The zh catalogue of the fixed phrases in rule notes, reasons and generated names.
+
+The rule evaluators (:mod:`careplan.standards.kinds`) and the plan
+(:mod:`careplan.plan`) write their notes in English, clause by clause, joined by
+``"; "`` (``"6 of 41 existing areas compliant; deficit 3946.9 m2; failing: blk-01,
+..."``).  A Chinese report shows each clause through :data:`NOTE_PHRASES`: one
+regular expression per fixed phrase, whose named groups (numbers, ids, levels)
+are put into a Chinese template.  This was chosen over a ``note_zh`` per rule in
+the profiles because the notes are built at run time from the data (counts, ids,
+deficits); a profile can only carry fixed text.
+
+A clause the catalogue does not know is shown as it is (English) rather than
+dropped; :func:`untranslated` lists such clauses (the tests run it over the notes
+of real plans so a new phrase without its translation is caught).
+
+Group names with a meaning: ``lv`` (facility levels, ``a/b``), ``built``
+(``new``/``existing``), ``col`` (``street``/``district``), ``ids`` (a list of ids
+with an optional ``(+k more)`` tail); every other group is copied as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["NAME_PHRASES", "NOTE_PHRASES", "VALUE_WORDS", "note_text", "untranslated",
+           "value_text"]
+
+#: Words inside the phrases (levels, estate classes, roll-up columns).
+_WORDS: dict[str, str] = {
+    "district": "区级", "street": "街道级", "community": "社区级", "institution": "养老机构",
+    "canteen": "助餐点", "other": "其他",
+    "new": "新建", "existing": "既有", "all": "全部",
+}
+_ZONES = {"street": "街道", "district": "区县", "town": "镇（街道）", "streets": "街道",
+          "districts": "区县"}
+
+_N = r"[-+]?\d[\d,]*(?:\.\d+)?"
+_IDS = r".+?"
+
+#: (pattern, zh template) per fixed phrase of a note clause; patterns are matched whole.
+NOTE_PHRASES: list[tuple[str, str]] = [
+    # not evaluated
+    (r"not evaluated: areas have no '(?P<c>\w+)' column",
+     "未评估：居住区数据缺少“{c}”列（{c_zh}）"),
+    (r"add it to roll areas up by (?P<col>\w+)", "补充该列后可按{col}汇总"),
+    (r"not evaluated: no beds in (?P<lv>[\w/ ]+) facilities", "未评估：{lv}设施无床位数据"),
+    (r"not evaluated: no (?P<lv>[\w/ ]+) facility with beds", "未评估：无有床位的{lv}设施"),
+    (r"not evaluated: no facility of level (?P<lv>[\w/ ]+)", "未评估：无{lv}设施"),
+    (r"not evaluated: no '(?P<built>\w+)' areas with households",
+     "未评估：无有住户的{built}居住区"),
+    (r"not evaluated: no '(?P<built>\w+)' areas", "未评估：无{built}居住区"),
+    (r"not evaluated: no area has a (?P<col>\w+)", "未评估：居住区均无{col}信息"),
+    (r"not evaluated: the standard sets no floor-area rate for '(?P<built>\w+)' areas",
+     "未评估：标准未规定{built}居住区的面积指标"),
+    (r"not evaluated: no district of type '(?P<x>[^']+)'(?P<rest>.*)",
+     "未评估：无“{x}”类区县{rest}"),
+    (r"not evaluated: needs walking distances(?P<rest>.*)",
+     "未评估：需要步行距离（请先计算步行覆盖）"),
+    (r"pass coverage=.*", "请传入步行覆盖结果 coverage=…"),
+    (r"not evaluated: pass district_types=.*",
+     "未评估：需说明各区县为市辖区或县（district_types=）"),
+    (r"not evaluated: pass population= \(residents\) and care_land_m2=.*",
+     "未评估：需提供常住人口（population=）和养老服务用地面积（care_land_m2=）"),
+    (r"not evaluated: pass social_workers= \(count\)", "未评估：需提供社会工作者人数（social_workers=）"),
+    (r"not a check on existing facilities: a planning parameter the plan applies "
+     r"\(small deficits pooled within (?P<m>" + _N + r") minutes, (?P<x>" + _N + r") m\)",
+     "非现状核查项：规划时采用的参数（小额缺口在 {m} 分钟（{x} m）步行范围内合并设置）"),
+    # floor area
+    (r"(?P<a>\d+) of (?P<b>\d+) (?P<built>new|existing|all) areas compliant",
+     "{b} 个{built}居住区中 {a} 个达标"),
+    (r"deficit (?P<x>" + _N + r") m2", "面积缺口 {x} m²"),
+    (r"found = lowest provided m2 per 100 households \(counting levels (?P<lv>[\w/ ]+)\)",
+     "现状值为各居住区每百户已配面积的最小值（计入{lv}设施）"),
+    (r"failing: (?P<ids>" + _IDS + ")", "未达标：{ids}"),
+    (r"(?P<n>\d+) (?P<lv>[\w/ ]+?) centre\(s\)", "{lv}中心 {n} 个"),
+    (r"found = smallest floor area", "现状值为最小建筑面积"),
+    (r"below (?P<x>" + _N + r") m2 per bed: (?P<ids>" + _IDS + ")",
+     "每床建筑面积低于 {x} m²：{ids}"),
+    (r"below (?P<x>" + _N + r") m2: (?P<ids>" + _IDS + ")", "面积低于 {x} m²：{ids}"),
+    (r"(?P<a>\d+) of (?P<b>\d+) (?P<lv>[\w/ ]+?) facilities within range",
+     "{b} 个{lv}设施中 {a} 个在规定面积范围内"),
+    (r"outside: (?P<ids>" + _IDS + ")", "超出范围：{ids}"),
+    (r"(?P<a>\d+) of (?P<b>\d+) (?P<built>new|existing|all) areas have (?P<p>\d+)% of their "
+     r"required floor area inside the estate",
+     "{b} 个{built}居住区中 {a} 个在小区内配建了 {p}% 的应配面积"),
+    (r"short on site: (?P<ids>" + _IDS + ")", "小区内配建不足：{ids}"),
+    # network, coverage
+    (r"(?P<a>\d+) of (?P<b>\d+) (?P<col>\w+?)s within the rule", "{b} 个{col}中 {a} 个符合规定"),
+    (r"found = fewest (?P<lv>[\w/ ]+?) facilities in a (?P<col>\w+)",
+     "现状值为各{col}{lv}设施数量的最小值"),
+    (r"too few in: (?P<ids>" + _IDS + ")", "数量不足：{ids}"),
+    (r"more than (?P<x>" + _N + r") in: (?P<ids>" + _IDS + ")", "超过 {x} 个：{ids}"),
+    (r"(?P<col>\w+) unknown for \(not counted\): (?P<ids>" + _IDS + ")",
+     "{col}未知（未计入）：{ids}"),
+    (r"(?P<col>\w+) not among the areas' \(not counted\): (?P<ids>" + _IDS + ")",
+     "{col}不在居住区范围内（未计入）：{ids}"),
+    (r"(?P<a>\d+) of (?P<b>\d+) areas with households served by an? (?P<lv>[\w/ ]+?) "
+     r"facility \(assigned by allocation, area_id or location\)",
+     "{b} 个有住户的居住区中 {a} 个有{lv}设施服务（按面积分配、所属小区或位置判定）"),
+    (r"(?P<a>\d+) of (?P<b>\d+) areas with households served by an? (?P<lv>[\w/ ]+?) "
+     r"facility(?P<rest>.*)", "{b} 个有住户的居住区中 {a} 个有{lv}设施服务{rest}"),
+    (r"(?P<n>\d+) area\(s\) with 0 households left out", "{n} 个无住户的居住区不计入"),
+    (r"without: (?P<ids>" + _IDS + ")", "未覆盖：{ids}"),
+    (r"(?P<a>\d+) of (?P<b>\d+) streets have an? (?P<lv>[\w/ ]+?) facility",
+     "{b} 个街道中 {a} 个有{lv}设施"),
+    (r"share of households within the (?P<m>" + _N + r")-minute walk: (?P<a>\d+) of "
+     r"(?P<b>\d+) areas covered",
+     "步行 {m} 分钟内的户数占比：{b} 个居住区中 {a} 个被覆盖"),
+    (r"coverage cutoff (?P<x>" + _N + r") m \(standard: (?P<y>" + _N + r") m\)",
+     "覆盖计算距离上限 {x} m（标准：{y} m）"),
+    (r"uncovered: (?P<ids>" + _IDS + ")", "未覆盖：{ids}"),
+    (r"share of households with a facility within (?P<x>" + _N + r") m: (?P<a>\d+) of "
+     r"(?P<b>\d+) areas", "{x} m 内有设施的户数占比：{b} 个居住区中 {a} 个"),
+    (r"beyond: (?P<ids>" + _IDS + ")", "超出距离：{ids}"),
+    # beds, staff, land
+    (r"(?P<n>" + _N + r") nursing beds of (?P<m>" + _N + r") beds in (?P<k>\d+) "
+     r"(?P<lv>[\w/ ]+?) facilities", "{k} 个{lv}设施共 {m} 张床位，其中护理型床位 {n} 张"),
+    (r"(?P<g>" + _N + r") more nursing beds needed", "尚需护理型床位 {g} 张"),
+    (r"(?P<x>" + _N + r") m2 of care land for (?P<p>" + _N + r") residents \((?P<src>.*)\)",
+     "养老服务用地 {x} m²，常住人口 {p} 人（{src}）"),
+    (r"no facility of level (?P<lv>[\w/ ]+) in the input", "输入数据中无{lv}设施"),
+    (r"largest (?P<lv>[\w/ ]+?): (?P<id>.+) with (?P<n>\d+) beds", "床位最多的{lv}：{id}，{n} 张"),
+    (r"largest (?P<lv>[\w/ ]+?) per (?P<col>\w+): (?P<rest>.*)",
+     "各{col}床位最多的{lv}：{rest}"),
+    (r"below (?P<x>" + _N + r") beds: (?P<ids>" + _IDS + ")", "低于 {x} 张床位：{ids}"),
+    (r"(?P<lv>[\w/ ]+?) beds per 1,000 older people by (?P<col>\w+): (?P<rest>.*)",
+     "按{col}统计的每千名老年人{lv}床位数：{rest}"),
+    (r"bed gap: (?P<rest>.*)", "床位缺口：{rest}"),
+    (r"(?P<lv>[\w/ ]+?) facilities outside every district \(not counted\): "
+     r"(?P<ids>" + _IDS + ")", "不在任何区县内的{lv}设施（未计入）：{ids}"),
+    (r"(?P<a>\d+) of (?P<b>\d+) (?P<lv>[\w/ ]+?) facilities with beds meet it",
+     "{b} 个有床位的{lv}设施中 {a} 个达标"),
+    (r"(?P<s>" + _N + r") social workers for (?P<n>" + _N + r") older people",
+     "社会工作者 {s} 名，老年人 {n} 名"),
+    (r"(?P<s>" + _N + r") social workers for (?P<n>" + _N + r") beds",
+     "社会工作者 {s} 名，床位 {n} 张"),
+    # reasons of the "not met by this plan" table (careplan.plan._explain)
+    (r"street/town comprehensive centres are not proposed by this plan "
+     r"\(community stations only\)", "本规划不新增街道（镇）综合服务中心（仅布局社区站点）"),
+    (r"street comprehensive centres are not proposed by this plan "
+     r"\(community stations only\)", "本规划不新增街道综合服务中心（仅布局社区站点）"),
+    (r"street comprehensive centres are not proposed by this plan",
+     "本规划不新增街道综合服务中心"),
+    (r"existing street centres below the size: the plan does not resize them",
+     "现状街道中心面积不足：本规划不调整其规模"),
+    (r"existing centres outside the range: the plan does not resize them",
+     "现状中心面积超出规定范围：本规划不调整其规模"),
+    (r"district centres are not proposed by this plan", "本规划不新增区级中心"),
+    (r"elderly canteens are not proposed by this plan \(a canteen is a separate facility "
+     r"level\)", "本规划不新增长者饭堂（助餐点为单独的设施等级）"),
+    (r"beds, staff and land are not planned by a layout plan",
+     "床位、人员和用地不属于设施布局规划的内容"),
+    (r"areas whose floor area comes from a larger centre or an on-site room get no "
+     r"separate station", "面积由较大中心或小区内配建用房提供的居住区不再单设站点"),
+    (r"budget p = (?P<p>\d+) too small", "新增设施数量上限 p = {p} 不足"),
+    (r"no station or candidate within the walking circle of: (?P<ids>" + _IDS + ")",
+     "以下居住区步行圈内无站点或候选点：{ids}"),
+]
+
+#: Names the plan generates for proposed facilities (``facilities.name``).
+NAME_PHRASES: list[tuple[str, str]] = [
+    (r"proposed station (?P<id>.+)", "规划站点 {id}"),
+    (r"expansion of (?P<id>.+)", "{id}（扩建）"),
+    (r"on-site room of (?P<id>.+?)(?: \(配建\))?", "{id} 小区内配建用房"),
+]
+
+#: Values of the facilities table's vocabulary columns (``status``, ``kind``, ``functions``).
+VALUE_WORDS: dict[str, str] = {
+    "station": "养老服务站", "centre": "综合服务中心", "district centre": "区级养老服务指导中心",
+    "canteen": "长者饭堂", "on-site room": "小区内配建用房", "institution": "养老机构",
+    "existing": "现状", "proposed": "规划", "new": "新建", "expansion": "扩建",
+    "on_site": "小区内配建", "other": "其他",
+}
+
+#: Columns whose values are words of :data:`VALUE_WORDS`.
+WORD_COLUMNS = ("status", "kind", "functions")
+
+_COMPILED = [(re.compile(p, re.S), z) for p, z in NOTE_PHRASES]
+_COMPILED_NAMES = [(re.compile(p, re.S), z) for p, z in NAME_PHRASES]
+_MORE = re.compile(r"\s*\(\+(\d+) more\)$")
+
+
+def _word(group: str, value: str) -> str:
+    if group == "lv":
+        return "/".join(_WORDS.get(w.strip(), w.strip()) for w in value.split("/"))
+    if group == "built":
+        return _WORDS.get(value, value)
+    if group == "col":
+        return _ZONES.get(value, value)
+    if group == "ids":
+        return _MORE.sub(lambda m: f"（另 {m.group(1)} 个）", value)
+    return value
+
+
+def _translate(text: str, table) -> str | None:
+    for rx, zh in table:
+        m = rx.fullmatch(text.strip())
+        if m:
+            groups = {k: v or "" for k, v in m.groupdict().items()}
+            words = {k: _word(k, v) for k, v in groups.items()}
+            words |= {f"{k}_zh": _ZONES.get(v, _WORDS.get(v, v)) for k, v in groups.items()}
+            return zh.format(**words)
+    return None
+
+
+def note_text(note: Any, lang: str) -> Any:
+    """A rule note or reason in *lang*: each ``"; "`` clause through :data:`NOTE_PHRASES`.
+
+    Parameters
+    ----------
+    note : str or None
+        The note as the evaluator wrote it (English).
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    str or None
+        In English the note unchanged; in Chinese every known clause translated,
+        joined by ``"；"`` (unknown clauses kept as written).  Non-text values are
+        returned unchanged.
+    """
+    if lang != "zh" or not isinstance(note, str) or not note.strip():
+        return note
+    parts = [p for p in note.split("; ") if p.strip()]
+    return "；".join(_translate(p, _COMPILED) or p for p in parts)
+
+
+def untranslated(note: Any) -> list[str]:
+    """The clauses of *note* that :data:`NOTE_PHRASES` does not know (for tests)."""
+    if not isinstance(note, str):
+        return []
+    return [p for p in note.split("; ") if p.strip() and _translate(p, _COMPILED) is None]
+
+
+def value_text(value: Any, lang: str, column: str) -> Any:
+    """A value of a plan table's *column* in *lang*.
+
+    ``status``, ``kind`` and ``functions`` (lists item by item) through
+    :data:`VALUE_WORDS`; ``name`` through :data:`NAME_PHRASES` (names the plan
+    generates, e.g. ``"expansion of X"``).  Anything else, and text the catalogue
+    does not know (names from the data), is returned unchanged.
+    """
+    if lang != "zh":
+        return value
+    if isinstance(value, list | tuple):
+        return [value_text(v, lang, column) for v in value]
+    if not isinstance(value, str):
+        return value
+    if column in WORD_COLUMNS:
+        return VALUE_WORDS.get(value, value)
+    if column == "name":
+        return _translate(value, _COMPILED_NAMES) or value
+    return value
