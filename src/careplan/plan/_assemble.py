@@ -137,10 +137,12 @@ def assemble(inp: Inputs, sites: Sites, before: State, choice: Choice, sizing: S
 
     out = _area_table(inp, before, after, sizing)
     params = parameters(inp, sites, choice, sizing, runtime_s)
+    params["equity"] = EQUITY_NOTE
+    equity = equity_table(out)
     return LayoutPlan(
         areas=out, existing=inp.facilities, proposed=sizing.proposed,
         service_areas=_service_areas(inp, after, sizing),
-        summary=summary_table(out, sizing.proposed),
+        summary=summary_table(out, sizing.proposed, equity=equity), equity=equity,
         rules_before=before.compliance.rules, rules_after=after.compliance.rules,
         parameters=params,
         network_edges=inp.net.edges, attribution="© OpenStreetMap contributors",
@@ -151,12 +153,72 @@ def assemble(inp: Inputs, sites: Sites, before: State, choice: Choice, sizing: S
                                     sizing.added, after.compliance.allocation, inp.areas))
 
 
+#: How the plan measures equity (the report's parameter table states it).
+EQUITY_NOTE = ("equity of access (careplan.equity.before_after): per area, the floor area "
+               "allocated to it (provided_before_m2 / provided_after_m2) per older person "
+               "(per household when the areas have no elderly column), weighted by its older "
+               "people; Gini (0 equal, 1 concentrated) and Palma (share held by the top 10 % "
+               "over the bottom 40 %) of that value, and the share of older people outside "
+               "the walking circle; overall and by street and district where the areas have "
+               "those columns")
+
+
+def equity_table(areas: pd.DataFrame) -> pd.DataFrame:
+    """Equity before and after the plan: overall, then by street and by district.
+
+    Parameters
+    ----------
+    areas : DataFrame, shape (n_areas, ...)
+        The plan's area table (``covered_before/after``, ``provided_before/after_m2``,
+        ``elderly`` or ``households``, optional ``street``, ``district``).
+
+    Returns
+    -------
+    DataFrame
+        One row per group: ``level`` ('all', 'street', 'district'), ``group`` (the
+        street or district name; 'all'), ``weight`` (the people column measured:
+        'elderly' or 'households'), ``units`` (areas), ``people``,
+        ``outside_share_before/after`` (share of people outside the walking circle,
+        0-1), ``gini_before/after`` and ``palma_before/after`` of floor area per person
+        (NaN where nobody in the group has any floor area; Palma ``inf`` where the
+        bottom 40 % have none), from :func:`careplan.equity.before_after`.
+    """
+    from careplan.equity import before_after
+
+    weight = "elderly" if "elderly" in areas.columns else "households"
+    frame = (pd.DataFrame(areas.drop(columns=areas.geometry.name))
+             if isinstance(areas, gpd.GeoDataFrame) else pd.DataFrame(areas))
+    parts = [("all", None)] + [(c, c) for c in ("street", "district") if c in frame.columns]
+    rows = []
+    for level, by in parts:
+        sub = frame if by is None else frame[frame[by].notna()]
+        if not len(sub):
+            continue
+        res = before_after(sub, weight_col=weight, by=by)
+        for group, r in res.iterrows():
+            row = {"level": level, "group": str(group), "weight": weight,
+                   "units": int(r["units"]), "people": float(r["people"])}
+            for when in ("before", "after"):
+                row[f"outside_share_{when}"] = float(r[f"share_outside_{when}"])
+            for when in ("before", "after"):
+                row[f"gini_{when}"] = float(r.get(f"gini_m2_per_person_{when}", np.nan))
+            for when in ("before", "after"):
+                row[f"palma_{when}"] = float(r.get(f"palma_m2_per_person_{when}", np.nan))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _share(part: float, total: float) -> float:
     return part / total if total else np.nan
 
 
-def summary_table(out: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Before/after summary: ``metric, label_en, label_zh, before, after``."""
+def summary_table(out: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame, *,
+                  equity: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Before/after summary: ``metric, label_en, label_zh, before, after``.
+
+    With *equity* (:func:`equity_table`), its overall Gini and Palma ratio of floor
+    area per older person (per household without an elderly column) are added.
+    """
     cb_cov, ca_cov = out["covered_before"], out["covered_after"]
     hh = out["households"].astype(float)
     rows = [("households", "Households", "户数", hh.sum(), hh.sum()),
@@ -189,8 +251,23 @@ def summary_table(out: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame) -> pd.DataF
         ("new_floor_area_m2", "Added floor area (m2)", "新增建筑面积(m²)", 0.0,
          float(proposed["floor_area_m2"].sum()) if len(proposed) else 0.0),
     ]
+    rows += _equity_rows(equity)
     rows = [(m, en, zh, _num(b), _num(a)) for m, en, zh, b, a in rows]
     return pd.DataFrame(rows, columns=["metric", "label_en", "label_zh", "before", "after"])
+
+
+def _equity_rows(equity: pd.DataFrame | None) -> list[tuple]:
+    if equity is None or not len(equity) or not (equity["level"] == "all").any():
+        return []
+    r = equity[equity["level"] == "all"].iloc[0]
+    if r["weight"] == "elderly":
+        who, en, zh = "elderly", "per older person", "老年人人均"
+    else:
+        who, en, zh = "household", "per household", "户均"
+    return [(f"gini_m2_per_{who}", f"Gini of floor area {en} (0 = equal)",
+             f"{zh}养老服务用房面积基尼系数", r["gini_before"], r["gini_after"]),
+            (f"palma_m2_per_{who}", f"Palma ratio of floor area {en} (top 10 % / bottom 40 %)",
+             f"{zh}养老服务用房面积帕尔玛比值", r["palma_before"], r["palma_after"])]
 
 
 def _num(v: Any) -> Any:

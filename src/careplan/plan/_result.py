@@ -72,6 +72,10 @@ class LayoutPlan:
         floor area, functions, the estates it serves (list column), households and
         elderly served and coordinates in WGS84 and GCJ-02
         (:func:`careplan.plan._facilities.facilities_table`).
+    equity : DataFrame or None
+        Equity before and after the plan, overall and by street and district
+        (:func:`careplan.plan._assemble.equity_table`): share of older people outside
+        the walking circle, Gini and Palma ratio of floor area per older person.
     cost, phases : DataFrame or None
         Cost of each proposed facility and its phase, from
         :func:`careplan.phasing.phase_layout` (None until it is called).
@@ -94,6 +98,7 @@ class LayoutPlan:
     cost: pd.DataFrame | None = None
     phases: pd.DataFrame | None = None
     facilities: gpd.GeoDataFrame | None = None
+    equity: pd.DataFrame | None = None
 
     @property
     def crs(self):

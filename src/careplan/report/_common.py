@@ -186,17 +186,33 @@ def area_names(areas: pd.DataFrame) -> pd.Series:
 
 #: Optional tables a plan may carry (attribute names), shown after the rule tables
 #: and written as sheets (tables.xlsx) and layers (plan.gpkg) of the same name.
-EXTRA_TABLES = ("allocation", "floor_area_allocation", "facilities", "rules_not_met", "cost",
-                "phases")
+EXTRA_TABLES = ("equity", "allocation", "floor_area_allocation", "facilities", "rules_not_met",
+                "cost", "phases")
 
 
-def extra_tables(plan: LayoutPlan) -> dict[str, pd.DataFrame]:
-    """The plan's optional tables (:data:`EXTRA_TABLES`) that it has and that have rows."""
+#: Columns of a wide optional table shown in the HTML report (the XLSX and the GPKG keep
+#: every column): what a planner needs to find and judge a site on an A4 / 1280-px page.
+HTML_COLUMNS = {
+    "facilities": ("facility_id", "name", "address", "level", "kind", "floor_area_m2",
+                   "functions", "estates", "households_served", "elderly_served",
+                   "lon_gcj02", "lat_gcj02"),
+}
+
+#: In the HTML report, a list cell (the estates a facility serves) shows at most this many
+#: items, then "+k" (the XLSX has the whole list).
+HTML_LIST_ITEMS = 8
+
+
+def extra_tables(plan: LayoutPlan, *, joined: bool = True) -> dict[str, pd.DataFrame]:
+    """The plan's optional tables (:data:`EXTRA_TABLES`) that it has and that have rows.
+
+    With ``joined=False`` list cells stay lists (the HTML writer labels their items).
+    """
     out = {}
     for name in EXTRA_TABLES:
         df = getattr(plan, name, None)
         if isinstance(df, pd.DataFrame) and len(df):
-            out[name] = _lists_joined(df)
+            out[name] = _lists_joined(df) if joined else df
     return out
 
 

@@ -162,7 +162,8 @@ def _png_b64(fig) -> str:
 
 
 def charts(plan: LayoutPlan, lang: str, max_areas: int = 30) -> list[tuple[str, str]]:
-    """(title, base64 PNG) of each chart: households covered, deficit by area.
+    """(title, base64 PNG) of each chart: households covered, deficit by area, Lorenz
+    curves of floor area per person before/after (:func:`lorenz_curves`).
 
     Titles, axes and legends are in *lang* when a font can draw it (see
     :func:`fig_lang`); areas are shown by name where they have one.
@@ -215,7 +216,72 @@ def charts(plan: LayoutPlan, lang: str, max_areas: int = 30) -> list[tuple[str, 
             ax.legend(fontsize=8)
             out.append((title, _png_b64(fig)))
             plt.close(fig)
+        lorenz = _lorenz_chart(plt, plan.areas, lang, flang)
+        if lorenz is not None:
+            out.append(lorenz)
     return out
+
+
+def lorenz_curves(areas: pd.DataFrame) -> tuple[str, dict[str, pd.DataFrame]]:
+    """Lorenz curves of floor area per person before and after the plan.
+
+    The value of an area is ``provided_<when>_m2`` / its people (``elderly``, else
+    ``households``), weighted by its people, as in
+    :func:`careplan.equity.before_after`; a curve is left out when nobody has any floor
+    area (undefined).
+
+    Returns
+    -------
+    tuple
+        ``(weight column, {"before": (curve, gini), "after": (curve, gini)})``; each
+        curve from :func:`careplan.equity.lorenz` (``population_share``,
+        ``value_share``), each Gini from :func:`careplan.equity.gini`.
+    """
+    from careplan._errors import InputError as _Err
+    from careplan.equity import gini, lorenz
+
+    weight = "elderly" if "elderly" in areas.columns else "households"
+    people = pd.to_numeric(areas[weight], errors="coerce").astype(float)
+    curves = {}
+    for when in ("before", "after"):
+        col = f"provided_{when}_m2"
+        if col not in areas.columns:
+            continue
+        m2 = pd.to_numeric(areas[col], errors="coerce").astype(float)
+        value = (m2 / people.where(people > 0)).fillna(0.0)
+        x, w = value.to_numpy(), people.fillna(0.0).to_numpy()
+        try:
+            curves[when] = (lorenz(x, w), gini(x, w))
+        except _Err:  # nobody has floor area (or no people): the curve is undefined
+            continue
+    return weight, curves
+
+
+def _lorenz_chart(plt, areas: pd.DataFrame, lang: str, flang: str) -> tuple[str, str] | None:
+    weight, curves = lorenz_curves(areas)
+    if not curves:
+        return None
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    ax.plot([0, 1], [0, 1], color="#777777", lw=1, ls="--", label=t("lorenz_equal", flang))
+    colors = {"before": C_BAD, "after": C_OK}
+    for when, (c, g) in curves.items():
+        p, v = c["population_share"].to_numpy(), c["value_share"].to_numpy()
+        ax.plot(p, v, color=colors[when], lw=2,
+                label=f"{t(when, flang)} ({t('gini', flang)} {g:.2f})")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel(t(f"lorenz_x_{weight}", flang))
+    ax.set_ylabel(t("lorenz_y", flang))
+    ax.set_title(t("chart_lorenz", flang), fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+    from matplotlib.ticker import PercentFormatter
+
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    b64 = _png_b64(fig)
+    plt.close(fig)
+    return t("chart_lorenz", lang), b64
 
 
 def _scale_bar(ax, xmin: float, xmax: float, ymin: float, ymax: float) -> float:

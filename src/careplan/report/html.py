@@ -20,7 +20,10 @@ import pandas as pd
 from careplan._errors import CareplanWarning
 from careplan.report._common import (
     AREA_TABLE_COLS,
+    HTML_COLUMNS,
+    HTML_LIST_ITEMS,
     PROPOSED_COLS,
+    area_names,
     attribution,
     checked,
     extra_tables,
@@ -29,20 +32,24 @@ from careplan.report.atomic import atomic_write_bytes
 from careplan.report.escape import html_attr
 from careplan.report.escape import html_text as esc
 from careplan.report.figures import charts
-from careplan.report.format import flag, fmt, num
+from careplan.report.format import flag, fmt, fmt_percent, num
+from careplan.report.labels import UI as _UI
 from careplan.report.labels import (
     check_lang,
     column_label,
+    is_share,
     kind_label,
     level_label,
     parameter_label,
     t,
 )
 from careplan.report.maps import folium_map, standalone_map_html
+from careplan.report.phrases import value_text
 from careplan.report.tables import (
     rule_like_frame,
     rules_frame,
     standard_citations,
+    standard_title,
     summary_frame,
 )
 
@@ -56,10 +63,12 @@ body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",Helvetica,Ar
 margin:0 auto;max-width:1180px;padding:12px 20px;color:#222}
 h1{font-size:1.6em;border-bottom:2px solid #2166ac;padding-bottom:6px}
 h2{font-size:1.25em;margin-top:1.6em;color:#2166ac}
-table{border-collapse:collapse;margin:8px 0;font-size:13px}
-th,td{border:1px solid #ccc;padding:3px 7px;vertical-align:top}
+table{border-collapse:collapse;margin:8px 0;font-size:13px;max-width:100%}
+th,td{border:1px solid #ccc;padding:3px 7px;vertical-align:top;overflow-wrap:anywhere}
+table.facilities{font-size:12px}table.facilities td{max-width:180px}
 th{background:#f0f4f8;text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;
+overflow-wrap:normal}
 td.ok{color:#1a7a3c;font-weight:600}td.bad{color:#b2182b;font-weight:600}
 td.na{color:#777}
 table.params td.num{text-align:left}table.params td:first-child{white-space:nowrap}
@@ -75,6 +84,12 @@ _NUMERIC_TEXT = re.compile(r"^[+-]?\d[\d.,]*(?:%|–[\d.,]+%?)?(?: pp| 个百分
 
 
 def _cell(c: str, v, lang: str) -> str:
+    if is_share(c) and num(v) is not None:
+        return f"<td class='num'>{esc(fmt_percent(v))}</td>"
+    if c.startswith(("lon", "lat")) and num(v) is not None:  # degrees: 6 decimals ~ 0.1 m
+        return f"<td class='num'>{num(v):.6f}</td>"
+    if c.startswith(("gini", "palma")) and num(v) is not None and np.isfinite(num(v)):
+        return f"<td class='num'>{num(v):.3f}</td>"
     if isinstance(v, bool | np.bool_) or c in _FLAG_COLS or c.startswith(
             ("compliant_", "covered_")):
         f = flag(v)
@@ -125,17 +140,85 @@ def _existing_by_level(existing: pd.DataFrame, lang: str) -> str:
                             ("fa", t("floor_area_m2", lang))], lang)
 
 
+def _display_frame(name: str, df: pd.DataFrame, plan: LayoutPlan, lang: str) -> pd.DataFrame:
+    """An optional table as the HTML shows it: the columns of :data:`HTML_COLUMNS` (all for
+    other tables) that have a value somewhere, levels and the plan's words in *lang*, area
+    ids as area names, long lists cut to :data:`HTML_LIST_ITEMS` items."""
+    frame = pd.DataFrame(df.drop(columns=df.geometry.name)) if isinstance(
+        df, gpd.GeoDataFrame) else pd.DataFrame(df)
+    keep = [c for c in HTML_COLUMNS.get(name, frame.columns) if c in frame.columns]
+    frame = frame[[c for c in keep if frame[c].map(_has_value).any()]].copy()
+    names = dict(zip(plan.areas["area_id"].astype(str), area_names(plan.areas), strict=True))
+    for c in frame.columns:
+        vals = list(frame[c])
+        if c == "level":
+            vals = [level_label(v, lang) if isinstance(v, str) else v for v in vals]
+        elif c in ("estates", "areas_served"):
+            vals = [[names.get(str(x), x) for x in v] if isinstance(v, list | tuple)
+                    else names.get(str(v), v) if isinstance(v, str) else v for v in vals]
+        else:
+            vals = [value_text(v, lang, c) for v in vals]
+        frame[c] = pd.Series([_joined(v, lang) for v in vals], index=frame.index, dtype=object)
+    return frame
+
+
+def _has_value(v) -> bool:
+    if isinstance(v, list | tuple):
+        return len(v) > 0
+    return v is not None and not (pd.api.types.is_scalar(v) and pd.isna(v)) and v != ""
+
+
+def _joined(v, lang: str):
+    if not isinstance(v, list | tuple):
+        return v
+    head = ", ".join(map(str, v[:HTML_LIST_ITEMS]))
+    more = len(v) - HTML_LIST_ITEMS
+    if more > 0:
+        head += f" 等 {len(v)} 个" if lang == "zh" else f" (+{more} more)"
+    return head
+
+
+#: Optional tables with a section of their own (not among the extra sections).
+_OWN_SECTION = ("equity",)
+
+
+def _equity_section(plan: LayoutPlan, lang: str) -> list[str]:
+    """Equity before/after (overall, by street and district), with how it is measured."""
+    eq = getattr(plan, "equity", None)
+    if not isinstance(eq, pd.DataFrame) or not len(eq):
+        return []
+    frame = pd.DataFrame(eq).copy()
+    if "level" in frame.columns:
+        frame["level"] = [t(f"scope_{v}", lang) if f"scope_{v}" in _UI else v
+                          for v in frame["level"]]
+        frame["group"] = [t("scope_all", lang) if g == "all" else g for g in frame["group"]]
+    if "weight" in frame.columns:
+        frame["weight"] = [t(f"weight_{v}", lang) if f"weight_{v}" in _UI else v
+                           for v in frame["weight"]]
+    cols = [(c, column_label(c, lang, "equity")) for c in frame.columns]
+    table = _html_table(frame, cols, lang, cls="equity")
+    return [f"<h2 id='equity'>{esc(t('equity', lang))}</h2>",
+            f"<p class='note'>{esc(t('equity_note', lang))}</p>",
+            table if len(frame) <= 40 else
+            f"<details><summary>{esc(t('equity', lang))} ({len(frame)})</summary>{table}"
+            "</details>"]
+
+
 def _extra_sections(plan: LayoutPlan, lang: str) -> list[str]:
     """A section per optional table of the plan (allocation, rules not met, ...)."""
     parts = []
-    for name, df in extra_tables(plan).items():
-        frame = (pd.DataFrame(df.drop(columns=df.geometry.name))
-                 if isinstance(df, gpd.GeoDataFrame) else df)
+    for name, df in extra_tables(plan, joined=False).items():
+        if name in _OWN_SECTION:
+            continue
+        frame = _display_frame(name, df, plan, lang)
         if {"rule_id", "required", "found", "citation"} <= set(frame.columns):
-            frame = rule_like_frame(frame, lang, citations=standard_citations(plan.parameters))
+            frame = rule_like_frame(pd.DataFrame(df), lang,
+                                    citations=standard_citations(plan.parameters))
         cols = [(c, column_label(c, lang, name)) for c in frame.columns]
         table = _html_table(frame, cols, lang, cls=name)
         parts.append(f"<h2 id='{esc(name)}'>{esc(t(name, lang))}</h2>")
+        if name in HTML_COLUMNS and len(frame.columns) < df.shape[1]:
+            parts.append(f"<p class='note'>{esc(t('full_table_note', lang))}</p>")
         parts.append(table if len(frame) <= 40 else
                      f"<details><summary>{esc(t(name, lang))} ({len(frame)})</summary>"
                      f"{table}</details>")
@@ -151,7 +234,7 @@ def _head(plan: LayoutPlan, lang: str) -> list[str]:
         f"<h1>{esc(t('title', lang))}</h1>",
     ]
     params = plan.parameters or {}
-    std, std_title = params.get("standard"), params.get("standard_title")
+    std, std_title = params.get("standard"), standard_title(params, lang)
     if std is not None or std_title is not None:
         text = " · ".join(fmt(x) for x in (std_title, std) if x is not None)
         parts.append(f"<p class='standard'>{esc(text)}</p>")
@@ -164,6 +247,12 @@ def _proposed_section(plan: LayoutPlan, lang: str) -> list[str]:
         pr = pd.DataFrame(plan.proposed.drop(columns=plan.proposed.geometry.name))
         if "kind" in pr.columns:
             pr["kind"] = [kind_label(k, lang) for k in pr["kind"]]
+        if "areas_served" in pr.columns:  # comma-separated ids -> names where areas have one
+            names = dict(zip(plan.areas["area_id"].astype(str), area_names(plan.areas),
+                             strict=True))
+            pr["areas_served"] = [", ".join(names.get(x.strip(), x.strip())
+                                            for x in v.split(",") if x.strip())
+                                  if isinstance(v, str) else v for v in pr["areas_served"]]
         cols = [(c, t(c, lang)) for c in PROPOSED_COLS if c in pr.columns]
         parts.append(_html_table(pr, cols, lang))
     else:
@@ -172,7 +261,10 @@ def _proposed_section(plan: LayoutPlan, lang: str) -> list[str]:
 
 
 def _parameters_section(plan: LayoutPlan, lang: str) -> list[str]:
-    params = [(parameter_label(k, lang), v) for k, v in (plan.parameters or {}).items()]
+    given = dict(plan.parameters or {})
+    if "standard_title" in given:
+        given["standard_title"] = standard_title(given, lang)
+    params = [(parameter_label(k, lang), v) for k, v in given.items()]
     params.append((t("crs_note", lang), plan.crs.to_string()))
     pdf = pd.DataFrame(params, columns=["k", "v"])
     pdf["v"] = [fmt(v, lang) for v in pdf["v"]]
@@ -202,6 +294,7 @@ def report_html(plan: LayoutPlan, lang: str) -> tuple[str, bool]:
         parts.append(f"<img alt='{esc(title)}' title='{esc(title)}' "
                      f"src='data:image/png;base64,{b64}'>")
     parts.append("</div>")
+    parts += _equity_section(plan, lang)
     parts += _proposed_section(plan, lang)
     parts += [
         f"<h2 id='rules-before'>{esc(t('rules_before', lang))}</h2>",

@@ -103,6 +103,38 @@ UI: dict[str, dict[str, str]] = {
                               "en": "Floor area after the plan, allocated within the walking "
                                     "circle (facility -> area)"},
     "rules_not_met": {"zh": "本规划未满足的规范条目及原因", "en": "Rules not met by this plan"},
+    "equity": {"zh": "公平性（规划前后）", "en": "Equity before and after"},
+    "equity_note": {
+        "zh": "指标：各居住区分得的养老服务用房面积（按步行圈内分配）除以老年人数（无老年人数时按户数），"
+              "以老年人数加权；基尼系数 0 为完全均等，越接近 1 越集中；帕尔玛比值为最高 10% 人口所得份额与"
+              "最低 40% 人口所得份额之比（最低 40% 无面积时为 ∞）；步行圈外占比为步行服务圈外老年人占比。",
+        "en": "Measure: the floor area allocated to each residential area (within the walking "
+              "circle) per older person (per household without elderly counts), weighted by "
+              "its older people; Gini 0 = equal, towards 1 = concentrated; Palma = share held "
+              "by the top 10 % over the share held by the bottom 40 % (∞ when the bottom 40 % "
+              "have none); outside = share of older people outside the walking circle."},
+    "equity.level": {"zh": "统计范围", "en": "Scope"},
+    "equity.group": {"zh": "名称", "en": "Group"},
+    "equity.weight": {"zh": "人口口径", "en": "People counted"},
+    "equity.units": {"zh": "小区数", "en": "Areas"},
+    "equity.people": {"zh": "人数", "en": "People"},
+    "equity.outside_share_before": {"zh": "规划前步行圈外占比", "en": "Outside the circle, before"},
+    "equity.outside_share_after": {"zh": "规划后步行圈外占比", "en": "Outside the circle, after"},
+    "equity.gini_before": {"zh": "规划前基尼系数", "en": "Gini before"},
+    "equity.gini_after": {"zh": "规划后基尼系数", "en": "Gini after"},
+    "equity.palma_before": {"zh": "规划前帕尔玛比值", "en": "Palma before"},
+    "equity.palma_after": {"zh": "规划后帕尔玛比值", "en": "Palma after"},
+    "scope_all": {"zh": "全部", "en": "all"},
+    "scope_street": {"zh": "街道", "en": "street"},
+    "scope_district": {"zh": "区县", "en": "district"},
+    "weight_elderly": {"zh": "老年人", "en": "older people"},
+    "weight_households": {"zh": "户", "en": "households"},
+    "chart_lorenz": {"zh": "洛伦兹曲线：人均养老服务用房面积", "en": "Lorenz curve: floor area per person"},
+    "lorenz_x_elderly": {"zh": "老年人累计占比", "en": "Cumulative share of older people"},
+    "lorenz_x_households": {"zh": "户数累计占比", "en": "Cumulative share of households"},
+    "lorenz_y": {"zh": "养老服务用房面积累计占比", "en": "Cumulative share of floor area"},
+    "lorenz_equal": {"zh": "完全均等", "en": "Equal shares"},
+    "gini": {"zh": "基尼系数", "en": "Gini"},
     "cost": {"zh": "投资估算", "en": "Cost"},
     "phases": {"zh": "分期建设", "en": "Phases"},
     "allocation.facility_id": {"zh": "设施编号", "en": "Facility"},
@@ -182,6 +214,11 @@ UI: dict[str, dict[str, str]] = {
               "(install xstatic-leaflet to embed it).",
     },
     "all_areas": {"zh": "全部小区明细", "en": "All areas"},
+    "full_table_note": {"zh": "此处列出主要字段；完整表格（含 WGS84 与投影坐标、数据来源等全部字段）"
+                              "见 tables.xlsx 与 plan.gpkg。",
+                        "en": "Main columns shown; the full table (WGS84 and projected "
+                              "coordinates, sources and every other column) is in tables.xlsx "
+                              "and plan.gpkg."},
     # workbook sheets of `careplan check --out`
     "sheet_summary": {"zh": "汇总", "en": "summary"},
     # CLI headings
@@ -220,6 +257,13 @@ METRICS: dict[str, dict[str, str]] = {
     "new_stations": {"zh": "新增站点数", "en": "New stations"},
     "expansions": {"zh": "扩建既有设施数", "en": "Expanded existing facilities"},
     "new_floor_area_m2": {"zh": "新增建筑面积 (m²)", "en": "Added floor area (m²)"},
+    "gini_m2_per_elderly": {"zh": "老年人人均用房面积基尼系数",
+                            "en": "Gini of floor area per older person"},
+    "palma_m2_per_elderly": {"zh": "老年人人均用房面积帕尔玛比值",
+                             "en": "Palma ratio of floor area per older person"},
+    "gini_m2_per_household": {"zh": "户均用房面积基尼系数", "en": "Gini of floor area per household"},
+    "palma_m2_per_household": {"zh": "户均用房面积帕尔玛比值",
+                               "en": "Palma ratio of floor area per household"},
     # compliance summary (careplan.compliance)
     "n_areas": {"zh": "居住区数量", "en": "Residential areas"},
     "n_compliant": {"zh": "达标居住区数量", "en": "Areas meeting the floor-area rule"},
@@ -319,6 +363,7 @@ PARAMETERS: dict[str, dict[str, str]] = {
                                 "en": "Construction cost, total (CNY)"},
     "rent_per_year_total": {"zh": "年租金合计（元）", "en": "Rent per year, total (CNY)"},
     "unphased_facilities": {"zh": "预算内无法安排的设施", "en": "Facilities no budget fits"},
+    "equity": {"zh": "公平性指标的计算方法", "en": "How equity is measured"},
 }
 
 
@@ -381,5 +426,7 @@ def metric_label(metric: object, lang: str, fallback: object = None) -> str:
 
 
 def is_share(metric: object) -> bool:
-    """True for metrics that are fractions in [0, 1] (shown as percentages)."""
-    return str(metric).endswith("_share")
+    """True for metrics and columns that are fractions in [0, 1] (shown as percentages):
+    their name has the word ``share`` (``households_covered_share``,
+    ``outside_share_before``)."""
+    return "share" in str(metric).split("_")

@@ -77,6 +77,7 @@ def _fill_sheet(ws, df: pd.DataFrame, percent_rows: set[int] | None = None,
         cell.data_type = "s"
     widths = [min(max(len(str(c)), 6), 60) for c in cols]
     pct_idx = {cols.index(c) for c in percent_cols if c in cols}
+    share_idx = {j for j, c in enumerate(cols) if is_share(c)}
     for i, row in enumerate(df.itertuples(index=False, name=None)):
         for j, v in enumerate(row):
             val, is_text = _cell_value(v)
@@ -86,7 +87,8 @@ def _fill_sheet(ws, df: pd.DataFrame, percent_rows: set[int] | None = None,
                 cell.data_type = "s"
                 if i < 200:
                     widths[j] = min(max(widths[j], len(val)), 60)
-            elif isinstance(val, float) and percent_rows and i in percent_rows and j in pct_idx:
+            elif isinstance(val, float) and (j in share_idx or (
+                    percent_rows and i in percent_rows and j in pct_idx)):
                 cell.number_format = "0.0%"
     ws.freeze_panes = "A2"
     from openpyxl.utils import get_column_letter
@@ -177,7 +179,9 @@ def write_excel(plan: LayoutPlan, path: str | os.PathLike) -> Path:
 
     Geometry is left out; ``proposed`` and ``existing`` get ``x_m, y_m`` (plan CRS)
     and ``lon, lat`` (WGS84) of each point.  Non-scalar cells (lists, dicts) are
-    written as JSON text; shares in the summary are numbers shown as percentages.
+    written as JSON text.  Shares stay fractions (numbers) shown as percentages
+    (cell format ``0.0%``): the summary's ``*_share`` metrics, every ``*_share``
+    column and the rule rows whose unit is a share.
 
     Parameters
     ----------
@@ -202,7 +206,13 @@ def write_excel(plan: LayoutPlan, path: str | os.PathLike) -> Path:
     sheets = _excel_sheets(plan)
     summ = sheets["summary"]
     shares = {i for i, m in enumerate(summ["metric"]) if is_share(m)}
-    return write_workbook(sheets, path, percent={"summary": (shares, ("before", "after"))})
+    percent = {"summary": (shares, ("before", "after"))}
+    for name in ("rules_before", "rules_after", "rules_not_met"):
+        if name in sheets and "unit" in sheets[name].columns:
+            rows = {i for i, u in enumerate(sheets[name]["unit"])
+                    if isinstance(u, str) and u.strip().lower().startswith("share")}
+            percent[name] = (rows, ("required", "found", "required_max", "found_max"))
+    return write_workbook(sheets, path, percent=percent)
 
 
 def compliance_sheets(result: ComplianceResult, *, lang: str = "en") -> dict[str, pd.DataFrame]:
