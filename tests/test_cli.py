@@ -131,6 +131,12 @@ def test_check_and_standards(tmp_path, capsys):
 #: Issue 12.3 items 5-6 (levels): the nursing-bed share is evaluated by district (note
 #: 'nursing beds / institution beds by district: 秦淮区=60% (90 of 150); no institution
 #: beds in: 玄武区, 鼓楼区'); found stays 0.6, passes.
+#: Issue 13.4 (report): equity before/after. The summary gains one row,
+#: gini_m2_per_elderly (Gini of floor area per older person, checked against
+#: careplan.equity.gini below); a new 'equity' sheet (overall and by the demo's three
+#: districts: share of older people outside the circle, Gini, Palma); the parameters gain
+#: 'equity' (how it is measured). The reference now also holds the facilities sheet
+#: (issue 12.5) and the areas' access column (issue 14.9); no other number changed.
 _UNCHANGED_SINCE_PIPELINE = {
     "existing": None,
     "summary": ["households", "households_covered", "households_covered_share",
@@ -153,8 +159,7 @@ def test_demo_writes_the_same_numbers_as_before_the_pipeline(demo_dir):
         pd.testing.assert_frame_equal(n, o, check_exact=False, rtol=1e-9, atol=1e-9, obj=name)
     before = pd.read_excel(data / "demo_tables_issue12.xlsx", sheet_name=None,
                            engine="openpyxl")
-    # issue 12.5 added the facilities sheet (every existing and proposed facility)
-    assert set(after) == set(before) | {"facilities"}
+    assert set(after) == set(before)
     fac_ids = set(after["facilities"]["facility_id"])
     assert fac_ids == set(after["existing"]["facility_id"]) | set(after["proposed"]["station_id"])
     for name, old in before.items():
@@ -166,13 +171,33 @@ def test_demo_writes_the_same_numbers_as_before_the_pipeline(demo_dir):
             assert {k: pn[k] for k in same} == {k: po[k] for k in same}
             continue
         if name == "areas":  # issue 14.9 added how each area reaches the network
-            assert set(new.pop("access")) <= {"network", "long_access", "cut_off"}
+            assert set(new["access"]) <= {"network", "long_access", "cut_off"}
         assert list(new.columns) == list(old.columns), name
         if name == "floor_area_allocation":  # a set of (facility, area) rows: order free
             new, old = (t.sort_values(["area_id", "facility_id"], kind="stable")
                         .reset_index(drop=True) for t in (new, old))
         pd.testing.assert_frame_equal(new, old, check_exact=False, rtol=1e-9, atol=1e-9,
                                       obj=name)
+
+
+def test_demo_equity_matches_careplan_equity(demo_dir):
+    """The demo's Gini (summary and equity sheet) is careplan.equity.gini of the areas'
+    floor area per older person weighted by older people, recomputed from the areas
+    sheet; the share outside the circle is the elderly-weighted share not covered."""
+    from careplan import equity
+
+    xl = pd.read_excel(demo_dir / "tables.xlsx", sheet_name=None, engine="openpyxl")
+    a, eq = xl["areas"], xl["equity"].set_index(["level", "group"])
+    summ = xl["summary"].set_index("metric")
+    el = a["elderly"].astype(float)
+    for when in ("before", "after"):
+        x = (a[f"provided_{when}_m2"] / el.where(el > 0)).fillna(0.0)
+        g = equity.gini(x, el)
+        assert eq.loc[("all", "all"), f"gini_{when}"] == pytest.approx(g)
+        assert summ.loc["gini_m2_per_elderly", when] == pytest.approx(g)
+        out = el[~a[f"covered_{when}"].astype(bool)].sum() / el.sum()
+        assert eq.loc[("all", "all"), f"outside_share_{when}"] == pytest.approx(out)
+    assert set(eq.loc["district"].index) == set(a["district"].dropna())
 
 
 def test_check_without_facilities(capsys):

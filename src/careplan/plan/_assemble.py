@@ -216,8 +216,8 @@ def summary_table(out: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame, *,
                   equity: pd.DataFrame | None = None) -> pd.DataFrame:
     """Before/after summary: ``metric, label_en, label_zh, before, after``.
 
-    With *equity* (:func:`equity_table`), its overall Gini and Palma ratio of floor
-    area per older person (per household without an elderly column) are added.
+    With *equity* (:func:`equity_table`), its overall Gini of floor area per older
+    person (per household without an elderly column) is added.
     """
     cb_cov, ca_cov = out["covered_before"], out["covered_after"]
     hh = out["households"].astype(float)
@@ -257,17 +257,16 @@ def summary_table(out: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame, *,
 
 
 def _equity_rows(equity: pd.DataFrame | None) -> list[tuple]:
+    """The overall Gini before/after (the Palma ratio, which is infinite when the bottom
+    40 % have nothing, stays in the equity table)."""
     if equity is None or not len(equity) or not (equity["level"] == "all").any():
         return []
     r = equity[equity["level"] == "all"].iloc[0]
     if r["weight"] == "elderly":
-        who, en, zh = "elderly", "per older person", "老年人人均"
-    else:
-        who, en, zh = "household", "per household", "户均"
-    return [(f"gini_m2_per_{who}", f"Gini of floor area {en} (0 = equal)",
-             f"{zh}养老服务用房面积基尼系数", r["gini_before"], r["gini_after"]),
-            (f"palma_m2_per_{who}", f"Palma ratio of floor area {en} (top 10 % / bottom 40 %)",
-             f"{zh}养老服务用房面积帕尔玛比值", r["palma_before"], r["palma_after"])]
+        return [("gini_m2_per_elderly", "Gini of floor area per older person (0 = equal)",
+                 "老年人人均养老服务用房面积基尼系数", r["gini_before"], r["gini_after"])]
+    return [("gini_m2_per_household", "Gini of floor area per household (0 = equal)",
+             "户均养老服务用房面积基尼系数", r["gini_before"], r["gini_after"])]
 
 
 def _num(v: Any) -> Any:

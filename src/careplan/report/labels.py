@@ -259,11 +259,8 @@ METRICS: dict[str, dict[str, str]] = {
     "new_floor_area_m2": {"zh": "新增建筑面积 (m²)", "en": "Added floor area (m²)"},
     "gini_m2_per_elderly": {"zh": "老年人人均用房面积基尼系数",
                             "en": "Gini of floor area per older person"},
-    "palma_m2_per_elderly": {"zh": "老年人人均用房面积帕尔玛比值",
-                             "en": "Palma ratio of floor area per older person"},
     "gini_m2_per_household": {"zh": "户均用房面积基尼系数", "en": "Gini of floor area per household"},
-    "palma_m2_per_household": {"zh": "户均用房面积帕尔玛比值",
-                               "en": "Palma ratio of floor area per household"},
+
     # compliance summary (careplan.compliance)
     "n_areas": {"zh": "居住区数量", "en": "Residential areas"},
     "n_compliant": {"zh": "达标居住区数量", "en": "Areas meeting the floor-area rule"},
