@@ -191,7 +191,7 @@ def out_dir(plan, tmp_path_factory):
 def _unescaped_report(path) -> tuple[str, str]:
     """(report page, map page) of a report.html."""
     page = path.read_text(encoding="utf-8")
-    m = re.search(r'<iframe[^>]*srcdoc="([^"]*)"', page)
+    m = re.search(r"<iframe[^>]*srcdoc='([^']*)'", page)
     assert m, "the report embeds the map in an iframe srcdoc"
     return page, html.unescape(m.group(1))
 
@@ -374,8 +374,8 @@ def test_html_report_zh(plan, out_dir):
     # text is escaped
     assert "Area &lt;Three&gt; &amp; co" in page
     assert "<Three>" not in page
-    # two charts embedded as PNG
-    assert len(re.findall(r"src='data:image/png;base64,[A-Za-z0-9+/=]{200,}'", page)) == 2
+    # three charts embedded as PNG: households covered, deficit by area, Lorenz curves
+    assert len(re.findall(r"src='data:image/png;base64,[A-Za-z0-9+/=]{200,}'", page)) == 3
     # no tile server, in the report or in the map page
     assert not _TILE_RE.search(page) and not _TILE_RE.search(mp)
 

@@ -30,6 +30,7 @@ __all__ = [
     "css_string",
     "figure_text",
     "html_attr",
+    "html_attr_single",
     "html_text",
     "js_string",
     "json_script",
@@ -98,6 +99,18 @@ def html_attr(value: Any) -> str:
     for text from data prefer :func:`html_text`.
     """
     return html.escape(_text(value), quote=True)
+
+
+def html_attr_single(value: Any) -> str:
+    """An HTML attribute value for *single* quotes: only ``&`` and ``'`` as entities.
+
+    Inside ``'...'`` nothing else can end the value or start a character reference
+    (HTML Living Standard, "attribute value (single-quoted) state"), so the double
+    quotes of a JSON-heavy document stay as they are: a map page embedded in
+    ``srcdoc='...'`` grows by a few per cent instead of about half (``&quot;`` for
+    every JSON quote).
+    """
+    return _text(value).replace("&", "&amp;").replace("'", "&#39;")
 
 
 def js_string(value: Any) -> str:

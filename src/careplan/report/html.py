@@ -29,7 +29,7 @@ from careplan.report._common import (
     extra_tables,
 )
 from careplan.report.atomic import atomic_write_bytes
-from careplan.report.escape import html_attr
+from careplan.report.escape import html_attr_single
 from careplan.report.escape import html_text as esc
 from careplan.report.figures import charts
 from careplan.report.format import flag, fmt, fmt_percent, num
@@ -43,7 +43,17 @@ from careplan.report.labels import (
     parameter_label,
     t,
 )
-from careplan.report.maps import folium_map, standalone_map_html
+from careplan.report.maps import (
+    FILL_HOLES_M2,
+    MAP_DECIMALS,
+    MAX_MAP_AREA_POLYGONS,
+    MAX_MAP_EDGES,
+    MAX_MAP_SERVICE_AREAS,
+    SIMPLIFY_M,
+    folium_map,
+    map_reductions,
+    standalone_map_html,
+)
 from careplan.report.phrases import value_text
 from careplan.report.tables import (
     rule_like_frame,
@@ -80,6 +90,10 @@ font-size:12px;color:#444}
 """
 
 _FLAG_COLS = ("passed",)
+
+#: A table of the HTML report shows at most this many rows (then a note: the full table
+#: is in tables.xlsx), so the page stays light at city scale (10,000 estates).
+HTML_MAX_ROWS = 500
 _NUMERIC_TEXT = re.compile(r"^[+-]?\d[\d.,]*(?:%|–[\d.,]+%?)?(?: pp| 个百分点)?$")
 
 
@@ -111,6 +125,27 @@ def _html_table(df: pd.DataFrame, cols: list[tuple[str, str]], lang: str, *,
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f"<table class='{esc(cls)}'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _capped(df: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, str]:
+    """The first :data:`HTML_MAX_ROWS` rows of *df* and a note when rows were left out."""
+    if len(df) <= HTML_MAX_ROWS:
+        return df, ""
+    note = t("rows_capped", lang).format(shown=HTML_MAX_ROWS, n=len(df))
+    return df.iloc[:HTML_MAX_ROWS], f"<p class='note'>{esc(note)}</p>"
+
+
+def _map_notes(plan: LayoutPlan, lang: str) -> str:
+    """What the interactive map simplified or left out (see :func:`map_reductions`)."""
+    limits = {"network_dropped": MAX_MAP_EDGES, "areas_as_points": MAX_MAP_AREA_POLYGONS,
+              "service_areas_merged": MAX_MAP_SERVICE_AREAS}
+    notes = [t("map_note_simplified", lang).format(
+        decimals=MAP_DECIMALS, holes=f"{FILL_HOLES_M2 / 10_000:g}",
+        **{k: f"{v:g}" for k, v in SIMPLIFY_M.items()})]
+    notes += [t(f"map_note_{k}", lang).format(n=n, limit=limits[k],
+                                              tol=f"{SIMPLIFY_M['service_areas_merged']:g}")
+              for k, n in map_reductions(plan).items()]
+    return "".join(f"<p class='note'>{esc(n)}</p>" for n in notes)
 
 
 def _summary_table(summary: pd.DataFrame, lang: str) -> str:
@@ -215,7 +250,8 @@ def _extra_sections(plan: LayoutPlan, lang: str) -> list[str]:
             frame = rule_like_frame(pd.DataFrame(df), lang,
                                     citations=standard_citations(plan.parameters))
         cols = [(c, column_label(c, lang, name)) for c in frame.columns]
-        table = _html_table(frame, cols, lang, cls=name)
+        frame, capped = _capped(frame, lang)
+        table = _html_table(frame, cols, lang, cls=name) + capped
         parts.append(f"<h2 id='{esc(name)}'>{esc(t(name, lang))}</h2>")
         if name in HTML_COLUMNS and len(frame.columns) < df.shape[1]:
             parts.append(f"<p class='note'>{esc(t('full_table_note', lang))}</p>")
@@ -254,7 +290,8 @@ def _proposed_section(plan: LayoutPlan, lang: str) -> list[str]:
                                             for x in v.split(",") if x.strip())
                                   if isinstance(v, str) else v for v in pr["areas_served"]]
         cols = [(c, t(c, lang)) for c in PROPOSED_COLS if c in pr.columns]
-        parts.append(_html_table(pr, cols, lang))
+        pr, capped = _capped(pr, lang)
+        parts.append(_html_table(pr, cols, lang) + capped)
     else:
         parts.append(f"<p>{esc(t('no_proposed', lang))}</p>")
     return parts
@@ -276,16 +313,18 @@ def _parameters_section(plan: LayoutPlan, lang: str) -> list[str]:
 def report_html(plan: LayoutPlan, lang: str) -> tuple[str, bool]:
     """The report page and whether Leaflet is inlined (*plan* already checked)."""
     map_page, inline = standalone_map_html(folium_map(plan, lang=lang))
-    has_edges = plan.network_edges is not None and len(plan.network_edges) > 0
+    has_edges = (plan.network_edges is not None and len(plan.network_edges) > 0
+                 and "network_dropped" not in map_reductions(plan))
     attr = attribution(plan)
     citations = standard_citations(plan.parameters)
     parts = _head(plan, lang)
     parts += [
         f"<h2 id='map'>{esc(t('map', lang))}</h2>",
-        f"<iframe class='map' title='{esc(t('map', lang))}' srcdoc=\"{html_attr(map_page)}\"></iframe>",
+        f"<iframe class='map' title='{esc(t('map', lang))}' srcdoc='{html_attr_single(map_page)}'></iframe>",
         f"<p class='note'>{esc(t('offline_note', lang)) if has_edges else ''}"
         + ("" if inline else " " + esc(t("cdn_note", lang)))
         + f" © {esc(attr.lstrip('© '))}</p>",
+        _map_notes(plan, lang),
         f"<h2 id='summary'>{esc(t('summary', lang))}</h2>",
         _summary_table(plan.summary, lang),
         f"<h2 id='charts'>{esc(t('charts', lang))}</h2><div class='charts'>",
@@ -307,10 +346,11 @@ def report_html(plan: LayoutPlan, lang: str) -> tuple[str, bool]:
     ]
     a = plan.areas
     cols = [(c, column_label(c, lang)) for c in AREA_TABLE_COLS if c in a.columns]
+    shown, capped = _capped(pd.DataFrame(a.drop(columns=a.geometry.name)), lang)
     parts += [
         f"<h2 id='areas'>{esc(t('areas', lang))}</h2>",
         f"<details><summary>{esc(t('all_areas', lang))} ({len(a)})</summary>",
-        _html_table(pd.DataFrame(a.drop(columns=a.geometry.name)), cols, lang),
+        _html_table(shown, cols, lang) + capped,
         "</details>",
     ]
     parts += _parameters_section(plan, lang)

@@ -214,6 +214,30 @@ UI: dict[str, dict[str, str]] = {
               "(install xstatic-leaflet to embed it).",
     },
     "all_areas": {"zh": "全部小区明细", "en": "All areas"},
+    "rows_capped": {"zh": "仅列出前 {shown} 行（共 {n} 行）；完整表格见 tables.xlsx。",
+                    "en": "The first {shown} of {n} rows; the full table is in tables.xlsx."},
+    "map_note_simplified": {
+        "zh": "交互地图中的图形已简化（容差：居住区 {areas} m，路网 {network} m，服务范围 "
+              "{service_areas} m；服务范围内小于 {holes} 公顷的空洞（街坊内部）已填充），坐标保留 "
+              "{decimals} 位小数（约 1 m）；plan.gpkg 保留原始图形。",
+        "en": "Shapes on the interactive map are simplified (tolerance: areas {areas} m, "
+              "streets {network} m, service areas {service_areas} m; holes under {holes} ha "
+              "in a service area, block interiors, filled) and coordinates kept to "
+              "{decimals} decimals (about 1 m); plan.gpkg keeps the full shapes."},
+    "map_note_network_dropped": {
+        "zh": "路网共 {n} 条路段，超过 {limit} 条，未在交互地图中显示（plan.gpkg 与 PNG 地图中保留）。",
+        "en": "The street layer ({n} edges, more than {limit}) is left out of the interactive "
+              "map; it is in plan.gpkg and on the PNG maps."},
+    "map_note_areas_as_points": {
+        "zh": "居住区共 {n} 个，超过 {limit} 个，交互地图中以圆点表示（完整范围见 plan.gpkg）。",
+        "en": "The {n} areas (more than {limit}) are drawn as points on the interactive map; "
+              "their outlines are in plan.gpkg."},
+    "map_note_service_areas_merged": {
+        "zh": "服务范围共 {n} 个，超过 {limit} 个，交互地图中按现状、新增各合并为一个范围显示"
+              "（合并后简化容差 {tol} m；逐个设施的范围见 plan.gpkg）。",
+        "en": "The {n} service areas (more than {limit}) are merged into one shape for existing "
+              "and one for proposed facilities on the interactive map (simplified to {tol} m); "
+              "each facility's is in plan.gpkg."},
     "full_table_note": {"zh": "此处列出主要字段；完整表格（含 WGS84 与投影坐标、数据来源等全部字段）"
                               "见 tables.xlsx 与 plan.gpkg。",
                         "en": "Main columns shown; the full table (WGS84 and projected "

@@ -12,7 +12,7 @@ renders its text as a Jinja template) are therefore not used for data.
 from __future__ import annotations
 
 import base64
-import json
+import functools
 import math
 import re
 from pathlib import Path
@@ -24,7 +24,6 @@ import pandas as pd
 import shapely
 
 from careplan.report._common import (
-    AREA_TABLE_COLS,
     C_BAD,
     C_NA,
     C_NETWORK,
@@ -54,13 +53,89 @@ def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(4326)
 
 
+#: What the interactive map does to stay usable in a browser at city scale (issue 15.1).
+#: Polygons and lines are simplified (shapely ``simplify``, topology preserved) with these
+#: tolerances in metres, in the plan's projected CRS: far below what a screen shows at the
+#: zoom where a single estate fills it (1 px ~ 0.3 m at zoom 19), so nothing a planner sees
+#: moves; service areas are walking envelopes, drawn to 10 m.
+SIMPLIFY_M = {"areas": 1.0, "service_areas": 10.0, "network": 2.0,
+              "service_areas_merged": 25.0}
+#: Holes smaller than this (m2) in a service area are filled on the map: they are block
+#: interiors between walked streets (estates inside reach the street by their access leg),
+#: and drawing each one cost most of a service area's coordinates (about 110 holes each on
+#: a 100-m street grid).  2 ha is a 140 x 140 m block.
+FILL_HOLES_M2 = 20_000.0
+#: Decimals of a degree kept in the map's GeoJSON: 5 = about 1.1 m (latitude).
+MAP_DECIMALS = 5
+#: Above this many street edges the street layer is left out of the HTML map (it stays in
+#: plan.gpkg and on the PNG maps); up to it the streets are one merged line feature.
+#: 50,000 edges are about 25,000 street nodes, ~1.5 MB of coordinates.
+MAX_MAP_EDGES = 50_000
+#: Above this many areas they are drawn as points (circles) with a short tooltip.
+MAX_MAP_AREA_POLYGONS = 2_000
+#: Above this many facilities (existing or proposed) they are one GeoJSON point layer with
+#: tooltips instead of one marker with a popup each (a marker is ~1.5 kB of script).
+MAX_MAP_MARKERS = 300
+#: Above this many service areas those of each status are merged into one shape.
+MAX_MAP_SERVICE_AREAS = 300
+
+
+def map_reductions(plan: LayoutPlan) -> dict[str, int]:
+    """What :func:`folium_map` simplifies or leaves out for a plan of this size.
+
+    Returns
+    -------
+    dict
+        Keys present only where a limit applies: ``"network_dropped"`` (number of
+        edges left out, above :data:`MAX_MAP_EDGES`), ``"areas_as_points"`` (number of
+        areas, above :data:`MAX_MAP_AREA_POLYGONS`), ``"service_areas_merged"``
+        (number of service areas, above :data:`MAX_MAP_SERVICE_AREAS`).
+    """
+    out = {}
+    edges = plan.network_edges
+    if edges is not None and len(edges) > MAX_MAP_EDGES:
+        out["network_dropped"] = len(edges)
+    if len(plan.areas) > MAX_MAP_AREA_POLYGONS and not plan.areas.geom_type.isin(
+            ["Point", "MultiPoint"]).all():
+        out["areas_as_points"] = len(plan.areas)
+    if len(plan.service_areas) > MAX_MAP_SERVICE_AREAS:
+        out["service_areas_merged"] = len(plan.service_areas)
+    return out
+
+
+def _simplified(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
+    """*gdf* (projected CRS) with its geometries simplified to *tolerance_m* (new frame)."""
+    geoms = shapely.simplify(gdf.geometry.to_numpy(), tolerance_m, preserve_topology=True)
+    return gdf.set_geometry(geoms, crs=gdf.crs)
+
+
+def _without_small_holes(geom, min_hole_m2: float):
+    """*geom* (Polygon/MultiPolygon, projected) with holes smaller than *min_hole_m2* filled."""
+    from shapely.geometry import MultiPolygon, Polygon
+
+    def one(poly):
+        keep = [r for r in poly.interiors if Polygon(r).area >= min_hole_m2]
+        return Polygon(poly.exterior, keep)
+
+    if geom is None or geom.is_empty:
+        return geom
+    if geom.geom_type == "Polygon":
+        return one(geom)
+    if geom.geom_type == "MultiPolygon":
+        return MultiPolygon([one(p) for p in geom.geoms])
+    return geom
+
+
 def _geojson_frame(gdf: gpd.GeoDataFrame, cols: list[str]) -> dict:
-    """GeoJSON (WGS84, 6 decimals) of *cols*; text values HTML-escaped (tooltips
-    insert them as HTML)."""
+    """GeoJSON (WGS84, :data:`MAP_DECIMALS` decimals) of *cols*; text values
+    HTML-escaped (tooltips insert them as HTML)."""
     keep = [c for c in cols if c in gdf.columns]
     sub = gdf[keep + [gdf.geometry.name]].copy()
     for c in keep:
         col = sub[c]
+        if pd.api.types.is_float_dtype(col):  # m2, m: two decimals are what a tooltip shows
+            sub[c] = col.round(2)
+            continue
         if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
             continue
         vals = []
@@ -73,10 +148,10 @@ def _geojson_frame(gdf: gpd.GeoDataFrame, cols: list[str]) -> dict:
                 vals.append(html_text(fmt(v)))
         sub[c] = pd.Series(vals, index=sub.index, dtype=object)
     sub = _wgs84(sub)
-    # 6 decimals of a degree is ~0.1 m: plenty for a map, and a much smaller report
-    sub = sub.set_geometry(shapely.transform(sub.geometry.to_numpy(), lambda c: np.round(c, 6)),
-                           crs=sub.crs)
-    return json.loads(sub.to_json(na="null", drop_id=True))
+    # 5 decimals of a degree is ~1 m: plenty for a map, and a much smaller report
+    sub = sub.set_geometry(shapely.transform(sub.geometry.to_numpy(),
+                                             lambda c: np.round(c, MAP_DECIMALS)), crs=sub.crs)
+    return sub.to_geo_dict(na="null", drop_id=True)
 
 
 def _popup_table(rows: list[tuple[str, Any]], lang: str) -> str:
@@ -94,15 +169,22 @@ def _script(js: str):
     *js* must already be safe (built from :func:`js_string` literals).
     """
     import folium
-    from folium.template import Template
 
     el = folium.MacroElement()
     el.js = js
-    el._template = Template(
-        "{% macro script(this, kwargs) %}"
-        "{{ this.js.replace('{map}', this._parent.get_name()) }}{% endmacro %}"
-    )
+    el._template = _template("{% macro script(this, kwargs) %}"
+                             "{{ this.js.replace('{map}', this._parent.get_name()) }}"
+                             "{% endmacro %}")
     return el
+
+
+@functools.lru_cache(maxsize=8)
+def _template(text: str):
+    """A compiled folium template, shared by every element that uses *text* (compiling one
+    per marker took most of the map's time at city scale)."""
+    from folium.template import Template
+
+    return Template(text)
 
 
 def _popup(content_html: str, *, max_width_px: int = 320):
@@ -120,11 +202,10 @@ def _tooltip(text: Any):
 def _raw_html(content: str):
     """An element of the page's HTML whose text is *content* verbatim (not a template)."""
     from branca.element import Element
-    from folium.template import Template
 
     el = Element()
     el.content = content
-    el._template = Template("{{ this.content }}")
+    el._template = _template("{{ this.content }}")
     return el
 
 
@@ -177,15 +258,64 @@ def _legend_html(plan: LayoutPlan, lang: str) -> str:
     )
 
 
+def chained_lines(geoms) -> shapely.MultiLineString | None:
+    """Street edges chained into as few lines as a walk along them allows (one feature).
+
+    Each edge is used once; a line goes on from its last node along any edge not yet
+    used, so a junction's coordinates are written about once per street through it
+    instead of once per edge (half the coordinates of a grid's edges, where
+    ``shapely.line_merge`` can not join anything at its four-way junctions).
+
+    Parameters
+    ----------
+    geoms : array-like of LineString, shape (n_edges,)
+
+    Returns
+    -------
+    MultiLineString or None
+        None when there is no line; the same points as *geoms* otherwise.
+    """
+    lines = [np.asarray(shapely.get_coordinates(g)) for g in geoms
+             if g is not None and g.geom_type == "LineString" and not g.is_empty]
+    if not lines:
+        return None
+    key = [(tuple(np.round(c[0], 3)), tuple(np.round(c[-1], 3))) for c in lines]
+    at: dict[tuple, list[int]] = {}
+    for i, (a, b) in enumerate(key):
+        at.setdefault(a, []).append(i)
+        at.setdefault(b, []).append(i)
+    used = np.zeros(len(lines), dtype=bool)
+    out = []
+    for start in range(len(lines)):
+        if used[start]:
+            continue
+        used[start] = True
+        path, end = [lines[start]], key[start][1]
+        while True:
+            nxt = next((j for j in at[end] if not used[j]), None)
+            if nxt is None:
+                break
+            used[nxt] = True
+            forward = key[nxt][0] == end
+            c = lines[nxt] if forward else lines[nxt][::-1]
+            path.append(c[1:])
+            end = key[nxt][1] if forward else key[nxt][0]
+        out.append(np.concatenate(path))
+    return shapely.MultiLineString(out)
+
+
 def _add_network(m, plan: LayoutPlan, lang: str) -> None:
     import folium
 
     edges = plan.network_edges
-    if edges is None or not len(edges):
+    if edges is None or not len(edges) or "network_dropped" in map_reductions(plan):
         return
-    e = edges[[edges.geometry.name]].copy()
-    e = e[~e.geometry.is_empty & e.geometry.notna()]
-    e = e.set_geometry(e.geometry.simplify(1.0))
+    geoms = edges.geometry.to_numpy()
+    geoms = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
+    merged = chained_lines(geoms)
+    if merged is None:
+        return
+    e = _simplified(gpd.GeoDataFrame(geometry=[merged], crs=edges.crs), SIMPLIFY_M["network"])
     fg = folium.FeatureGroup(name=t("lyr_network", lang), show=True)
     folium.GeoJson(
         _geojson_frame(e, []),
@@ -195,23 +325,38 @@ def _add_network(m, plan: LayoutPlan, lang: str) -> None:
     fg.add_to(m)
 
 
+def _service_shapes(part: gpd.GeoDataFrame, key: str = "service_areas") -> gpd.GeoDataFrame:
+    """Service areas as drawn: small holes filled, then simplified to ``SIMPLIFY_M[key]``
+    (before any union: the union of the full shapes took minutes at 900 facilities)."""
+    part = part.set_geometry([_without_small_holes(g, FILL_HOLES_M2) for g in part.geometry],
+                             crs=part.crs)
+    return _simplified(part, SIMPLIFY_M[key])
+
+
 def _add_service_areas(m, plan: LayoutPlan, lang: str) -> None:
     import folium
 
     sa = plan.service_areas
+    merge = "service_areas_merged" in map_reductions(plan)
     for status, key, color in (("existing", "lyr_sa_existing", C_SA_EXISTING),
                                ("proposed", "lyr_sa_proposed", C_SA_PROPOSED)):
         part = sa[sa["status"] == status] if len(sa) else sa
         if not len(part):
             continue
+        part = _service_shapes(part)
+        if merge:  # one shape per status: where any facility of it is within the walk
+            shape = shapely.union_all(part.geometry.to_numpy())
+            part = _service_shapes(gpd.GeoDataFrame({"n": [len(part)]}, geometry=[shape],
+                                                    crs=part.crs), "service_areas_merged")
         fg = folium.FeatureGroup(name=t(key, lang), show=status == "proposed")
+        tip = None if merge else folium.GeoJsonTooltip(
+            ["facility_id", "cutoff_m"],
+            aliases=[html_text(t("station_id", lang)), html_text(t("cutoff_m", lang))])
         folium.GeoJson(
-            _geojson_frame(part, ["facility_id", "status", "cutoff_m"]),
+            _geojson_frame(part, [] if merge else ["facility_id", "status", "cutoff_m"]),
             style_function=lambda f, c=color: {"color": c, "weight": 1, "fillColor": c,
                                                "fillOpacity": 0.15},
-            tooltip=folium.GeoJsonTooltip(
-                ["facility_id", "cutoff_m"],
-                aliases=[html_text(t("station_id", lang)), html_text(t("cutoff_m", lang))]),
+            tooltip=tip,
         ).add_to(fg)
         fg.add_to(m)
 
@@ -220,8 +365,12 @@ def _add_areas(m, plan: LayoutPlan, lang: str) -> None:
     import folium
 
     areas = plan.areas
-    area_cols = [c for c in AREA_TABLE_COLS if c in areas.columns]
+    as_points = "areas_as_points" in map_reductions(plan)
     shown = [c for c in ("area_id", "name", "households", "required_m2") if c in areas.columns]
+    if as_points:  # a circle per area
+        areas = areas.set_geometry(areas.geometry.representative_point())
+    else:
+        areas = _simplified(areas, SIMPLIFY_M["areas"])
     point_areas = bool(areas.geom_type.isin(["Point", "MultiPoint"]).any())
     for when, key in (("before", "lyr_areas_before"), ("after", "lyr_areas_after")):
         data = areas.copy()
@@ -233,11 +382,15 @@ def _add_areas(m, plan: LayoutPlan, lang: str) -> None:
         fields = shown + [c for c in (f"provided_{when}_m2", f"deficit_{when}_m2",
                                       f"compliant_{when}", f"covered_{when}",
                                       f"nearest_distance_{when}_m") if c in areas.columns]
+        if as_points:
+            fields = [c for c in fields if c in ("area_id", "name", "households",
+                                                 f"deficit_{when}_m2", f"compliant_{when}")]
         if when == "after" and "served_by" in areas.columns:
             fields.append("served_by")
         fg = folium.FeatureGroup(name=t(key, lang), show=when == "after")
         folium.GeoJson(
-            _geojson_frame(data, list(dict.fromkeys(area_cols + fields + ["_ok"]))),
+            # only what the tooltip shows (the full area table is in the report and XLSX)
+            _geojson_frame(data, list(dict.fromkeys(fields + ["_ok"]))),
             style_function=lambda f: {
                 "color": "#333333", "weight": 1,
                 "fillColor": {True: C_OK, False: C_BAD}.get(f["properties"]["_ok"], C_NA),
@@ -248,7 +401,8 @@ def _add_areas(m, plan: LayoutPlan, lang: str) -> None:
                 fields, aliases=[html_text(column_label(c, lang)) for c in fields],
                 localize=False),
             # areas given as points (allowed by read_areas) are drawn as circles, not pins
-            marker=folium.CircleMarker(radius=7, fill=True) if point_areas else None,
+            marker=(folium.CircleMarker(radius=4 if as_points else 7, fill=True)
+                    if point_areas else None),
         ).add_to(fg)
         fg.add_to(m)
 
@@ -260,6 +414,16 @@ def _add_existing(m, plan: LayoutPlan, lang: str) -> None:
     if not len(ex):
         return
     fg = folium.FeatureGroup(name=t("lyr_existing", lang), show=True)
+    if len(ex) > MAX_MAP_MARKERS:
+        pts = ex.set_geometry(ex.geometry.representative_point())
+        if "level" in pts.columns:
+            pts = pts.assign(level=[level_label(v, lang) for v in pts["level"].astype(str)],
+                             _color=[LEVEL_COLORS.get(v, "#7f7f7f")
+                                     for v in ex["level"].astype(str)])
+        _point_layer(fg, pts.assign(_color=pts.get("_color", "#7f7f7f")),
+                     ["facility_id", "name", "level", "floor_area_m2"], lang, radius=5)
+        fg.add_to(m)
+        return
     pts = _wgs84(ex.set_geometry(ex.geometry.representative_point()))
     for idx, row in pts.iterrows():
         level = str(row["level"]) if "level" in pts.columns else "other"
@@ -280,6 +444,23 @@ def _add_existing(m, plan: LayoutPlan, lang: str) -> None:
     fg.add_to(m)
 
 
+def _point_layer(fg, pts: gpd.GeoDataFrame, fields: list[str], lang: str, *,
+                 radius: int) -> None:
+    """Points as one GeoJSON layer of circles (colour ``_color``) with a tooltip of
+    *fields* (many facilities at city scale)."""
+    import folium
+
+    fields = [c for c in fields if c in pts.columns]
+    folium.GeoJson(
+        _geojson_frame(pts, fields + ["_color"]),
+        style_function=lambda f: {"color": "#222222", "weight": 1,
+                                  "fillColor": f["properties"]["_color"], "fillOpacity": 0.9},
+        tooltip=folium.GeoJsonTooltip(fields, aliases=[html_text(t(c, lang)) for c in fields],
+                                      localize=False),
+        marker=folium.CircleMarker(radius=radius, fill=True),
+    ).add_to(fg)
+
+
 def _add_proposed(m, plan: LayoutPlan, lang: str) -> None:
     import folium
 
@@ -287,6 +468,14 @@ def _add_proposed(m, plan: LayoutPlan, lang: str) -> None:
     if not len(pr):
         return
     fg = folium.FeatureGroup(name=t("lyr_proposed", lang), show=True)
+    if len(pr) > MAX_MAP_MARKERS:
+        pts = pr.set_geometry(pr.geometry.representative_point())
+        if "kind" in pts.columns:
+            pts = pts.assign(kind=[kind_label(k, lang) for k in pts["kind"]])
+        _point_layer(fg, pts.assign(_color=C_PROPOSED), [c for c in PROPOSED_COLS
+                                                         if c != "areas_served"], lang, radius=7)
+        fg.add_to(m)
+        return
     pts = _wgs84(pr.set_geometry(pr.geometry.representative_point()))
     amax = float(np.nanmax(pts["floor_area_m2"].to_numpy(dtype=float))) or 1.0
     for _, row in pts.iterrows():

@@ -35,6 +35,9 @@ _WORDS: dict[str, str] = {
 _ZONES = {"street": "街道", "district": "区县", "town": "镇（街道）", "streets": "街道",
           "districts": "区县"}
 
+_UNITS = {"beds": "张床位", "nursing beds": "张护理型床位", "m2": "m²", "m2 of land": "m² 用地",
+          "facilities": "处设施"}
+
 _N = r"[-+]?\d[\d,]*(?:\.\d+)?"
 _IDS = r".+?"
 
@@ -100,6 +103,9 @@ NOTE_PHRASES: list[tuple[str, str]] = [
      "{b} 个有住户的居住区中 {a} 个有{lv}设施服务（按面积分配、所属小区或位置判定）"),
     (r"(?P<a>\d+) of (?P<b>\d+) areas with households served by an? (?P<lv>[\w/ ]+?) "
      r"facility(?P<rest>.*)", "{b} 个有住户的居住区中 {a} 个有{lv}设施服务{rest}"),
+    (r"(?P<a>\d+) of (?P<b>\d+) areas with households served by a canteen \(level or "
+     r"function\)(?P<how> \(assigned by allocation, area_id or location\))?",
+     "{b} 个有住户的居住区中 {a} 个有长者饭堂服务（助餐点或设施的助餐功能）{how}"),
     (r"(?P<n>\d+) area\(s\) with 0 households left out", "{n} 个无住户的居住区不计入"),
     (r"without: (?P<ids>" + _IDS + ")", "未覆盖：{ids}"),
     (r"(?P<a>\d+) of (?P<b>\d+) streets have an? (?P<lv>[\w/ ]+?) facility",
@@ -151,6 +157,13 @@ NOTE_PHRASES: list[tuple[str, str]] = [
      r"level\)", "本规划不新增长者饭堂（助餐点为单独的设施等级）"),
     (r"beds, staff and land are not planned by a layout plan",
      "床位、人员和用地不属于设施布局规划的内容"),
+    (r"beds, staff and land are not placed by a layout plan \(stated, not planned\)",
+     "床位、人员和用地不属于设施空间布局（仅说明，不作规划）"),
+    (r"elderly canteens are not proposed by this plan", "本规划未配置长者饭堂"),
+    (r"existing facilities outside the size: the plan proposes new sites within it but does "
+     r"not resize existing ones", "现状设施规模不在规定范围内：本规划新增设施符合规定，但不调整现状设施规模"),
+    (r"gap: (?P<x>" + _N + r") (?P<unit>beds|nursing beds|m2 of land|m2|facilities)",
+     "缺口 {x} {unit}"),
     (r"areas whose floor area comes from a larger centre or an on-site room get no "
      r"separate station", "面积由较大中心或小区内配建用房提供的居住区不再单设站点"),
     (r"budget p = (?P<p>\d+) too small", "新增设施数量上限 p = {p} 不足"),
@@ -188,6 +201,10 @@ def _word(group: str, value: str) -> str:
         return _WORDS.get(value, value)
     if group == "col":
         return _ZONES.get(value, value)
+    if group == "unit":
+        return _UNITS.get(value, value)
+    if group == "how":
+        return "（按面积分配、所属小区或位置判定）" if value else ""
     if group == "ids":
         return _MORE.sub(lambda m: f"（另 {m.group(1)} 个）", value)
     return value

@@ -1,0 +1,140 @@
+"""report.html at city scale (issue 15.1): bounded size, simplified and aggregated layers."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from test_report import X0, Y0, _plan
+
+import careplan.report as report
+from careplan.report import maps
+from careplan.report.html import HTML_MAX_ROWS
+
+#: The bound asserted on the generated city below (bytes); main's writer made 9.7 MB of a
+#: 10k-node city with 100 estates (benchmarks/README.md, report section).
+MAX_HTML_BYTES = 3_000_000
+
+
+def _city_plan(n_side: int, n_areas: int, n_service: int, n_proposed: int):
+    """A plan shaped like a city's: an n_side x n_side street grid (100 m blocks), square
+    estates, service areas with a hole per block (as the walked-street envelopes have) and
+    proposed stations, built directly (no planning: this tests the writer)."""
+    rng = np.random.default_rng(3)
+    base = _plan()
+    crs = base.crs
+    xs = X0 + np.arange(n_side) * 100.0
+    ys = Y0 + np.arange(n_side) * 100.0
+    gx, gy = np.meshgrid(xs, ys)
+    h = shapely.linestrings(np.stack([np.stack([gx[:, :-1], gy[:, :-1]], -1).reshape(-1, 2),
+                                      np.stack([gx[:, 1:], gy[:, 1:]], -1).reshape(-1, 2)], 1))
+    v = shapely.linestrings(np.stack([np.stack([gx[:-1], gy[:-1]], -1).reshape(-1, 2),
+                                      np.stack([gx[1:], gy[1:]], -1).reshape(-1, 2)], 1))
+    lines = np.concatenate([h, v])
+    edges = gpd.GeoDataFrame({"length_m": np.full(len(lines), 100.0)}, geometry=lines, crs=crs)
+    cx = rng.uniform(xs[0], xs[-1], n_areas)
+    cy = rng.uniform(ys[0], ys[-1], n_areas)
+    hh = rng.integers(100, 2000, n_areas)
+    req = hh * 0.2
+    before = req * rng.uniform(0, 1.2, n_areas)
+    ids = [f"A{i:05d}" for i in range(n_areas)]
+    areas = gpd.GeoDataFrame({
+        "area_id": ids, "name": [f"小区{i}" for i in range(n_areas)], "households": hh,
+        "elderly": (hh * 0.25).astype(int), "built": "existing", "required_m2": req,
+        "provided_before_m2": np.minimum(before, req), "provided_after_m2": req,
+        "deficit_before_m2": np.maximum(req - before, 0), "deficit_after_m2": 0.0,
+        "compliant_before": before >= req, "compliant_after": True,
+        "nearest_distance_before_m": rng.uniform(0, 1500, n_areas),
+        "nearest_distance_after_m": rng.uniform(0, 900, n_areas),
+        "covered_before": rng.random(n_areas) < 0.7, "covered_after": True,
+        "served_by": None}, geometry=shapely.box(cx - 30, cy - 30, cx + 30, cy + 30),
+        crs=crs, index=pd.Index(ids))
+
+    def envelope(x, y):  # a 900 m square with a 60 m hole per 100 m block
+        holes = [shapely.box(x + i, y + j, x + i + 60, y + j + 60).exterior.coords
+                 for i in range(20, 900, 100) for j in range(20, 900, 100)]
+        return shapely.Polygon(shapely.box(x, y, x + 900, y + 900).exterior.coords, holes)
+
+    sx = rng.uniform(xs[0], xs[-1] - 900, n_service)
+    sy = rng.uniform(ys[0], ys[-1] - 900, n_service)
+    status = np.where(np.arange(n_service) < n_service // 2, "existing", "proposed")
+    service = gpd.GeoDataFrame({"facility_id": [f"F{i}" for i in range(n_service)],
+                                "status": status, "cutoff_m": 900.0},
+                               geometry=[envelope(x, y) for x, y in zip(sx, sy, strict=True)],
+                               crs=crs)
+    px = rng.uniform(xs[0], xs[-1], n_proposed)
+    py = rng.uniform(ys[0], ys[-1], n_proposed)
+    sids = [f"S{i:04d}" for i in range(n_proposed)]
+    proposed = gpd.GeoDataFrame({
+        "station_id": sids, "kind": "new", "candidate_id": [f"C{i}" for i in range(n_proposed)],
+        "floor_area_m2": rng.uniform(200, 800, n_proposed),
+        "households_served": rng.integers(100, 3000, n_proposed),
+        "elderly_served": rng.integers(30, 900, n_proposed), "n_areas_served": 3,
+        "areas_served": "A00001,A00002,A00003"}, geometry=shapely.points(px, py), crs=crs,
+        index=pd.Index(sids))
+    alloc = pd.DataFrame({"facility_id": np.repeat(sids, 3), "area_id": ids[:3 * n_proposed],
+                          "floor_area_m2": 100.0})
+    return dataclasses.replace(base, areas=areas, proposed=proposed, service_areas=service,
+                               network_edges=edges, allocation=alloc)
+
+
+@pytest.fixture(scope="module")
+def city():
+    # 160 x 160 nodes: 50,880 edges (> MAX_MAP_EDGES), 2,500 estates (> 2,000), 400 service
+    # areas (> 300), 400 stations (> 300 markers)
+    return _city_plan(160, 2_500, 400, 400)
+
+
+def test_city_report_stays_within_its_size_bound(city, tmp_path):
+    assert len(city.network_edges) > maps.MAX_MAP_EDGES
+    assert maps.map_reductions(city) == {"network_dropped": len(city.network_edges),
+                                         "areas_as_points": 2_500,
+                                         "service_areas_merged": 400}
+    path = report.write_html(city, tmp_path / "report.html", lang="zh")
+    size = path.stat().st_size
+    assert size < MAX_HTML_BYTES, f"{size / 1e6:.2f} MB"
+    page = path.read_text(encoding="utf-8")
+    # the report says what the map left out or merged, with the numbers
+    for text in (f"路网共 {len(city.network_edges)} 条路段，超过 {maps.MAX_MAP_EDGES} 条",
+                 "居住区共 2500 个，超过 2000 个，交互地图中以圆点表示",
+                 "服务范围共 400 个，超过 300 个", "容差：居住区 1 m，路网 2 m，服务范围 10 m"):
+        assert text in page, text
+    # long tables are cut with a note; the full tables are in the workbook
+    assert page.count(f"仅列出前 {HTML_MAX_ROWS} 行") >= 2  # areas, allocation
+    assert page.count("<tr><td>A0") <= 2 * HTML_MAX_ROWS
+
+
+def test_city_map_layers_are_reduced_not_lost(city):
+    doc = html.unescape(report.folium_map(city, lang="en").get_root().render())
+    assert "Street network" not in doc  # dropped above the limit (kept in the GPKG)
+    # two merged service-area shapes (existing, proposed), no per-facility tooltip
+    feats = [json_obj for json_obj in re.findall(r'"facility_id": "F\d+"', doc)]
+    assert feats == []
+    # every estate is still on the map, as a point
+    assert doc.count('"area_id": "A0') == 2 * 2_500  # before and after layers
+    # every station too, in one point layer (no per-station script)
+    assert doc.count('"station_id": "S0') == 400
+    assert doc.count("bindPopup") == 2  # the 2 existing facilities keep their markers
+
+
+def test_below_the_limits_nothing_is_dropped_and_shapes_are_simplified_only_slightly():
+    small = _city_plan(20, 50, 6, 5)
+    assert maps.map_reductions(small) == {}
+    doc = report.folium_map(small, lang="en").get_root().render()
+    assert "Street network" in doc
+    assert doc.count("bindPopup") == 2 + 5  # existing + proposed markers keep their popups
+    # the street layer is one feature (edges chained into lines)
+    assert doc.count('"type": "MultiLineString"') + doc.count('"type": "LineString"') == 1
+    # holes of a service area (60 x 60 m blocks, 0.36 ha) are filled; the outline stays
+    sa = maps._service_shapes(small.service_areas)
+    assert all(len(g.interiors) == 0 for g in sa.geometry)
+    assert np.allclose(sa.geometry.envelope.area, small.service_areas.geometry.envelope.area)
+    big_hole = shapely.Polygon(shapely.box(0, 0, 1000, 1000).exterior.coords,
+                               [shapely.box(100, 100, 400, 400).exterior.coords])
+    assert len(maps._without_small_holes(big_hole, maps.FILL_HOLES_M2).interiors) == 1
