@@ -38,6 +38,10 @@ _ZONES = {"street": "街道", "district": "区县", "town": "镇（街道）", "
 _UNITS = {"beds": "张床位", "nursing beds": "张护理型床位", "m2": "m²", "m2 of land": "m² 用地",
           "facilities": "处设施"}
 
+#: Fixed pieces inside a list of values (``rest`` groups): counts per district.
+_REST = [(re.compile(r"\((\d+) of (\d+)\)"), r"（\2 张中 \1 张）"),
+         (re.compile(r"\((\d+) beds, (\d+) older people\)"), r"（\1 张床位，\2 名老年人）")]
+
 _N = r"[-+]?\d[\d,]*(?:\.\d+)?"
 _IDS = r".+?"
 
@@ -133,6 +137,11 @@ NOTE_PHRASES: list[tuple[str, str]] = [
     (r"(?P<lv>[\w/ ]+?) beds per 1,000 older people by (?P<col>\w+): (?P<rest>.*)",
      "按{col}统计的每千名老年人{lv}床位数：{rest}"),
     (r"bed gap: (?P<rest>.*)", "床位缺口：{rest}"),
+    (r"nursing beds / (?P<lv>[\w/ ]+?) beds by (?P<col>\w+): (?P<rest>.*)",
+     "按{col}统计的护理型床位占{lv}床位比例：{rest}"),
+    (r"gap by (?P<col>\w+): (?P<rest>.*) \((?P<unit>beds|nursing beds|m2 of land|m2|"
+     r"facilities)\)", "各{col}缺口：{rest}（{unit}）"),
+    (r"no (?P<lv>[\w/ ]+?) beds in: (?P<ids>" + _IDS + ")", "无{lv}床位：{ids}"),
     (r"(?P<lv>[\w/ ]+?) facilities outside every district \(not counted\): "
      r"(?P<ids>" + _IDS + ")", "不在任何区县内的{lv}设施（未计入）：{ids}"),
     (r"(?P<a>\d+) of (?P<b>\d+) (?P<lv>[\w/ ]+?) facilities with beds meet it",
@@ -205,6 +214,10 @@ def _word(group: str, value: str) -> str:
         return _UNITS.get(value, value)
     if group == "how":
         return "（按面积分配、所属小区或位置判定）" if value else ""
+    if group == "rest":
+        for rx, zh in _REST:
+            value = rx.sub(zh, value)
+        return value
     if group == "ids":
         return _MORE.sub(lambda m: f"（另 {m.group(1)} 个）", value)
     return value
