@@ -231,3 +231,31 @@ def test_life_circle_not_planned_reason(town_plan):
     # a circle at least the plan's is a real failure: not 'not planned'
     out = rules_not_met(rules, {"cutoff_m": 250.0}, ()).set_index("rule_id")
     assert out.at["life_circle_5min", "category"] != "not planned"
+
+
+def test_facility_header_and_level_synonyms():
+    """Finding 5: 护理床位数 left nursing_beds at 0 while the file had 70; 养老驿站 and
+    社区综合为老服务中心 are level names of registers. Values checked against the table."""
+    df = pd.DataFrame({"设施编号": ["F1", "F2", "F3"],
+                       "类型": ["养老驿站", "社区综合为老服务中心", "敬老院"],
+                       "面积(㎡)": [120, 800, 2000], "床位总数": [0, 20, 120],
+                       "护理床位数": [0, 0, 70], "经度": [118.79, 118.80, 118.78],
+                       "纬度": [32.05, 32.04, 32.05]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = cp.read_facilities(df)
+    assert list(f["level"]) == ["community", "street", "institution"]
+    assert list(f["nursing_beds"]) == [0, 0, 70] and list(f["beds"]) == [0, 20, 120]
+    assert list(f["floor_area_m2"]) == [120.0, 800.0, 2000.0]
+    assert "护理床位数" not in f.columns  # renamed, not carried along beside a 0 column
+
+
+def test_lookalike_column_is_reported():
+    """Finding 5: a column that looks like a known field but is not recognised is named in
+    a warning (the field would otherwise be a silent 0)."""
+    df = pd.DataFrame({"facility_id": ["a"], "level": ["community"], "floor_area_m2": [100],
+                       "lon": [118.8], "lat": [32.0], "护理床(张)": [5]})
+    with pytest.warns(UserWarning, match=r"facilities: column\(s\) '护理床\(张\)' \(like 'beds' "
+                                         r"or 'nursing_beds'\) look like a known field"):
+        f = cp.read_facilities(df)
+    assert f.attrs["careplan"]["unrecognised_lookalike_columns"]

@@ -115,6 +115,7 @@ LEVEL_SYNONYMS: dict[str, str] = {
     "街道居家养老服务中心": "street",
     "镇居家养老服务中心": "street",
     "综合为老服务中心": "street",
+    "社区综合为老服务中心": "street",
     # community / village
     "community": "community",
     "village": "community",
@@ -137,6 +138,8 @@ LEVEL_SYNONYMS: dict[str, str] = {
     "村级养老服务站": "community",
     "社区养老服务驿站": "community",
     "养老服务驿站": "community",
+    "养老驿站": "community",
+    "社区养老驿站": "community",
     "日间照料中心": "community",
     "社区日间照料中心": "community",
     "日间照料站": "community",
@@ -367,6 +370,9 @@ HEADER_SYNONYMS: dict[str, dict[str, str]] = {
         "建筑面积（㎡）": "floor_area_m2", "建筑面积(㎡)": "floor_area_m2",
         "床位": "beds", "床位数": "beds", "床位数（张）": "beds", "床位数(张)": "beds",
         "护理型床位": "nursing_beds", "护理型床位数": "nursing_beds",
+        "护理床位": "nursing_beds", "护理床位数": "nursing_beds",
+        "床位总数": "beds", "总床位数": "beds", "总床位": "beds", "核定床位数": "beds",
+        "设施面积": "floor_area_m2", "用房面积": "floor_area_m2", "总建筑面积": "floor_area_m2",
         "机构名称": "name", "设施名称": "name",
         "小区编号": "area_id",
     },
@@ -388,6 +394,17 @@ HEADER_SYNONYMS: dict[str, dict[str, str]] = {
 """Common headers of planners' tables, recognised without a ``columns=`` mapping:
 ``{kind: {header: canonical}}``. A header is used only when the canonical column is not
 already present; an explicit ``columns=`` always wins."""
+
+LOOKALIKE_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
+    "areas": {"户": ("households",), "老年": ("elderly",), "老人": ("elderly",),
+              "60岁": ("elderly",)},
+    "facilities": {"床": ("beds", "nursing_beds"), "面积": ("floor_area_m2",),
+                   "等级": ("level",), "类型": ("level",), "类别": ("level",)},
+    "candidates": {"面积": ("max_floor_area_m2",)},
+}
+"""Words of a header that look like a canonical field ``{kind: {word: fields}}``: a column
+containing one, left unrecognised while one of its fields is absent, is reported (never
+read as a silent 0)."""
 
 LON_HEADERS: tuple[str, ...] = ("lon", "lng", "long", "longitude", "x", "经度", "东经", "x坐标", "經度")
 """Longitude column names (case-insensitive) of tables without geometry."""

@@ -34,7 +34,8 @@ import pandas as pd
 import shapely
 
 from careplan._errors import CRSError, InputError
-from careplan._schema import CONTRACTS, HEADER_SYNONYMS, LAT_HEADERS, LON_HEADERS
+from careplan._schema import (CONTRACTS, HEADER_SYNONYMS, LAT_HEADERS, LON_HEADERS,
+                              LOOKALIKE_HEADERS)
 from careplan.io._common import note, warn
 from careplan.io._encoding import _dbf_encoding, _report_encoding, decode
 
@@ -509,4 +510,25 @@ def load(src: Source, what: str, *, kind: str, id_col: str | None, layer: Any = 
         note(gdf, "recognised_columns", found)
         warn(f"{what}: recognised column(s) " + ", ".join(f"{k!r} as {v!r}" for k, v in found.items())
              + "; pass columns= to map them differently.")
+    _report_lookalikes(gdf, kind, what)
     return gdf
+
+
+def _report_lookalikes(gdf: pd.DataFrame, kind: str, what: str) -> None:
+    """Warn about columns that look like a missing canonical field (a header with 床 and no
+    ``nursing_beds`` column ...): they would otherwise leave the field at its default."""
+    words = LOOKALIKE_HEADERS.get(kind, {})
+    present = {str(c) for c in gdf.columns}
+    hits = []
+    for col in gdf.columns:
+        if not isinstance(col, str) or col in present & {c.name for c in CONTRACTS[kind]}:
+            continue
+        missing = sorted({f for w, fields in words.items() if w in col for f in fields
+                          if f not in present})
+        if missing:
+            hits.append(f"{col!r} (like {' or '.join(repr(f) for f in missing)})")
+    if hits:
+        note(gdf, "unrecognised_lookalike_columns", hits)
+        warn(f"{what}: column(s) {', '.join(hits)} look like a known field but are not "
+             "recognised, so the field keeps its default (e.g. 0 beds); map them with "
+             "columns={'header': 'field'} if they are.")
