@@ -34,8 +34,7 @@ import pandas as pd
 import shapely
 
 from careplan._errors import CRSError, InputError
-from careplan._schema import (CONTRACTS, HEADER_SYNONYMS, LAT_HEADERS, LON_HEADERS,
-                              LOOKALIKE_HEADERS)
+from careplan._schema import CONTRACTS, HEADER_SYNONYMS, LAT_HEADERS, LON_HEADERS, LOOKALIKE_HEADERS
 from careplan.io._common import note, warn
 from careplan.io._encoding import _dbf_encoding, _report_encoding, decode
 
