@@ -259,3 +259,21 @@ def test_lookalike_column_is_reported():
                                          r"or 'nursing_beds'\) look like a known field"):
         f = cp.read_facilities(df)
     assert f.attrs["careplan"]["unrecognised_lookalike_columns"]
+
+
+def test_station_minimum_applied_is_shown(town_plan):
+    """Finding 6: the option 新增站点最小面积 showed 0 while the profile's minimum was applied.
+    Hand town (jinwan-2020 has no single-site bound: careplan's documented 200 m2): S001
+    takes no deficit (C's room is on site) and is built at the minimum applied, which the
+    parameters list beside the option (0 = the profile's) with its source."""
+    from careplan.report.labels import parameter_label
+
+    plan, _ = town_plan
+    p = plan.parameters
+    assert p["min_station_floor_area_m2"] == 0
+    assert p["station_min_floor_area_m2"] == 200
+    assert "200" in str(p["station_size_source"]) or "default" in str(p["station_size_source"])
+    assert plan.proposed.set_index("station_id").at["S001", "floor_area_m2"] == 200
+    assert "0 = 采用标准规定" in parameter_label("min_station_floor_area_m2", "zh")
+    assert "实际采用" in parameter_label("station_min_floor_area_m2", "zh")
+    assert "applied" in parameter_label("station_min_floor_area_m2", "en")

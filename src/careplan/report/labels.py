@@ -348,8 +348,9 @@ PARAMETERS: dict[str, dict[str, str]] = {
     "model": {"zh": "选址模型", "en": "Location model"},
     "circle_levels": {"zh": "计入服务圈的设施等级", "en": "Levels counted for the circle"},
     "floor_area_levels": {"zh": "计入面积的设施等级", "en": "Levels counted for floor area"},
-    "min_station_floor_area_m2": {"zh": "新增站点最小面积 (m²)",
-                                  "en": "Minimum new station floor area (m²)"},
+    "min_station_floor_area_m2": {"zh": "新增站点最小面积设定 (m²;0 = 采用标准规定,实际采用值见下)",
+                                  "en": "Minimum new station floor area option (m²; 0 = the "
+                                        "profile's; the value applied is listed below)"},
     "candidates": {"zh": "候选点", "en": "Candidate sites"},
     "n_candidates": {"zh": "候选点数量", "en": "Number of candidate sites"},
     "boundaries": {"zh": "街道与区的划分（空间叠加）", "en": "Streets and districts (spatial join)"},
@@ -371,8 +372,9 @@ PARAMETERS: dict[str, dict[str, str]] = {
                         "en": "Pooling circle (minutes)"},
     "pooling_cutoff_m": {"zh": "集中配置步行距离（米）", "en": "Pooling circle (m)"},
     "pooling_source": {"zh": "集中配置范围依据", "en": "Source of the pooling circle"},
-    "station_min_floor_area_m2": {"zh": "单处站点最小面积 (m²)",
-                                  "en": "Smallest new station (m²)"},
+    "station_min_floor_area_m2": {"zh": "实际采用的新增站点最小面积 (m²;需求较小的站点也按此建设)",
+                                  "en": "Smallest new station applied (m²; a station with a "
+                                        "smaller need is built at this size)"},
     "station_max_floor_area_m2": {"zh": "单处站点最大面积 (m²)",
                                   "en": "Largest new station (m²)"},
     "station_size_source": {"zh": "站点面积上下限依据", "en": "Source of the station bounds"},
