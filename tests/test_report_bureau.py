@@ -58,6 +58,16 @@ def test_note_translation_by_hand():
     assert note_text("deficit 5 m2; something new", "zh") == "面积缺口 5 m²；something new"
     assert untranslated("deficit 5 m2; something new") == ["something new"]
     assert note_text(None, "zh") is None
+    # the plan's variant (coverage by walking circle) of the served-share note
+    assert note_text("40 of 40 areas with households served by a community facility (within "
+                     "the walking circle or assigned)", "zh") == (
+        "40 个有住户的居住区中 40 个有社区级设施服务（在步行服务圈内或已分配）")
+    assert note_text("6 of 40 areas with households served by a canteen (level or function) "
+                     "(within the walking circle or assigned)", "zh") == (
+        "40 个有住户的居住区中 6 个有长者饭堂服务（助餐点或设施的助餐功能）（在步行服务圈内或已分配）")
+    assert value_text("proposed district centre D-C040 (鼓楼区)", "zh", "name") == (
+        "规划区级中心 D-C040（鼓楼区）")
+    assert value_text("canteen function added to F04", "zh", "name") == "F04 增设助餐功能"
 
 
 def test_rule_notes_and_reasons_in_the_zh_report(tmp_path):

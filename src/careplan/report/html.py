@@ -301,6 +301,11 @@ def _parameters_section(plan: LayoutPlan, lang: str) -> list[str]:
     given = dict(plan.parameters or {})
     if "standard_title" in given:
         given["standard_title"] = standard_title(given, lang)
+    for k, v in given.items():  # level lists and the solver's gap in the report's words
+        if k.endswith("_levels") and isinstance(v, str):
+            given[k] = ", ".join(level_label(x.strip(), lang) for x in v.split(","))
+        elif k == "solver_gap" and num(v) is not None:
+            given[k] = fmt_percent(v, decimals=2)
     params = [(parameter_label(k, lang), v) for k, v in given.items()]
     params.append((t("crs_note", lang), plan.crs.to_string()))
     pdf = pd.DataFrame(params, columns=["k", "v"])

@@ -57,6 +57,8 @@ UI: dict[str, dict[str, str]] = {
     "kind_new": {"zh": "新建", "en": "new"},
     "kind_expansion": {"zh": "扩建", "en": "expansion"},
     "kind_on_site": {"zh": "小区内配建", "en": "on-site rooms"},
+    "kind_centre": {"zh": "综合服务中心", "en": "centre"},
+    "kind_canteen": {"zh": "增设助餐功能", "en": "canteen function"},
     "category": {"zh": "类别", "en": "Category"},
     "cat_data missing": {"zh": "缺少数据", "en": "data missing"},
     "cat_not a spatial rule": {"zh": "非空间布局指标", "en": "not a spatial rule"},
@@ -387,6 +389,9 @@ PARAMETERS: dict[str, dict[str, str]] = {
     "rent_per_year_total": {"zh": "年租金合计（元）", "en": "Rent per year, total (CNY)"},
     "unphased_facilities": {"zh": "预算内无法安排的设施", "en": "Facilities no budget fits"},
     "equity": {"zh": "公平性指标的计算方法", "en": "How equity is measured"},
+    "zones": {"zh": "街道划分", "en": "Streets (zones)"},
+    "street_centre_size": {"zh": "街道中心规模", "en": "Street centre size"},
+    "district_centre_size": {"zh": "区级中心规模", "en": "District centre size"},
 }
 
 

@@ -105,11 +105,14 @@ NOTE_PHRASES: list[tuple[str, str]] = [
     (r"(?P<a>\d+) of (?P<b>\d+) areas with households served by an? (?P<lv>[\w/ ]+?) "
      r"facility \(assigned by allocation, area_id or location\)",
      "{b} 个有住户的居住区中 {a} 个有{lv}设施服务（按面积分配、所属小区或位置判定）"),
-    (r"(?P<a>\d+) of (?P<b>\d+) areas with households served by an? (?P<lv>[\w/ ]+?) "
-     r"facility(?P<rest>.*)", "{b} 个有住户的居住区中 {a} 个有{lv}设施服务{rest}"),
     (r"(?P<a>\d+) of (?P<b>\d+) areas with households served by a canteen \(level or "
-     r"function\)(?P<how> \(assigned by allocation, area_id or location\))?",
+     r"function\)(?P<how> \((?:assigned by allocation, area_id or location|within the "
+     r"walking circle or assigned)\))?",
      "{b} 个有住户的居住区中 {a} 个有长者饭堂服务（助餐点或设施的助餐功能）{how}"),
+    (r"(?P<a>\d+) of (?P<b>\d+) areas with households served by an? (?P<lv>[\w/ ]+?) "
+     r"facility \(within the walking circle or assigned\)",
+     "{b} 个有住户的居住区中 {a} 个有{lv}设施服务（在步行服务圈内或已分配）"),
+    (r"not evaluated: no area with households", "未评估：无有住户的居住区"),
     (r"(?P<n>\d+) area\(s\) with 0 households left out", "{n} 个无住户的居住区不计入"),
     (r"without: (?P<ids>" + _IDS + ")", "未覆盖：{ids}"),
     (r"(?P<a>\d+) of (?P<b>\d+) streets have an? (?P<lv>[\w/ ]+?) facility",
@@ -185,6 +188,10 @@ NAME_PHRASES: list[tuple[str, str]] = [
     (r"proposed station (?P<id>.+)", "规划站点 {id}"),
     (r"expansion of (?P<id>.+)", "{id}（扩建）"),
     (r"on-site room of (?P<id>.+?)(?: \(配建\))?", "{id} 小区内配建用房"),
+    (r"proposed district centre (?P<id>\S+) \((?P<z>.+)\)", "规划区级中心 {id}（{z}）"),
+    (r"proposed street centre (?P<id>\S+) \((?P<z>.+)\)", "规划街道综合服务中心 {id}（{z}）"),
+    (r"proposed (?P<what>.+?) (?P<id>\S+) \((?P<z>.+)\)", "规划{what} {id}（{z}）"),
+    (r"canteen function added to (?P<id>.+)", "{id} 增设助餐功能"),
 ]
 
 #: Values of the facilities table's vocabulary columns (``status``, ``kind``, ``functions``).
@@ -213,7 +220,10 @@ def _word(group: str, value: str) -> str:
     if group == "unit":
         return _UNITS.get(value, value)
     if group == "how":
-        return "（按面积分配、所属小区或位置判定）" if value else ""
+        if not value:
+            return ""
+        return ("（在步行服务圈内或已分配）" if "walking circle" in value
+                else "（按面积分配、所属小区或位置判定）")
     if group == "rest":
         for rx, zh in _REST:
             value = rx.sub(zh, value)
