@@ -311,3 +311,46 @@ def test_sample_plan_stations_within_bounds_and_fewest():
     stations = plan.proposed[plan.proposed["kind"].isin(["new", "expansion", "on_site"])]
     extra = stations["floor_area_m2"].sum() - taken.reindex(stations.index).fillna(0).sum()
     assert extra == pytest.approx(padding, abs=0.05)
+
+
+@pytest.mark.parametrize("standard, seed", [("anhui-2022", 0), ("anhui-2022", 1),
+                                            ("jinwan-2020", 2)])
+def test_plan_new_stations_are_the_fewest_by_brute_force(standard, seed):
+    """plan_layout on a tiny line town: its number of new stations equals the least number
+    of candidates that (a) put every estate within 900 m of a station and (b) give every
+    estate's deficit a station, within the pooling circle for a deficit below the minimum
+    when some candidate lies within it; every subset of the candidates is tried."""
+    import careplan as cp
+
+    rng = np.random.default_rng(seed)
+    xs = sorted(rng.choice(np.arange(0, 2700, 150), size=5, replace=False))
+    areas = _estates(list(xs), list(rng.integers(100, 2500, size=5)))
+    pts = {f"c{k}": (float(x), 3.0) for k, x in enumerate(rng.uniform(0, 2800, size=6))}
+    cands = _candidates(pts)
+    net = _line_net()
+    plan = _plan(areas, None, cands, net, standard=standard)
+    std = cp.standards.load(standard)
+    lim = cp.standards.site_limits(std, "community")
+    pool_m = plan.parameters["pooling_cutoff_m"]
+    od = net.distances(areas, cands, cutoff_m=900)
+    reach = {a: dict(zip(g["destination"], g["distance_m"], strict=True))
+             for a, g in od.groupby("origin")}
+    need = {a: h / 100 * std.floor_area_rate_m2_per_100hh("existing")
+            for a, h in areas["households"].items()}
+    best = None
+    for k in range(len(pts) + 1):
+        for s in itertools.combinations(pts, k):
+            ok = True
+            for a in reach:
+                near = [c for c in reach[a] if c in s]
+                if need[a] < lim.min_m2 and any(d <= pool_m for d in reach[a].values()):
+                    near = [c for c in near if reach[a][c] <= pool_m]
+                ok = ok and bool(near)
+            if ok:
+                best = k
+                break
+        if best is not None:
+            break
+    new = plan.proposed[plan.proposed["kind"] == "new"]
+    assert len(new) == best
+    assert (new["floor_area_m2"] >= lim.min_m2 - 1e-6).all()
