@@ -78,7 +78,8 @@ class LayoutPlan:
         the walking circle, Gini and Palma ratio of floor area per older person.
     cost, phases : DataFrame or None
         Cost of each proposed facility and its phase, from
-        :func:`careplan.phasing.phase_layout` (None until it is called).
+        :func:`careplan.phasing.phase_layout` (None unless the plan options
+        ``unit_costs`` / ``milestones`` were given or ``phase_layout`` was called).
     """
 
     areas: gpd.GeoDataFrame
