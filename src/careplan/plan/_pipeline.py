@@ -125,7 +125,7 @@ def _with_cost_and_phases(plan: LayoutPlan, cfg: PlanConfig) -> LayoutPlan:
     are given (:func:`careplan.phasing.phase_layout`); their summary in the parameters."""
     if cfg.unit_costs is None:
         return plan
-    from careplan.plan._phasing import phase_layout
+    from careplan.phasing import phase_layout
 
     plan = phase_layout(plan, milestones=cfg.milestones, unit_costs=cfg.unit_costs,
                         time_limit_s=cfg.time_limit_s)
