@@ -16,6 +16,7 @@ import argparse
 import sys
 import warnings
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from careplan._errors import CareplanError, InputError
@@ -85,9 +86,10 @@ def _cmd_plan(args) -> int:
 def _cmd_batch(args) -> int:
     from careplan.batch import batch_from_config
 
-    res = batch_from_config(args.config, out=args.out, scheduler=args.scheduler,
-                            n_workers=args.workers, resume=False if args.no_resume else None,
-                            verbose=False if args.quiet else None)
+    with _dask_logs(shown=args.verbose):
+        res = batch_from_config(args.config, out=args.out, scheduler=args.scheduler,
+                                n_workers=args.workers, resume=False if args.no_resume else None,
+                                verbose=False if args.quiet else None)
     d = res.districts
     cols = [c for c in ("district_id", "status", "reused", "n_areas",
                         "households_covered_share_before", "households_covered_share_after",
@@ -106,6 +108,37 @@ def _cmd_batch(args) -> int:
                          f"({', '.join(map(str, failed['district_id'][:5]))}); the others were "
                          f"written; see {res.out}/index.html, fix and re-run to resume")
     return 0
+
+
+@contextmanager
+def _dask_logs(shown: bool = False):
+    """Keep Dask's own log lines (``distributed.nanny - WARNING - Worker process still
+    alive after 4.0 seconds, killing``, ...) off the terminal during a batch run: the
+    ``distributed`` loggers of this process, and of the worker processes it spawns
+    (through Dask's ``DASK_LOGGING__DISTRIBUTED`` setting, read when a worker imports
+    distributed), show ERROR and above only. ``shown=True`` (``--verbose``) leaves them."""
+    if shown:
+        yield
+        return
+    import logging
+    import os
+
+    names = ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker",
+             "distributed.core", "distributed.comm", "distributed.deploy", "tornado")
+    levels = {n: logging.getLogger(n).level for n in names}
+    env = os.environ.get("DASK_LOGGING__DISTRIBUTED")
+    os.environ["DASK_LOGGING__DISTRIBUTED"] = "error"
+    for n in names:
+        logging.getLogger(n).setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for n, level in levels.items():
+            logging.getLogger(n).setLevel(level)
+        if env is None:
+            os.environ.pop("DASK_LOGGING__DISTRIBUTED", None)
+        else:
+            os.environ["DASK_LOGGING__DISTRIBUTED"] = env
 
 
 def _cmd_check(args) -> int:
@@ -146,15 +179,24 @@ def _cmd_standards(args) -> int:
     return 0
 
 
+_STANDARD_HELP = ("policy profile: a name from `careplan standards` or a path to your own "
+                  ".toml (default: jinwan-2020)")
+_LANG_HELP = "language of tables and reports: zh (Chinese) or en (English)"
+_QUIET_HELP = ("no progress bars (and, for batch, no Dask log lines); warnings about the data "
+               "and errors still print")
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="careplan", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("demo", help="run the whole plan on the bundled sample")
-    d.add_argument("--out", default="careplan-demo")
-    d.add_argument("--standard", default="jinwan-2020")
-    d.add_argument("--lang", choices=("zh", "en"), default="zh")
-    d.add_argument("--p", type=int, default=None, help="budget of new stations")
-    d.add_argument("-q", "--quiet", action="store_true")
+    d.add_argument("--out", default="careplan-demo",
+                   help="output directory (default: ./careplan-demo)")
+    d.add_argument("--standard", default="jinwan-2020", help=_STANDARD_HELP)
+    d.add_argument("--lang", choices=("zh", "en"), default="zh", help=_LANG_HELP + " (default: zh)")
+    d.add_argument("--p", type=int, default=None,
+                   help="budget of new stations (default: as many as needed)")
+    d.add_argument("-q", "--quiet", action="store_true", help=_QUIET_HELP)
     d.set_defaults(func=_cmd_demo)
     p = sub.add_parser("plan", help="run a plan from a TOML config",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -165,7 +207,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("config", nargs="?", help="the TOML config file")
     p.add_argument("--keys", action="store_true", help="list every config key and exit")
     p.add_argument("--out", default=None, help="output directory (overrides the config)")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true", help=_QUIET_HELP)
     p.set_defaults(func=_cmd_plan)
     b = sub.add_parser("batch", help="plan many districts on dask.distributed")
     b.add_argument("config", help="province TOML (see examples/province.toml)")
@@ -175,14 +217,19 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, default=None, help="LocalCluster workers")
     b.add_argument("--no-resume", action="store_true",
                    help="re-plan districts already done by an earlier run")
-    b.add_argument("-q", "--quiet", action="store_true")
+    b.add_argument("-q", "--quiet", action="store_true", help=_QUIET_HELP)
+    b.add_argument("-v", "--verbose", action="store_true",
+                   help="also show Dask's own log lines (workers, nanny, scheduler)")
     b.set_defaults(func=_cmd_batch)
     c = sub.add_parser("check", help="compliance only")
-    c.add_argument("--areas", required=True)
-    c.add_argument("--areas-layer", default=None)
+    c.add_argument("--areas", required=True,
+                   help="residential areas file (GeoPackage, Shapefile, GeoJSON, CSV or Excel)")
+    c.add_argument("--areas-layer", default=None,
+                   help="layer of a multi-layer areas file (GeoPackage)")
     c.add_argument("--facilities", default=None,
                    help="existing facilities (leave out when there are none yet)")
-    c.add_argument("--facilities-layer", default=None)
+    c.add_argument("--facilities-layer", default=None,
+                   help="layer of a multi-layer facilities file (GeoPackage)")
     c.add_argument("--sheet", default=None,
                    help="sheet name of an Excel areas file (default: the first with coordinates)")
     c.add_argument("--facilities-sheet", default=None,
@@ -192,12 +239,13 @@ def _parser() -> argparse.ArgumentParser:
                    "(default: detected; applies to the facilities too unless --facilities-encoding)")
     c.add_argument("--facilities-encoding", default=None,
                    help="text encoding of the facilities file, when it differs")
-    c.add_argument("--standard", default="jinwan-2020")
-    c.add_argument("--lang", choices=("zh", "en"), default="en")
+    c.add_argument("--standard", default="jinwan-2020", help=_STANDARD_HELP)
+    c.add_argument("--lang", choices=("zh", "en"), default="en", help=_LANG_HELP + " (default: en)")
     c.add_argument("--out", default=None, help="write the tables to this .xlsx")
     c.set_defaults(func=_cmd_check)
     s = sub.add_parser("standards", help="list policy profiles or show one")
-    s.add_argument("name", nargs="?")
+    s.add_argument("name", nargs="?",
+                   help="a profile to show (default: list every profile)")
     s.set_defaults(func=_cmd_standards)
     return ap
 
@@ -211,12 +259,22 @@ def _keys_for_help() -> str:
         return f"(run careplan plan --keys: {exc})"
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """Print a warning as one clean line (no source line, no file:line)."""
+def _warning_printer():
+    """A ``warnings.showwarning`` for one run: each warning as one clean line (no source
+    line, no file:line), and each distinct text once per run (the same cut-off warning
+    comes from every step that snaps points to the network)."""
     from careplan.report.escape import terminal_text
 
-    text = " ".join(str(message).split()) or category.__name__
-    print(f"careplan: warning: {terminal_text(text)}", file=file or sys.stderr)
+    seen: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = " ".join(str(message).split()) or category.__name__
+        if text in seen:
+            return
+        seen.add(text)
+        print(f"careplan: warning: {terminal_text(text)}", file=file or sys.stderr)
+
+    return show
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -234,9 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         set_quiet(True)
     try:
         with warnings.catch_warnings():
-            warnings.showwarning = _show_warning
-            if getattr(args, "quiet", False):
-                warnings.simplefilter("ignore")
+            # -q hides progress bars only: warnings about the data stay (README, --help)
+            warnings.showwarning = _warning_printer()
             return int(args.func(args) or 0)
     except CareplanError as exc:
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
