@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shutil
 from pathlib import Path
 
@@ -17,8 +19,19 @@ EXAMPLE = ROOT / "examples" / "plan.toml"
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo") / "careplan-demo"
-    assert main(["demo", "--out", str(out), "--quiet", "--lang", "en"]) == 0
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["demo", "--out", str(out), "--quiet", "--lang", "en"]) == 0
+    (out.parent / "stderr.txt").write_text(err.getvalue(), encoding="utf-8")
     return out
+
+
+def test_demo_prints_each_warning_once_and_quiet_keeps_them(demo_dir):
+    # blk-19 is cut off the kept network; every step that snaps areas to it warned again (3x)
+    lines = (demo_dir.parent / "stderr.txt").read_text(encoding="utf-8").splitlines()
+    assert all(ln.startswith("careplan: warning: ") for ln in lines), lines
+    assert len(lines) == len(set(lines))
+    assert sum("(blk-19)" in ln for ln in lines) == 1
 
 
 def test_demo_writes_everything(demo_dir):

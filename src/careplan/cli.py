@@ -141,14 +141,39 @@ def _dask_logs(shown: bool = False):
             os.environ["DASK_LOGGING__DISTRIBUTED"] = env
 
 
+@contextmanager
+def _reading(path, section: str, read=None, options: dict | None = None):
+    """Re-raise a reader's CareplanError for a command-line user: the file named, the
+    columns it has when one is missing, Python-only hints with their config keys
+    (``careplan check`` has no option for them: they are ``careplan plan`` config keys)."""
+    try:
+        yield
+    except CareplanError as exc:
+        if path is None:
+            raise
+        from careplan._cli_text import columns_found, for_file
+        from careplan.plan._file import _in_config_terms
+
+        msg = _in_config_terms(str(exc), section)
+        found = columns_found(read, path, options or {}) if read else None
+        msg = for_file(msg, path, section, columns=found)
+        if f"[{section}]" in msg:
+            msg = msg.rstrip() + (f" ([{section}] keys go in a careplan plan config; "
+                                  "careplan plan --keys lists them)")
+        raise type(exc)(msg) from exc
+
+
 def _cmd_check(args) -> int:
     import careplan as cp
 
-    areas = cp.read_areas(args.areas, layer=args.areas_layer, sheet=args.sheet,
-                          encoding=args.encoding)
-    facs = cp.read_facilities(args.facilities, layer=args.facilities_layer,
-                              sheet=args.facilities_sheet,
-                              encoding=args.facilities_encoding or args.encoding, crs=areas.crs)
+    opts = {"layer": args.areas_layer, "sheet": args.sheet, "encoding": args.encoding}
+    with _reading(args.areas, "inputs.areas", cp.read_areas, opts):
+        areas = cp.read_areas(args.areas, **opts)
+    with _reading(args.facilities, "inputs.facilities"):
+        facs = cp.read_facilities(args.facilities, layer=args.facilities_layer,
+                                  sheet=args.facilities_sheet,
+                                  encoding=args.facilities_encoding or args.encoding,
+                                  crs=areas.crs)
     # (args.facilities None: no facilities yet, an empty frame in the areas' CRS)
     rep = cp.compliance.check(areas, facs, standard=args.standard)
     lab = "label_zh" if args.lang == "zh" else "label_en"

@@ -241,8 +241,11 @@ def _run(todo: list[_Task], shared: _Shared | None, *, scheduler, n_workers, pro
         n = n_workers or min(len(todo), os.cpu_count() or 1)
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise InputError(f"n_workers must be an integer >= 1, got {n_workers!r}")
+        # no dashboard; the scheduler's small HTTP server (health checks) on a free port, not
+        # 8787 (which warned "Port 8787 is already in use" beside any other Dask session)
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                               dashboard_address=None)
+                               dashboard_address=None,
+                               scheduler_kwargs={"dashboard_address": ":0"})
         client = Client(cluster)
     elif isinstance(scheduler, str):
         try:

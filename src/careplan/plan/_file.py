@@ -401,8 +401,9 @@ def _in_config_terms(msg: str, section: str = "plan") -> str:
 class _ConfigTerms:
     """Re-raise a CareplanError, and re-emit warnings, in config terms of one section."""
 
-    def __init__(self, section: str):
-        self.section = section
+    def __init__(self, section: str, path: Path | None = None,
+                 read: Callable | None = None, options: dict | None = None):
+        self.section, self.path, self.read, self.options = section, path, read, options or {}
 
     def __enter__(self):
         self._cm = warnings.catch_warnings(record=True)
@@ -416,7 +417,13 @@ class _ConfigTerms:
             warnings.warn_explicit(_in_config_terms(str(w.message), self.section), w.category,
                                    w.filename, w.lineno)
         if isinstance(exc, CareplanError):
-            raise type(exc)(_in_config_terms(str(exc), self.section)) from exc
+            msg = _in_config_terms(str(exc), self.section)
+            if self.path is not None:  # name the file, config keys for Python-only hints
+                from careplan._cli_text import columns_found, for_file
+
+                found = columns_found(self.read, self.path, self.options) if self.read else None
+                msg = for_file(msg, self.path, self.section, columns=found)
+            raise type(exc)(msg) from exc
         return False
 
 
@@ -428,11 +435,11 @@ def _read_inputs(spec: PlanFile) -> dict[str, Any]:
     for name in ("areas", "facilities", "candidates", "streets", "districts"):
         if name in spec.inputs:
             s = spec.inputs[name]
-            opts = dict(s.options)
+            opts = {**_FIXED.get(name, {}), **s.options}
             if name != "areas" and "crs" not in opts and out.get("areas") is not None:
                 opts["crs"] = out["areas"].crs  # every input in the areas' one CRS
-            with _ConfigTerms(f"inputs.{name}"):
-                out[name] = builders[name](s.path, **_FIXED.get(name, {}), **opts)
+            with _ConfigTerms(f"inputs.{name}", s.path, builders[name], opts):
+                out[name] = builders[name](s.path, **opts)
     return out
 
 
@@ -468,7 +475,7 @@ def plan_from_config(path: str | Path, *, out: str | Path | None = None,
     spec = read_config(path)
     data = _read_inputs(spec)
     net_spec = spec.inputs["network"]
-    with _ConfigTerms("inputs.network"):
+    with _ConfigTerms("inputs.network", net_spec.path):
         net = _builders()["network"](net_spec.path, **net_spec.options)
     for name in ("areas", "facilities", "candidates", "streets", "districts"):
         g = data[name]
