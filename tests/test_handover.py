@@ -277,3 +277,23 @@ def test_station_minimum_applied_is_shown(town_plan):
     assert "0 = 采用标准规定" in parameter_label("min_station_floor_area_m2", "zh")
     assert "实际采用" in parameter_label("station_min_floor_area_m2", "zh")
     assert "applied" in parameter_label("station_min_floor_area_m2", "en")
+
+
+def test_boundaries_note_does_not_count_the_assumed_district():
+    """Finding 8: the parameters read "196 area(s) with their own 'district'" beside "areas
+    have no district: the plan is one district named 'district'". Streets given as
+    polygons, no district anywhere: the note says no district of the areas' own."""
+    net = cp.WalkNetwork.from_lines(gpd.GeoSeries([LineString([(0, 0), (1000, 0)])], crs=CRS))
+    areas = gpd.GeoDataFrame({"area_id": ["A", "B"], "households": [300, 200],
+                              "built": ["existing"] * 2},
+                             geometry=[_square(100, 30), _square(700, 30)], crs=CRS,
+                             index=["A", "B"])
+    streets = gpd.GeoDataFrame({"name": ["S1"], "level": ["street"]},
+                               geometry=[box(-100, -100, 1100, 100)], crs=CRS)
+    plan = _quiet_plan(areas, None, None, net, standard="jinwan-2020", cutoff_m=400,
+                       streets=streets)
+    note = plan.parameters["boundaries"]
+    assert "district: no polygons and no 'district' of the areas' own (see zones)" in note
+    assert "with their own 'district'" not in note
+    assert "street: 1 polygon(s); areas by polygon 2" in note
+    assert "areas have no district" in plan.parameters["zones"]

@@ -80,8 +80,13 @@ class Inputs:
     def boundaries_note(self) -> str:
         """How the areas got their street and district (for the parameter table)."""
         parts = []
+        assumed = " ".join(self.areas.attrs.get("careplan", {}).get("zones", []))
         for level, b in (("street", self.streets), ("district", self.districts)):
             src = self.areas.attrs.get("careplan", {}).get(f"{level}_source")
+            if b is None and f"areas have no {level}" in assumed:  # zones() filled it in
+                parts.append(f"{level}: no polygons and no {level!r} of the areas' own "
+                             "(see zones)")
+                continue
             if b is None or src is None:
                 own = int(self.areas[level].notna().sum()) if level in self.areas.columns else 0
                 parts.append(f"{level}: no polygons; {own} area(s) with their own {level!r}")
