@@ -31,6 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from careplan.plan._levels import with_rows
 from careplan.plan._steps import Inputs, Sites
 from careplan.standards._functions import CANTEEN, carries, function_list
 
@@ -197,14 +198,7 @@ def _add_rows(inp: Inputs, sites: Sites, sizing, given: list, reach: dict):
         added.append({"facility_id": sid, "level": fac.at[fid, "level"], "floor_area_m2": 0.0,
                       "beds": 0, "nursing_beds": 0, "geometry": geom, "functions": CANTEEN,
                       "name": f"canteen function added to {fid}", "expands": fid})
-    crs = areas.crs
-    prop = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs).set_axis([r["station_id"]
-                                                                          for r in rows])
-    add = gpd.GeoDataFrame(added, geometry="geometry", crs=crs).set_axis([a["facility_id"]
-                                                                          for a in added])
-    return dataclasses.replace(
-        sizing, proposed=pd.concat([sizing.proposed, prop[sizing.proposed.columns]]),
-        added=pd.concat([sizing.added, add]))
+    return with_rows(sizing, rows, added, areas.crs)
 
 
 def _shortfall(sizing, lacking: list):

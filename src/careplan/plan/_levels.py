@@ -145,16 +145,21 @@ def propose_centres(inp: Inputs, sizing, short: pd.Series, *, col: str, level: s
             f"no free candidate site inside {col} {txt} for the {what[0]} (add candidates "
             f"there)", f"以下{'街道' if col == 'street' else '区县'}内没有可用候选站点,无法新增"
             f"{what[1]}:{txt}(请在其中增加候选站点)"),))
+    return with_rows(out, rows, added, areas.crs)
+
+
+def with_rows(sizing, rows: list, added: list, crs):
+    """``sizing`` with the proposed-table ``rows`` and the facility rows ``added`` (dicts
+    with ``station_id`` / ``facility_id`` and ``geometry``) appended."""
     if not rows:
-        return out
-    crs = areas.crs
+        return sizing
     prop = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs).set_axis([r["station_id"]
                                                                           for r in rows])
     add = gpd.GeoDataFrame(added, geometry="geometry", crs=crs).set_axis([a["facility_id"]
                                                                           for a in added])
     return dataclasses.replace(
-        out, proposed=pd.concat([out.proposed, prop[out.proposed.columns]]),
-        added=pd.concat([out.added, add]))
+        sizing, proposed=pd.concat([sizing.proposed, prop[sizing.proposed.columns]]),
+        added=pd.concat([sizing.added, add]))
 
 
 def _free(inp: Inputs, sizing, size_m2: float) -> pd.Series:

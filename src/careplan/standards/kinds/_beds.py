@@ -33,12 +33,9 @@ def nursing_bed_share_min(rule: Rule, c: RuleContext) -> Outcome:
     note = (f"nursing beds / {lvtxt} beds by {where}: "
             + ", ".join(f"{d}={share[d]:.0%} ({int(nursing[d])} of {int(beds[d])})"
                         for d in share.index[:10]))
-    if len(low):
-        note += "; " + gap_text(gap[low], "nursing beds")
     if len(empty):
         note += f"; no {lvtxt} beds in: {ids_text(empty)}"
-    if len(outside):
-        note += f"; {lvtxt} facilities outside every district (not counted): {ids_text(outside)}"
+    note += _tail(gap[low], "nursing beds", outside, lvtxt)
     return Outcome(len(low) == 0, note, found=float(share.min()), gap=float(gap[low].sum()),
                    gap_unit="nursing beds")
 
@@ -48,6 +45,14 @@ def gap_text(gap, unit: str) -> str:
     explanations, which show it in Chinese)."""
     return ("gap by district: " + ", ".join(f"{d} {int(v)}" for d, v in list(gap.items())[:10])
             + f" ({unit})")
+
+
+def _tail(gap, unit: str, outside, lvtxt: str) -> str:
+    """The end of a bed rule's note: the gap per zone and the facilities not counted."""
+    out = f"; {gap_text(gap, unit)}" if len(gap) else ""
+    if len(outside):
+        out += f"; {lvtxt} facilities outside every district (not counted): {ids_text(outside)}"
+    return out
 
 
 def _zones(c: RuleContext, inst) -> tuple:
@@ -130,18 +135,10 @@ def beds_per_1000_elderly(rule: Rule, c: RuleContext) -> Outcome:
                              "per area)")
     inst = c.of_levels(rule.levels)
     lvtxt = "/".join(rule.levels)
-    if "district" in c.areas.columns:
-        eld = c.areas.groupby("district")["elderly"].sum().astype(float)
-        zone = c.facility_zone["district"].reindex(inst.index)
-        beds = inst["beds"].astype(float).groupby(zone).sum().reindex(eld.index, fill_value=0)
-        where = "district"
-        outside = zone.index[zone.isna() | ~zone.isin(eld.index)]
-    else:
-        eld = c.areas["elderly"].astype(float).groupby(lambda _: "all").sum()
-        beds = inst["beds"].astype(float).groupby(lambda _: "all").sum().reindex(
-            eld.index, fill_value=0)
-        where = "area"
-        outside = inst.index[:0]
+    zone, where, outside = _zones(c, inst)
+    eld = (c.areas.groupby("district")["elderly"].sum().astype(float) if where == "district"
+           else pd.Series({"all": float(c.areas["elderly"].sum())}))
+    beds = inst["beds"].astype(float).groupby(zone).sum().reindex(eld.index, fill_value=0)
     eld = eld[eld > 0]
     if not len(eld):
         return Outcome(None, "not evaluated: no older people in the areas")
@@ -153,10 +150,7 @@ def beds_per_1000_elderly(rule: Rule, c: RuleContext) -> Outcome:
     note = (f"{lvtxt} beds per 1,000 older people by {where}: "
             + ", ".join(f"{d}={per[d]:.1f} ({int(beds[d])} beds, {int(eld[d])} older people)"
                         for d in per.index[:10]))
-    if len(low):
-        note += "; " + gap_text(gap[low], "beds")
-    if len(outside):
-        note += f"; {lvtxt} facilities outside every district (not counted): {ids_text(outside)}"
+    note += _tail(gap[low], "beds", outside, lvtxt)
     return Outcome(len(low) == 0, note, found=float(per.min()), gap=float(gap.sum()),
                    gap_unit="beds")
 
