@@ -139,8 +139,10 @@ def test_missing_households_names_the_file_and_the_columns_it_has(tmp_path, caps
     assert err.count("careplan: warning: areas: geographic CRS EPSG:4326 reprojected") == 1
 
     assert main(["check", "--areas", str(f)]) == 2
-    line = _one_error(capsys.readouterr().err)
+    err = capsys.readouterr().err
+    line = _one_error(err)
     assert "areas (小区台账.csv)" in line and "'住户'" in line
+    assert "reprojected to EPSG:32650" in err and "crs=" not in err  # no option of check
     assert "keys go in a careplan plan config" in line
 
 

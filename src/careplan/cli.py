@@ -143,24 +143,22 @@ def _dask_logs(shown: bool = False):
 
 @contextmanager
 def _reading(path, section: str, read=None, options: dict | None = None):
-    """Re-raise a reader's CareplanError for a command-line user: the file named, the
-    columns it has when one is missing, Python-only hints with their config keys
-    (``careplan check`` has no option for them: they are ``careplan plan`` config keys)."""
-    try:
-        yield
-    except CareplanError as exc:
-        if path is None:
-            raise
-        from careplan._cli_text import columns_found, for_file
-        from careplan.plan._file import _in_config_terms
+    """Re-raise a reader's CareplanError for a command-line user, as ``careplan plan``
+    does (:class:`careplan.plan._file._ConfigTerms`): the file named, the columns it has
+    when one is missing, Python-only hints with their config keys, and its warnings without
+    Python-only advice (``pass crs= to choose``). ``careplan check`` has no option for
+    those keys: the message says they go in a ``careplan plan`` config."""
+    from careplan.plan._file import _ConfigTerms
 
-        msg = _in_config_terms(str(exc), section)
-        found = columns_found(read, path, options or {}) if read else None
-        msg = for_file(msg, path, section, columns=found)
+    try:
+        with _ConfigTerms(section, None if path is None else Path(path), read, options):
+            yield
+    except CareplanError as exc:
+        msg = str(exc)
         if f"[{section}]" in msg:
             msg = msg.rstrip() + (f" ([{section}] keys go in a careplan plan config; "
                                   "careplan plan --keys lists them)")
-        raise type(exc)(msg) from exc
+        raise type(exc)(msg) from exc.__cause__
 
 
 def _cmd_check(args) -> int:
