@@ -444,9 +444,14 @@ def test_sample_facilities_table(sample_plan, tmp_path):
         assert x[head.index("lon_gcj02")] == pytest.approx(r["lon_gcj02"], abs=1e-9)
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "id='facilities'" in html
+    from careplan.report._common import HTML_LIST_ITEMS, area_names
+
+    shown = dict(zip(plan.areas["area_id"].astype(str), area_names(plan.areas), strict=True))
     for _, r in new.iterrows():
         assert r["name"] in html and r["address"] in html
-        assert ", ".join(map(str, r["estates"])) in html  # the list joined only for display
+        # the list joined only for display, estates by name (report), at most 8 in the HTML
+        names = [shown.get(str(a), str(a)) for a in r["estates"]][:HTML_LIST_ITEMS]
+        assert ", ".join(names) in html
     lay = gpd.read_file(paths["gpkg"] if "gpkg" in paths else tmp_path / "out" / "plan.gpkg",
                         layer="facilities")
     assert list(lay["facility_id"]) == list(f.index)
