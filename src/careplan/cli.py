@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -282,7 +282,7 @@ def _keys_for_help() -> str:
         return f"(run careplan plan --keys: {exc})"
 
 
-def _warning_printer():
+def _warning_printer() -> Callable[..., None]:
     """A ``warnings.showwarning`` for one run: each warning as one clean line (no source
     line, no file:line), and each distinct text once per run (the same cut-off warning
     comes from every step that snaps points to the network)."""
