@@ -835,6 +835,23 @@ def test_service_circle_row_compares_shares_and_units_are_labelled():
     assert zh.loc["floor", ["required", "found", "unit"]].tolist() == ["20", "21", "m²/百户"]
 
 
+def test_life_circle_row_compares_shares():
+    from careplan.report.tables import rules_frame
+
+    # GB 50180's circles: required in metres (a range for the 15-minute one), found a share
+    rules = pd.DataFrame({"rule_id": ["lc15", "lc5"], "kind": ["life_circle_m"] * 2,
+                          "label_zh": ["15分钟", "5分钟"], "label_en": ["a", "b"],
+                          "required": [800.0, 300.0], "required_max": [1000.0, np.nan],
+                          "found": [0.485637, 1.0], "unit": ["m walking"] * 2,
+                          "passed": [False, True], "citation": ["x", "y"]})
+    zh = rules_frame(rules, "zh").set_index("rule_id")
+    assert zh.loc["lc15", ["required", "found", "unit"]].tolist() == [
+        "100%", "48.6%", "步行 1000 米内的户数占比"]
+    en = rules_frame(rules, "en").set_index("rule_id")
+    assert en.loc["lc5", ["required", "found", "unit"]].tolist() == [
+        "100%", "100%", "share of households within a 300 m walk"]
+
+
 def test_map_scale_bar_is_metric_only(plan):
     html_map = report.folium_map(plan, lang="zh").get_root().render()
     assert "L.control.scale({metric: true, imperial: false" in html_map

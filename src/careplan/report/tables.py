@@ -141,7 +141,8 @@ def rules_frame(rules: pd.DataFrame, lang: str, *, citations: dict | None = None
 
     Shares (units starting with "share") are percentages.  The service-circle
     rule compares like with like: the share of households within the circle,
-    required 100 %, found x %, with the circle in the unit.  ``passed`` stays a
+    required 100 %, found x %, with the circle in the unit; so do the GB 50180 life-circle
+    rules (``life_circle_m``: the circle's metres, the upper bound of a range, go in the unit).  ``passed`` stays a
     flag (True/False/None) for the writer to colour.
     """
     citations = citations or {}
@@ -160,6 +161,14 @@ def rules_frame(rules: pd.DataFrame, lang: str, *, citations: dict | None = None
             found.append(fmt_percent(r["found"]))
             unit.append(f"步行 {minutes} 分钟内的户数占比" if lang == "zh"
                         else f"share of households within a {minutes}-minute walk")
+            continue
+        if kind == "life_circle_m":  # GB 50180: a distance in metres, found a share
+            hi = r.get("required_max")
+            limit = fmt(hi if num(hi) is not None else r["required"], lang)
+            req.append(fmt_percent(1.0))
+            found.append(fmt_percent(r["found"]))
+            unit.append(f"步行 {limit} 米内的户数占比" if lang == "zh"
+                        else f"share of households within a {limit} m walk")
             continue
         share = _is_share_unit(u) or "share" in str(kind)
         req.append(_bound(r["required"], r.get("required_max"), share, lang))
