@@ -135,6 +135,21 @@ def _bound(lo: Any, hi: Any, share: bool, lang: str) -> Any:
     return f(lo)
 
 
+def _circle_unit(r: pd.Series, lang: str) -> str | None:
+    """The unit of a circle rule's share row (service circle in minutes, GB 50180 life
+    circle in metres, the upper bound of a range); None for any other rule."""
+    if r.get("kind") == "service_circle" or r["rule_id"] == "service_circle":
+        minutes = fmt(r["required"], lang)
+        return (f"步行 {minutes} 分钟内的户数占比" if lang == "zh"
+                else f"share of households within a {minutes}-minute walk")
+    if r.get("kind") == "life_circle_m":
+        hi = r.get("required_max")
+        limit = fmt(hi if num(hi) is not None else r["required"], lang)
+        return (f"步行 {limit} 米内的户数占比" if lang == "zh"
+                else f"share of households within a {limit} m walk")
+    return None
+
+
 def rules_frame(rules: pd.DataFrame, lang: str, *, citations: dict | None = None) -> pd.DataFrame:
     """A rule table for a planner: ``rule_id, label, required, found, unit, passed,
     note, citation``.
@@ -155,20 +170,11 @@ def rules_frame(rules: pd.DataFrame, lang: str, *, citations: dict | None = None
     for _, r in rules.iterrows():
         u = r.get("unit")
         kind = r.get("kind")
-        if kind == "service_circle" or r["rule_id"] == "service_circle":
-            minutes = fmt(r["required"], lang)
+        circle = _circle_unit(r, lang)
+        if circle is not None:  # required: every household within the circle
             req.append(fmt_percent(1.0))
             found.append(fmt_percent(r["found"]))
-            unit.append(f"步行 {minutes} 分钟内的户数占比" if lang == "zh"
-                        else f"share of households within a {minutes}-minute walk")
-            continue
-        if kind == "life_circle_m":  # GB 50180: a distance in metres, found a share
-            hi = r.get("required_max")
-            limit = fmt(hi if num(hi) is not None else r["required"], lang)
-            req.append(fmt_percent(1.0))
-            found.append(fmt_percent(r["found"]))
-            unit.append(f"步行 {limit} 米内的户数占比" if lang == "zh"
-                        else f"share of households within a {limit} m walk")
+            unit.append(circle)
             continue
         share = _is_share_unit(u) or "share" in str(kind)
         req.append(_bound(r["required"], r.get("required_max"), share, lang))
