@@ -54,7 +54,7 @@ from careplan.report.maps import (
     map_reductions,
     standalone_map_html,
 )
-from careplan.report.phrases import value_text
+from careplan.report.phrases import parameter_text, value_text
 from careplan.report.tables import (
     rule_like_frame,
     rules_frame,
@@ -306,6 +306,8 @@ def _parameters_section(plan: LayoutPlan, lang: str) -> list[str]:
             given[k] = ", ".join(level_label(x.strip(), lang) for x in v.split(","))
         elif k == "solver_gap" and num(v) is not None:
             given[k] = fmt_percent(v, decimals=2)
+        elif k not in ("standard", "standard_title", "lang"):  # the plan's notes in *lang*
+            given[k] = parameter_text(v, lang)
     params = [(parameter_label(k, lang), v) for k, v in given.items()]
     params.append((t("crs_note", lang), plan.crs.to_string()))
     pdf = pd.DataFrame(params, columns=["k", "v"])

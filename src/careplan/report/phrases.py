@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["NAME_PHRASES", "NOTE_PHRASES", "VALUE_WORDS", "note_text", "untranslated",
-           "value_text"]
+__all__ = ["NAME_PHRASES", "NOTE_PHRASES", "PARAMETER_PHRASES", "PARAMETER_WORDS", "VALUE_WORDS",
+           "note_text", "parameter_text", "untranslated", "untranslated_parameter", "value_text"]
 
 #: Words inside the phrases (levels, estate classes, roll-up columns).
 _WORDS: dict[str, str] = {
@@ -292,3 +292,169 @@ def value_text(value: Any, lang: str, column: str) -> Any:
     if column == "name":
         return _translate(value, _COMPILED_NAMES) or value
     return value
+
+
+# ---------------------------------------------------------------------------------------
+# the plan's parameter table (LayoutPlan.parameters): values written by the plan in English
+# ---------------------------------------------------------------------------------------
+#: Words a parameter value may be whole (model names, solver states, weights, "none").
+PARAMETER_WORDS: dict[str, str] = {
+    "none": "无", "set_covering": "集合覆盖模型（以最少站点覆盖全部住户）",
+    "maximal_covering": "最大覆盖模型（在站点数量上限内覆盖最多老年人）",
+    "p_median": "P 中位模型（步行距离加权最短）", "auto": "自动选择",
+    "households": "户数", "elderly": "老年人数", "optimal": "最优解",
+    "time_limit": "达到求解时限（非最优）", "feasible": "可行解（非最优）",
+    "infeasible": "无可行解",
+}
+
+_SRC = r"(?P<src>.+)"
+
+#: (pattern, zh template) of the fixed phrases of parameter values (whole value first,
+#: then each ``"; "`` clause, as :func:`note_text`).  Groups are copied, except ``lv``
+#: (levels), ``col`` (street/district), ``src`` (a source: itself through this catalogue).
+PARAMETER_PHRASES: list[tuple[str, str]] = [
+    # plan/_assemble.SIZING_NOTE
+    (r"existing floor area is allocated to the areas within its walking circle \(exact "
+     r"transportation LP\); each remaining deficit goes to one station within the circle "
+     r"\(a new station, or an expansion of an existing counted facility\), small deficits "
+     r"pooled into shared stations \(exact MIP: fewest new stations, then least floor area, "
+     r"then least walking; a deficit below the site minimum joins a station opened for "
+     r"deficits only within the pooling circle\), or to a room inside the estate where the "
+     r"profile requires on-site rooms \(配建\); a new station's size is the sum of the "
+     r"deficits allocated to it, within the profile's single-site bounds \(else "
+     r"min_station_floor_area_m2, else careplan's default of (?P<m>" + _N + r") m2\) and the "
+     r"candidate's max_floor_area_m2",
+     "现状设施面积按步行服务圈分配给圈内居住区（精确求解运输问题线性规划）；其余缺口由服务圈内"
+     "的一处站点承担（新建站点，或扩建计入面积的现状设施），小额缺口合并设置共享站点（精确混合"
+     "整数规划：新增站点最少，其次面积最小，再次步行距离最短；低于单处最小面积的缺口并入集中配置"
+     "范围内专为补缺口而设的站点），标准要求配建的新建小区则在小区内配建用房；新建站点面积为分配"
+     "给它的缺口之和，限定在标准规定的单处面积上下限内（无规定时取 min_station_floor_area_m2，"
+     "再无则取 careplan 默认值 {m} m²），且不超过候选点的 max_floor_area_m2"),
+    # plan/_assemble.EQUITY_NOTE
+    (r"equity of access \(careplan\.equity\.before_after\): per area, the floor area "
+     r"allocated to it \(provided_before_m2 / provided_after_m2\) per older person \(per "
+     r"household when the areas have no elderly column\), weighted by its older people; "
+     r"Gini \(0 equal, 1 concentrated\) and Palma \(share held by the top 10 % over the "
+     r"bottom 40 %\) of that value, and the share of older people outside the walking "
+     r"circle; overall and by street and district where the areas have those columns",
+     "服务可达公平性（careplan.equity.before_after）：各居住区分得的养老服务用房面积"
+     "（provided_before_m2 / provided_after_m2）除以老年人数（无老年人数时按户数），以老年人数"
+     "加权；计算该值的基尼系数（0 为完全均等，1 为高度集中）和帕尔玛比值（最高 10% 人口所得份额"
+     "与最低 40% 人口所得份额之比），以及步行服务圈外老年人占比；按全部、街道和区县（居住区有"
+     "该列时）分别统计"),
+    # the profiles' walking-speed source (speed_source of every shipped profile)
+    (r"Assumption \(not in the policy text\): older pedestrians walk about (?P<v>" + _N +
+     r") m/s = (?P<s>" + _N + r") m/min; (?P<ref>.+?), report a 15th-percentile walking "
+     r"speed of about (?P<p>" + _N + r") m/s for pedestrians aged 65\+\. (?P<m>" + _N +
+     r") min x (?P<s2>" + _N + r") m/min = (?P<d>" + _N + r") m\.",
+     "假设（非政策原文）：老年人步行速度约 {v} m/s，即 {s} 米/分钟；{ref} 报告 65 岁及以上行人"
+     "步行速度的第 15 百分位约为 {p} m/s。{m} 分钟 × {s2} 米/分钟 = {d} 米。"),
+    # candidates (plan/_steps.prepare, plan/_assemble.parameters)
+    (r"(?P<n>\d+) user-supplied candidate sites", "用户提供的候选点 {n} 个"),
+    (r"plus a fallback site inside each of (?P<n>\d+) area\(s\) that no site reached "
+     r"within (?P<x>" + _N + r") m: (?P<ids>" + _IDS + ")",
+     "另在步行 {x} m 内无候选点的 {n} 个居住区内各补充一个候选点：{ids}"),
+    (r"default: one candidate site inside every residential area \(its representative "
+     r"point\)", "默认：每个居住区内取一个候选点（其代表点）"),
+    (r"pass candidates= to use your own sites", "可通过 candidates= 提供自有候选点"),
+    # zones (plan/_zones)
+    (r"areas have no district: the plan is one district named '(?P<x>[^']*)'",
+     "居住区无区县信息：全部作为一个区县（名为“{x}”）规划"),
+    (r"areas have no street: each district is taken as one street \(town\)",
+     "居住区无街道信息：每个区县按一个街道（镇）处理"),
+    (r"give areas a street column or street polygons \(streets=\) for centres per street",
+     "如需按街道布局综合服务中心，请为居住区提供 street 列或街道边界（streets=）"),
+    # boundaries (plan/_steps.Inputs.boundaries_note)
+    (r"(?P<col>street|district): no polygons and no '(?:street|district)' of the areas' "
+     r"own \(see zones\)", "{col}：无边界且居住区无该列（见“街道划分”）"),
+    (r"(?P<col>street|district): no polygons", "{col}：无边界"),
+    (r"(?P<n>\d+) area\(s\) with their own '(?:street|district)'", "{n} 个居住区自带该列"),
+    (r"(?P<col>street|district): (?P<n>\d+) polygon\(s\)", "{col}：边界 {n} 个"),
+    (r"areas by polygon (?P<a>\d+), own value (?P<b>\d+) \(wins\), in none (?P<c>\d+)"
+     r"(?: \((?P<ids>.+)\))?",
+     "按边界归属的居住区 {a} 个，自带值的 {b} 个（以自带值为准），不在任何边界内的 {c} 个{ids_paren}"),
+    (r"(?P<n>\d+) polygon\(s\) hold no area and are not planned: (?P<ids>" + _IDS + ")",
+     "{n} 个边界内无居住区，不作规划：{ids}"),
+    # centre sizes (plan/_levels.centre_size, plan/_explain.levels_parameters)
+    (r"(?P<m>" + _N + r") m2: " + _SRC, "{m} m²：{src}"),
+    (r"no (?P<lv>street|district)-level size in (?P<std>\S+): its street-centre minimum, "
+     r"(?P<src>.+) \(a (?:street|district) centre is not smaller than the street centres it "
+     r"guides; assumption\)",
+     "{std} 未规定{lv}设施规模：取其街道中心最小面积，{src}（假设：区级中心不小于其指导的街道中心）"),
+    (r"no (?P<lv>street|district)-level size in (?P<std>\S+): the street-centre minimum of "
+     r"(?P<ref>\S+), (?P<src>.+) \(default, stated\)",
+     "{std} 未规定{lv}设施规模：取 {ref} 的街道中心最小面积，{src}（默认值）"),
+    # pooling circle and site bounds (plan/_sizes, standards/_sizes)
+    (r"(?P<id>[a-z][a-z0-9_]*) \((?P<title>.+), (?P<clause>[^,]+)\)", "{id}（《{title}》{clause}）"),
+    (r"default: the plan's walking circle \(the profile sets no pooling circle\)",
+     "默认：采用规划的步行服务圈（标准未规定集中配置范围）"),
+    (r"(?P<m>" + _N + r") min x (?P<s>" + _N + r") m/min", "{m} 分钟 × {s} 米/分钟"),
+    (r"pooling_minutes option", "规划参数 pooling_minutes"),
+    (r"min_station_floor_area_m2 option", "规划参数 min_station_floor_area_m2"),
+    (r"assumption \(not policy text\): careplan's default smallest new station, "
+     r"(?P<m>" + _N + r") m2", "假设（非政策原文）：careplan 默认的新建站点最小面积 {m} m²"),
+    (r"set min_station_floor_area_m2 or a site_floor_area_range_m2 rule",
+     "可设置 min_station_floor_area_m2 或在标准中加入 site_floor_area_range_m2 规则"),
+    # cost and phases (plan/_pipeline)
+    (r"(?P<lv>[\w/ ]+?): construction (?P<c>" + _N + r") yuan/m2, rent (?P<r>" + _N +
+     r") yuan/m2/year", "{lv}：建设 {c} 元/m²，租金 {r} 元/m²/年"),
+    (r"(?P<y>\d{4}): budget (?P<b>" + _N + r") yuan", "{y} 年：预算 {b} 元"),
+]
+
+_COMPILED_PARAMS = [(re.compile(p, re.S), z) for p, z in PARAMETER_PHRASES]
+
+
+def _param_clause(text: str) -> str | None:
+    """One parameter value (or clause) in zh through :data:`PARAMETER_PHRASES`."""
+    s = text.strip()
+    if s in PARAMETER_WORDS:
+        return PARAMETER_WORDS[s]
+    for rx, zh in _COMPILED_PARAMS:
+        m = rx.fullmatch(s)
+        if m:
+            groups = {k: v or "" for k, v in m.groupdict().items()}
+            words = {k: _word(k, v) for k, v in groups.items()}
+            if "src" in groups:  # a source is itself a phrase (rule id (title, clause), ...)
+                words["src"] = parameter_text(groups["src"], "zh")
+            if "col" in groups:
+                words["col"] = _ZONES.get(groups["col"], groups["col"])
+            words["ids_paren"] = f"（{words['ids']}）" if groups.get("ids") else ""
+            return zh.format(**words)
+    return None
+
+
+def parameter_text(value: Any, lang: str) -> Any:
+    """A value of the plan's parameter table in *lang*.
+
+    Parameters
+    ----------
+    value : object
+        The value as the plan wrote it (:attr:`careplan.plan.LayoutPlan.parameters`):
+        English text for notes and sources, numbers, lists of ids.
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    object
+        In English *value* unchanged.  In Chinese a text through
+        :data:`PARAMETER_WORDS` and :data:`PARAMETER_PHRASES`: the whole value, else each
+        ``"; "`` clause (a clause neither catalogue knows is kept as written, never
+        dropped; :func:`untranslated_parameter` lists them); other values unchanged.
+    """
+    if lang != "zh" or not isinstance(value, str) or not value.strip():
+        return value
+    whole = _param_clause(value)
+    if whole is not None:
+        return whole
+    parts = [p for p in value.split("; ") if p.strip()]
+    if len(parts) == 1:
+        return value
+    return "；".join(_param_clause(p) or p for p in parts)
+
+
+def untranslated_parameter(value: Any) -> list[str]:
+    """The clauses of a parameter value that :func:`parameter_text` keeps in English
+    (for tests)."""
+    if not isinstance(value, str) or not value.strip() or _param_clause(value) is not None:
+        return []
+    return [p for p in value.split("; ") if p.strip() and _param_clause(p) is None]
