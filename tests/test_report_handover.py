@@ -63,7 +63,7 @@ def _table_rows(page: str, cls: str) -> list[list[str]]:
     """Cell texts of each body row of the first ``<table class='cls'>`` of *page*."""
     m = re.search(rf"<table class='{cls}'>.*?<tbody>(.*?)</tbody>", page, re.S)
     assert m, f"no table of class {cls}"
-    rows = re.findall(r"<tr>(.*?)</tr>", m.group(1), re.S)
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", m.group(1), re.S)
     return [[html.unescape(re.sub(r"<[^>]+>", "", c))
              for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)] for r in rows]
 
@@ -114,3 +114,56 @@ def test_every_parameter_row_of_the_zh_report_is_chinese(rich, rich_out):
     en_rows = dict(_table_rows(rich_out[1]["report"].read_text(encoding="utf-8"), "params"))
     assert en_rows["Sizing"] == rich.parameters["sizing"]
     assert en_rows["Milestones and budgets"] == rich.parameters["milestones"]
+
+
+# ---------------------------------------------------------------------------------------
+# 4. cost and phase tables end with their totals (HTML, XLSX)
+# ---------------------------------------------------------------------------------------
+def _num(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def test_cost_and_phase_totals_in_html_and_xlsx(rich, rich_out):
+    import openpyxl
+
+    cost, phases = rich.cost, rich.phases
+    assert len(cost) > 3 and phases["phase"].notna().any() and phases["phase"].isna().any()
+    # the plan's own total (its parameter row) is the sum of the rows
+    assert cost["construction_cost"].sum() == pytest.approx(
+        rich.parameters["construction_cost_total"])
+    zh_page = rich_out[0]["report"].read_text(encoding="utf-8")
+    rows = _table_rows(zh_page, "cost")
+    assert len(rows) == len(cost) + 1 and rows[-1][0] == "合计"
+    m = re.search(r"<table class='cost'>.*?</table>", zh_page, re.S).group(0)
+    assert m.count("<tr class='total'>") == 1
+    heads = [html.unescape(h) for h in re.findall(r"<th>(.*?)</th>", m)]
+    total = dict(zip(heads, rows[-1], strict=True))
+    assert _num(total["建设投资（元）"]) == pytest.approx(cost["construction_cost"].sum())
+    assert _num(total["建筑面积 (m²)"]) == pytest.approx(cost["floor_area_m2"].sum())
+    # phases: a subtotal after each phase (and the unphased), then the total
+    prow = _table_rows(zh_page, "phases")
+    n_groups = phases["phase"].nunique() + int(phases["phase"].isna().any())
+    assert len(prow) == len(phases) + n_groups + 1
+    assert "合计" in prow[-1] and sum("小计" in " ".join(r) for r in prow) == n_groups
+
+    wb = openpyxl.load_workbook(rich_out[0]["tables"], read_only=True)
+    for sheet, df, cols in (("cost", cost, ("construction_cost", "rent_per_year",
+                                            "floor_area_m2")),
+                            ("phases", phases, ("construction_cost", "elderly_served_new"))):
+        data = list(wb[sheet].iter_rows(values_only=True))
+        head, body = list(data[0]), [dict(zip(data[0], r, strict=True)) for r in data[1:]]
+        assert body[-1]["station_id"] == "Total"
+        for c in cols:
+            assert body[-1][c] == pytest.approx(df[c].sum()), (sheet, c)
+        if sheet == "phases":
+            sub = {r["station_id"]: r for r in body if str(r["station_id"]).endswith("subtotal")}
+            by_phase = df.groupby("phase")["construction_cost"].sum()
+            for k, v in by_phase.items():
+                assert sub[f"Phase {k:g} subtotal"]["construction_cost"] == pytest.approx(v)
+                assert sub[f"Phase {k:g} subtotal"]["milestone"] == df.loc[
+                    df["phase"] == k, "milestone"].iloc[0]
+            assert sub["Not phased, subtotal"]["construction_cost"] == pytest.approx(
+                df.loc[df["phase"].isna(), "construction_cost"].sum())
+            # the cumulative column is not summed
+            assert body[-1]["elderly_served_total"] is None
+            assert "elderly_served_total" in head

@@ -61,6 +61,7 @@ from careplan.report.tables import (
     standard_citations,
     standard_title,
     summary_frame,
+    with_totals,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,7 +83,7 @@ overflow-wrap:normal}
 td.ok{color:#1a7a3c;font-weight:600}td.bad{color:#b2182b;font-weight:600}
 td.na{color:#777}
 table.params td.num{text-align:left}table.params td:first-child{white-space:nowrap}
-table.rules td{max-width:340px}
+table.rules td{max-width:340px}tr.total td{font-weight:600;background:#f7f7f7}
 iframe.map{width:100%;height:620px;border:1px solid #999}
 .charts img{max-width:100%;margin:6px 12px 6px 0;border:1px solid #eee}
 .note{color:#555;font-size:12px}footer{margin-top:2em;border-top:1px solid #ccc;padding-top:6px;
@@ -116,13 +117,15 @@ def _cell(c: str, v, lang: str) -> str:
 
 
 def _html_table(df: pd.DataFrame, cols: list[tuple[str, str]], lang: str, *,
-                cls: str = "") -> str:
-    """HTML table of *df*; *cols* = (column, header text)."""
+                cls: str = "", total_rows: tuple[int, ...] = ()) -> str:
+    """HTML table of *df*; *cols* = (column, header text); the rows at the positions
+    *total_rows* are total rows (bold)."""
     head = "".join(f"<th>{esc(h)}</th>" for _, h in cols)
     body = []
-    for _, row in df.iterrows():
+    for i, (_, row) in enumerate(df.iterrows()):
         cells = [_cell(c, row[c] if c in row.index else None, lang) for c, _h in cols]
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        tr = "<tr class='total'>" if i in total_rows else "<tr>"
+        body.append(tr + "".join(cells) + "</tr>")
     return (f"<table class='{esc(cls)}'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>")
 
@@ -245,13 +248,18 @@ def _extra_sections(plan: LayoutPlan, lang: str) -> list[str]:
     for name, df in extra_tables(plan, joined=False).items():
         if name in _OWN_SECTION:
             continue
+        df, totals = with_totals(name, df, lang)  # cost, phases: (sub)total rows
         frame = _display_frame(name, df, plan, lang)
         if {"rule_id", "required", "found", "citation"} <= set(frame.columns):
             frame = rule_like_frame(pd.DataFrame(df), lang,
                                     citations=standard_citations(plan.parameters))
         cols = [(c, column_label(c, lang, name)) for c in frame.columns]
+        full = frame
         frame, capped = _capped(frame, lang)
-        table = _html_table(frame, cols, lang, cls=name) + capped
+        if capped and totals:  # the grand total stays under a cut table
+            frame = pd.concat([frame, full.iloc[[totals[-1]]]])
+            totals = [t_ for t_ in totals if t_ < len(frame) - 1] + [len(frame) - 1]
+        table = _html_table(frame, cols, lang, cls=name, total_rows=tuple(totals)) + capped
         parts.append(f"<h2 id='{esc(name)}'>{esc(t(name, lang))}</h2>")
         if name in HTML_COLUMNS and len(frame.columns) < df.shape[1]:
             parts.append(f"<p class='note'>{esc(t('full_table_note', lang))}</p>")

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 
 from careplan.report.format import fmt, fmt_percent, num
-from careplan.report.labels import category_label, is_share, metric_label, unit_label
+from careplan.report.labels import category_label, is_share, metric_label, t, unit_label
 from careplan.report.phrases import note_text
 
-__all__ = ["citation_text", "rules_frame", "standard_citations", "standard_title",
-           "summary_frame"]
+__all__ = ["TOTAL_COLUMNS", "citation_text", "rules_frame", "standard_citations",
+           "standard_title", "summary_frame", "with_totals"]
 
 _FILE_REF = re.compile(r"\s*\[[^\[\]]*\.(?:txt|pdf|docx?|html?|md)\]")
 
@@ -226,3 +226,70 @@ def rule_like_frame(df: pd.DataFrame, lang: str, *, citations: dict | None = Non
         out[c] = pd.Series(list(vals), index=df.index, dtype=object)
     out["citation"] = base["citation"]
     return out
+
+
+#: Columns summed in the total rows of the plan's cost and phase tables (additive
+#: quantities only: a cumulative column such as ``elderly_served_total`` is not summed).
+TOTAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "cost": ("floor_area_m2", "construction_cost", "rent_per_year"),
+    "phases": ("construction_cost", "elderly_served_new"),
+}
+
+
+def _sum_row(df: pd.DataFrame, cols: tuple[str, ...], label: str, **fixed: Any) -> dict:
+    row: dict[str, Any] = {c: None for c in df.columns}
+    for c in cols:
+        if c in df.columns:
+            row[c] = float(pd.to_numeric(df[c], errors="coerce").sum(min_count=1))
+    return row | fixed | {"station_id": label}
+
+
+def with_totals(name: str, df: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, list[int]]:
+    """The plan's cost or phase table with its total rows, for a planner.
+
+    Parameters
+    ----------
+    name : {"cost", "phases"}
+        Which table (:attr:`LayoutPlan.cost` / :attr:`LayoutPlan.phases`); other names
+        are returned unchanged.
+    df : DataFrame, shape (n_facilities, ...)
+        The table as :func:`careplan.phasing.phase_layout` returns it.
+    lang : {"zh", "en"}
+        Language of the total rows' labels (in the ``station_id`` column).
+
+    Returns
+    -------
+    tuple of (DataFrame, list of int)
+        A new frame (positional index) and the positions of the added rows.  ``cost``
+        gains one total row; ``phases`` a subtotal after each phase's rows (its
+        ``phase`` and ``milestone`` kept; the facilities no budget fits form their own
+        group) and a total row.  Summed: :data:`TOTAL_COLUMNS` (yuan, m2, elderly);
+        every other column of an added row is empty.
+    """
+    cols = TOTAL_COLUMNS.get(name)
+    if cols is None or "station_id" not in df.columns or not len(df):
+        return df, []
+    body = pd.DataFrame(df).reset_index(drop=True)
+    rows: list[dict] = []
+    added: list[int] = []
+    if name == "phases" and "phase" in body.columns:
+        phase = pd.to_numeric(body["phase"], errors="coerce")
+        for key in [*sorted(phase.dropna().unique()), None]:
+            part = body[phase.isna()] if key is None else body[phase == key]
+            if not len(part):
+                continue
+            rows += part.to_dict("records")
+            if key is None:
+                label = t("unphased_subtotal", lang)
+                fixed = {}
+            else:
+                label = t("phase_subtotal", lang).format(k=f"{key:g}")
+                fixed = {"phase": key, "milestone": part["milestone"].iloc[0]
+                         if "milestone" in part.columns else None}
+            added.append(len(rows))
+            rows.append(_sum_row(part, cols, label, **fixed))
+    else:
+        rows = body.to_dict("records")
+    added.append(len(rows))
+    rows.append(_sum_row(body, cols, t("total", lang)))
+    return pd.DataFrame(rows, columns=body.columns), added

@@ -24,7 +24,7 @@ from careplan.report.atomic import atomic_file
 from careplan.report.escape import spreadsheet_text
 from careplan.report.format import fmt, frame_without_index_dup, table_frame
 from careplan.report.labels import check_lang, is_share, metric_label
-from careplan.report.tables import citation_text
+from careplan.report.tables import citation_text, with_totals
 
 if TYPE_CHECKING:  # pragma: no cover
     from careplan.compliance import ComplianceResult
@@ -166,7 +166,7 @@ def _excel_sheets(plan: LayoutPlan) -> dict[str, pd.DataFrame]:
         "rules_before": table_frame(plan.rules_before).reset_index(drop=True),
         "rules_after": table_frame(plan.rules_after).reset_index(drop=True),
         **{name: (_with_xy(df) if isinstance(df, gpd.GeoDataFrame)
-                  else table_frame(df).reset_index(drop=True))
+                  else with_totals(name, table_frame(df).reset_index(drop=True), "en")[0])
            for name, df in extra_tables(plan).items()},
         "parameters": _parameters_frame(params),
     }
@@ -175,7 +175,11 @@ def _excel_sheets(plan: LayoutPlan) -> dict[str, pd.DataFrame]:
 
 def write_excel(plan: LayoutPlan, path: str | os.PathLike) -> Path:
     """Write ``tables.xlsx``: sheets summary, areas, proposed, existing, rules_before,
-    rules_after, parameters.
+    rules_after, the plan's optional tables (allocation, facilities, rules_not_met, cost,
+    phases, ...), parameters.
+
+    ``cost`` and ``phases`` end with their total rows (``station_id`` "Total", and a
+    "Phase k subtotal" after each phase; :func:`careplan.report.tables.with_totals`).
 
     Geometry is left out; ``proposed`` and ``existing`` get ``x_m, y_m`` (plan CRS)
     and ``lon, lat`` (WGS84) of each point.  Non-scalar cells (lists, dicts) are
