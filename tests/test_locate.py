@@ -575,8 +575,8 @@ def test_cover_lp_stopped_inside_its_first_lp_gives_the_trivial_bound():
 
 
 @pytest.mark.parametrize("seed", [0, 5, 18, 21])
-def test_set_covering_mip_row_generation_adds_uncovered_rows_until_optimal(monkeypatch, seed):
-    """Force the MIP row generation through several rounds (tiny LP row set, no local
+def test_set_covering_tree_search_adds_uncovered_rows_until_optimal(monkeypatch, seed):
+    """Force the exact route to start from few rows (a one-row-at-a-time LP, no local
     search improvement) and check the result against scipy's MILP on all rows."""
     from functools import partial
 
@@ -591,10 +591,9 @@ def test_set_covering_mip_row_generation_adds_uncovered_rows_until_optimal(monke
     r = SetCovering(radius=radius).solve(D)
     assert r.objective == milp_cover(sp.csr_array((D <= radius).astype(float)))
     assert r.status == "optimal" and r.bound == r.objective and r.covered.all()
-    if seed:  # these seeds need more than one MIP round (found by search)
-        assert r.info["mip_rounds"] >= 2 and r.info["mip_rows"] < r.info["n_demand_kept"]
-    if seed == 21:  # its last round drops dominated rows within the chosen ones (9 -> 5)
-        assert r.info["mip_rows_reduced"] < r.info["mip_rows"]
+    assert r.method == "local_search+branch_and_bound"
+    if seed in (18, 21):  # rows the node LPs left uncovered joined the LP (found by search)
+        assert r.info["lp_rows"] < r.info["bb_rows"] <= r.info["n_demand_kept"]
 
 
 @pytest.mark.parametrize("forced", [False, True])
@@ -660,21 +659,16 @@ def test_mip_start_is_not_misjudged_by_presolve():
     assert res.bound == pytest.approx(95)
 
 
-def test_set_covering_keeps_the_local_search_cover_when_the_mip_finds_nothing(monkeypatch):
+def test_set_covering_keeps_the_local_search_cover_when_the_tree_runs_out_of_time(monkeypatch):
     import careplan.locate._models as models
 
-    real = models.solve_mip
-
-    def no_solution(c, A, *args, **kw):
-        if np.asarray(args[4]).any():  # the integer model (the LP bound is let through)
-            raise SolverError("HiGHS reached the time limit before finding any feasible solution")
-        return real(c, A, *args, **kw)
-
-    D, A = _geo(5, 600, 120, 0.15)  # LP bound 24 < optimum 25: the MIP has to prove it
+    D, A = _geo(5, 600, 120, 0.15)  # LP bound 24 < optimum 25: the tree search has to prove it
     full = SetCovering(radius=0.15).solve(D)
-    assert full.method == "local_search+mip" and full.status == "optimal"
+    assert full.method == "local_search+branch_and_bound" and full.status == "optimal"
     assert full.objective == milp_cover(A) == 25 and full.bound == 25
-    monkeypatch.setattr(models, "solve_mip", no_solution)
+    real = models.cover_at_most  # the clock stops the first question (deadline already past)
+    monkeypatch.setattr(models, "cover_at_most", lambda A, t, **kw: real(A, t, rows=kw.get("rows"),
+                                                                         deadline=time.perf_counter() - 1))
     r = SetCovering(radius=0.15).solve(D)
-    assert r.covered.all() and r.method == "local_search" and r.status == "time_limit"
+    assert r.covered.all() and r.method == "local_search+branch_and_bound" and r.status == "time_limit"
     assert r.bound == np.ceil(r.info["lp_bound"] - 1e-6) == 24 and r.objective >= 25

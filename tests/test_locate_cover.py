@@ -1,9 +1,11 @@
-"""Set covering's exact route (issue 13 item 8): LP duals, the "one site fewer" MIP over
-the rows that carry the LP bound, and its row generation, against scipy's own MILP
-interface on the whole coverage matrix and against LP duality."""
+"""Set covering's exact route (issue 13 item 8): LP duals, the LP branch and bound that
+answers "a cover with at most t sites?" (``_cover_bb``), and the MIP row generation that
+p-center uses, against brute force, a hand example, scipy's own MILP interface on the
+whole coverage matrix and LP duality."""
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
@@ -13,6 +15,7 @@ from conftest import milp_cover
 
 from careplan.locate import SetCovering
 from careplan.locate._base import Problem
+from careplan.locate._cover_bb import cover_at_most
 from careplan.locate._mip import cover_lp
 from careplan.locate._models import _cover_mip
 
@@ -33,18 +36,96 @@ def _problem(m):
                    deadline=time.perf_counter() + 60)
 
 
-# seed 0: the local search cover is proven by one MIP round over the dual rows;
-# seed 6: that round finds a smaller cover of those rows that misses others, so the LP's rows join
-@pytest.mark.parametrize(("seed", "rounds"), [(0, 1), (6, 2)])
-def test_set_covering_mip_route_is_exact(seed, rounds):
+# seeds whose LP bound rounded up is below the optimum: the local search cover needs the tree's proof
+@pytest.mark.parametrize("seed", [0, 6, 10])
+def test_set_covering_branch_and_bound_route_is_exact(seed):
     D, cut = _clustered(seed)
     A = sp.csr_array((D <= cut).astype(float))
     r = SetCovering(cutoff_m=cut).solve(D)
     assert r.objective == milp_cover(A)
     assert r.status == "optimal" and r.gap == 0 and r.bound == r.objective
-    assert r.method == "local_search+mip" and r.info["mip_rounds"] == rounds
-    assert r.info["lp_bound"] < r.objective - 0.5  # the LP bound alone does not prove it
+    assert r.method == "local_search+branch_and_bound" and r.info["bb_nodes"] >= 1
+    assert np.ceil(r.info["lp_bound"] - 1e-6) < r.objective  # the LP bound alone does not prove it
     assert (A[:, [int(s) for s in r.new]].sum(axis=1) > 0).all()
+
+
+def _subsets(m, r):
+    """Rows = every r-subset of m columns (a row is covered by any of its r columns)."""
+    rows = list(itertools.combinations(range(m), r))
+    A = np.zeros((len(rows), m))
+    for i, c in enumerate(rows):
+        A[i, list(c)] = 1.0
+    return sp.csr_array(A)
+
+
+def _brute_cover(A) -> int:
+    """Fewest columns covering every row, by trying every column subset in order of size."""
+    Ad = A.toarray() > 0
+    for k in range(1, Ad.shape[1] + 1):
+        if any(Ad[:, list(c)].any(axis=1).all() for c in itertools.combinations(range(Ad.shape[1]), k)):
+            return k
+    raise AssertionError("some row has no column")
+
+
+def test_cover_at_most_on_every_3_subset_of_6_sites_by_hand():
+    """By hand: 3 sites leave the other three, a row, uncovered; any 4 leave only 2 out, so
+    every 3-subset meets them: the optimum is 4. x = 1/3 everywhere covers every row at LP
+    value 2, so the LP bound (2) is two sites short and only the tree proves 4."""
+    from scipy.optimize import linprog
+
+    A = _subsets(6, 3)
+    assert _brute_cover(A) == 4
+    lp = linprog(np.ones(6), A_ub=-A.toarray(), b_ub=-np.ones(A.shape[0]), bounds=(0, 1), method="highs")
+    assert lp.fun == pytest.approx(2.0)
+    one = np.zeros(A.shape[0], dtype=bool)
+    one[0] = True  # the LP starts from one row: the rows its solutions leave uncovered join
+    for t in (2, 3):
+        r = cover_at_most(A, t, rows=one)
+        assert r.status == "infeasible" and r.x is None and r.nodes > 1 and r.rows > 1
+    r = cover_at_most(A, 4, rows=one)
+    assert r.status == "found" and r.x.sum() == 4 and (A @ r.x.astype(float) > 0).all()
+    assert cover_at_most(A, 0).status == "infeasible"
+    assert cover_at_most(A, 4, deadline=time.perf_counter() - 1).status == "time_limit"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cover_at_most_equals_brute_force(seed):
+    """Small clustered instances (14 sites): "at most t" is found exactly from the brute-force optimum on."""
+    D, cut = _clustered(seed, n=60, m=14, side_m=2000.0, sd_m=300.0, cutoff_m=600.0)
+    A = sp.csr_array((D <= cut).astype(float))
+    opt = _brute_cover(A)
+    for t in range(max(opt - 2, 0), opt + 2):
+        r = cover_at_most(A, t)
+        assert r.status == ("found" if t >= opt else "infeasible")
+        if r.x is not None:
+            assert opt <= r.x.sum() <= t and (A @ r.x.astype(float) > 0).all()
+
+
+def test_set_covering_raises_the_bound_one_site_at_a_time(monkeypatch):
+    """Every 3-subset of 7 sites: optimum 5 (by hand as above: 4 sites leave 3 out), LP 7/3.
+    The route refutes 3 and 4 sites in turn; if the clock stops the second question, the
+    first refutation still stands as the proven bound."""
+    import careplan.locate._models as models
+
+    A = _subsets(7, 3)
+    assert _brute_cover(A) == 5
+    D = np.where(A.toarray() > 0, 1.0, 3.0)
+    r = SetCovering(cutoff_m=2.0).solve(D)
+    assert r.objective == 5 == r.bound and r.status == "optimal"
+    assert r.method == "local_search+branch_and_bound" and r.info["bb_targets"] == 2
+    assert r.info["lp_bound"] == pytest.approx(7 / 3)
+
+    real = models.cover_at_most
+    asked = []
+
+    def stop_at_4(A, t, **kw):
+        asked.append(t)
+        return real(A, t, **kw) if t < 4 else real(A, t, deadline=time.perf_counter() - 1)
+
+    monkeypatch.setattr(models, "cover_at_most", stop_at_4)
+    r = SetCovering(cutoff_m=2.0).solve(D)
+    assert asked == [3, 4] and r.status == "time_limit" and r.bound == 4 and r.objective == 5
+    assert r.covered.all()
 
 
 def test_cover_lp_duals_carry_the_bound():

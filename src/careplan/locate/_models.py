@@ -15,6 +15,7 @@ from . import _heuristics as H
 from ._assign import AssignSpec, assign_mip, unreachable_error
 from ._base import LocationModel, OldName, Problem, RawSolution, nearest_assignment
 from ._check import Solution
+from ._cover_bb import cover_at_most
 from ._covering import cover_search
 from ._mip import cover_lp, solve_mip
 from ._reduce import binary, collapse_rows, greedy_cover, reduce_cover, submatrix
@@ -161,18 +162,18 @@ class SetCovering(LocationModel):
 
 def _set_cover(A: sp.csr_array, start: np.ndarray, prob: Problem, method: str, mip_gap: float,
                verbose: bool, info: dict) -> tuple[np.ndarray, float, str, str]:
-    """Unicost set cover of every row of ``A``: LP bound, local search, then the MIP.
+    """Unicost set cover of every row of ``A``: LP bound, local search, then the proof.
 
-    The LP and the MIP are solved by row generation. The local search cover (``k``
-    sites) is optimal unless a cover with ``k - 1`` sites exists, so the MIP asks
-    for one: ``min 1.x`` subject to ``sum x <= k - 1`` over the rows with a positive
-    dual in the final LP (the rows that carry the LP bound: 134 of 516 on the
-    clustered benchmark instance); rows its solution leaves uncovered are added and
-    it is solved again. A MIP over a subset of rows is a relaxation, so
-    "infeasible" proves that no cover of ``A`` has ``k - 1`` sites, and a solution
-    that covers every row is optimal. Small row sets and the cardinality row make
-    each round cheap (clustered seed 10: 4.2-5.8 s of HiGHS CPU over the 409 LP rows
-    without the row, 1.1-1.7 s over the 134 dual rows with it; benchmarks/README.md).
+    The LP is solved by row generation (``cover_lp``); its value rounded up is the
+    first lower bound ``lb``. The local search cover (``k`` sites) is optimal unless
+    a cover with fewer sites exists; the LP branch and bound (``_cover_bb``) asks
+    "is there a cover with at most t sites?" for t = lb, lb + 1, ..., k - 1. Each
+    "no" is a proof that raises the bound to t + 1 (so a time limit still leaves a
+    proven bound above the LP's); the first "yes" is an optimal cover (every
+    smaller t was refuted). The questions for t below k - 1 are cheap (LP bound
+    near t, most nodes pruned), the last one carries the work: on the bench_locate
+    instances whose LP bound is 1.7 sites below the optimum, 50-90 nodes and about
+    1 s of CPU against 4-8 s for HiGHS's MIP with a cardinality row (benchmarks/README.md).
     Returns (column mask, proven lower bound, status, method).
     """
     nr, nk = A.shape
@@ -190,31 +191,25 @@ def _set_cover(A: sp.csr_array, start: np.ndarray, prob: Problem, method: str, m
         return sol, lb, "optimal", "local_search+lp_bound"
     if method == "heuristic":
         return sol, lb, "heuristic", "local_search"
-    # no MIP start: HiGHS with presolve (which a start would turn off, see _mip.py) and no
-    # start proved the Shanghai 800 m benchmark faster than from the start; the local
-    # search cover stays the answer unless the MIP finds a smaller one
     n_sol = float(sol.sum())
     # a cover with at most `fewer` sites would beat the local search cover by more than mip_gap
     fewer = int(np.ceil(n_sol * (1 - mip_gap) - 1e-9)) - 1
     if fewer < lb:
         return sol, lb, "optimal", "local_search+lp_bound"
-    # first the rows that carry the LP bound; if a smaller cover of those leaves rows
-    # uncovered, every row of the final LP joins (on the clustered seed 11 adding only
-    # the uncovered rows took 7 rounds and 12 s of CPU against 5 s for one round over
-    # the LP rows, while seed 10 is proven on the dual rows alone in 1.5 s)
-    rows = lp.active if lp.dual is None else (lp.dual > 1e-9) | (np.asarray(A @ lp.x).ravel() < 1 - 1e-7)
-    x, lb_mip, status = _cover_mip(A, rows, prob, lower_bound=lb, max_sites=fewer, mip_gap=mip_gap,
-                                   more_rows=lp.active, verbose=verbose, info=info)
-    if status == "infeasible":  # no cover with `fewer` sites: the local search cover is optimal
-        return sol, max(lb, fewer + 1.0), "optimal", "local_search+mip"
-    lb = max(lb, lb_mip)
-    if x is not None and x.sum() < n_sol:
-        sol = x
-    if status == "no_solution":
-        return sol, lb, "time_limit", "local_search"
-    if sol.sum() - lb <= mip_gap * sol.sum() + 1e-9:
-        status = "optimal"
-    return sol, lb, status, "local_search+mip"
+    deadline = prob.deadline
+    nodes = fixed = 0
+    t = first = int(lb)
+    while t <= fewer:
+        res = cover_at_most(A, t, rows=lp.active, deadline=deadline)
+        nodes, fixed = nodes + res.nodes, fixed + res.fixed
+        info.update(bb_nodes=nodes, bb_fixed=fixed, bb_rows=res.rows, bb_targets=t - first + 1)
+        if res.status == "time_limit":
+            return sol, lb, "time_limit", "local_search+branch_and_bound"
+        if res.status == "found":  # at most t sites, and every smaller t was refuted (or is below lb)
+            return res.x, float(res.x.sum()), "optimal", "local_search+branch_and_bound"
+        lb = t + 1.0  # proven: no cover with t sites
+        t += 1
+    return sol, lb, "optimal", "local_search+branch_and_bound"
 
 
 def _cover_mip(A: sp.csr_array, active: np.ndarray, prob: Problem, *, lower_bound: float = 0.0,
