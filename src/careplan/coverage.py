@@ -45,6 +45,7 @@ __all__ = [
     "DEFAULT_BUFFER_M",
     "DEFAULT_SPEED_M_PER_MIN",
     "EQUITY_GROUPS",
+    "MAX_BAND_SERVICE_AREAS",
     "CoverageResult",
     "WalkingCircle",
     "coverage_from_distances",
@@ -66,6 +67,17 @@ EQUITY_GROUPS: tuple[str, ...] = ("street", "district")
 #: :func:`service_areas`: roughly a street plus the frontage of the buildings
 #: along it. A display choice, not a measured quantity.
 DEFAULT_BUFFER_M: float = 25.0
+
+#: Above this many reachable facilities :func:`service_areas` (``shape="auto"``, what
+#: the plan uses) draws each as an envelope, the concave hull of its reached street
+#: points buffered by ``buffer_m`` (``"hull"``), instead of the exact band around the
+#: reached streets (``"band"``). No result is computed from these shapes (coverage,
+#: compliance and the location models use the distance search); they are drawn, and the
+#: band costs ~40 ms CPU per facility on a 100-m street grid at 900 m (the union of
+#: ~300 buffered pieces): ~6 min for the ~9,000 facilities of a 1M-node city, against
+#: ~5 ms for the hull. 300 is also where the report's map merges service areas
+#: (``careplan.report.maps.MAX_MAP_SERVICE_AREAS``): up to it each band is drawn.
+MAX_BAND_SERVICE_AREAS: int = 300
 
 
 def _positive(name: str, value: float) -> float:
@@ -477,7 +489,7 @@ def _summary(out: gpd.GeoDataFrame) -> pd.DataFrame:
 def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries, *,
                   cutoff_m: float, buffer_m: float = DEFAULT_BUFFER_M,
                   max_snap_m: float = DEFAULT_MAX_SNAP_M,
-                  quad_segs: int = _reach.DEFAULT_QUAD_SEGS,
+                  quad_segs: int = _reach.DEFAULT_QUAD_SEGS, shape: str = "auto",
                   verbose: bool | None = None) -> gpd.GeoDataFrame:
     """Walking service area (isochrone) polygon of each facility.
 
@@ -492,6 +504,15 @@ def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries
     The work is bounded by what is reached: one bounded search per facility,
     then only the edges incident to reached nodes (see :mod:`careplan._reach`);
     never every edge of the network for every facility.
+
+    Many facilities: drawing the band (the union of ~300 buffered street pieces
+    per facility on a city grid) costs ~40 ms CPU each, and nothing is computed
+    from it, so above :data:`MAX_BAND_SERVICE_AREAS` reachable facilities
+    (``shape="auto"``) each is drawn as an envelope instead: the concave hull
+    of its reached street points (densified to ``1.5 * buffer_m``), buffered by
+    ``buffer_m``. The envelope covers every street point the walk reaches (and
+    the block interiors between them), ~5-10x cheaper; the ``shape`` column
+    says which was drawn.
 
     Parameters
     ----------
@@ -510,6 +531,14 @@ def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries
         Segments per quarter circle of the band's round caps and joins (default
         :data:`careplan._reach.DEFAULT_QUAD_SEGS` = 4: at most 1.9 % of ``buffer_m``
         inside the true circle; GEOS's own default is 8, 1.5x slower).
+    shape : {"auto", "band", "hull"}
+        How each area is drawn when ``buffer_m > 0``: ``"band"`` the exact band
+        around the reached streets; ``"hull"`` the envelope (concave hull of
+        the reached street points, ratio :data:`careplan._reach.HULL_RATIO`,
+        buffered); ``"auto"`` (default) the band up to
+        :data:`MAX_BAND_SERVICE_AREAS` reachable facilities, the hull above.
+        With ``buffer_m == 0`` the lines are returned (``"lines"``) unless
+        ``"hull"`` is asked for, which needs a buffer.
     verbose : bool, optional
         Progress bar (default: unless careplan is quiet, :func:`careplan.set_quiet`).
 
@@ -517,14 +546,17 @@ def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries
     -------
     geopandas.GeoDataFrame
         Index = facility labels; columns ``reached_length_m`` (length of
-        the reached street pieces, the pieces of one edge counted once, snap leg excluded), ``cutoff_m``, ``reachable``, geometry (None for
-        unreachable facilities).
+        the reached street pieces, the pieces of one edge counted once, snap
+        leg excluded), ``cutoff_m``, ``reachable``, ``shape`` (``"band"``,
+        ``"hull"`` or ``"lines"``: how the geometry was drawn), geometry (None
+        for unreachable facilities).
 
     Raises
     ------
     InputError
         If ``cutoff_m``, ``buffer_m`` or ``max_snap_m`` is not a number in range
-        (cutoff > 0; buffer and snap >= 0), or ``quad_segs`` is not a whole number >= 1.
+        (cutoff > 0; buffer and snap >= 0), ``quad_segs`` is not a whole number >= 1,
+        or ``shape`` is not one of the above (``"hull"`` with ``buffer_m == 0``).
     """
     cutoff = _check_cutoff(cutoff_m)
     max_snap = _check_max_snap(max_snap_m)
@@ -535,6 +567,12 @@ def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries
             or quad_segs < 1:
         raise InputError(f"quad_segs={quad_segs!r} must be a whole number >= 1 (segments "
                          "per quarter circle of the band's round ends, e.g. 4 or 8).")
+    if shape not in ("auto", "band", "hull"):
+        raise InputError(f"shape={shape!r} is not one of 'auto', 'band', 'hull' (how a "
+                         "service area is drawn: 'band' exact, 'hull' a cheap envelope).")
+    if shape == "hull" and b == 0:
+        raise InputError("shape='hull' needs buffer_m > 0 (the envelope is the concave "
+                         "hull buffered by buffer_m); use buffer_m=0 for the lines.")
     r = net.reached_nodes(facilities, cutoff_m=cutoff, max_snap_m=max_snap, verbose=verbose,
                           what="facilities")
     lab, src, node, dist = r.snapped, r.row, r.node, r.distance_m
@@ -559,11 +597,18 @@ def service_areas(net: WalkNetwork, facilities: gpd.GeoDataFrame | gpd.GeoSeries
                             where=L[e0] > 0), normalized=True)
     xy = np.stack([shapely.get_coordinates(g[walked]), shapely.get_coordinates(snapped)], axis=1)
     legs = shapely.linestrings(xy) if walked.size else np.empty(0, dtype=object)
+    if b == 0:
+        drawn = "lines"
+    elif shape == "auto":
+        drawn = "hull" if int(np.count_nonzero(reach)) > MAX_BAND_SERVICE_AREAS else "band"
+    else:
+        drawn = shape
     out_len, out_geom = _reach.union_per_group(
         pieces, row[pos], len(index), extra=legs, extra_group=owner[walked], buffer_m=b,
-        quad_segs=int(quad_segs))
+        quad_segs=int(quad_segs), shape=drawn)
     out_geom[~reach] = None
-    return gpd.GeoDataFrame({"reached_length_m": out_len, "cutoff_m": cutoff, "reachable": reach},
+    return gpd.GeoDataFrame({"reached_length_m": out_len, "cutoff_m": cutoff, "reachable": reach,
+                             "shape": drawn},
                             geometry=out_geom, crs=net.crs, index=index.copy())
 
 

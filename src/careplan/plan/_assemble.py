@@ -94,6 +94,23 @@ def _service_areas(inp: Inputs, after: State, sizing: Sizing) -> gpd.GeoDataFram
     return svc
 
 
+def service_areas_note(svc: gpd.GeoDataFrame) -> str:
+    """How the plan's service areas were drawn (the parameter table's ``service_areas``)."""
+    from careplan.coverage import DEFAULT_BUFFER_M, MAX_BAND_SERVICE_AREAS
+
+    n = int(svc["reachable"].sum()) if "reachable" in svc.columns else len(svc)
+    drawn = set(svc["shape"]) if "shape" in svc.columns and len(svc) else {"band"}
+    if "hull" in drawn:
+        return (f"{n} service areas (more than {MAX_BAND_SERVICE_AREAS}) drawn as envelopes: "
+                f"the concave hull of the street points each facility reaches within the "
+                f"circle, buffered by {DEFAULT_BUFFER_M:g} m (covers every street point "
+                f"reached; the exact street band costs ~40 ms each); coverage is computed "
+                f"from the walking distances, not from these shapes")
+    return (f"{n} service areas drawn as the streets each facility reaches within the "
+            f"circle, buffered by {DEFAULT_BUFFER_M:g} m (exact; envelopes above "
+            f"{MAX_BAND_SERVICE_AREAS})")
+
+
 def _ids(ids) -> str:
     return ", ".join(map(str, ids)) or "none"
 
@@ -139,9 +156,11 @@ def assemble(inp: Inputs, sites: Sites, before: State, choice: Choice, sizing: S
     params = parameters(inp, sites, choice, sizing, runtime_s)
     params["equity"] = EQUITY_NOTE
     equity = equity_table(out)
+    svc = _service_areas(inp, after, sizing)
+    params["service_areas"] = service_areas_note(svc)
     return LayoutPlan(
         areas=out, existing=inp.facilities, proposed=sizing.proposed,
-        service_areas=_service_areas(inp, after, sizing),
+        service_areas=svc,
         summary=summary_table(out, sizing.proposed, equity=equity), equity=equity,
         rules_before=before.compliance.rules, rules_after=after.compliance.rules,
         parameters=params,

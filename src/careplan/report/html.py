@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from careplan._errors import CareplanWarning
+from careplan.coverage import DEFAULT_BUFFER_M
 from careplan.report._common import (
     AREA_TABLE_COLS,
     HTML_COLUMNS,
@@ -46,6 +47,7 @@ from careplan.report.labels import (
 from careplan.report.maps import (
     FILL_HOLES_M2,
     MAP_DECIMALS,
+    MAX_BAND_SERVICE_AREAS,
     MAX_MAP_AREA_POLYGONS,
     MAX_MAP_EDGES,
     MAX_MAP_SERVICE_AREAS,
@@ -141,12 +143,14 @@ def _capped(df: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, str]:
 def _map_notes(plan: LayoutPlan, lang: str) -> str:
     """What the interactive map simplified or left out (see :func:`map_reductions`)."""
     limits = {"network_dropped": MAX_MAP_EDGES, "areas_as_points": MAX_MAP_AREA_POLYGONS,
-              "service_areas_merged": MAX_MAP_SERVICE_AREAS}
+              "service_areas_merged": MAX_MAP_SERVICE_AREAS,
+              "service_areas_hull": MAX_BAND_SERVICE_AREAS}
     notes = [t("map_note_simplified", lang).format(
         decimals=MAP_DECIMALS, holes=f"{FILL_HOLES_M2 / 10_000:g}",
         **{k: f"{v:g}" for k, v in SIMPLIFY_M.items()})]
     notes += [t(f"map_note_{k}", lang).format(n=n, limit=limits[k],
-                                              tol=f"{SIMPLIFY_M['service_areas_merged']:g}")
+                                              tol=f"{SIMPLIFY_M['service_areas_merged']:g}",
+                                              buffer=f"{DEFAULT_BUFFER_M:g}")
               for k, n in map_reductions(plan).items()]
     return "".join(f"<p class='note'>{esc(n)}</p>" for n in notes)
 

@@ -243,6 +243,13 @@ UI: dict[str, dict[str, str]] = {
         "en": "The {n} service areas (more than {limit}) are merged into one shape for existing "
               "and one for proposed facilities on the interactive map (simplified to {tol} m); "
               "each facility's is in plan.gpkg."},
+    "map_note_service_areas_hull": {
+        "zh": "服务范围共 {n} 个，超过 {limit} 个，每个以步行可达路网点的凹包外扩 {buffer} m 表示"
+              "（包含全部可达路段，街坊内部计为范围内；覆盖率按步行距离计算，不受此影响）。",
+        "en": "The {n} service areas (more than {limit}) are drawn as envelopes: the concave "
+              "hull of the street points each facility reaches, buffered by {buffer} m (every "
+              "reached street inside, block interiors counted in); coverage is computed from "
+              "the walking distances, not from these shapes."},
     "full_table_note": {"zh": "此处列出主要字段；完整表格（含 WGS84 与投影坐标、数据来源等全部字段）"
                               "见 tables.xlsx 与 plan.gpkg。",
                         "en": "Main columns shown; the full table (WGS84 and projected "
@@ -392,6 +399,7 @@ PARAMETERS: dict[str, dict[str, str]] = {
     "rent_per_year_total": {"zh": "年租金合计（元）", "en": "Rent per year, total (CNY)"},
     "unphased_facilities": {"zh": "预算内无法安排的设施", "en": "Facilities no budget fits"},
     "equity": {"zh": "公平性指标的计算方法", "en": "How equity is measured"},
+    "service_areas": {"zh": "服务范围的绘制方法", "en": "How service areas are drawn"},
     "zones": {"zh": "街道划分", "en": "Streets (zones)"},
     "street_centre_size": {"zh": "街道中心规模", "en": "Street centre size"},
     "district_centre_size": {"zh": "区级中心规模", "en": "District centre size"},

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from careplan.coverage import MAX_BAND_SERVICE_AREAS
 from careplan.report._common import (
     C_BAD,
     C_NA,
@@ -46,7 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from careplan.plan import LayoutPlan
 
-__all__ = ["folium_map", "standalone_map_html"]
+__all__ = ["MAX_BAND_SERVICE_AREAS", "folium_map", "standalone_map_html"]
 
 
 def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -89,7 +90,9 @@ def map_reductions(plan: LayoutPlan) -> dict[str, int]:
         Keys present only where a limit applies: ``"network_dropped"`` (number of
         edges left out, above :data:`MAX_MAP_EDGES`), ``"areas_as_points"`` (number of
         areas, above :data:`MAX_MAP_AREA_POLYGONS`), ``"service_areas_merged"``
-        (number of service areas, above :data:`MAX_MAP_SERVICE_AREAS`).
+        (number of service areas, above :data:`MAX_MAP_SERVICE_AREAS`),
+        ``"service_areas_hull"`` (number of service areas the plan drew as envelopes,
+        above :data:`careplan.coverage.MAX_BAND_SERVICE_AREAS`).
     """
     out = {}
     edges = plan.network_edges
@@ -100,6 +103,9 @@ def map_reductions(plan: LayoutPlan) -> dict[str, int]:
         out["areas_as_points"] = len(plan.areas)
     if len(plan.service_areas) > MAX_MAP_SERVICE_AREAS:
         out["service_areas_merged"] = len(plan.service_areas)
+    sa = plan.service_areas
+    if "shape" in sa.columns and (sa["shape"] == "hull").any():
+        out["service_areas_hull"] = int((sa["shape"] == "hull").sum())
     return out
 
 
