@@ -176,3 +176,58 @@ def test_lines_whatever_the_count_without_a_buffer():
     assert set(sa["shape"]) == {"lines"}
     assert sa.geometry.geom_type.isin(["LineString", "MultiLineString"]).all()
     assert coverage.MAX_BAND_SERVICE_AREAS == MAX_BAND_SERVICE_AREAS
+
+
+def _town_plan():
+    from shapely.geometry import Point, box
+
+    import careplan as cp
+
+    net = WalkNetwork.from_lines(gpd.GeoSeries([LineString([(0, 0), (2000, 0)])], crs=CRS))
+    areas = gpd.GeoDataFrame(
+        {"area_id": ["A", "B", "C"], "households": [1000, 400, 500],
+         "built": ["new", "existing", "new"]},
+        geometry=[box(70, 0, 130, 60), box(270, 0, 330, 60), box(1470, 0, 1530, 60)],
+        crs=CRS, index=["A", "B", "C"])
+    facs = gpd.GeoDataFrame(
+        {"facility_id": ["F1"], "level": ["community"], "floor_area_m2": [120.0],
+         "beds": [0], "nursing_beds": [0]}, geometry=[Point(100, 30)], crs=CRS, index=["F1"])
+    cands = gpd.GeoDataFrame({"candidate_id": ["K1", "K2"]},
+                             geometry=[Point(300, -20), Point(1500, -20)], crs=CRS,
+                             index=["K1", "K2"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return cp.plan_layout(areas, facs, cands, net, standard="jinwan-2020", cutoff_m=400,
+                              verbose=False)
+
+
+def test_plan_states_how_service_areas_are_drawn(monkeypatch, tmp_path):
+    """The plan's parameter table and the report's map note say which shape was drawn:
+    the band at the real limit, envelopes once the limit is below the plan's count (the
+    constant lowered for the test); the coverage figures do not change with it."""
+    from careplan.report import write_html
+    from careplan.report.maps import map_reductions
+    from careplan.report.phrases import parameter_text
+
+    band = _town_plan()
+    n = len(band.service_areas)
+    assert n >= 2 and set(band.service_areas["shape"]) == {"band"}
+    assert band.parameters["service_areas"].startswith(f"{n} service areas drawn as the streets")
+    assert "service_areas_hull" not in map_reductions(band)
+    monkeypatch.setattr(coverage, "MAX_BAND_SERVICE_AREAS", 1)
+    hull = _town_plan()
+    assert set(hull.service_areas["shape"]) == {"hull"}
+    assert hull.parameters["service_areas"].startswith(f"{n} service areas (more than 300)"
+                                                       ) is False  # the limit in force: 1
+    assert hull.parameters["service_areas"].startswith(f"{n} service areas (more than 1)")
+    assert map_reductions(hull)["service_areas_hull"] == n
+    zh = parameter_text(hull.parameters["service_areas"], "zh")
+    assert zh.startswith(f"{n} 个服务范围（超过 1 个）以外包范围绘制")
+    assert parameter_text(band.parameters["service_areas"], "zh").startswith(f"{n} 个服务范围按")
+    pd_cols = ["covered_before", "covered_after", "provided_after_m2", "deficit_after_m2"]
+    assert hull.areas[pd_cols].equals(band.areas[pd_cols])
+    assert hull.proposed.drop(columns="geometry").equals(band.proposed.drop(columns="geometry"))
+    html = write_html(hull, tmp_path / "r.html", lang="en").read_text(encoding="utf-8")
+    assert f"The {n} service areas (more than 1) are drawn as envelopes" in html
+    html = write_html(hull, tmp_path / "z.html", lang="zh").read_text(encoding="utf-8")
+    assert f"服务范围共 {n} 个，超过 1 个，每个以步行可达路网点的凹包外扩 25 m 表示" in html

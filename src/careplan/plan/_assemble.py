@@ -104,10 +104,10 @@ def service_areas_note(svc: gpd.GeoDataFrame) -> str:
         return (f"{n} service areas (more than {MAX_BAND_SERVICE_AREAS}) drawn as envelopes: "
                 f"the concave hull of the street points each facility reaches within the "
                 f"circle, buffered by {DEFAULT_BUFFER_M:g} m (covers every street point "
-                f"reached; the exact street band costs ~40 ms each); coverage is computed "
+                f"reached, the exact street band costs ~40 ms each), coverage is computed "
                 f"from the walking distances, not from these shapes")
     return (f"{n} service areas drawn as the streets each facility reaches within the "
-            f"circle, buffered by {DEFAULT_BUFFER_M:g} m (exact; envelopes above "
+            f"circle, buffered by {DEFAULT_BUFFER_M:g} m (exact, envelopes above "
             f"{MAX_BAND_SERVICE_AREAS})")
 
 

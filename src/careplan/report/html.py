@@ -17,8 +17,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from careplan import coverage as _coverage
 from careplan._errors import CareplanWarning
-from careplan.coverage import DEFAULT_BUFFER_M
 from careplan.report._common import (
     AREA_TABLE_COLS,
     HTML_COLUMNS,
@@ -47,7 +47,6 @@ from careplan.report.labels import (
 from careplan.report.maps import (
     FILL_HOLES_M2,
     MAP_DECIMALS,
-    MAX_BAND_SERVICE_AREAS,
     MAX_MAP_AREA_POLYGONS,
     MAX_MAP_EDGES,
     MAX_MAP_SERVICE_AREAS,
@@ -144,13 +143,13 @@ def _map_notes(plan: LayoutPlan, lang: str) -> str:
     """What the interactive map simplified or left out (see :func:`map_reductions`)."""
     limits = {"network_dropped": MAX_MAP_EDGES, "areas_as_points": MAX_MAP_AREA_POLYGONS,
               "service_areas_merged": MAX_MAP_SERVICE_AREAS,
-              "service_areas_hull": MAX_BAND_SERVICE_AREAS}
+              "service_areas_hull": _coverage.MAX_BAND_SERVICE_AREAS}
     notes = [t("map_note_simplified", lang).format(
         decimals=MAP_DECIMALS, holes=f"{FILL_HOLES_M2 / 10_000:g}",
         **{k: f"{v:g}" for k, v in SIMPLIFY_M.items()})]
     notes += [t(f"map_note_{k}", lang).format(n=n, limit=limits[k],
                                               tol=f"{SIMPLIFY_M['service_areas_merged']:g}",
-                                              buffer=f"{DEFAULT_BUFFER_M:g}")
+                                              buffer=f"{_coverage.DEFAULT_BUFFER_M:g}")
               for k, n in map_reductions(plan).items()]
     return "".join(f"<p class='note'>{esc(n)}</p>" for n in notes)
 

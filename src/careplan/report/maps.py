@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from careplan.coverage import MAX_BAND_SERVICE_AREAS
 from careplan.report._common import (
     C_BAD,
     C_NA,
@@ -47,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from careplan.plan import LayoutPlan
 
-__all__ = ["MAX_BAND_SERVICE_AREAS", "folium_map", "standalone_map_html"]
+__all__ = ["folium_map", "standalone_map_html"]
 
 
 def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -395,6 +395,18 @@ PARAMETER_PHRASES: list[tuple[str, str]] = [
      r"(?P<m>" + _N + r") m2", "假设（非政策原文）：careplan 默认的新建站点最小面积 {m} m²"),
     (r"set min_station_floor_area_m2 or a site_floor_area_range_m2 rule",
      "可设置 min_station_floor_area_m2 或在标准中加入 site_floor_area_range_m2 规则"),
+    # service areas (plan/_assemble.service_areas_note)
+    (r"(?P<n>\d+) service areas \(more than (?P<lim>\d+)\) drawn as envelopes: the concave "
+     r"hull of the street points each facility reaches within the circle, buffered by "
+     r"(?P<b>" + _N + r") m \(covers every street point reached, the exact street band costs "
+     r"~40 ms each\), coverage is computed from the walking distances, not from these shapes",
+     "{n} 个服务范围（超过 {lim} 个）以外包范围绘制：各设施步行服务圈内可达路网点的凹包外扩 "
+     "{b} m（包含全部可达路段；逐个精确绘制路段缓冲区每个约需 40 ms）；覆盖率按步行距离计算，"
+     "不依据这些图形"),
+    (r"(?P<n>\d+) service areas drawn as the streets each facility reaches within the "
+     r"circle, buffered by (?P<b>" + _N + r") m \(exact, envelopes above (?P<lim>\d+)\)",
+     "{n} 个服务范围按各设施步行服务圈内可达的路段外扩 {b} m 绘制（精确；超过 {lim} 个时改为"
+     "外包范围）"),
     # cost and phases (plan/_pipeline)
     (r"(?P<lv>[\w/ ]+?): construction (?P<c>" + _N + r") yuan/m2, rent (?P<r>" + _N +
      r") yuan/m2/year", "{lv}：建设 {c} 元/m²，租金 {r} 元/m²/年"),
