@@ -150,6 +150,9 @@ def test_check_and_standards(tmp_path, capsys):
 #: districts: share of older people outside the circle, Gini, Palma); the parameters gain
 #: 'equity' (how it is measured). The reference now also holds the facilities sheet
 #: (issue 12.5) and the areas' access column (issue 14.9); no other number changed.
+#: Issue 15.1 (city): the parameters gain 'service_areas' (how they are drawn: the exact
+#: street band for the demo's 19, envelopes above coverage.MAX_BAND_SERVICE_AREAS); no
+#: other number changed.
 _UNCHANGED_SINCE_PIPELINE = {
     "existing": None,
     "summary": ["households", "households_covered", "households_covered_share",

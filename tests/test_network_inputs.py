@@ -449,6 +449,21 @@ def test_z_coordinates_dropped_with_one_note():
 
 
 # ---------------------------------------------- 15.1 service areas: bounded search
+def nx_from_snapped(net: WalkNetwork, point: Point, cutoff: float | None = None):
+    """networkx Dijkstra from *point* snapped (the facility a node ``F`` splitting its
+    edge, the snap leg ``S``-``F``): the snap row and {node: distance} within *cutoff*."""
+    e = net.edges
+    s = net.snap(gpd.GeoSeries([point], crs=net.crs)).iloc[0]
+    G = nx.MultiGraph()
+    for k, (u, v, L) in enumerate(zip(e["u"], e["v"], e["length_m"], strict=True)):
+        if k != s["edge"]:
+            G.add_edge(u, v, key=k, weight=L)
+    G.add_edge("F", s["u"], key="a", weight=s["offset_m"])
+    G.add_edge("F", s["v"], key="b", weight=s["edge_length_m"] - s["offset_m"])
+    G.add_edge("S", "F", key="s", weight=s["snap_distance_m"])
+    return s, nx.single_source_dijkstra_path_length(G, "S", cutoff=cutoff, weight="weight")
+
+
 def nx_service_area(net: WalkNetwork, point: Point, cutoff: float, buffer_m: float):
     """Reference service area: networkx Dijkstra from the snapped point, edge by edge.
 
@@ -459,15 +474,7 @@ def nx_service_area(net: WalkNetwork, point: Point, cutoff: float, buffer_m: flo
     twice: 410 m instead of 393 m for one Oakland facility with the former code).
     """
     e = net.edges
-    s = net.snap(gpd.GeoSeries([point], crs=net.crs)).iloc[0]
-    G = nx.MultiGraph()
-    for k, (u, v, L) in enumerate(zip(e["u"], e["v"], e["length_m"], strict=True)):
-        if k != s["edge"]:
-            G.add_edge(u, v, key=k, weight=L)
-    G.add_edge("F", s["u"], key="a", weight=s["offset_m"])
-    G.add_edge("F", s["v"], key="b", weight=s["edge_length_m"] - s["offset_m"])
-    G.add_edge("S", "F", key="s", weight=s["snap_distance_m"])
-    d = nx.single_source_dijkstra_path_length(G, "S", cutoff=cutoff, weight="weight")
+    s, d = nx_from_snapped(net, point, cutoff)
     pieces = []
     for k, (u, v, L, g) in enumerate(zip(e["u"], e["v"], e["length_m"], e.geometry, strict=True)):
         ru = cutoff - d.get(u, np.inf)

@@ -14,11 +14,11 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pytest
 import shapely
 from shapely.geometry import LineString
+from test_network_inputs import nx_from_snapped
 
 from careplan import coverage
 from careplan._errors import CareplanWarning, InputError
@@ -50,15 +50,8 @@ def _reached_street_points(net: WalkNetwork, point, cutoff: float, step_m: float
     """Every ``step_m`` along every edge, the points a networkx Dijkstra from *point*
     (snapped: the facility splits its edge, the snap leg counts) reaches within *cutoff*."""
     e = net.edges
-    s = net.snap(gpd.GeoSeries([point], crs=net.crs)).iloc[0]
-    G = nx.MultiGraph()
-    for k, (u, v, L) in enumerate(zip(e["u"], e["v"], e["length_m"], strict=True)):
-        if k != s["edge"]:
-            G.add_edge(u, v, key=k, weight=L)
-    G.add_edge("F", s["u"], key="a", weight=s["offset_m"])
-    G.add_edge("F", s["v"], key="b", weight=s["edge_length_m"] - s["offset_m"])
-    d = nx.single_source_dijkstra_path_length(G, "F", weight="weight")
-    budget = cutoff - s["snap_distance_m"]
+    s, d = nx_from_snapped(net, point, cutoff)
+    # d (from "S", the facility itself) counts the snap leg
     L = e["length_m"].to_numpy()
     n_pts = np.maximum(2, np.ceil(L / step_m).astype(int) + 1)
     edge = np.repeat(np.arange(len(e)), n_pts)
@@ -68,8 +61,8 @@ def _reached_street_points(net: WalkNetwork, point, cutoff: float, step_m: float
     dv = np.array([d.get(v, np.inf) for v in e["v"]])[edge]
     walk = np.minimum(du + along, dv + L[edge] - along)
     own = edge == s["edge"]
-    walk[own] = np.minimum(walk[own], np.abs(along[own] - s["offset_m"]))
-    keep = walk <= budget - 1e-6
+    walk[own] = np.minimum(walk[own], s["snap_distance_m"] + np.abs(along[own] - s["offset_m"]))
+    keep = walk <= cutoff - 1e-6
     geom = e.geometry.to_numpy()
     return shapely.line_interpolate_point(geom[edge[keep]], frac[keep], normalized=True)
 
