@@ -4,7 +4,7 @@ Not a test. Run as a new user would::
 
     CAREPLAN_QUIET=1 python benchmarks/bench_scale.py                  # 10k and 100k nodes
     CAREPLAN_QUIET=1 python benchmarks/bench_scale.py --sizes 10k,100k,1M --timeout 2400
-    CAREPLAN_QUIET=1 python benchmarks/bench_scale.py --batch 100k     # LocalCluster, 1 and 2 workers
+    CAREPLAN_QUIET=1 python benchmarks/bench_scale.py --batch 10k --workers 1,2  # Dask only
 
 Each size runs in its own subprocess (so peak memory, ``ru_maxrss``, belongs to that
 size alone) on a generated city (:func:`make_city`): a jittered street grid, 100 m
@@ -397,7 +397,13 @@ def _bench_pandana(rows, net, facs) -> None:
 # the batch on a LocalCluster
 # ----------------------------------------------------------------------------------
 
-def run_batch(n_nodes: int, workers: list[int], time_limit_s: float) -> None:
+def run_batch(n_nodes: int, workers: list[int], time_limit_s: float, grid_rc: tuple[int, int]
+              ) -> None:
+    """The same batch on a LocalCluster of each worker count; one ROW per run, then a table.
+
+    The numba kernels are compiled (or loaded from the on-disk cache) by a warm-up plan in
+    this process first, so no run pays the first compilation; each run still starts its
+    own worker processes (imports, cache loads: counted in ``worker_cpu_s``)."""
     import careplan as cp
     from careplan import batch
 
@@ -407,9 +413,16 @@ def run_batch(n_nodes: int, workers: list[int], time_limit_s: float) -> None:
     areas = cp.read_areas(city["areas"], crs=net.crs)
     facs = cp.read_facilities(city["facilities"], crs=net.crs)
     cands = cp.read_candidates(city["candidates"], crs=net.crs)
-    grid = batch.districts_from_grid(areas, 2, 2)
-    ref = None
+    grid = batch.districts_from_grid(areas, *grid_rc)
+    t = _clock()
+    inp = batch.district_inputs(grid.index[0], grid, areas, facs, cands, net, halo_m=CUTOFF_M)
+    cp.plan_layout(inp.areas, inp.facilities, inp.candidates, inp.network, cutoff_m=CUTOFF_M,
+                   verbose=False)
+    print(f"warm-up plan of one district (numba cache): {time.perf_counter() - t[0]:.1f} s",
+          flush=True)
+    ref, runs = None, {}
     for n in workers:
+        load0 = os.getloadavg()[0]
         with tempfile.TemporaryDirectory() as d:
             t = time.perf_counter()
             res = batch.plan_districts(grid, areas, facs, cands, net, out=Path(d) / "out",
@@ -421,14 +434,29 @@ def run_batch(n_nodes: int, workers: list[int], time_limit_s: float) -> None:
         cols = [c for c in tab.columns if c.endswith(("_before", "_after"))]
         same = None if ref is None else bool(tab[cols].equals(ref[cols]))
         ref = tab if ref is None else ref
+        tm = res.timing
+        runs[n] = {"wall_s": wall, **tm}
         print("ROW " + json.dumps({
             "step": f"batch_{n}_workers", "time_s": round(wall, 2),
             "districts": len(tab), "failed": int((tab["status"] != "done").sum()),
-            "sum_district_runtime_s": round(float(tab["runtime_s"].sum()), 2),
-            "sum_district_cpu_s": (round(float(tab["cpu_s"].sum()), 2)
-                                   if "cpu_s" in tab.columns else None),
-            "load_average": round(os.getloadavg()[0], 1),
+            **{k: tm[k] for k in ("startup_s", "span_s", "sum_task_wall_s", "sum_task_cpu_s",
+                                  "concurrency", "critical_path_cpu_s", "cpu_speedup_bound",
+                                  "busy_cpu_s", "worker_cpu_s", "client_cpu_s")},
+            "district_cpu_s": {str(k): v for k, v in tab["cpu_s"].items()},
+            "load_average": [round(load0, 1), round(os.getloadavg()[0], 1)],
             "same_as_first_run": same}), flush=True)
+    base = runs.get(1)
+    print(f"\n{'workers':>7} {'wall s':>8} {'task CPU s':>10} {'worker CPU s':>12} "
+          f"{'speed-up':>8} {'efficiency':>10} {'concurrency':>11} {'CPU bound':>9}")
+    for n, r in runs.items():
+        wcpu = sum((r["worker_cpu_s"] or {}).values())
+        sp = base["wall_s"] / r["wall_s"] if base else float("nan")
+        print(f"{n:>7} {r['wall_s']:>8.1f} {r['sum_task_cpu_s']:>10.1f} {wcpu:>12.1f} "
+              f"{sp:>8.2f} {sp / n:>10.2f} {r['concurrency'] or float('nan'):>11.2f} "
+              f"{r['cpu_speedup_bound'] or float('nan'):>9.2f}")
+    print("speed-up = wall(1 worker) / wall(n); efficiency = speed-up / n; concurrency = "
+          "mean tasks running at once; CPU bound = task CPU / busiest worker's task CPU "
+          "(the speed-up with a free core per worker, whatever the load)", flush=True)
 
 
 # ----------------------------------------------------------------------------------
@@ -463,9 +491,15 @@ def _child(args: list[str], timeout: float) -> tuple[list[dict], str]:
     return rows, status
 
 
+def _grid(text: str) -> tuple[int, int]:
+    rows, _, cols = text.lower().partition("x")
+    return int(rows), int(cols)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", default="10k,100k", help="street nodes, e.g. 10k,100k,1M")
+    ap.add_argument("--sizes", default=None,
+                    help="street nodes, e.g. 10k,100k,1M (default 10k,100k; none with --batch)")
     ap.add_argument("--timeout", type=float, default=1200, help="per size, seconds")
     ap.add_argument("--pandana-max", default="100k",
                     help="largest graph pandana runs on (its precompute grows fast)")
@@ -474,7 +508,9 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="skip LayoutPlan.to_file")
     ap.add_argument("--time-limit", type=float, default=120.0, help="solver limit, s")
     ap.add_argument("--batch", default=None, help="size of the city for the Dask batch")
-    ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--workers", default="1,2", help="LocalCluster worker counts (--batch)")
+    ap.add_argument("--districts", default="4x4",
+                    help="grid of districts of the --batch city, rows x cols")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--batch-one", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -484,12 +520,14 @@ def main() -> None:
                 write=not a.no_write, time_limit_s=a.time_limit)
         return
     if a.batch_one:
-        run_batch(_size(a.batch_one), [int(w) for w in a.workers.split(",")], a.time_limit)
+        run_batch(_size(a.batch_one), [int(w) for w in a.workers.split(",")], a.time_limit,
+                  _grid(a.districts))
         return
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f} at start (the machine is shared: timings move with it)")
     results = {}
-    for s in filter(None, a.sizes.split(",")):  # --sizes "" runs the batch only
+    sizes = a.sizes if a.sizes is not None else ("" if a.batch else "10k,100k")
+    for s in filter(None, sizes.split(",")):  # --sizes "" runs the batch only
         n = _size(s)
         print(f"\n== {s}: about {n:,} street nodes", flush=True)
         extra = ["--pandana-max", a.pandana_max, "--nx-sources", str(a.nx_sources),
@@ -512,10 +550,11 @@ def main() -> None:
                     parts.append(f"{lo:,}->{hi:,}: {math.log(t1 / t0) / math.log(hi / lo):.2f}")
             print(f"  {st:10s} " + ("; ".join(parts) or "n/a"))
     if a.batch:
-        print(f"\n== batch: {a.batch} nodes city, 4 grid districts, LocalCluster "
-              f"(processes), workers {a.workers}", flush=True)
+        print(f"\n== batch: {a.batch} nodes city, {a.districts} grid districts, LocalCluster "
+              f"(processes, 1 thread each), workers {a.workers}", flush=True)
         _, status = _child(["--batch-one", a.batch, "--workers", a.workers,
-                            "--time-limit", str(a.time_limit)], a.timeout)
+                            "--districts", a.districts, "--time-limit", str(a.time_limit)],
+                           a.timeout)
         print(f"    status: {status}; load average now {os.getloadavg()[0]:.1f}")
 
 

@@ -35,6 +35,7 @@ PKG = SRC / "careplan"
 LAYERS: dict[str, float] = {
     "careplan._errors": 0, "careplan._progress": 0, "careplan._kernels": 0,
     "careplan._cli_text": 0,  # reader messages for CLI users (imports nothing of careplan)
+    "careplan._threads": 0.2,  # default threads of careplan's pools (imports only _errors)
     "careplan._schema": 0.5, "careplan._crs": 0.5,
     "careplan.io": 1, "careplan.standards": 1,
     "careplan.data": 1.2,  # the old name of io: a re-export

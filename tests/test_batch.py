@@ -61,7 +61,7 @@ def run(tmp_path_factory, sample, grid, broken_areas):
             grid, s.areas, s.facilities, s.candidates, net, out=out,
             extra_districts=[{"id": "broken", "name": "broken input",
                               "inputs": {"areas": str(broken_areas)}}],
-            processes=False, n_workers=2, verbose=False)
+            processes=True, n_workers=2, verbose=False)
     return res
 
 
@@ -234,3 +234,71 @@ def test_bad_config_is_one_line(tmp_path, capsys):
     assert main(["batch", str(cfg)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bogus" in err[0]
+
+
+def test_batch_timing_against_a_hand_example():
+    """Two workers: A runs tasks of 4 s and 2 s CPU back to back over [0, 6] s, B one
+    task of 3 s CPU over [1, 4] s (wall = CPU); a reused district is left out."""
+    recs = [
+        {"worker": "A", "runtime_s": 4.0, "cpu_s": 4.0, "start_unix_s": 100.0,
+         "end_unix_s": 104.0},
+        {"worker": "A", "runtime_s": 2.0, "cpu_s": 2.0, "start_unix_s": 104.0,
+         "end_unix_s": 106.0},
+        {"worker": "B", "runtime_s": 3.0, "cpu_s": 3.0, "start_unix_s": 101.0,
+         "end_unix_s": 104.0},
+        {"worker": "C", "runtime_s": 50.0, "cpu_s": 50.0, "start_unix_s": 0.0,
+         "end_unix_s": 50.0, "reused": True},
+    ]
+    t = batch.batch_timing(recs, wall_s=8.0, n_workers=2)
+    assert t["n_tasks"] == 3
+    assert t["span_s"] == 6.0  # 100 -> 106
+    assert t["sum_task_cpu_s"] == 9.0 and t["sum_task_wall_s"] == 9.0
+    assert t["concurrency"] == 1.5  # 9 task-seconds over a 6 s span
+    assert t["busy_cpu_s"] == {"A": 6.0, "B": 3.0}
+    assert t["critical_path_cpu_s"] == 6.0
+    assert t["cpu_speedup_bound"] == 1.5  # 9 / 6
+    one = batch.batch_timing(recs[:2], wall_s=6.0, n_workers=1)
+    assert one["cpu_speedup_bound"] == 1.0 and one["concurrency"] == 1.0
+
+
+def test_threads_default_follows_careplan_threads(monkeypatch):
+    import os
+
+    from careplan._threads import default_threads
+
+    monkeypatch.delenv("CAREPLAN_THREADS", raising=False)
+    assert default_threads() == max(1, os.cpu_count() or 1)
+    monkeypatch.setenv("CAREPLAN_THREADS", "3")
+    assert default_threads() == 3
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("CAREPLAN_THREADS", bad)
+        with pytest.raises(InputError, match="CAREPLAN_THREADS"):
+            default_threads()
+
+
+def test_run_records_intervals_and_largest_first(sample, grid, run):
+    """Each task's interval, worker and CPU are recorded; the timing summary adds them up
+    (checked against the district table); tasks start largest first."""
+    s, _ = sample
+    d = run.districts
+    tm = run.timing
+    assert tm["n_tasks"] == 3 and tm["n_workers"] == 2
+    assert tm["sum_task_cpu_s"] == pytest.approx(d["cpu_s"].sum(), abs=1e-2)
+    assert tm["span_s"] == pytest.approx(d["end_unix_s"].max() - d["start_unix_s"].min(),
+                                         abs=1e-2)
+    assert (d["end_unix_s"] - d["start_unix_s"]).sub(d["runtime_s"]).abs().max() < 0.05
+    assert set(tm["busy_cpu_s"]) == set(d["worker"])
+    assert 1.0 <= tm["cpu_speedup_bound"] <= 2.0
+    # largest first: work = owned estates + sites, counted here with shapely directly
+    pts = s.areas.geometry.representative_point()
+    cpts = s.candidates.geometry.representative_point()
+    size = {did: sum(b.covers(p) for p in pts) + sum(b.covers(p) for p in cpts)
+            for did, b in grid.geometry.items()}
+    small, large = sorted(size, key=size.get)
+    assert size[small] < size[large]
+    # 2 workers, 3 tasks: the broken district (own inputs: size unknown, first) and the
+    # larger grid district start at once; the smaller one waits for a free worker
+    first_end = min(d.at["broken", "end_unix_s"], d.at[large, "end_unix_s"])
+    assert d.at[small, "start_unix_s"] >= first_end - 0.05
+    # with processes (the default), workers run careplan's pools with one thread
+    assert set(d["threads"]) == {1}

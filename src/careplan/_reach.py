@@ -34,11 +34,12 @@ network (tested against a networkx Dijkstra computation of the same rule).
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import shapely
+
+from careplan._threads import default_threads
 
 __all__ = ["DEFAULT_QUAD_SEGS", "HULL_DENSIFY", "HULL_RATIO", "SHAPES", "reached_pieces",
            "substrings", "union_per_group"]
@@ -307,7 +308,7 @@ def union_per_group(pieces: np.ndarray, group: np.ndarray, n_groups: int, *,
             else:
                 shape_out[i] = shapely.line_merge(shapely.multilinestrings(drawn))
 
-    n_threads = max(1, os.cpu_count() or 1) if n_threads is None else int(n_threads)
+    n_threads = default_threads() if n_threads is None else int(n_threads)
     step = max(1, min(256, -(-n_groups // (4 * n_threads))))
     blocks = [range(a, min(n_groups, a + step)) for a in range(0, n_groups, step)]
     if n_threads == 1 or len(blocks) <= 1:

@@ -54,11 +54,13 @@ from careplan.batch._districts import (
     districts_from_grid,
 )
 from careplan.batch._summary import BatchResult
+from careplan.batch._timing import batch_timing
 
 __all__ = [
     "BatchResult",
     "DistrictInputs",
     "batch_from_config",
+    "batch_timing",
     "district_inputs",
     "districts_from_grid",
     "plan_districts",

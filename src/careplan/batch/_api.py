@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 
 from careplan._errors import CareplanWarning, InputError
 from careplan.batch._districts import INPUT_KEYS, _check_boundaries, _Shared
 from careplan.batch._run import _dir_names, _fingerprint, _load_done, _run, _Task
 from careplan.batch._summary import BatchResult, _summarise
+from careplan.batch._timing import batch_timing
 
 
 def _plan_config(config: Any, options: Mapping[str, Any], where: str = ""):
@@ -154,18 +157,22 @@ def plan_districts(
         shared = _Shared(areas=areas, facilities=facilities, candidates=candidates,
                          network=network)
     specs += _extra_specs(extra_districts, _base)
-    tasks = _tasks_of(specs, shared_fp, halo_m, options, out, _base)
+    tasks = _tasks_of(specs, shared_fp, halo_m, options, out, _base,
+                      _work_sizes(shared, len(specs)))
     records, todo = _reused(tasks, out, resume)
     show = (not is_quiet()) if verbose is None else bool(verbose)
+    timing = batch_timing([], wall_s=0.0)
     if todo:
-        records.update(_run(todo, shared, scheduler=scheduler, n_workers=n_workers,
-                            processes=processes, show=show, n_reused=len(tasks) - len(todo),
-                            tty_only=verbose is None))
+        ran, timing = _run(todo, shared, scheduler=scheduler, n_workers=n_workers,
+                           processes=processes, show=show, n_reused=len(tasks) - len(todo),
+                           tty_only=verbose is None)
+        records.update(ran)
     geoms = {}
     if boundaries is not None:
         wgs = gpd.GeoSeries([s[2] for s in specs if s[3]], crs=network.crs).to_crs(4326)
         geoms = dict(zip([s[0] for s in specs if s[3]], wgs, strict=True))
-    return _summarise(tasks, records, geoms, unassigned, unassigned_fac, out, options)
+    return _summarise(tasks, records, geoms, unassigned, unassigned_fac, out, options,
+                      timing)
 
 
 def _halo_m(options: Any, halo_m: float | None) -> float:
@@ -200,8 +207,25 @@ def _extra_specs(extra_districts: Sequence[Mapping[str, Any]], base: str | os.Pa
     return specs
 
 
+def _work_sizes(shared: _Shared | None, n_specs: int) -> list[int]:
+    """Estimated work of each district spec: its estates + candidate sites.
+
+    Districts with their own inputs (not read yet) get the largest size, so they start
+    first: they are whole cities read from files.
+    """
+    sizes = [sys.maxsize] * n_specs
+    if shared is not None and shared.area_owner is not None:
+        k = len(shared.boundaries)
+        n = np.bincount(shared.area_owner[shared.area_owner >= 0], minlength=k)
+        if shared.candidate_owner is not None:
+            n = n + np.bincount(shared.candidate_owner[shared.candidate_owner >= 0],
+                                minlength=k)
+        sizes[:k] = [int(v) for v in n]
+    return sizes
+
+
 def _tasks_of(specs: list[tuple], shared_fp: str, halo_m: float, options: Any, out: Path,
-              base: str | os.PathLike) -> list[_Task]:
+              base: str | os.PathLike, sizes: Sequence[int]) -> list[_Task]:
     """One task per district spec, keyed by everything its plan depends on."""
     if not specs:
         raise InputError("no districts to plan: give boundaries (or a grid) or districts "
@@ -211,12 +235,13 @@ def _tasks_of(specs: list[tuple], shared_fp: str, halo_m: float, options: Any, o
     if dup:
         raise InputError(f"district ids must be unique; repeated: {dup[:10]}")
     tasks = []
-    for (did, name, geom, clip, ov), dname in zip(specs, _dir_names(ids), strict=True):
+    for (did, name, geom, clip, ov), dname, size in zip(specs, _dir_names(ids), sizes,
+                                                        strict=True):
         key = _fingerprint(shared_fp, did, geom, halo_m, options.parameters(),
                            {k: _fingerprint(v) for k, v in ov.items()})
         tasks.append(_Task(district_id=did, name=name, dir_name=dname, key=key,
                            out=str(out.resolve()), options=options, halo_m=halo_m, clip=clip,
-                           overrides=ov, base=str(Path(base).resolve())))
+                           overrides=ov, base=str(Path(base).resolve()), size=size))
     return tasks
 
 

@@ -7,6 +7,7 @@ import json
 import math
 import os
 import re
+import socket
 import time
 import traceback
 import warnings
@@ -21,7 +22,9 @@ import pandas as pd
 import shapely
 
 from careplan._errors import CareplanError, InputError
+from careplan._threads import default_threads
 from careplan.batch._districts import _Shared
+from careplan.batch._timing import batch_timing
 from careplan.report.atomic import atomic_write_bytes
 
 _STATUS_VERSION = 1
@@ -39,6 +42,7 @@ class _Task:
     clip: bool  # True: cut from the shared inputs by boundary; False: whole inputs
     overrides: dict = field(default_factory=dict)  # per-district inputs (paths or objects)
     base: str = ""  # directory that relative override paths are relative to
+    size: int = 0  # estimated work (owned estates + sites): larger districts go first
 
 
 def _read_override(ov: Mapping[str, Any], base: Path, shared: _Shared | None):
@@ -81,10 +85,11 @@ def _plan_one(task: _Task, shared: _Shared | None) -> dict:
     """Plan one district and write its outputs; never raises (errors go in the record)."""
     import careplan as cp
 
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, u0 = time.perf_counter(), time.process_time(), time.time()
     rec: dict[str, Any] = {"district_id": task.district_id, "name": task.name,
                            "dir": task.dir_name, "key": task.key, "version": _STATUS_VERSION}
     caught: list[warnings.WarningMessage] = []
+    phase: dict[str, float] = {}
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -96,8 +101,11 @@ def _plan_one(task: _Task, shared: _Shared | None) -> dict:
                 d = _read_override(task.overrides, Path(task.base), shared)
                 args = (d["areas"], d["facilities"], d["candidates"], d["network"])
                 n_own = len(d["facilities"])
+            phase["inputs_s"] = time.perf_counter() - t0
             plan = cp.plan_layout(*args, config=task.options, verbose=False)
+            phase["plan_s"] = time.perf_counter() - t0 - sum(phase.values())
             plan.to_file(Path(task.out) / "districts" / task.dir_name)
+            phase["write_s"] = time.perf_counter() - t0 - sum(phase.values())
         rec.update(_record_of(plan, args, n_own))
         rec["status"] = "done"
         rec["error"] = ""
@@ -113,6 +121,11 @@ def _plan_one(task: _Task, shared: _Shared | None) -> dict:
     # CPU seconds of the worker process during the task (one thread per worker), to
     # tell computing from waiting for a core on a shared machine
     rec["cpu_s"] = round(time.process_time() - c0, 3)
+    rec.update({k: round(v, 3) for k, v in phase.items()})
+    # the task's interval and worker: the batch's overlap and critical path (_timing)
+    rec["start_unix_s"], rec["end_unix_s"] = round(u0, 3), round(time.time(), 3)
+    rec["worker"] = _worker_name()
+    rec["threads"] = default_threads()  # of careplan's pools in this worker (1 per worker)
     if rec["status"] == "done":
         _write_json(Path(task.out) / "status" / f"{task.dir_name}.json", rec)
     return rec
@@ -229,12 +242,35 @@ def _load_done(out: Path, task: _Task) -> dict | None:
 
 
 
+#: Environment of LocalCluster worker processes: one thread each, so that n workers use n
+#: cores (careplan's own kernel and geometry thread pools, numba, BLAS/OpenMP in numpy,
+#: scipy and HiGHS). Dask's nanny already sets the BLAS/OpenMP ones to 1
+#: (``distributed.nanny.pre-spawn-environ``); careplan's pools follow CAREPLAN_THREADS.
+WORKER_ENV = {"CAREPLAN_THREADS": "1", "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+              "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def _worker_name() -> str:
+    """The Dask worker running this code (its address), or host:pid outside a worker."""
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().address)
+    except (ImportError, ValueError):
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def _run(todo: list[_Task], shared: _Shared | None, *, scheduler, n_workers, processes,
-         show: bool, n_reused: int, tty_only: bool) -> dict[str, dict]:
-    """Submit the tasks to a Dask cluster; collect one record per district."""
+         show: bool, n_reused: int, tty_only: bool) -> tuple[dict[str, dict], dict]:
+    """Submit the tasks to a Dask cluster; one record per district and the run's timing.
+
+    Tasks go largest first (``_Task.size``, Dask priority) so that the last task to
+    finish is a small one (longest-processing-time order). Timing: see ``_timing``.
+    """
     from distributed import Client, LocalCluster, as_completed
     from tqdm import tqdm
 
+    t0, c0 = time.perf_counter(), time.process_time()
     cluster = None
     own_client = True
     if scheduler is None:
@@ -245,7 +281,8 @@ def _run(todo: list[_Task], shared: _Shared | None, *, scheduler, n_workers, pro
         # 8787 (which warned "Port 8787 is already in use" beside any other Dask session)
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
                                dashboard_address=None,
-                               scheduler_kwargs={"dashboard_address": ":0"})
+                               scheduler_kwargs={"dashboard_address": ":0"},
+                               **({"env": WORKER_ENV} if processes else {}))
         client = Client(cluster)
     elif isinstance(scheduler, str):
         try:
@@ -256,10 +293,13 @@ def _run(todo: list[_Task], shared: _Shared | None, *, scheduler, n_workers, pro
     else:
         client, own_client = scheduler, False
     records: dict[str, dict] = {}
+    timing: dict = {}
     try:
         sh = client.scatter(shared, broadcast=True) if shared is not None else None
+        startup_s = time.perf_counter() - t0
+        order = sorted(todo, key=lambda t: -t.size)  # stable: ties keep the given order
         futs = {client.submit(_plan_one, t, sh, key=f"careplan-{t.dir_name}-{t.key}",
-                              pure=False): t for t in todo}
+                              pure=False, priority=t.size): t for t in order}
         bar = tqdm(total=len(todo), desc="careplan batch", unit="district", leave=False,
                    disable=(None if tty_only else False) if show else True)
         n_fail = 0
@@ -277,9 +317,15 @@ def _run(todo: list[_Task], shared: _Shared | None, *, scheduler, n_workers, pro
             bar.update(1)
             bar.set_postfix(done=len(records) - n_fail + n_reused, failed=n_fail)
         bar.close()
+        worker_cpu = client.run(time.process_time) if cluster is not None and processes \
+            else None
+        timing = batch_timing(records.values(), wall_s=time.perf_counter() - t0,
+                              n_workers=len(client.scheduler_info()["workers"]),
+                              startup_s=startup_s, worker_cpu_s=worker_cpu,
+                              client_cpu_s=time.process_time() - c0)
     finally:
         if own_client:
             client.close()
         if cluster is not None:
             cluster.close()
-    return records
+    return records, timing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -44,6 +44,10 @@ class BatchResult:
         Output directory.
     files : dict
         ``province_gpkg``, ``province_xlsx``, ``index_html`` -> Path.
+    timing : dict
+        Where this run's time went (tasks run now; reused ones left out): wall,
+        start-up, task span, CPU per task and per worker, mean concurrency, the
+        critical path and the speed-up bound; see :func:`careplan.batch.batch_timing`.
     """
 
     districts: gpd.GeoDataFrame
@@ -52,6 +56,7 @@ class BatchResult:
     unassigned_facilities: list
     out: Path
     files: dict
+    timing: dict = field(default_factory=dict)
 
     @property
     def failed(self) -> pd.DataFrame:
@@ -66,7 +71,7 @@ _FIRST_COLS = ["district_id", "name", "status", "reused", "error", "n_areas", "n
 
 
 def _summarise(tasks, records, geoms, unassigned, unassigned_fac, out: Path,
-               options) -> BatchResult:
+               options, timing: dict | None = None) -> BatchResult:
     rows, street_rows = [], []
     for t in tasks:
         rec = dict(records[t.district_id])
@@ -96,7 +101,8 @@ def _summarise(tasks, records, geoms, unassigned, unassigned_fac, out: Path,
         "areas_compliant_after", "deficit_before_m2", "deficit_after_m2"])
     files = _write_summary(districts, streets, unassigned, out, options)
     return BatchResult(districts=districts, streets=streets, unassigned_areas=unassigned,
-                       unassigned_facilities=unassigned_fac, out=out, files=files)
+                       unassigned_facilities=unassigned_fac, out=out, files=files,
+                       timing=dict(timing or {}))
 
 
 def _write_summary(districts, streets, unassigned, out: Path, options) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -14,6 +13,7 @@ from pyproj import CRS
 
 from careplan._errors import CareplanWarning, InputError
 from careplan._progress import progress
+from careplan._threads import default_threads
 
 #: Default largest straight distance (m) from a point to the street graph.
 #: Chinese residential compounds (小区) are often gated blocks of 300-500 m
@@ -92,7 +92,7 @@ def _label_list(index: pd.Index, mask: np.ndarray, limit: int = 10) -> str:
 
 def _n_threads(n_threads: int | None) -> int:
     if n_threads is None:
-        return max(1, os.cpu_count() or 1)
+        return default_threads()
     if int(n_threads) < 1:
         raise InputError(f"n_threads={n_threads!r} must be >= 1.")
     return int(n_threads)
