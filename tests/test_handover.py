@@ -297,3 +297,24 @@ def test_boundaries_note_does_not_count_the_assumed_district():
     assert "with their own 'district'" not in note
     assert "street: 1 polygon(s); areas by polygon 2" in note
     assert "areas have no district" in plan.parameters["zones"]
+
+
+def test_read_boundaries_uses_the_readers_shared_parameter_text():
+    """read_boundaries documents the shared reader parameters with the one template
+    (io/_doc.COMMON_DOC) like read_areas / read_candidates, minus src and id_col (it
+    documents its own src and takes no id_col)."""
+    import re
+
+    from careplan.io._doc import COMMON_DOC
+
+    blocks = re.split(r"(?m)^(?=    \w+ : )", COMMON_DOC.lstrip("\n"))
+    shared = {b.split(" : ", 1)[0].strip(): b for b in blocks if b.strip()}
+    doc = cp.read_boundaries.__doc__
+    assert "%(common)s" not in doc
+    for name, text in shared.items():
+        if name in ("src", "id_col"):
+            assert text not in doc
+            continue
+        assert text in doc, name
+        assert text in cp.read_candidates.__doc__, name
+    assert "Polygons: a GeoDataFrame" in doc  # its own src

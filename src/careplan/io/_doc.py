@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 COMMON_DOC = """
     src : GeoDataFrame, DataFrame or path
         The data. A DataFrame, CSV/TSV/TXT or Excel sheet needs longitude/latitude
@@ -37,6 +39,12 @@ COMMON_DOC = """
 """
 
 
-def fill(doc: str) -> str:
-    """Replace the ``%(common)s`` line of a reader's docstring by :data:`COMMON_DOC`."""
-    return doc.replace("    %(common)s\n", COMMON_DOC.lstrip("\n"))
+def fill(doc: str, *, exclude: tuple[str, ...] = ()) -> str:
+    """Replace the ``%(common)s`` line of a reader's docstring by :data:`COMMON_DOC`,
+    without the parameters named in *exclude* (those the reader documents itself or
+    does not take)."""
+    common = COMMON_DOC.lstrip("\n")
+    if exclude:
+        blocks = re.split(r"(?m)^(?=    \w+ : )", common)
+        common = "".join(b for b in blocks if b.split(" : ", 1)[0].strip() not in exclude)
+    return doc.replace("    %(common)s\n", common)

@@ -24,6 +24,7 @@ import shapely
 from careplan._errors import InputError
 from careplan._schema import check_crs
 from careplan.io._common import MAX_LISTED, fmt_ids, warn
+from careplan.io._doc import fill
 from careplan.io._read import Source
 from careplan.io._validate import check_text_keys, prepare, str_column
 
@@ -97,24 +98,7 @@ def read_boundaries(
         Column with each polygon's name (the value areas get). Default: the level's
         own column (``street`` / ``district``, also recognised from the headers
         街道, 镇, 乡镇, 所属街道, 区, 区县, 行政区, ...), else ``name`` (名称).
-    layer : str or int, optional
-        Layer of a multi-layer file (GeoPackage); for a workbook, same as ``sheet``.
-    sheet : str or int, optional
-        Sheet of an Excel workbook: name or 0-based position; default the first.
-    encoding : str, optional
-        Text encoding of a CSV/TXT, GeoJSON or Shapefile .dbf. Default: UTF-8, then
-        GB18030 (GBK), then a detected guess (recorded and warned when not UTF-8).
-    columns : mapping, optional
-        Rename columns first, ``{"your name": "canonical name"}``.
-    crs : CRS-like, optional
-        Projected target CRS (give the areas' CRS). Default: keep a projected CRS,
-        reproject a geographic one to its UTM zone (with a warning).
-    src_crs : CRS-like, optional
-        CRS of the source when it has none.
-    coord_system : {'wgs84', 'gcj02', 'bd09'}
-        Declare Chinese offset coordinates (converted to WGS84 first).
-    make_valid : bool
-        Repair invalid polygons (reported) instead of raising.
+    %(common)s
 
     Returns
     -------
@@ -182,6 +166,9 @@ def read_boundaries(
     gdf.index = pd.Index(gdf["boundary_id"].to_numpy(), dtype=object, name=None)
     gdf.attrs = {"careplan": {**attrs, "name_column": col, "level": level}}
     return gdf
+
+
+read_boundaries.__doc__ = fill(read_boundaries.__doc__, exclude=("src", "id_col"))
 
 
 def _owner(points: np.ndarray, polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
