@@ -693,7 +693,7 @@ def test_expansions_na_flags_and_rule_notes(plan, tmp_path):
     assert [x.name for x in pngs] == ["map_before.png", "map_after.png"]
     page, mp = _unescaped_report(paths["report"])
     assert "<td>S2</td><td>扩建</td><td>c9</td><td>E2</td><td class='num'>500</td>" in page
-    assert "现状设施扩建" in mp  # legend entry for expansions
+    assert "现状街道级设施扩建" in mp  # legend entry for expansions (E2 is a street centre)
     assert report._common.C_NA in mp and "无需配置" in mp  # NA areas drawn grey, in the legend
     assert "<td>m2/100hh</td><td class='bad'>否</td><td>per area</td>" in page
     # a rule not evaluated says so; known units shown in the report's language

@@ -8,7 +8,9 @@ minimum), unit costs and milestones.
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import json
 import re
 import warnings
 
@@ -167,3 +169,142 @@ def test_cost_and_phase_totals_in_html_and_xlsx(rich, rich_out):
             # the cumulative column is not summed
             assert body[-1]["elderly_served_total"] is None
             assert "elderly_served_total" in head
+
+
+# ---------------------------------------------------------------------------------------
+# 2. a colour and a legend entry per level; PNG labels without overlaps
+# ---------------------------------------------------------------------------------------
+def _levels_of_proposed(plan) -> dict[str, str]:
+    """station id -> level, as the plan's facilities table states it (canteen functions:
+    'canteen', the facility they are added to keeping its own level)."""
+    fac = plan.facilities.set_index("facility_id")["level"].astype(str)
+    return {sid: ("canteen" if kind == "canteen" else fac[sid])
+            for sid, kind in zip(plan.proposed["station_id"], plan.proposed["kind"],
+                                 strict=True)}
+
+
+def test_each_level_has_its_colour_and_legend_entry(rich, rich_out):
+    from careplan.report._common import LEVEL_COLORS, proposed_levels
+    from careplan.report.labels import level_label
+
+    want = _levels_of_proposed(rich)
+    got = dict(zip(rich.proposed["station_id"], proposed_levels(rich), strict=True))
+    assert got == want
+    kinds = dict(zip(rich.proposed["station_id"], rich.proposed["kind"], strict=True))
+    new_levels = {lv for s, lv in want.items() if kinds[s] not in ("expansion", "canteen")}
+    assert {"community", "street", "district"} <= new_levels  # three levels to tell apart
+    page = html.unescape(rich_out[0]["report"].read_text(encoding="utf-8"))
+    legend = page[page.index("careplan-legend"):]
+    legend = legend[:legend.index("</div></div>")]
+    for lv in new_levels:
+        assert f"新增{level_label(lv, 'zh')}设施（按面积大小）" in legend
+    for lv in {lv for s, lv in want.items() if kinds[s] == "expansion"}:
+        assert f"现状{level_label(lv, 'zh')}设施扩建" in legend
+    for lv in set(rich.existing["level"]):
+        assert f"现状设施：{level_label(lv, 'zh')}" in legend
+    # the markers: each new site filled with its level's colour inside the orange ring
+    fills = re.findall(r'"color": "#ff7f00", "dashArray": null, "dashOffset": null, '
+                       r'"fill": true, "fillColor": "(#[0-9a-f]{6})"', page)
+    assert sorted(fills) == sorted(LEVEL_COLORS[want[s]] for s in want
+                                   if kinds[s] not in ("expansion", "canteen"))
+    assert len({LEVEL_COLORS[lv] for lv in new_levels}) == len(new_levels)
+    # the English legend too
+    en = html.unescape(rich_out[1]["report"].read_text(encoding="utf-8"))
+    assert "Proposed, district (sized by m²)" in en and "Proposed, street (sized by m²)" in en
+
+
+def test_png_legend_and_labels_without_overlap(rich):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from careplan.report import figures
+    from careplan.report._common import checked
+
+    plan = checked(rich)
+    fig, ax = plt.subplots(figsize=(8.27, 8.27))
+    try:
+        handles = figures._draw_layers(ax, plan, "after", "en")
+        xmin, ymin, xmax, ymax = plan.areas.total_bounds
+        ax.set_xlim(xmin - 100, xmax + 100)
+        ax.set_ylim(ymin - 100, ymax + 100)
+        ax.set_aspect("equal")
+        labels = figures.place_labels(ax, plan)
+        names = [h.get_label() for h in handles]
+        for lv in {"community", "street", "district"}:
+            assert f"Proposed, {lv} (sized by m²)" in names
+        assert "Street boundary" in names
+        # every proposed facility named once (co-located ones share a label)
+        texts = [a.get_text() for a in labels]
+        ids = [x for tx in texts for x in tx.split(" / ")]
+        assert sorted(ids) == sorted(map(str, plan.proposed["station_id"]))
+        r = fig.canvas.get_renderer()
+        boxes = [a.get_window_extent(r) for a in labels]
+        overlaps = [(texts[i], texts[j]) for i in range(len(boxes)) for j in range(i)
+                    if boxes[i].overlaps(boxes[j])]
+        assert overlaps == []
+    finally:
+        plt.close(fig)
+
+
+def test_labels_of_co_located_sites_share_one_label(rich):
+    """Two facilities at the same point (an expansion and the canteen function added to
+    the same facility) get one label "A / B", not two labels on top of each other."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from careplan.report import figures
+    from careplan.report._common import checked
+
+    plan = checked(rich)
+    pr = plan.proposed
+    same = pr.geometry.representative_point()
+    pairs = [(a, b) for i, a in enumerate(pr["station_id"]) for j, b in enumerate(pr["station_id"])
+             if i < j and same.iloc[i].distance(same.iloc[j]) < 1.0]
+    assert pairs  # X-F04 and M-F04 on the sample
+    fig, ax = plt.subplots(figsize=(8.27, 8.27))
+    try:
+        ax.set_xlim(*plan.areas.total_bounds[[0, 2]])
+        ax.set_ylim(*plan.areas.total_bounds[[1, 3]])
+        ax.set_aspect("equal")
+        texts = [a.get_text() for a in figures.place_labels(ax, plan)]
+    finally:
+        plt.close(fig)
+    for a, b in pairs:
+        assert any(a in t and b in t for t in texts)
+
+
+# ---------------------------------------------------------------------------------------
+# 3. street / district polygons on the maps and in the GeoPackage
+# ---------------------------------------------------------------------------------------
+def test_boundaries_drawn_and_written(rich, rich_out, sample):
+    import pyogrio
+
+    given = _streets(sample.areas)
+    assert rich.streets is not None and len(rich.streets) == 2 and rich.districts is None
+    zh_page = rich_out[0]["report"].read_text(encoding="utf-8")
+    srcdoc = html.unescape(re.search(r"srcdoc='(.*?)'></iframe>", zh_page, re.S).group(1))
+    assert "街道边界" in srcdoc  # the layer and its legend entry
+    # the names reach the tooltips HTML-escaped: markup in a name is shown, never run
+    names = [json.loads(f'"{v}"') for v in re.findall(r'"_name": "((?:[^"\\]|\\.)*)"',
+                                                       srcdoc)]
+    assert sorted(names) == sorted(html.escape(n, quote=False) for n in given["name"])
+    assert "<b>街道" not in srcdoc
+    layers = dict(pyogrio.list_layers(rich_out[0]["geopackage"]))
+    assert "streets" in layers and "districts" not in layers
+    g = gpd.read_file(rich_out[0]["geopackage"], layer="streets")
+    assert sorted(g["name"]) == sorted(given["name"])
+    by_name = dict(zip(g["name"], g.geometry, strict=True))
+    for n, geom in zip(given["name"], given.geometry, strict=True):
+        assert by_name[n].symmetric_difference(geom).area < 1e-6 * geom.area
+    # a plan without polygons has no such legend entry or layer
+    from careplan.report.gpkg import _gpkg_layers
+    from careplan.report.maps import _legend_html
+
+    assert "街道边界" in _legend_html(rich, "zh")
+    bare = dataclasses.replace(rich, streets=None)
+    assert "街道边界" not in _legend_html(bare, "zh")
+    assert "streets" not in _gpkg_layers(bare)

@@ -169,7 +169,8 @@ def assemble(inp: Inputs, sites: Sites, before: State, choice: Choice, sizing: S
         rules_not_met=rules_not_met(after.compliance.rules, params, sizing.shortfalls),
         floor_area_allocation=after.compliance.allocation,
         facilities=facilities_table(inp.facilities, inp.candidates, sizing.proposed,
-                                    sizing.added, after.compliance.allocation, inp.areas))
+                                    sizing.added, after.compliance.allocation, inp.areas),
+        streets=inp.streets, districts=inp.districts)
 
 
 #: How the plan measures equity (the report's parameter table states it).

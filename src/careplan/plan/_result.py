@@ -80,6 +80,11 @@ class LayoutPlan:
         Cost of each proposed facility and its phase, from
         :func:`careplan.phasing.phase_layout` (None unless the plan options
         ``unit_costs`` / ``milestones`` were given or ``phase_layout`` was called).
+    streets, districts : GeoDataFrame or None
+        The street / district polygons given to :func:`careplan.plan_layout`
+        (``streets=`` / ``districts=``) as :func:`careplan.read_boundaries` read them
+        (``boundary_id`` = name, ``level``, polygons, the plan's CRS); None when none
+        were given.  Drawn as outlines on the maps and written as layers of plan.gpkg.
     """
 
     areas: gpd.GeoDataFrame
@@ -100,6 +105,8 @@ class LayoutPlan:
     phases: pd.DataFrame | None = None
     facilities: gpd.GeoDataFrame | None = None
     equity: pd.DataFrame | None = None
+    streets: gpd.GeoDataFrame | None = None
+    districts: gpd.GeoDataFrame | None = None
 
     @property
     def crs(self):
@@ -110,7 +117,7 @@ class LayoutPlan:
         """Write the plan to ``directory`` atomically.
 
         Writes ``plan.gpkg`` (areas, existing facilities, proposed stations, service
-        areas, network edges), ``report.html``, ``tables.xlsx`` and PNG maps. The
+        areas, network edges, street/district boundaries when given), ``report.html``, ``tables.xlsx`` and PNG maps. The
         files are written to a temporary sibling directory which then replaces
         ``directory``: a failed run never leaves a half-written plan over a good one.
 

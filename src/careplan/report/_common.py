@@ -39,6 +39,8 @@ C_SA_EXISTING = "#4393c3"
 C_SA_PROPOSED = "#ff7f00"
 C_NETWORK = "#8c8c8c"
 C_NA = "#bdbdbd"
+#: Outlines of the street / district polygons given to the plan (dashed, no fill).
+BOUNDARY_STYLE = {"streets": ("#c51b7d", 2.0), "districts": ("#1a1a1a", 3.0)}
 
 AREA_REQUIRED = (
     "households",
@@ -142,6 +144,8 @@ def checked(plan: LayoutPlan) -> LayoutPlan:
     proposed = as_crs(plan.proposed, crs, "proposed")
     service = as_crs(plan.service_areas, crs, "service_areas")
     edges = as_crs(getattr(plan, "network_edges", None), crs, "network_edges")
+    zones = {k: as_crs(getattr(plan, k, None), crs, k) for k in BOUNDARY_STYLE
+             if hasattr(plan, k)}
     if len(proposed):
         require(proposed, ("station_id", "floor_area_m2"), "proposed")
     if len(service):
@@ -158,6 +162,7 @@ def checked(plan: LayoutPlan) -> LayoutPlan:
         proposed=proposed,
         service_areas=service,
         network_edges=edges,
+        **zones,
     )
 
 
@@ -172,6 +177,84 @@ def is_expansion(proposed: pd.DataFrame) -> np.ndarray:
     if "kind" not in proposed.columns:
         return np.zeros(len(proposed), dtype=bool)
     return (proposed["kind"].astype(str) == "expansion").to_numpy()
+
+
+def proposed_levels(plan: LayoutPlan) -> np.ndarray:
+    """The facility level of each proposed row (for its colour on the maps), shape
+    (n_proposed,).
+
+    The level the plan's facilities table gives the station (``facilities.level`` where
+    ``facility_id`` is the ``station_id``); else from the kind: a canteen function is
+    ``'canteen'``, an expansion the level of the facility it expands, a centre
+    ``'district'`` (ids ``D-``) or ``'street'``, anything else ``'community'``.
+    """
+    pr = plan.proposed
+    if not len(pr):
+        return np.array([], dtype=object)
+    fac = getattr(plan, "facilities", None)
+    known: dict[str, str] = {}
+    if isinstance(fac, pd.DataFrame) and {"facility_id", "level"} <= set(fac.columns):
+        known = {str(f): str(lv) for f, lv in zip(fac["facility_id"], fac["level"], strict=True)
+                 if isinstance(lv, str)}
+    ex = plan.existing
+    ex_level = ({str(f): str(lv) for f, lv in zip(ex["facility_id"], ex["level"], strict=True)}
+                if len(ex) and {"facility_id", "level"} <= set(ex.columns) else {})
+    kinds = pr["kind"].astype(str) if "kind" in pr.columns else pd.Series("new", index=pr.index)
+    out = []
+    for sid, kind, fid in zip(pr["station_id"].astype(str), kinds,
+                              pr["facility_id"] if "facility_id" in pr.columns
+                              else [None] * len(pr), strict=True):
+        if kind == "canteen":
+            out.append("canteen")
+        elif sid in known:
+            out.append(known[sid])
+        elif kind == "expansion":
+            out.append(ex_level.get(str(fid), "other"))
+        elif kind == "centre":
+            out.append("district" if sid.startswith("D-") else "street")
+        else:
+            out.append("community")
+    return np.array(out, dtype=object)
+
+
+def boundary_layers(plan: LayoutPlan) -> list[tuple[str, str]]:
+    """``(name, colour)`` of the boundary layers the plan has (``streets``, ``districts``
+    with at least one polygon), in the order they are drawn."""
+    out = []
+    for name, (color, _w) in BOUNDARY_STYLE.items():
+        g = getattr(plan, name, None)
+        if isinstance(g, gpd.GeoDataFrame) and len(g):
+            out.append((name, color))
+    return out
+
+
+def boundary_names(g: gpd.GeoDataFrame) -> list[str]:
+    """Display name of each boundary polygon: ``name``, else ``boundary_id``, else the
+    index."""
+    for col in ("name", "boundary_id"):
+        if col in g.columns:
+            return [str(v) for v in g[col]]
+    return [str(v) for v in g.index]
+
+
+def proposed_legend(plan: LayoutPlan) -> list[tuple[str, str]]:
+    """The legend entries of the proposed facilities: ``(style, level)`` in level order,
+    style ``'new'`` (new sites, centres, on-site rooms), ``'expansion'`` or
+    ``'canteen'`` (a function added to an existing facility)."""
+    pr = plan.proposed
+    if not len(pr):
+        return []
+    kinds = pr["kind"].astype(str) if "kind" in pr.columns else pd.Series("new", index=pr.index)
+    style = np.where(kinds == "expansion", "expansion",
+                     np.where(kinds == "canteen", "canteen", "new"))
+    pairs = set(zip(style, proposed_levels(plan), strict=True))
+    order = {"new": 0, "expansion": 1, "canteen": 2}
+    return sorted(pairs, key=lambda p: (order[p[0]], level_order(p[1])))
+
+
+def level_order(level: object) -> int:
+    """Position of a level in :data:`LEVEL_COLORS` (legend order; unknown levels last)."""
+    return list(LEVEL_COLORS).index(level) if level in LEVEL_COLORS else len(LEVEL_COLORS)
 
 
 def area_names(areas: pd.DataFrame) -> pd.Series:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from careplan._errors import InputError
 from careplan.report._common import (
+    BOUNDARY_STYLE,
     C_BAD,
     C_NA,
     C_NETWORK,
@@ -36,8 +37,12 @@ from careplan.report._common import (
     OUTPUT_FILES,
     area_names,
     attribution,
+    boundary_layers,
+    boundary_names,
     checked,
-    is_expansion,
+    level_order,
+    proposed_legend,
+    proposed_levels,
 )
 from careplan.report.atomic import atomic_file
 from careplan.report.escape import figure_text
@@ -336,7 +341,7 @@ def _polygon_paths(geoms) -> tuple[list, list[int]]:
 
 
 def _add_polygons(ax, geoms, *, facecolor, edgecolor, alpha: float, linewidth: float,
-                  zorder: int) -> None:
+                  zorder: int, linestyle: str = "-") -> None:
     """Draw polygons directly (geopandas' plot redraws the whole figure on every call)."""
     from matplotlib.collections import PathCollection
 
@@ -345,7 +350,8 @@ def _add_polygons(ax, geoms, *, facecolor, edgecolor, alpha: float, linewidth: f
         facecolor = [facecolor[i] for i in owner]
     if paths:
         ax.add_collection(PathCollection(paths, facecolors=facecolor, edgecolors=edgecolor,
-                                         alpha=alpha, linewidths=linewidth, zorder=zorder),
+                                         alpha=alpha, linewidths=linewidth, zorder=zorder,
+                                         linestyles=linestyle),
                           autolim=False)
 
 
@@ -392,12 +398,21 @@ def _draw_layers(ax, plan: LayoutPlan, when: str, flang: str) -> list:
                 Patch(color=C_BAD, alpha=0.5, label=t("lg_deficit", flang))]
     if any(f is None for f in flags):
         handles.append(Patch(color=C_NA, alpha=0.5, label=t("lg_na", flang)))
+    for name, color in boundary_layers(plan):  # street / district polygons given
+        g = getattr(plan, name)
+        _add_polygons(ax, g.geometry, facecolor="none", edgecolor=color, alpha=0.9,
+                      linewidth=BOUNDARY_STYLE[name][1] * 0.6, zorder=4, linestyle="--")
+        handles.append(Line2D([], [], color=color, lw=BOUNDARY_STYLE[name][1] * 0.6, ls="--",
+                              label=t(f"lg_{name}", flang)))
+        for p_, n in zip(g.geometry.representative_point(), boundary_names(g), strict=True):
+            ax.text(p_.x, p_.y, figure_text(n), ha="center", va="center", fontsize=8,
+                    color=color, alpha=0.8, zorder=4, clip_on=True)
     ex = plan.existing
     if len(ex):
         pts = ex.geometry.representative_point()
         levels = (ex["level"].astype(str) if "level" in ex.columns
                   else pd.Series("other", index=ex.index))
-        for lv in sorted(levels.unique()):
+        for lv in sorted(levels.unique(), key=level_order):
             sel = (levels == lv).to_numpy()
             color = LEVEL_COLORS.get(lv, "#7f7f7f")
             ax.scatter(pts.x[sel], pts.y[sel], s=28, c=color, edgecolors="#222222",
@@ -407,24 +422,128 @@ def _draw_layers(ax, plan: LayoutPlan, when: str, flang: str) -> list:
                                                     + level_label(lv, flang))))
     pr = plan.proposed
     if when == "after" and len(pr):
-        pts = pr.geometry.representative_point()
-        fa = pr["floor_area_m2"].astype(float).fillna(0).clip(lower=0).to_numpy()
-        size = 60 + 340 * fa / (fa.max() or 1.0)
-        exp = is_expansion(pr)
-        if (~exp).any():
-            ax.scatter(pts.x[~exp], pts.y[~exp], s=size[~exp], c=C_PROPOSED, marker="*",
-                       edgecolors="#7f2704", linewidths=0.8, zorder=6)
-            handles.append(Line2D([], [], marker="*", ls="", ms=12, color=C_PROPOSED,
-                                  mec="#7f2704", label=t("lg_proposed", flang)))
-        if exp.any():
-            ax.scatter(pts.x[exp], pts.y[exp], s=2 * size[exp], facecolors="none",
-                       edgecolors=C_PROPOSED, linewidths=2.2, zorder=6)
-            handles.append(Line2D([], [], marker="o", ls="", ms=11, mfc="none",
-                                  mec=C_PROPOSED, mew=2.2, label=t("lg_expansion", flang)))
-        for x, y, sid in zip(pts.x, pts.y, pr["station_id"], strict=True):
-            ax.annotate(figure_text(sid), (x, y), xytext=(6, 6), textcoords="offset points",
-                        fontsize=8, zorder=7)
+        handles += _draw_proposed(ax, plan, flang)
     return handles
+
+
+def _draw_proposed(ax, plan: LayoutPlan, flang: str) -> list:
+    """Proposed facilities: new sites as stars in their level's colour edged in orange,
+    expansions and added canteen functions as dashed rings of the level's colour;
+    sized by floor area.  Returns the legend handles."""
+    from matplotlib.lines import Line2D
+
+    pr = plan.proposed
+    pts = pr.geometry.representative_point()
+    x, y = pts.x.to_numpy(), pts.y.to_numpy()
+    fa = pr["floor_area_m2"].astype(float).fillna(0).clip(lower=0).to_numpy()
+    size = 60 + 340 * fa / (fa.max() or 1.0)
+    levels = proposed_levels(plan)
+    kinds = (pr["kind"].astype(str) if "kind" in pr.columns
+             else pd.Series("new", index=pr.index)).to_numpy()
+    handles = []
+    for style, lv in proposed_legend(plan):
+        color = LEVEL_COLORS.get(lv, "#7f7f7f")
+        lvl = level_label(lv, flang)
+        if style == "new":
+            sel = (levels == lv) & ~np.isin(kinds, ("expansion", "canteen"))
+            ax.scatter(x[sel], y[sel], s=size[sel], c=color, marker="*",
+                       edgecolors=C_PROPOSED, linewidths=1.2, zorder=6)
+            handles.append(Line2D([], [], marker="*", ls="", ms=12, color=color,
+                                  mec=C_PROPOSED, label=t("lg_proposed_level", flang)
+                                  .format(level=lvl)))
+            continue
+        sel = (levels == lv) & (kinds == style)
+        ax.scatter(x[sel], y[sel], s=2 * size[sel], facecolors="none", edgecolors=color,
+                   linewidths=2.2, linestyles="--", zorder=6)
+        label = (t("lg_expansion_level", flang).format(level=lvl) if style == "expansion"
+                 else t("lg_canteen_function", flang))
+        handles.append(Line2D([], [], marker="o", ls="", ms=11, mfc="none", mec=color,
+                              mew=2.2, label=label))
+    return handles
+
+
+def _label_groups(ax, plan: LayoutPlan, merge_px: float = 14.0) -> list[tuple[float, float,
+                                                                            str, float]]:
+    """``(x, y, text, floor area)`` of each label of the proposed facilities: ids of
+    facilities drawn within *merge_px* pixels of each other share one label
+    ("X-F04 / M-F04"), largest floor area first."""
+    pr = plan.proposed
+    pts = pr.geometry.representative_point()
+    xy = ax.transData.transform(np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]))
+    fa = pr["floor_area_m2"].astype(float).fillna(0).to_numpy()
+    ids = [str(v) for v in pr["station_id"]]
+    group = list(range(len(ids)))
+    for i in range(len(ids)):
+        for j in range(i):
+            if np.hypot(*(xy[i] - xy[j])) <= merge_px:
+                group[i] = group[j]
+                break
+    out = []
+    for g in dict.fromkeys(group):
+        members = [i for i in range(len(ids)) if group[i] == g]
+        lead = max(members, key=lambda i: fa[i])
+        out.append((float(pts.x.iloc[lead]), float(pts.y.iloc[lead]),
+                    " / ".join(ids[i] for i in members), float(fa[members].sum())))
+    return sorted(out, key=lambda r: -r[3])
+
+
+#: Where a label may go around its point (offset in points, alignment), in order.
+_LABEL_SLOTS = ((6, 6, "left", "bottom"), (6, -6, "left", "top"), (-6, 6, "right", "bottom"),
+                (-6, -6, "right", "top"), (0, 11, "center", "bottom"),
+                (0, -11, "center", "top"), (11, 0, "left", "center"),
+                (-11, 0, "right", "center"))
+
+
+def place_labels(ax, plan: LayoutPlan) -> list:
+    """Label the proposed facilities without overlaps where the map leaves room.
+
+    Each label (co-located facilities share one, see :func:`_label_groups`) tries the
+    slots of :data:`_LABEL_SLOTS` around its point and takes the first that overlaps
+    no label placed before it and stays inside the axes; when none is free it takes
+    the slot with the least overlap (a label is never dropped: the tables list every
+    facility).  Call after the axes' limits and aspect are final.
+
+    Returns
+    -------
+    list of matplotlib.text.Annotation
+        The labels drawn, in placement order.
+    """
+    fig = ax.figure
+    ax.apply_aspect()
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    placed: list = []
+    boxes: list = []
+    for x, y, text, _fa in _label_groups(ax, plan):
+        best = None
+        for dx, dy, ha, va in _LABEL_SLOTS:
+            ann = ax.annotate(figure_text(text), (x, y), xytext=(dx, dy),
+                              textcoords="offset points", ha=ha, va=va, fontsize=8, zorder=7,
+                              bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none",
+                                    "pad": 0.5})
+            bb = ann.get_window_extent(renderer)
+            cost = sum(_overlap(bb, o) for o in boxes)
+            if not (frame.x0 <= bb.x0 and bb.x1 <= frame.x1 and frame.y0 <= bb.y0
+                    and bb.y1 <= frame.y1):
+                cost += bb.width * bb.height
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, ann, bb)
+            else:
+                ann.remove()
+            if cost == 0:
+                break
+        placed.append(best[1])
+        boxes.append(best[2])
+    return placed
+
+
+def _overlap(a, b) -> float:
+    """Area (px²) shared by two display boxes."""
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return max(w, 0.0) * max(h, 0.0)
 
 
 def _draw_map(plan: LayoutPlan, when: str, path: Path, lang: str, dpi: int = 150) -> Path:
@@ -450,6 +569,8 @@ def _draw_map(plan: LayoutPlan, when: str, path: Path, lang: str, dpi: int = 150
         ax.tick_params(labelsize=8)
         _scale_bar(ax, xmin, xmax, ymin, ymax)
         _north_arrow(ax, flang)
+        if when == "after" and len(plan.proposed):
+            place_labels(ax, plan)
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
                   framealpha=0.9, borderaxespad=0.0)
         ax.set_title(f"{t('map_title', flang)}{t('colon', flang)}{t('map_' + when, flang)}")

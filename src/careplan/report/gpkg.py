@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
-from careplan.report._common import checked, extra_tables
+from careplan.report._common import boundary_layers, checked, extra_tables
 from careplan.report.atomic import OutputError, atomic_file
 from careplan.report.format import frame_without_index_dup, table_frame
 
@@ -23,6 +23,8 @@ _GEOM_TYPE_FOR_EMPTY = {
     "proposed_stations": "Point",
     "service_areas": "Polygon",
     "network_edges": "LineString",
+    "streets": "MultiPolygon",
+    "districts": "MultiPolygon",
 }
 
 
@@ -44,6 +46,8 @@ def _gpkg_layers(plan: LayoutPlan) -> dict[str, gpd.GeoDataFrame]:
     }
     if plan.network_edges is not None:
         layers["network_edges"] = _clean(plan.network_edges)
+    for name, _color in boundary_layers(plan):  # the street / district polygons given
+        layers[name] = _clean(getattr(plan, name))
     for name, df in extra_tables(plan).items():  # attribute tables unless spatial
         layers[name] = (_clean(df) if isinstance(df, gpd.GeoDataFrame)
                         else table_frame(df).reset_index(drop=True))
@@ -67,7 +71,9 @@ def _geometry_type(name: str, g) -> dict:
 
 def write_geopackage(plan: LayoutPlan, path: str | os.PathLike) -> Path:
     """Write ``plan.gpkg`` with layers areas, existing_facilities, proposed_stations,
-    service_areas and (when the plan has them) network_edges.
+    service_areas and (when the plan has them) network_edges, streets and districts
+    (the polygons given to :func:`careplan.plan_layout`), then the plan's optional
+    tables.
 
     Empty frames become empty layers (with their columns), never an error.
     The file is written to a temporary sibling and then moved into place.

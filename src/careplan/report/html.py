@@ -85,7 +85,7 @@ td.ok{color:#1a7a3c;font-weight:600}td.bad{color:#b2182b;font-weight:600}
 td.na{color:#777}
 table.params td.num{text-align:left}table.params td:first-child{white-space:nowrap}
 table.rules td{max-width:340px}tr.total td{font-weight:600;background:#f7f7f7}
-iframe.map{width:100%;height:620px;border:1px solid #999}
+iframe.map{width:100%;height:660px;border:1px solid #999}
 .charts img{max-width:100%;margin:6px 12px 6px 0;border:1px solid #eee}
 .note{color:#555;font-size:12px}footer{margin-top:2em;border-top:1px solid #ccc;padding-top:6px;
 font-size:12px;color:#444}

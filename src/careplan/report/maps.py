@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 
 from careplan.report._common import (
+    BOUNDARY_STYLE,
     C_BAD,
     C_NA,
     C_NETWORK,
@@ -34,8 +35,12 @@ from careplan.report._common import (
     LEVEL_COLORS,
     PROPOSED_COLS,
     attribution,
+    boundary_layers,
+    boundary_names,
     checked,
-    is_expansion,
+    level_order,
+    proposed_legend,
+    proposed_levels,
 )
 from careplan.report.escape import html_text, js_string
 from careplan.report.format import flag, fmt, plain
@@ -216,9 +221,15 @@ def _raw_html(content: str):
 
 def _legend_html(plan: LayoutPlan, lang: str) -> str:
     def swatch(color: str, label: str, *, shape: str = "box", opacity: float = 0.6) -> str:
-        if shape == "ring":
+        if shape == "ring":  # an expansion / a function added: a dashed ring
             s = (f"display:inline-block;width:10px;height:10px;border-radius:50%;"
-                 f"border:3px solid {color}")
+                 f"border:3px dashed {color}")
+        elif shape == "proposed":  # level colour inside the proposal's orange ring
+            s = (f"display:inline-block;width:10px;height:10px;border-radius:50%;"
+                 f"background:{color};border:3px solid {C_PROPOSED}")
+        elif shape == "outline":
+            s = (f"display:inline-block;width:14px;height:10px;"
+                 f"border:2px dashed {color}")
         elif shape == "circle":
             s = (f"display:inline-block;width:12px;height:12px;border-radius:50%;"
                  f"background:{color};border:1px solid #333;opacity:{opacity}")
@@ -237,17 +248,22 @@ def _legend_html(plan: LayoutPlan, lang: str) -> str:
     if len(plan.existing):
         levels = (plan.existing["level"].astype(str).unique()
                   if "level" in plan.existing.columns else ["other"])
-        for lv in sorted(levels, key=lambda x: list(LEVEL_COLORS).index(x)
-                         if x in LEVEL_COLORS else 99):
+        for lv in sorted(levels, key=level_order):
             label = t("existing", lang) + t("colon", lang) + level_label(lv, lang)
             items.append(swatch(LEVEL_COLORS.get(lv, "#7f7f7f"), label, shape="circle",
                                 opacity=0.9))
-    if len(plan.proposed):
-        exp = is_expansion(plan.proposed)
-        if (~exp).any():
-            items.append(swatch(C_PROPOSED, t("lg_proposed", lang), shape="circle", opacity=0.9))
-        if exp.any():
-            items.append(swatch(C_PROPOSED, t("lg_expansion", lang), shape="ring"))
+    for style, lv in proposed_legend(plan):
+        color = LEVEL_COLORS.get(lv, "#7f7f7f")
+        if style == "new":
+            items.append(swatch(color, t("lg_proposed_level", lang).format(
+                level=level_label(lv, lang)), shape="proposed"))
+        elif style == "expansion":
+            items.append(swatch(color, t("lg_expansion_level", lang).format(
+                level=level_label(lv, lang)), shape="ring"))
+        else:
+            items.append(swatch(color, t("lg_canteen_function", lang), shape="ring"))
+    for key, color in boundary_layers(plan):
+        items.append(swatch(color, t(f"lg_{key}", lang), shape="outline"))
     if len(plan.service_areas):
         items.append(swatch(C_SA_EXISTING, t("lg_sa_existing", lang), opacity=0.3))
         if (plan.service_areas["status"] == "proposed").any():
@@ -255,7 +271,7 @@ def _legend_html(plan: LayoutPlan, lang: str) -> str:
     if plan.network_edges is not None and len(plan.network_edges):
         items.append(swatch(C_NETWORK, t("lg_network", lang), shape="line"))
     return (
-        "<div id='careplan-legend' style='position:absolute;bottom:24px;right:10px;z-index:9999;"
+        "<div id='careplan-legend' style='position:absolute;bottom:34px;left:10px;z-index:9999;"
         "background:rgba(255,255,255,0.92);padding:6px 9px;border:1px solid #999;"
         "border-radius:4px;font:12px/1.35 sans-serif;max-width:260px'>"
         f"<b>{html_text(t('legend', lang))}</b>{''.join(items)}"
@@ -412,6 +428,27 @@ def _add_areas(m, plan: LayoutPlan, lang: str) -> None:
         fg.add_to(m)
 
 
+def _add_boundaries(m, plan: LayoutPlan, lang: str) -> None:
+    """Street and district polygons as dashed outlines (no fill), their names as
+    tooltips (HTML-escaped)."""
+    import folium
+
+    for name, color in boundary_layers(plan):
+        g = getattr(plan, name)
+        g = _simplified(g.assign(_name=boundary_names(g)), SIMPLIFY_M["areas"])
+        weight = BOUNDARY_STYLE[name][1]
+        fg = folium.FeatureGroup(name=t(f"lyr_{name}", lang), show=True)
+        folium.GeoJson(
+            _geojson_frame(g, ["_name"]),
+            style_function=lambda f, c=color, w=weight: {
+                "color": c, "weight": w, "dashArray": "8 5", "fill": False,
+                "fillOpacity": 0.0},
+            tooltip=folium.GeoJsonTooltip(["_name"], aliases=[html_text(t("name", lang))],
+                                          localize=False),
+        ).add_to(fg)
+        fg.add_to(m)
+
+
 def _add_existing(m, plan: LayoutPlan, lang: str) -> None:
     import folium
 
@@ -477,22 +514,28 @@ def _add_proposed(m, plan: LayoutPlan, lang: str) -> None:
         pts = pr.set_geometry(pr.geometry.representative_point())
         if "kind" in pts.columns:
             pts = pts.assign(kind=[kind_label(k, lang) for k in pts["kind"]])
-        _point_layer(fg, pts.assign(_color=C_PROPOSED), [c for c in PROPOSED_COLS
-                                                         if c != "areas_served"], lang, radius=7)
+        colors = [LEVEL_COLORS.get(lv, "#7f7f7f") for lv in proposed_levels(plan)]
+        _point_layer(fg, pts.assign(_color=colors), [c for c in PROPOSED_COLS
+                                                     if c != "areas_served"], lang, radius=7)
         fg.add_to(m)
         return
     pts = _wgs84(pr.set_geometry(pr.geometry.representative_point()))
     amax = float(np.nanmax(pts["floor_area_m2"].to_numpy(dtype=float))) or 1.0
-    for _, row in pts.iterrows():
+    for (_, row), lv in zip(pts.iterrows(), proposed_levels(plan), strict=True):
         rows = [(t(c, lang), kind_label(row[c], lang) if c == "kind" else row[c])
                 for c in PROPOSED_COLS if c in pts.columns]
+        rows.insert(2, (t("level", lang), level_label(lv, lang)))
         area = float(row["floor_area_m2"]) if not pd.isna(row["floor_area_m2"]) else 0.0
-        expansion = str(row.get("kind", "new")) == "expansion"
+        color = LEVEL_COLORS.get(lv, "#7f7f7f")
+        ring = str(row.get("kind", "new")) in ("expansion", "canteen")
         folium.CircleMarker(
             location=[row.geometry.y, row.geometry.x],
             radius=6 + 12 * math.sqrt(max(area, 0.0) / amax),
-            color=C_PROPOSED if expansion else "#7f2704", weight=4 if expansion else 2,
-            fill=not expansion, fill_color=C_PROPOSED, fill_opacity=0.9,
+            # new sites: the level's colour inside an orange ring; an expansion or an added
+            # function: a dashed ring of the level's colour (the facility is existing)
+            color=color if ring else C_PROPOSED, weight=4 if ring else 3,
+            dash_array="6 4" if ring else None,
+            fill=not ring, fill_color=color, fill_opacity=0.9,
         ).add_child(_tooltip(row["station_id"])).add_child(
             _popup(_popup_table(rows, lang), max_width_px=360)).add_to(fg)
     fg.add_to(m)
@@ -516,9 +559,12 @@ def folium_map(plan: LayoutPlan, *, lang: str = "zh", tiles: str | None = None) 
     -------
     folium.Map
         With toggleable layers (a ``LayerControl``): areas coloured by compliance
-        after and before, existing facilities by level, proposed stations sized by
-        floor area (popups: id, floor area, households and areas served), service
-        areas (existing, proposed), street edges when the plan has them; a legend,
+        after and before, the street and district boundaries given to the plan (dashed
+        outlines, names as tooltips), existing facilities by level (small circles),
+        proposed facilities in their level's colour inside an orange ring, sized by
+        floor area (an expansion or an added canteen function: a dashed ring; popups:
+        id, kind, level, floor area, households and areas served), service areas
+        (existing, proposed), street edges when the plan has them; a legend,
         a metric scale bar (metres/kilometres only) and the OpenStreetMap
         attribution.
 
@@ -540,6 +586,7 @@ def folium_map(plan: LayoutPlan, *, lang: str = "zh", tiles: str | None = None) 
     _add_network(m, plan, lang)
     _add_service_areas(m, plan, lang)
     _add_areas(m, plan, lang)
+    _add_boundaries(m, plan, lang)
     _add_existing(m, plan, lang)
     _add_proposed(m, plan, lang)
     folium.LayerControl(collapsed=False).add_to(m)
