@@ -138,3 +138,61 @@ def test_below_the_limits_nothing_is_dropped_and_shapes_are_simplified_only_slig
     big_hole = shapely.Polygon(shapely.box(0, 0, 1000, 1000).exterior.coords,
                                [shapely.box(100, 100, 400, 400).exterior.coords])
     assert len(maps._without_small_holes(big_hole, maps.FILL_HOLES_M2).interiors) == 1
+
+
+# ----------------------------------------------------- PNG maps at city scale (issue 15.1)
+@pytest.mark.parametrize("chunk", [7, 100_000])
+def test_png_street_layer_draws_every_edge_vertex_once(city, monkeypatch, chunk):
+    """The street layer goes in as NaN-separated polylines (a few artists, not one Path per
+    edge): the drawn vertices are exactly the edges' coordinates, one break per edge,
+    whatever the chunk size (7 cuts it into many polylines)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from careplan.report import figures
+
+    monkeypatch.setattr(figures, "PNG_LINE_CHUNK", chunk)
+    edges = city.network_edges.iloc[:500]
+    fig, ax = plt.subplots()
+    try:
+        figures._add_lines(ax, edges.geometry, color="#123456", linewidth=0.4, zorder=1)
+        lines = [ln for ln in ax.get_lines() if ln.get_color() == "#123456"]
+        xy = np.concatenate([np.column_stack([ln.get_xdata(), ln.get_ydata()]) for ln in lines])
+    finally:
+        plt.close(fig)
+    assert len(lines) == 1 if chunk > 10_000 else len(lines) > 1
+    breaks = np.isnan(xy[:, 0])
+    assert int(breaks.sum()) == len(edges)  # a break after every edge
+    ref = shapely.get_coordinates(edges.geometry.to_numpy())
+    assert np.array_equal(xy[~breaks], ref)
+
+
+def test_png_after_map_labels_stations_only_up_to_the_limit(city):
+    """Above PNG_MAX_LABELS stations no station id is written on the after map (the
+    labels would cover it); one note says how many and where the ids are."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from careplan.report import figures
+
+    assert len(city.proposed) > figures.PNG_MAX_LABELS
+    few = dataclasses.replace(city, proposed=city.proposed.iloc[:figures.PNG_MAX_LABELS])
+    for plan, labelled in ((city, False), (few, True)):
+        fig, ax = plt.subplots()
+        try:
+            ax.set_xlim(*plan.areas.total_bounds[[0, 2]])
+            ax.set_ylim(*plan.areas.total_bounds[[1, 3]])
+            figures._station_labels(ax, plan, "en")
+            texts = [tx.get_text() for tx in ax.texts]
+        finally:
+            plt.close(fig)
+        ids = [tx for tx in texts if re.fullmatch(r"S\d{4}( / S\d{4})*", tx)]
+        if labelled:
+            assert sum(len(x.split(" / ")) for x in ids) == figures.PNG_MAX_LABELS
+            assert not any("tables.xlsx" in x for x in texts)
+        else:
+            assert ids == [] and texts == [f"{len(city.proposed)} stations: ids in tables.xlsx"]

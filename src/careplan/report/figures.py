@@ -355,20 +355,44 @@ def _add_polygons(ax, geoms, *, facecolor, edgecolor, alpha: float, linewidth: f
                           autolim=False)
 
 
-def _add_lines(ax, geoms, *, color, linewidth: float, zorder: int) -> None:
-    import shapely
-    from matplotlib.collections import LineCollection
+#: Vertices per matplotlib line the street layer is drawn with (issue 15.1): the lines
+#: go in as a few long NaN-separated polylines instead of one Path each (a
+#: LineCollection of 186,000 street edges took ~27 s to build and ~25 s to draw at
+#: 100k street nodes; Agg refuses a single path of millions of vertices).
+PNG_LINE_CHUNK: int = 100_000
 
-    segs = []
-    for g in geoms:
-        if g is None or g.is_empty:
-            continue
-        for line in getattr(g, "geoms", [g]):
-            if line.geom_type == "LineString":
-                segs.append(np.asarray(shapely.get_coordinates(line)))
-    if segs:
-        ax.add_collection(LineCollection(segs, colors=color, linewidths=linewidth,
-                                         zorder=zorder), autolim=False)
+
+#: Above this many proposed stations the after map does not label each with its id
+#: (issue 15.1): at 850 stations the labels were an unreadable block and 13 of the 35 s
+#: CPU of the two maps of the 100k-node city (before :func:`place_labels`, which compares
+#: each label with every other: quadratic); a note on the map says so.
+PNG_MAX_LABELS: int = 200
+
+
+def _add_lines(ax, geoms, *, color, linewidth: float, zorder: int) -> None:
+    """Draw (multi)lines as a few NaN-separated polylines (see :data:`PNG_LINE_CHUNK`)."""
+    import shapely
+
+    arr = np.asarray(list(geoms) if not isinstance(geoms, np.ndarray) else geoms, dtype=object)
+    arr = arr[[g is not None for g in arr]] if arr.size else arr
+    parts = shapely.get_parts(arr) if arr.size else arr
+    parts = parts[shapely.get_type_id(parts) == 1] if parts.size else parts  # LineStrings
+    if not parts.size:
+        return
+    xy, owner = shapely.get_coordinates(parts, return_index=True)
+    if not len(xy):
+        return
+    # a NaN row after each line breaks the polyline there
+    ends = np.flatnonzero(np.r_[owner[1:] != owner[:-1], True])
+    out = np.insert(xy, ends + 1, np.nan, axis=0)
+    cut = np.flatnonzero(np.isnan(out[:, 0]))  # break positions
+    start = 0
+    while start < len(out):
+        stop = int(cut[np.searchsorted(cut, start + PNG_LINE_CHUNK)]) + 1 \
+            if start + PNG_LINE_CHUNK < len(out) else len(out)
+        ax.plot(out[start:stop, 0], out[start:stop, 1], color=color, linewidth=linewidth,
+                zorder=zorder, scalex=False, scaley=False, solid_capstyle="butt")
+        start = stop
 
 
 def _draw_layers(ax, plan: LayoutPlan, when: str, flang: str) -> list:
@@ -539,6 +563,19 @@ def place_labels(ax, plan: LayoutPlan) -> list:
     return placed
 
 
+def _station_labels(ax, plan: LayoutPlan, flang: str) -> None:
+    """:func:`place_labels` up to :data:`PNG_MAX_LABELS` proposed facilities; above it one
+    note on the map instead (the placement compares every label with every other: at
+    thousands of stations it takes minutes and covers the map)."""
+    n = len(plan.proposed)
+    if n <= PNG_MAX_LABELS:
+        place_labels(ax, plan)
+        return
+    ax.text(0.01, 0.99, figure_text(t("png_labels_omitted", flang).format(n=n)),
+            transform=ax.transAxes, ha="left", va="top", fontsize=7, zorder=9,
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 2})
+
+
 def _overlap(a, b) -> float:
     """Area (px²) shared by two display boxes."""
     w = min(a.x1, b.x1) - max(a.x0, b.x0)
@@ -570,7 +607,7 @@ def _draw_map(plan: LayoutPlan, when: str, path: Path, lang: str, dpi: int = 150
         _scale_bar(ax, xmin, xmax, ymin, ymax)
         _north_arrow(ax, flang)
         if when == "after" and len(plan.proposed):
-            place_labels(ax, plan)
+            _station_labels(ax, plan, flang)
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
                   framealpha=0.9, borderaxespad=0.0)
         ax.set_title(f"{t('map_title', flang)}{t('colon', flang)}{t('map_' + when, flang)}")

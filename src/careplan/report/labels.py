@@ -217,6 +217,8 @@ UI: dict[str, dict[str, str]] = {
     "easting": {"zh": "距左下角东向距离 (m)", "en": "Easting from lower-left (m)"},
     "northing": {"zh": "距左下角北向距离 (m)", "en": "Northing from lower-left (m)"},
     "crs_note": {"zh": "坐标系", "en": "CRS"},
+    "png_labels_omitted": {"zh": "新增站点 {n} 个：编号见 tables.xlsx",
+                           "en": "{n} stations: ids in tables.xlsx"},
     "offline_note": {
         "zh": "地图不使用在线底图；底图为规划所用路网。",
         "en": "The map uses no online base map; streets are the plan's own network.",
