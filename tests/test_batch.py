@@ -8,6 +8,7 @@ the undivided network (the halo rule must not change any distance up to the cuto
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 
@@ -302,3 +303,35 @@ def test_run_records_intervals_and_largest_first(sample, grid, run):
     assert d.at[small, "start_unix_s"] >= first_end - 0.05
     # with processes (the default), workers run careplan's pools with one thread
     assert set(d["threads"]) == {1}
+
+
+def test_a_district_whose_cut_fails_is_reported(sample, grid, tmp_path):
+    """The client cuts each district's inputs (only they go to the worker); a district
+    that cannot be cut (here: a box far from every estate) becomes a failed record with
+    the reason, through the same path as a failure on a worker."""
+    import shapely
+
+    from careplan.batch._districts import _check_boundaries
+    from careplan.batch._run import _cut, _plan_one, _Task
+
+    s, net = sample
+    x0, y0, _, _ = grid.total_bounds
+    far = gpd.GeoDataFrame({"district_id": ["far"], "name": ["far"]},
+                           geometry=[shapely.box(x0 - 5e4, y0 - 5e4, x0 - 4e4, y0 - 4e4)],
+                           crs=grid.crs)
+    b = _check_boundaries(pd.concat([grid, far]), "district_id", net.crs)
+    shared = batch._districts._Shared.build(b, s.areas, s.facilities, s.candidates, net)
+    opts = cp.plan.PlanConfig.from_mapping({})
+    task = _Task(district_id="far", name="far", dir_name="far", key="k", out=str(tmp_path),
+                 options=opts, halo_m=CUTOFF_M, clip=True)
+    cut = _cut(task, shared)
+    assert cut.inputs is None and cut.error.startswith("InputError: district 'far' owns no")
+    rec = _plan_one(task, cut)
+    assert rec["status"] == "failed" and rec["error"] == cut.error
+    assert not (tmp_path / "districts").exists() and not (tmp_path / "status").exists()
+    # a district that can be cut carries exactly district_inputs()
+    ok = _cut(dataclasses.replace(task, district_id=grid.index[0]), shared)
+    alone = batch.district_inputs(grid.index[0], grid, s.areas, s.facilities, s.candidates,
+                                  net, halo_m=CUTOFF_M)
+    assert ok.error == "" and list(ok.inputs.areas.index) == list(alone.areas.index)
+    assert ok.inputs.network.n_edges == alone.network.n_edges

@@ -23,7 +23,7 @@ import shapely
 
 from careplan._errors import CareplanError, InputError
 from careplan._threads import default_threads
-from careplan.batch._districts import _Shared
+from careplan.batch._districts import DistrictInputs, _Shared
 from careplan.batch._timing import batch_timing
 from careplan.report.atomic import atomic_write_bytes
 
@@ -81,8 +81,53 @@ def _file_path(base: Path, value: Any, where: str) -> Path:
                      "relative to the config file's folder)")
 
 
-def _plan_one(task: _Task, shared: _Shared | None) -> dict:
-    """Plan one district and write its outputs; never raises (errors go in the record)."""
+class _CutFailed(Exception):
+    """The client could not cut this district's inputs (the message says why)."""
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """A district's inputs cut on the client (sent with its task), or why the cut failed."""
+
+    inputs: DistrictInputs | None
+    error: str = ""
+    traceback: str = ""
+    warnings: tuple[str, ...] = ()
+    cut_s: float = 0.0  # wall seconds of the cut on the client
+
+
+def _cut(task: _Task, shared: _Shared) -> _Cut:
+    """Cut one district's inputs out of the province's (on the client: O(district) bytes
+    go to the worker, instead of the whole province to every worker)."""
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            inp = shared.inputs_of(task.district_id, task.halo_m)
+            err = tb = ""
+        except Exception as exc:  # reported as the district's failure, like any other
+            inp, (err, tb) = None, _error_text(exc)
+    return _Cut(inputs=inp, error=err, traceback=tb, warnings=_warning_lines(caught),
+                cut_s=round(time.perf_counter() - t0, 3))
+
+
+def _error_text(exc: BaseException) -> tuple[str, str]:
+    """``'Type: first line'`` of an exception, and its traceback unless a CareplanError."""
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+    return text, "" if isinstance(exc, CareplanError) else traceback.format_exc(limit=8)
+
+
+def _warning_lines(caught: Sequence[warnings.WarningMessage]) -> tuple[str, ...]:
+    return tuple(sorted({str(w.message).splitlines()[0] for w in caught
+                         if issubclass(w.category, UserWarning)}))
+
+
+def _plan_one(task: _Task, data: _Cut | _Shared | None) -> dict:
+    """Plan one district and write its outputs; never raises (errors go in the record).
+
+    ``data``: the district's cut (:func:`_cut`) for a district cut from the province,
+    else the province-wide inputs its own inputs fall back to (or None)."""
     import careplan as cp
 
     t0, c0, u0 = time.perf_counter(), time.process_time(), time.time()
@@ -90,15 +135,22 @@ def _plan_one(task: _Task, shared: _Shared | None) -> dict:
                            "dir": task.dir_name, "key": task.key, "version": _STATUS_VERSION}
     caught: list[warnings.WarningMessage] = []
     phase: dict[str, float] = {}
+    cut = data if isinstance(data, _Cut) else None
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            if task.clip:
-                inp = shared.inputs_of(task.district_id, task.halo_m)
+            if cut is not None and cut.error:
+                raise _CutFailed(cut.error)
+            if cut is not None:
+                inp = cut.inputs
+                args = (inp.areas, inp.facilities, inp.candidates, inp.network)
+                n_own = inp.n_facilities_owned
+            elif task.clip:  # a _Shared with boundaries: cut here
+                inp = data.inputs_of(task.district_id, task.halo_m)
                 args = (inp.areas, inp.facilities, inp.candidates, inp.network)
                 n_own = inp.n_facilities_owned
             else:
-                d = _read_override(task.overrides, Path(task.base), shared)
+                d = _read_override(task.overrides, Path(task.base), data)
                 args = (d["areas"], d["facilities"], d["candidates"], d["network"])
                 n_own = len(d["facilities"])
             phase["inputs_s"] = time.perf_counter() - t0
@@ -109,14 +161,18 @@ def _plan_one(task: _Task, shared: _Shared | None) -> dict:
         rec.update(_record_of(plan, args, n_own))
         rec["status"] = "done"
         rec["error"] = ""
+    except _CutFailed as exc:
+        rec["status"], rec["error"] = "failed", str(exc)
+        if cut.traceback:
+            rec["traceback"] = cut.traceback
     except Exception as exc:  # a failing district is reported, the others go on
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         rec["status"] = "failed"
-        rec["error"] = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
-        if not isinstance(exc, CareplanError):
-            rec["traceback"] = traceback.format_exc(limit=8)
-    rec["warnings"] = sorted({str(w.message).splitlines()[0] for w in caught
-                              if issubclass(w.category, UserWarning)})
+        rec["error"], tb = _error_text(exc)
+        if tb:
+            rec["traceback"] = tb
+    if cut is not None:
+        rec["cut_s"] = cut.cut_s
+    rec["warnings"] = sorted(set(_warning_lines(caught)) | set(cut.warnings if cut else ()))
     rec["runtime_s"] = round(time.perf_counter() - t0, 3)
     # CPU seconds of the worker process during the task (one thread per worker), to
     # tell computing from waiting for a core on a shared machine
@@ -242,6 +298,33 @@ def _load_done(out: Path, task: _Task) -> dict | None:
 
 
 
+def _submit(client: Any, todo: list[_Task], shared: _Shared | None) -> dict:
+    """Submit every task, largest first; future -> task.
+
+    A district cut from the province gets its own cut (:func:`_cut`, made here, one at a
+    time, while the workers already plan the earlier ones) inside its task: each worker
+    receives and holds only its districts' inputs, never the whole province. Districts
+    with their own inputs share the province-wide ones (sent once to every worker) only
+    when some of them needs it.
+    """
+    import dask
+
+    base = None
+    if shared is not None and any(not t.clip for t in todo):
+        base = client.scatter(_Shared(areas=shared.areas, facilities=shared.facilities,
+                                      candidates=shared.candidates, network=shared.network),
+                              broadcast=True)
+    futs = {}
+    # the cut is sent with its task on purpose (one district's inputs, once): no warning
+    # about "large graphs" for it
+    with dask.config.set({"distributed.admin.large-graph-warning-threshold": "2GB"}):
+        for t in sorted(todo, key=lambda t: -t.size):  # stable: ties keep the given order
+            data = _cut(t, shared) if t.clip else base
+            futs[client.submit(_plan_one, t, data, key=f"careplan-{t.dir_name}-{t.key}",
+                               pure=False, priority=t.size)] = t
+    return futs
+
+
 #: Environment of LocalCluster worker processes: one thread each, so that n workers use n
 #: cores (careplan's own kernel and geometry thread pools, numba, BLAS/OpenMP in numpy,
 #: scipy and HiGHS). Dask's nanny already sets the BLAS/OpenMP ones to 1
@@ -295,11 +378,8 @@ def _run(todo: list[_Task], shared: _Shared | None, *, scheduler, n_workers, pro
     records: dict[str, dict] = {}
     timing: dict = {}
     try:
-        sh = client.scatter(shared, broadcast=True) if shared is not None else None
         startup_s = time.perf_counter() - t0
-        order = sorted(todo, key=lambda t: -t.size)  # stable: ties keep the given order
-        futs = {client.submit(_plan_one, t, sh, key=f"careplan-{t.dir_name}-{t.key}",
-                              pure=False, priority=t.size): t for t in order}
+        futs = _submit(client, todo, shared)
         bar = tqdm(total=len(todo), desc="careplan batch", unit="district", leave=False,
                    disable=(None if tty_only else False) if show else True)
         n_fail = 0
