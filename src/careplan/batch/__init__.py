@@ -34,6 +34,19 @@ Halo facilities' rule tables: facility counts in a district's rule table include
 the halo facilities it can walk to; the provincial summary counts each facility
 once, by its home district.
 
+How the work is spread
+----------------------
+The client cuts each district's inputs (its estates, halo facilities, sites and halo
+streets: O(district)) and sends them with the district's task, largest district first
+(estates + sites; Dask priority), while the workers already plan the earlier ones: a
+worker never receives the whole province. LocalCluster workers are processes with one
+thread each, and careplan's own thread pools follow (``CAREPLAN_THREADS=1``), so n
+workers use n cores. On a cluster of your own, start workers with ``--nthreads 1`` and
+``CAREPLAN_THREADS=1`` (or several threads and no more workers than cores).
+Every record carries the task's wall and CPU seconds, its start and end and its worker;
+:attr:`BatchResult.timing` (:func:`batch_timing`) sums them into the mean concurrency,
+the busiest worker's CPU seconds and the speed-up those allow.
+
 Outputs (under ``out``)
 -----------------------
 ``districts/<id>/``   the plan of each district (:meth:`LayoutPlan.to_file`);

@@ -100,7 +100,8 @@ def plan_districts(
         A scheduler address (``tcp://host:8786``) or a Client; default: a
         LocalCluster on this machine, closed at the end.
     n_workers : int, optional
-        LocalCluster workers (default: min(districts, CPU cores)), one thread each.
+        LocalCluster workers (default: min(districts, CPU cores)), one thread each
+        (careplan's own thread pools too: ``CAREPLAN_THREADS=1`` in the workers).
     processes : bool, default True
         LocalCluster workers as processes (False: threads of this process).
     resume : bool, default True

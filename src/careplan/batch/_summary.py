@@ -28,7 +28,11 @@ class BatchResult:
         n_facilities, n_facilities_in_reach, n_candidates``, every summary metric of
         :attr:`LayoutPlan.summary` as ``<metric>_before`` / ``<metric>_after``,
         ``runtime_s`` (wall seconds of the task), ``cpu_s`` (CPU seconds of its worker
-        process), ``report`` (path of the district's report.html, relative to
+        process), ``inputs_s``, ``plan_s``, ``write_s`` (wall seconds of its phases),
+        ``cut_s`` (wall seconds the client took to cut its inputs), ``start_unix_s``,
+        ``end_unix_s`` (the task's interval, seconds since the epoch on the worker's
+        clock), ``worker`` (Dask worker address), ``threads`` (of careplan's pools
+        there), ``report`` (path of the district's report.html, relative to
         ``out``), ``warnings``; the boundary (or the district's areas' convex hull
         when it has no boundary) as geometry.
     streets : DataFrame
