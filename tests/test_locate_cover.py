@@ -49,6 +49,21 @@ def test_set_covering_branch_and_bound_route_is_exact(seed):
     assert (A[:, [int(s) for s in r.new]].sum(axis=1) > 0).all()
 
 
+@pytest.mark.parametrize("seed", [0, 6])
+def test_set_covering_hands_the_question_to_the_mip_when_the_tree_gives_up(monkeypatch, seed):
+    """No CPU budget for the tree: HiGHS's MIP (dual rows, then the LP's rows) answers the
+    same question, still exactly (scipy's MILP on the whole matrix)."""
+    import careplan.locate._models as models
+
+    monkeypatch.setattr(models, "BB_CPU_S", -1.0)
+    D, cut = _clustered(seed)
+    A = sp.csr_array((D <= cut).astype(float))
+    r = SetCovering(cutoff_m=cut).solve(D)
+    assert r.objective == milp_cover(A) and r.status == "optimal" and r.bound == r.objective
+    assert r.method == "local_search+mip" and r.info["mip_rounds"] >= 1
+    assert r.info["bb_gave_up_at"] == np.ceil(r.info["lp_bound"] - 1e-6)
+
+
 def _subsets(m, r):
     """Rows = every r-subset of m columns (a row is covered by any of its r columns)."""
     rows = list(itertools.combinations(range(m), r))
@@ -86,6 +101,7 @@ def test_cover_at_most_on_every_3_subset_of_6_sites_by_hand():
     assert r.status == "found" and r.x.sum() == 4 and (A @ r.x.astype(float) > 0).all()
     assert cover_at_most(A, 0).status == "infeasible"
     assert cover_at_most(A, 4, deadline=time.perf_counter() - 1).status == "time_limit"
+    assert cover_at_most(A, 4, cpu_deadline=time.process_time() - 1).status == "budget"
 
 
 @pytest.mark.parametrize("seed", range(4))

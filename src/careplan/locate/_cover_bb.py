@@ -54,8 +54,9 @@ class CoverBB:
     ----------
     x : ndarray of bool, shape (n_columns,), or None
         A cover of every row with at most ``t`` columns (status ``'found'``), else None.
-    status : {'found', 'infeasible', 'time_limit'}
-        ``'infeasible'``: proven that no cover has ``t`` or fewer columns.
+    status : {'found', 'infeasible', 'time_limit', 'budget'}
+        ``'infeasible'``: proven that no cover has ``t`` or fewer columns; ``'budget'``:
+        stopped on the CPU budget (``cpu_deadline``), nothing proven.
     nodes : int
         Branch-and-bound nodes (LPs) solved.
     fixed : int
@@ -74,13 +75,14 @@ class CoverBB:
 class _Search:
     """One depth-first search for a cover with at most ``t`` columns (state of the tree)."""
 
-    def __init__(self, A: sp.csr_array, t: int, rows: np.ndarray, deadline: float | None):
-        self.A, self.t, self.deadline = A, t, deadline
+    def __init__(self, A: sp.csr_array, t: int, rows: np.ndarray, deadline: float | None,
+                 cpu_deadline: float | None):
+        self.A, self.t, self.deadline, self.cpu_deadline = A, t, deadline, cpu_deadline
         n, m = A.shape
         self.lo, self.hi = np.zeros(m), np.ones(m)
         self.active = np.zeros(n, dtype=bool)
         self.nodes = self.fixed = 0
-        self.stopped = False
+        self.stopped: str | None = None  # 'time_limit' or 'budget' once the search has to stop
         h = _new_highs(False)
         h.setOptionValue("output_flag", False)
         h.setOptionValue("simplex_strategy", 1)  # dual simplex: warm after bound changes and new rows
@@ -110,14 +112,14 @@ class _Search:
         """The node's LP over every row of A (uncovered rows join); None if infeasible."""
         h = self.h
         while True:
-            if self.deadline is not None:
-                h.setOptionValue("time_limit", float(max(self.deadline - time.perf_counter(), 0.01)))
+            if self.deadline is not None:  # HiGHS's time limit counts its run time since it was made
+                h.setOptionValue("time_limit", h.getRunTime() + max(self.deadline - time.perf_counter(), 0.01))
             h.run()
             ms = h.getModelStatus()
             if ms == highspy.HighsModelStatus.kInfeasible:
                 return None
             if ms == highspy.HighsModelStatus.kTimeLimit:
-                self.stopped = True
+                self.stopped = "time_limit"
                 return None
             if ms != highspy.HighsModelStatus.kOptimal:
                 raise SolverError(f"HiGHS did not finish a set-covering LP in the branch and bound "
@@ -136,7 +138,10 @@ class _Search:
     def node(self) -> np.ndarray | None:
         """Depth-first search below the current fixings; a cover with <= t columns or None."""
         if self.deadline is not None and time.perf_counter() > self.deadline:
-            self.stopped = True
+            self.stopped = "time_limit"
+            return None
+        if self.cpu_deadline is not None and time.process_time() > self.cpu_deadline:
+            self.stopped = "budget"
             return None
         self.nodes += 1
         out = self._lp()
@@ -187,7 +192,7 @@ class _Search:
 
 
 def cover_at_most(A: sp.csr_array, t: int, *, rows: np.ndarray | None = None,
-                  deadline: float | None = None) -> CoverBB:
+                  deadline: float | None = None, cpu_deadline: float | None = None) -> CoverBB:
     """Find a cover of every row of ``A`` with at most ``t`` columns, or prove there is none.
 
     Parameters
@@ -202,6 +207,11 @@ def cover_at_most(A: sp.csr_array, t: int, *, rows: np.ndarray | None = None,
         uncovered join, so the answer holds for every row of ``A`` either way.
     deadline : float, optional
         ``time.perf_counter()`` value at which the search stops (status ``'time_limit'``).
+    cpu_deadline : float, optional
+        ``time.process_time()`` value (CPU seconds of the process) at which the search
+        gives up (status ``'budget'``), so that a caller can hand the question to
+        another method: CPU, not wall time, so that the switch does not depend on the
+        machine's load.
 
     Returns
     -------
@@ -218,7 +228,8 @@ def cover_at_most(A: sp.csr_array, t: int, *, rows: np.ndarray | None = None,
     n, m = A.shape
     if t < 0 or (t == 0 and n):
         return CoverBB(None, "infeasible", 0, 0, 0)
-    s = _Search(A, t, np.ones(n, dtype=bool) if rows is None else np.asarray(rows, dtype=bool), deadline)
+    s = _Search(A, t, np.ones(n, dtype=bool) if rows is None else np.asarray(rows, dtype=bool), deadline,
+                cpu_deadline)
     x = s.node()
     rows_in_lp = int(s.active.sum())
     if x is not None:
@@ -226,4 +237,4 @@ def cover_at_most(A: sp.csr_array, t: int, *, rows: np.ndarray | None = None,
             raise SolverError("the set-covering branch and bound returned a solution that is not a cover "
                               f"with at most {t} sites; please report this with the input.")
         return CoverBB(x, "found", s.nodes, s.fixed, rows_in_lp)
-    return CoverBB(None, "time_limit" if s.stopped else "infeasible", s.nodes, s.fixed, rows_in_lp)
+    return CoverBB(None, s.stopped or "infeasible", s.nodes, s.fixed, rows_in_lp)
