@@ -242,6 +242,30 @@ def _time_plan_steps(plan_mod, cov_mod) -> dict:
     return spent
 
 
+def _time_writers(report_mod) -> dict:
+    """The same for ``LayoutPlan.to_file``: the writers ``report.write_all`` calls by name
+    (GeoPackage, HTML, workbook, PNG maps)."""
+    return _time_calls(report_mod, ("write_geopackage", "write_html", "write_excel",
+                                    "write_png_maps"))
+
+
+def _time_calls(mod, names) -> dict:
+    spent: dict = {}
+    for name in names:
+        f = getattr(mod, name)
+
+        def timed(*args, _f=f, _k=name, **kw):
+            t0 = _clock()
+            try:
+                return _f(*args, **kw)
+            finally:
+                w = spent.setdefault(_k, [0.0, 0.0])
+                w[0] += time.perf_counter() - t0[0]
+                w[1] += time.process_time() - t0[1]
+        setattr(mod, name, timed)
+    return spent
+
+
 def run_one(n_nodes: int, *, pandana_max: int, nx_sources: int, nx_max: int, write: bool,
             time_limit_s: float) -> None:
     import careplan as cp
@@ -308,12 +332,17 @@ def run_one(n_nodes: int, *, pandana_max: int, nx_sources: int, nx_max: int, wri
           steps={k: {"wall_s": round(v[0], 2), "cpu_s": round(v[1], 2)}
                  for k, v in spent.items()})
     if write:
+        import careplan.report as report
+
+        wrote = _time_writers(report)
         with tempfile.TemporaryDirectory() as d:
             t = _clock()
             files = plan.to_file(Path(d) / "out")
             sizes = {k: round(Path(p).stat().st_size / 1e6, 2) for k, p in files.items()
                      if Path(p).is_file()}
-            _emit(rows, "write", t, sizes_mb=sizes)
+            _emit(rows, "write", t, sizes_mb=sizes,
+                  steps={k: {"wall_s": round(v[0], 2), "cpu_s": round(v[1], 2)}
+                         for k, v in wrote.items()})
 
 
 def _bench_nx(rows, net, areas, n_src: int) -> None:
@@ -496,6 +525,45 @@ def _grid(text: str) -> tuple[int, int]:
     return int(rows), int(cols)
 
 
+def _figures(row: dict) -> dict[str, tuple[float | None, float | None]]:
+    """``step -> (wall s, CPU s)`` of one size's row, the plan's and the write's sub-steps
+    as ``plan: <step>`` / ``write: <writer>``."""
+    out = {}
+    for st, r in row.items():
+        if st == "generate":
+            continue
+        out[st] = (r.get("time_s"), r.get("cpu_s"))
+        for sub, v in (r.get("steps") or {}).items():
+            out[f"{st}: {sub}"] = (v.get("wall_s"), v.get("cpu_s"))
+    return out
+
+
+def growth_exponent(t0: float | None, t1: float | None, n0: int, n1: int) -> float | None:
+    """``b`` in ``t ~ n^b`` from two sizes (None when a figure is missing or not > 0)."""
+    if not (t0 and t1) or t0 <= 0 or t1 <= 0 or math.isnan(t0) or math.isnan(t1):
+        return None
+    return math.log(t1 / t0) / math.log(n1 / n0)
+
+
+def print_growth(results: dict[int, dict]) -> None:
+    """The growth exponent of every step between consecutive sizes, from CPU seconds (the
+    figure to compare on a shared machine) and from wall seconds."""
+    print("\n== growth exponent b (time ~ n^b) between consecutive sizes: CPU (wall)")
+    sizes = sorted(results)
+    figs = {n: _figures(results[n]) for n in sizes}
+    for st in figs[sizes[0]]:
+        parts = []
+        for lo, hi in zip(sizes, sizes[1:], strict=False):
+            a, b = figs[lo].get(st, (None, None)), figs[hi].get(st, (None, None))
+            cpu = growth_exponent(a[1], b[1], lo, hi)
+            wall = growth_exponent(a[0], b[0], lo, hi)
+            if cpu is None and wall is None:
+                continue
+            txt = "n/a" if cpu is None else f"{cpu:.2f}"
+            parts.append(f"{lo:,}->{hi:,}: {txt}" + ("" if wall is None else f" ({wall:.2f})"))
+        print(f"  {st:32s} " + ("; ".join(parts) or "n/a"))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default=None,
@@ -537,18 +605,7 @@ def main() -> None:
         print(f"    status: {status}; load average now {os.getloadavg()[0]:.1f}")
         results[n] = {r["step"]: r for r in rows}
     if len(results) > 1:
-        print("\n== growth exponent b (time ~ n^b) between consecutive sizes")
-        sizes = sorted(results)
-        steps = [k for k in results[sizes[0]] if k != "generate"]
-        for st in steps:
-            parts = []
-            for lo, hi in zip(sizes, sizes[1:], strict=False):
-                t0 = results[lo].get(st, {}).get("time_s")
-                t1 = results[hi].get(st, {}).get("time_s")
-                if t0 and t1 and t0 > 0 and t1 > 0 and not math.isnan(t0) and \
-                        not math.isnan(t1):
-                    parts.append(f"{lo:,}->{hi:,}: {math.log(t1 / t0) / math.log(hi / lo):.2f}")
-            print(f"  {st:10s} " + ("; ".join(parts) or "n/a"))
+        print_growth(results)
     if a.batch:
         print(f"\n== batch: {a.batch} nodes city, {a.districts} grid districts, LocalCluster "
               f"(processes, 1 thread each), workers {a.workers}", flush=True)
