@@ -29,6 +29,7 @@ pruned (no cover with ``t`` sites exists), or ``'time_limit'``.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 
@@ -230,7 +231,14 @@ def cover_at_most(A: sp.csr_array, t: int, *, rows: np.ndarray | None = None,
         return CoverBB(None, "infeasible", 0, 0, 0)
     s = _Search(A, t, np.ones(n, dtype=bool) if rows is None else np.asarray(rows, dtype=bool), deadline,
                 cpu_deadline)
-    x = s.node()
+    # the depth-first search recurses two frames per column fixed to 1 (at most t): a city's
+    # cover (~2,700 sites of 5,000) is deeper than Python's default limit of 1,000
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + 2 * (min(t, m) + 1))
+    try:
+        x = s.node()
+    finally:
+        sys.setrecursionlimit(limit)
     rows_in_lp = int(s.active.sum())
     if x is not None:
         if not (A @ x.astype(float) > 0.5).all() or x.sum() > t:  # the node returns only such covers
