@@ -318,3 +318,95 @@ def test_read_boundaries_uses_the_readers_shared_parameter_text():
         assert text in doc, name
         assert text in cp.read_candidates.__doc__, name
     assert "Polygons: a GeoDataFrame" in doc  # its own src
+
+
+# ---------------------------------------------------------------------------------------
+# issue 12 leftovers 5, 6: candidates in unsuitable buildings; tiny on-site rooms
+# ---------------------------------------------------------------------------------------
+def test_candidates_in_unsuitable_buildings_are_left_out(demo_plan):
+    """Candidates tagged with a building type careplan.derive excludes (commercial,
+    office, retail, hotel, ...) host no proposed facility and are listed; the plan's
+    other figures are those of the demo (the two centres move to suitable buildings)."""
+    from careplan.derive import EXCLUDED_BUILDINGS
+    from careplan.plan._unsuitable import unsuitable_candidates
+
+    s = cp.datasets.load_sample()
+    tags = s.candidates["building"].astype(str).str.lower()
+    bad = set(s.candidates.index[tags.isin(EXCLUDED_BUILDINGS)])
+    assert len(bad) == 19  # 8 commercial, 7 office, 3 retail, 1 hotel
+    assert set(unsuitable_candidates(s.candidates).index) == bad
+    used = set(demo_plan.proposed["candidate_id"].dropna())
+    assert used and not used & bad
+    listed = demo_plan.parameters["candidates_unsuitable"]
+    assert {x.split(" ")[0] for x in listed.split(", ")} == bad
+    assert "C053 (building=commercial)" in listed
+    # the facilities table: no proposed site in an unsuitable building
+    fac = demo_plan.facilities
+    prop = fac[fac["status"] == "proposed"]
+    assert not prop["building"].astype(str).str.lower().isin(EXCLUDED_BUILDINGS).any()
+
+
+def test_unsuitable_candidates_warned_and_kept_when_retagged(sample, sample_network):
+    from careplan._errors import CareplanWarning
+
+    cands = sample.candidates.copy()
+    with pytest.warns(CareplanWarning, match=r"19 candidate site\(s\) are in buildings "
+                                             r"unsuitable"):
+        cp.plan_layout(sample.areas, sample.facilities, cands, sample_network,
+                       standard="jinwan-2020", verbose=False)
+    # a candidate the bureau checked: another building value keeps it
+    cands.loc["C053", "building"] = "yes"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = cp.plan_layout(sample.areas, sample.facilities, cands, sample_network,
+                              standard="jinwan-2020", verbose=False)
+    assert "C053" not in plan.parameters["candidates_unsuitable"]
+    assert len(plan.parameters["candidates_unsuitable"].split(", ")) == 18
+
+
+def _tiny_town(standard):
+    """test_plan's town with a 30-household new estate T next to A (on-site rooms)."""
+    net = cp.WalkNetwork.from_lines(gpd.GeoSeries([LineString([(0, 0), (2000, 0)])], crs=CRS))
+    areas = gpd.GeoDataFrame(
+        {"area_id": ["A", "T", "B"], "households": [1000, 30, 400],
+         "built": ["new", "new", "existing"]},
+        geometry=[_square(100, 30), _square(160, 30), _square(300, 30)], crs=CRS,
+        index=["A", "T", "B"])
+    facs = gpd.GeoDataFrame(
+        {"facility_id": ["F1"], "level": ["community"], "floor_area_m2": [120.0],
+         "beds": [0], "nursing_beds": [0]}, geometry=[Point(100, 30)], crs=CRS, index=["F1"])
+    cands = gpd.GeoDataFrame({"candidate_id": ["K1", "K2"]},
+                             geometry=[Point(300, -20), Point(1500, -20)], crs=CRS,
+                             index=["K1", "K2"])
+    from careplan._errors import CareplanWarning
+
+    with pytest.warns(CareplanWarning, match=r"2 on-site rooms \(配建\) below"):
+        return cp.plan_layout(areas, facs, cands, net, standard=standard, cutoff_m=400,
+                              verbose=False)
+
+
+@pytest.mark.parametrize("standard, rate, minimum, rule", [
+    ("jinwan-2020", 20.0, 200.0, "on_site_minimum"),
+    ("jinwan-2020+anhui-2022", 30.0, 350.0, "site_min_floor_area")])
+def test_tiny_on_site_rooms_are_flagged_not_pooled(standard, rate, minimum, rule):
+    """Hand case: new estates A (1,000 households, F1's 120 m2 inside) and T (30
+    households) must build their rooms on site (配建, jinwan's floor_area_on_site): T owes
+    30 x rate / 100 m2 and A 1,000 x rate / 100 - 120 m2, both below the site minimum
+    (careplan's 200 m2 default; Anhui's 350 m2). They keep those sizes (not pooled with a
+    neighbour: the rule wants them inside the estate) and are listed in rules_not_met
+    and the parameters with the reason."""
+    plan = _tiny_town(standard)
+    rooms = plan.proposed.set_index("station_id")
+    assert rooms.loc["R-T", "floor_area_m2"] == pytest.approx(30 * rate / 100)
+    assert rooms.loc["R-A", "floor_area_m2"] == pytest.approx(1000 * rate / 100 - 120)
+    assert rooms.loc["R-T", "kind"] == "on_site" and rooms.loc["R-T", "areas_served"] == "T"
+    assert plan.parameters["on_site_below_minimum"] == (
+        f"R-A: {1000 * rate / 100 - 120:g} m2 (A), R-T: {30 * rate / 100:g} m2 (T)")
+    nm = plan.rules_not_met.set_index("rule_id")
+    row = nm.loc[rule]
+    assert row["category"] == "not planned" and row["passed"] is False
+    assert f"below the single-site minimum of {minimum:g} m2" in row["reason"]
+    assert "R-T" in row["reason"] and "not pooled" in row["reason"]
+    assert "小区内配建用房低于单处最小面积" in row["reason_zh"]
+    if rule == "on_site_minimum":  # careplan's own row: required = minimum, found = smallest
+        assert row["required"] == minimum and row["found"] == pytest.approx(30 * rate / 100)

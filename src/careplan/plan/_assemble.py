@@ -150,11 +150,12 @@ def parameters(inp: Inputs, sites: Sites, choice: Choice, sizing: Sizing,
 def assemble(inp: Inputs, sites: Sites, before: State, choice: Choice, sizing: Sizing,
              after: State, runtime_s: float) -> LayoutPlan:
     """Put the plan together: area table, summary, service areas, parameters."""
-    from careplan.plan._explain import rules_not_met
+    from careplan.plan._explain import on_site_minimum, rules_not_met
 
     out = _area_table(inp, before, after, sizing)
     params = parameters(inp, sites, choice, sizing, runtime_s)
     params["equity"] = EQUITY_NOTE
+    params["on_site_below_minimum"], small_rooms = on_site_minimum(inp, sizing.proposed)
     equity = equity_table(out)
     svc = _service_areas(inp, after, sizing)
     params["service_areas"] = service_areas_note(svc)
@@ -166,7 +167,8 @@ def assemble(inp: Inputs, sites: Sites, before: State, choice: Choice, sizing: S
         parameters=params,
         network_edges=inp.net.edges, attribution="© OpenStreetMap contributors",
         allocation=sizing.allocation, config=inp.config,
-        rules_not_met=rules_not_met(after.compliance.rules, params, sizing.shortfalls),
+        rules_not_met=rules_not_met(after.compliance.rules, params,
+                                    sizing.shortfalls + small_rooms),
         floor_area_allocation=after.compliance.allocation,
         facilities=facilities_table(inp.facilities, inp.candidates, sizing.proposed,
                                     sizing.added, after.compliance.allocation, inp.areas),

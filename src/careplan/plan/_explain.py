@@ -23,7 +23,8 @@ import pandas as pd
 
 from careplan.standards import KINDS
 
-__all__ = ["CATEGORIES", "levels_parameters", "rules_not_met"]
+__all__ = ["CATEGORIES", "ON_SITE_MINIMUM", "levels_parameters", "on_site_minimum",
+           "rules_not_met"]
 
 #: Categories of a rule not met (their zh/en labels: ``careplan.report.labels``).
 CATEGORIES = ("no site", "budget", "not a spatial rule", "data missing", "not a check",
@@ -170,7 +171,10 @@ def rules_not_met(rules_after: pd.DataFrame, parameters: dict[str, Any],
         The plan's parameters (``p``, ``unresolved_deficit_areas``, ``cutoff_m``: a
         life circle smaller than it is 'not planned').
     shortfalls : tuple of (kind, reason, reason_zh)
-        What the plan's steps could not propose (``Sizing.shortfalls``).
+        What the plan's steps could not propose (``Sizing.shortfalls``); the entry of
+        :func:`on_site_minimum` (key :data:`ON_SITE_MINIMUM`, with the minimum, the
+        smallest room and the minimum's source) states on-site rooms below the site
+        minimum: in the failing site rule's row, else in a row ``on_site_minimum``.
 
     Returns
     -------
@@ -180,8 +184,9 @@ def rules_not_met(rules_after: pd.DataFrame, parameters: dict[str, Any],
         :data:`CATEGORIES` ('no site', 'budget', 'not a spatial rule', 'data missing',
         'not a check', 'not planned', 'other'). Empty when every rule passes.
     """
+    small = next((s for s in shortfalls if s[0] == ON_SITE_MINIMUM), None)
     short: dict[str, tuple[str, str]] = {}
-    for kind, en, zh in shortfalls:
+    for kind, en, zh in (s for s in shortfalls if s[0] != ON_SITE_MINIMUM):
         old = short.get(kind)
         short[kind] = (en, zh) if old is None else (f"{old[0]}; {en}", f"{old[1]};{zh}")
     rows = []
@@ -197,9 +202,94 @@ def rules_not_met(rules_after: pd.DataFrame, parameters: dict[str, Any],
                      else "", "citation": r["citation"]})
     cols = ["rule_id", "kind", "label_en", "label_zh", "required", "found", "passed",
             "category", "reason", "reason_zh", "description", "citation"]
+    rows = _with_small_rooms(rows, small)
     out = pd.DataFrame(rows, columns=cols)
     out["passed"] = pd.Series([r["passed"] for r in rows], dtype=object, index=out.index)
     return out
+
+
+#: Shortfall key of on-site rooms (配建) below the single-site minimum
+#: (:func:`on_site_minimum`); its row in ``rules_not_met`` has this ``rule_id`` unless the
+#: profile's own site rule (kind ``site_floor_area_range_m2``) fails and carries it.
+ON_SITE_MINIMUM = "on_site_minimum"
+
+
+def on_site_minimum(inp: Any, proposed: pd.DataFrame) -> tuple[str, tuple]:
+    """On-site rooms (配建) smaller than the single-site minimum of a new station: flagged,
+    not pooled (issue 12 leftover 6).
+
+    On-site rooms exist only where the profile requires new estates to build their
+    floor area inside the estate (``floor_area_on_site``); pooling such a room with a
+    neighbour's would break that rule, so a room below the minimum keeps the size the
+    estate owes and is listed: a :class:`~careplan.CareplanWarning`, the parameter row
+    ``on_site_below_minimum`` and a row of ``rules_not_met`` (the bureau decides: build
+    it at the minimum, or agree a shared room with a neighbouring estate).
+
+    Parameters
+    ----------
+    inp : Inputs
+        The plan's inputs (standard, ``min_station_floor_area_m2``).
+    proposed : DataFrame, shape (n_proposed, ...)
+        The proposed facilities (``station_id, kind, floor_area_m2, areas_served``).
+
+    Returns
+    -------
+    tuple of (str, tuple)
+        The parameter text (``"R-a: 9 m2 (a)"``, ...; ``"none"``) and the shortfalls
+        (``((ON_SITE_MINIMUM, reason, reason_zh, minimum m2, smallest m2, source),)`` or
+        ``()``) for :func:`rules_not_met`.
+    """
+    import warnings
+
+    from careplan._errors import CareplanWarning
+    from careplan.plan._steps import NEW_STATION_LEVEL
+    from careplan.standards import site_limits
+
+    rooms = proposed[proposed["kind"].astype(str) == "on_site"] if len(proposed) else proposed
+    lim = site_limits(inp.standard, NEW_STATION_LEVEL, min_m2=inp.config.min_station_floor_area_m2)
+    small = rooms[rooms["floor_area_m2"].astype(float) < lim.min_m2 - 1e-9] if len(rooms) \
+        else rooms
+    if not len(small):
+        return "none", ()
+    listed = [f"{sid}: {float(m2):g} m2 ({a})" for sid, m2, a in
+              zip(small["station_id"], small["floor_area_m2"], small["areas_served"],
+                  strict=True)]
+    text = ", ".join(listed)
+    en = (f"on-site rooms (配建) below the single-site minimum of {lim.min_m2:g} m2 "
+          f"({lim.source}): {text}; the profile requires them inside their estates, so they "
+          "are not pooled with a neighbour: build them at the minimum or agree a shared room "
+          "with a neighbouring estate")
+    zh = (f"小区内配建用房低于单处最小面积 {lim.min_m2:g} m²："
+          + "，".join(f"{sid} {float(m2):g} m²（{a}）" for sid, m2, a in
+                     zip(small["station_id"], small["floor_area_m2"], small["areas_served"],
+                         strict=True))
+          + "；标准要求配建用房设在本小区内，故不与相邻小区合并设置：可按最小面积建设，"
+            "或与相邻小区协商共建")
+    warnings.warn(f"{len(small)} {en}", CareplanWarning, stacklevel=3)
+    smallest = float(small["floor_area_m2"].astype(float).min())
+    return text, ((ON_SITE_MINIMUM, en, zh, lim.min_m2, smallest, lim.source),)
+
+
+def _with_small_rooms(rows: list[dict], small: tuple | None) -> list[dict]:
+    """*rows* with the on-site rooms below the minimum stated (the shortfall of
+    :func:`on_site_minimum`): in the row of the profile's failing site rule when there is
+    one, else in a row of their own."""
+    if small is None:
+        return rows
+    _key, en, zh, minimum, smallest, source = small
+    for r in rows:
+        if r["kind"] == "site_floor_area_range_m2":
+            r.update(category="not planned", reason=f"{en}; {r['reason']}",
+                     reason_zh=f"{zh};{r['reason_zh']}")
+            return rows
+    rows.append({"rule_id": ON_SITE_MINIMUM, "kind": "site_floor_area_range_m2",
+                 "label_en": "On-site rooms (配建) at least the single-site minimum",
+                 "label_zh": "小区内配建用房不小于单处最小面积", "required": minimum,
+                 "found": smallest, "passed": False, "category": "not planned",
+                 "reason": en, "reason_zh": zh,
+                 "description": KINDS["site_floor_area_range_m2"].description
+                 if "site_floor_area_range_m2" in KINDS else "", "citation": source})
+    return rows
 
 
 def levels_parameters(inp: Any) -> dict[str, str]:

@@ -21,6 +21,7 @@ from careplan.plan._propose import choose, size
 from careplan.plan._result import LayoutPlan
 from careplan.plan._sizes import candidate_caps, pooling_cutoff_m
 from careplan.plan._steps import NEW_STATION_LEVEL, Inputs, assess, distances, prepare
+from careplan.plan._unsuitable import drop_unsuitable
 from careplan.plan._zones import zones
 from careplan.standards import site_limits
 
@@ -95,6 +96,7 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
     next(steps, None)
     inp = zones(prepare(areas, facilities, candidates, net, cfg, verbose=verbose,
                         streets=streets, districts=districts))
+    inp, unsuitable = drop_unsuitable(inp)  # issue 12 leftover 5 (plan/_unsuitable.py)
     inp, too_small = _drop_small_candidates(inp)
     sites = canteen_sites(inp, distances(inp))
     circle_now = [(s, sites.table.at[s, "source_id"]) for s in sites.existing]
@@ -115,6 +117,8 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
                       "candidate sites near them", CareplanWarning, stacklevel=2)
     plan = assemble(inp, sites, before, choice, sizing, after, time.perf_counter() - t0)
     plan = _with_sizing_parameters(plan, inp, too_small)
+    plan = dataclasses.replace(plan, parameters={**plan.parameters,
+                                                 "candidates_unsuitable": unsuitable})
     plan = _with_cost_and_phases(plan, cfg)
     next(steps, None)
     return plan
