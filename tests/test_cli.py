@@ -153,6 +153,16 @@ def test_check_and_standards(tmp_path, capsys):
 #: Issue 15.1 (city): the parameters gain 'service_areas' (how they are drawn: the exact
 #: street band for the demo's 19, envelopes above coverage.MAX_BAND_SERVICE_AREAS); no
 #: other number changed.
+#: Issue 12 leftovers 5, 6 (polish): candidates whose building type careplan.derive excludes
+#: (19 of the sample's 66: commercial, office, retail, hotel) are left out (parameter
+#: candidates_unsuitable; n_candidates 67 -> 48): the district centre D-C063 -> D-C033 and
+#: the street centre C-C053 -> C-C025 (C063, C053 are building=commercial); with them the
+#: after-plan nearest distances of 7 areas and the floor_area_allocation rows of the
+#: centres and their neighbours (S003 328.80 -> 347.10, S004 277.80 -> 318.60, X-F03
+#: 100.65 -> 124.20, C-C041 234.30 -> 193.50, C-C053 75.45 -> C-C025 33.60 m2) change;
+#: every area's provided/deficit, the summary, the rules and the added floor area
+#: (6,394.35 m2) are unchanged. The parameters gain on_site_below_minimum ('none': the
+#: sample's only on-site room, R-blk-23, is 252.2 m2 >= 200 m2).
 _UNCHANGED_SINCE_PIPELINE = {
     "existing": None,
     "summary": ["households", "households_covered", "households_covered_share",
