@@ -148,8 +148,12 @@ def test_cost_and_phases_are_plan_options_and_reach_the_report(tmp_path):
     files = plan.to_file(tmp_path / "out", lang="en")
     xl = pd.read_excel(files["tables"], sheet_name=None, engine="openpyxl")
     assert {"cost", "phases"} <= set(xl)
-    assert xl["cost"]["construction_cost"].sum() == pytest.approx(1_100_000)
-    assert sorted(xl["phases"]["phase"].tolist()) == [1, 2, 2]
+    cost = xl["cost"].set_index("station_id")["construction_cost"]  # rows + a Total row
+    assert cost.drop("Total").sum() == pytest.approx(1_100_000)
+    assert cost["Total"] == pytest.approx(1_100_000)
+    ph = xl["phases"]  # facility rows, then (sub)total rows (report.tables.with_totals)
+    rows = ph[~ph["station_id"].astype(str).str.contains("subtotal|Total")]
+    assert sorted(rows["phase"].tolist()) == [1, 2, 2]
     params = dict(zip(xl["parameters"]["parameter"], xl["parameters"]["value"], strict=True))
     assert "2022" in str(params["milestones"])
     layers = {name for name, _ in pyogrio.list_layers(files["geopackage"])}

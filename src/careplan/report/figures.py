@@ -428,9 +428,12 @@ def _draw_layers(ax, plan: LayoutPlan, when: str, flang: str) -> list:
                       linewidth=BOUNDARY_STYLE[name][1] * 0.6, zorder=4, linestyle="--")
         handles.append(Line2D([], [], color=color, lw=BOUNDARY_STYLE[name][1] * 0.6, ls="--",
                               label=t(f"lg_{name}", flang)))
-        for p_, n in zip(g.geometry.representative_point(), boundary_names(g), strict=True):
-            ax.text(p_.x, p_.y, figure_text(n), ha="center", va="center", fontsize=8,
-                    color=color, alpha=0.8, zorder=4, clip_on=True)
+        # names just inside the top of each polygon (the middle is where its centre goes)
+        for geom, n in zip(g.geometry, boundary_names(g), strict=True):
+            x_ = geom.representative_point().x
+            ax.annotate(figure_text(n), (x_, geom.bounds[3]), xytext=(0, -4),
+                        textcoords="offset points", ha="center", va="top", fontsize=8,
+                        color=color, zorder=4, annotation_clip=True, gid=_BOUNDARY_NAME)
     ex = plan.existing
     if len(ex):
         pts = ex.geometry.representative_point()
@@ -511,6 +514,9 @@ def _label_groups(ax, plan: LayoutPlan, merge_px: float = 14.0) -> list[tuple[fl
     return sorted(out, key=lambda r: -r[3])
 
 
+#: gid of the boundary names (labels of facilities keep clear of them).
+_BOUNDARY_NAME = "careplan-boundary-name"
+
 #: Where a label may go around its point (offset in points, alignment), in order.
 _LABEL_SLOTS = ((6, 6, "left", "bottom"), (6, -6, "left", "top"), (-6, 6, "right", "bottom"),
                 (-6, -6, "right", "top"), (0, 11, "center", "bottom"),
@@ -537,7 +543,8 @@ def place_labels(ax, plan: LayoutPlan) -> list:
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     placed: list = []
-    boxes: list = []
+    boxes: list = [a.get_window_extent(renderer) for a in ax.texts
+                   if a.get_gid() == _BOUNDARY_NAME]  # the boundary names stay readable
     for x, y, text, _fa in _label_groups(ax, plan):
         best = None
         for dx, dy, ha, va in _LABEL_SLOTS:
