@@ -308,3 +308,24 @@ def test_boundaries_drawn_and_written(rich, rich_out, sample):
     bare = dataclasses.replace(rich, streets=None)
     assert "街道边界" not in _legend_html(bare, "zh")
     assert "streets" not in _gpkg_layers(bare)
+
+
+def test_co_located_markers_are_rings_around_each_other(rich):
+    """On the HTML map a facility sharing its site with a smaller one is drawn at least
+    7 px larger (a ring around it), drawn first (the smaller stays on top and visible)."""
+    from careplan.report.maps import marker_radii
+
+    pr = rich.proposed
+    r = dict(zip(pr["station_id"], marker_radii(pr), strict=True))
+    fa = dict(zip(pr["station_id"], pr["floor_area_m2"].astype(float), strict=True))
+    pts = pr.geometry.representative_point()
+    pairs = [(a, b) for i, a in enumerate(pr["station_id"]) for j, b in enumerate(pr["station_id"])
+             if i < j and pts.iloc[i].distance(pts.iloc[j]) < 1.0]
+    assert pairs
+    for a, b in pairs:
+        small, big = sorted((a, b), key=lambda s: (fa[s], r[s]))
+        assert r[big] - r[small] >= 7 - 1e-9
+    alone = [s for s in r if not any(s in p for p in pairs)]
+    fmax = max(fa.values())
+    for s in alone:  # 6 + 12 sqrt(m2 / largest m2) px
+        assert r[s] == pytest.approx(6 + 12 * (fa[s] / fmax) ** 0.5)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -503,6 +502,23 @@ def _point_layer(fg, pts: gpd.GeoDataFrame, fields: list[str], lang: str, *,
     ).add_to(fg)
 
 
+def marker_radii(proposed: gpd.GeoDataFrame, *, same_site_m: float = 5.0) -> np.ndarray:
+    """Radius (px) of each proposed facility's marker, shape (n_proposed,): 6 + 12 x
+    sqrt(floor area / the largest), and at a site shared with smaller facilities (points
+    within *same_site_m* metres) at least 7 px more than the next smaller one, so each
+    shows as a ring around the one drawn above it."""
+    fa = proposed["floor_area_m2"].astype(float).fillna(0).clip(lower=0).to_numpy()
+    base = 6 + 12 * np.sqrt(fa / (fa.max() or 1.0))
+    pts = proposed.geometry.representative_point()
+    key = [(round(p.x / same_site_m), round(p.y / same_site_m)) for p in pts]
+    out = base.copy()
+    for k in set(key):
+        idx = sorted((i for i in range(len(key)) if key[i] == k), key=lambda i: base[i])
+        for a, b in zip(idx, idx[1:], strict=False):
+            out[b] = max(out[b], out[a] + 7)
+    return out
+
+
 def _add_proposed(m, plan: LayoutPlan, lang: str) -> None:
     import folium
 
@@ -520,17 +536,20 @@ def _add_proposed(m, plan: LayoutPlan, lang: str) -> None:
         fg.add_to(m)
         return
     pts = _wgs84(pr.set_geometry(pr.geometry.representative_point()))
-    amax = float(np.nanmax(pts["floor_area_m2"].to_numpy(dtype=float))) or 1.0
-    for (_, row), lv in zip(pts.iterrows(), proposed_levels(plan), strict=True):
+    radius = marker_radii(pr)
+    order = np.argsort(-radius, kind="stable")
+    levels = proposed_levels(plan)
+    # largest first, so a small facility sharing a site with a larger one stays on top
+    for (_, row), lv, r_px in zip(pts.iloc[order].iterrows(), levels[order], radius[order],
+                                  strict=True):
         rows = [(t(c, lang), kind_label(row[c], lang) if c == "kind" else row[c])
                 for c in PROPOSED_COLS if c in pts.columns]
         rows.insert(2, (t("level", lang), level_label(lv, lang)))
-        area = float(row["floor_area_m2"]) if not pd.isna(row["floor_area_m2"]) else 0.0
         color = LEVEL_COLORS.get(lv, "#7f7f7f")
         ring = str(row.get("kind", "new")) in ("expansion", "canteen")
         folium.CircleMarker(
             location=[row.geometry.y, row.geometry.x],
-            radius=6 + 12 * math.sqrt(max(area, 0.0) / amax),
+            radius=float(r_px),
             # new sites: the level's colour inside an orange ring; an expansion or an added
             # function: a dashed ring of the level's colour (the facility is existing)
             color=color if ring else C_PROPOSED, weight=4 if ring else 3,
