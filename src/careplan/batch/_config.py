@@ -125,31 +125,48 @@ def _section(cfg: dict, name: str, keys: set, allowed: list) -> dict:
 
 
 def _read_inputs(inp: dict, base: Path) -> tuple:
-    """(network, areas, facilities, candidates) of ``[inputs]``, read with careplan's readers.
+    """(network, areas, facilities, candidates) of ``[inputs]``, read as ``careplan plan`` reads them.
 
-    Nothing is read without a network (each is then None); files are relative to ``base``.
+    Both styles of ``careplan plan``'s ``[inputs]`` work: a table per input
+    (``[inputs.areas] path = ... layer = ...``) and a plain path (``areas = "..."``, with
+    the older ``areas_layer = "..."``). The specs are checked and read by
+    :mod:`careplan.plan._file` (so errors name the file and the config key). Nothing is
+    read without a network (each is then None); files are relative to ``base``.
     """
-    import careplan as cp
+    from types import SimpleNamespace
 
-    def resolve(v: str) -> Path:
-        return _file_path(base, v, "[inputs]")
+    from careplan.plan import _file
 
-    net = areas = facs = cands = None
-    cs = inp.get("coord_system", "wgs84")
-    if "network" in inp:
-        net = cp.WalkNetwork.from_file(resolve(inp["network"]))
-        if "areas" in inp:
-            areas = cp.read_areas(resolve(inp["areas"]), layer=inp.get("areas_layer"),
-                                  coord_system=cs, crs=net.crs)
-        if "facilities" in inp:
-            facs = cp.read_facilities(resolve(inp["facilities"]),
-                                      layer=inp.get("facilities_layer"), coord_system=cs,
-                                      crs=net.crs)
-        if "candidates" in inp:
-            cands = cp.read_candidates(resolve(inp["candidates"]),
-                                       layer=inp.get("candidates_layer"), coord_system=cs,
-                                       crs=net.crs)
-    return net, areas, facs, cands
+    inp = dict(inp)
+    if "network" not in inp:
+        return None, None, None, None
+    keys = _file.config_keys()
+    shared = {"coord_system": inp.pop("coord_system")} if "coord_system" in inp else {}
+    for name in ("areas", "facilities", "candidates"):  # flat style: areas_layer = "..."
+        layer = inp.pop(f"{name}_layer", None)
+        if layer is None:
+            continue
+        if not isinstance(inp.get(name), str):
+            raise InputError(f"config [inputs] {name}_layer goes with a plain path "
+                             f"({name} = \"file.gpkg\"); in a table [inputs.{name}] write "
+                             "layer = ... inside it")
+        inp[name] = {"path": inp[name], "layer": layer}
+    specs = {}
+    for name in ("areas", "facilities", "candidates", "network"):
+        if name in inp:
+            sec = {k.name: k for k in keys if k.section == f"inputs.{name}"}
+            specs[name] = _file._input(name, inp[name], shared, sec, base)
+    data = _file._read_inputs(SimpleNamespace(inputs=specs))
+    net_spec = specs["network"]
+    with _file._ConfigTerms("inputs.network", net_spec.path):
+        net = _file._builders()["network"](net_spec.path, **net_spec.options)
+    out = [net]
+    for name in ("areas", "facilities", "candidates"):
+        g = data.get(name)
+        if g is not None and g.crs is not None and not g.crs.equals(net.crs):
+            g = g.to_crs(net.crs)
+        out.append(g)
+    return tuple(out)
 
 
 def _boundaries(dcfg: dict, areas: gpd.GeoDataFrame, net: Any, base: Path) -> gpd.GeoDataFrame:
