@@ -366,7 +366,9 @@ def test_html_report_zh(plan, out_dir):
     assert "每百户养老服务设施建筑面积" in page
     assert "Community care floor area per 100 households" not in page
     # proposed stations
-    assert "<td>S1</td><td>c7</td><td class='num'>110</td><td class='num'>850</td>" in page
+    # (ids kept on one line; the level of each proposed facility after its kind)
+    assert ("<td class='id'>S1</td><td>社区级</td><td class='id'>c7</td><td class='num'>110</td>"
+            "<td class='num'>850</td>") in page
     # parameters and attribution
     assert "zhuhai-jinwan-2020" in page and "SetCovering" in page
     assert "© OpenStreetMap contributors" in page
@@ -692,7 +694,8 @@ def test_expansions_na_flags_and_rule_notes(plan, tmp_path):
     pngs = report.write_png_maps(p, tmp_path, lang="en", dpi=40)
     assert [x.name for x in pngs] == ["map_before.png", "map_after.png"]
     page, mp = _unescaped_report(paths["report"])
-    assert "<td>S2</td><td>扩建</td><td>c9</td><td>E2</td><td class='num'>500</td>" in page
+    assert ("<td class='id'>S2</td><td>扩建</td><td>街道级</td><td class='id'>c9</td>"
+            "<td class='id'>E2</td><td class='num'>500</td>") in page
     assert "现状街道级设施扩建" in mp  # legend entry for expansions (E2 is a street centre)
     assert report._common.C_NA in mp and "无需配置" in mp  # NA areas drawn grey, in the legend
     assert "<td>m2/100hh</td><td class='bad'>否</td><td>per area</td>" in page
@@ -784,7 +787,7 @@ def test_optional_tables_in_html_xlsx_and_gpkg(plan, tmp_path):
     page = report.write_html(p, tmp_path / "r.html", lang="zh").read_text(encoding="utf-8")
     assert "<h2 id='allocation'>设施面积分配（设施 → 小区）</h2>" in page
     assert "<th>设施编号</th><th>小区编号</th><th>建筑面积 (m²)</th>" in page
-    assert "<td>S1</td><td>a3</td><td class='num'>60</td>" in page
+    assert "<td class='id'>S1</td><td>a3</td><td class='num'>60</td>" in page
     assert "本规划未满足的规范条目及原因" in page and "street &lt;B&gt;" in page
     xl = pd.read_excel(report.write_excel(p, tmp_path / "t.xlsx"), sheet_name=None)
     pd.testing.assert_frame_equal(xl["allocation"], alloc, check_dtype=False)

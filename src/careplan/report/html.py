@@ -28,6 +28,7 @@ from careplan.report._common import (
     attribution,
     checked,
     extra_tables,
+    proposed_levels,
 )
 from careplan.report.atomic import atomic_write_bytes
 from careplan.report.escape import html_attr_single
@@ -82,7 +83,7 @@ th{background:#f0f4f8;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;
 overflow-wrap:normal}
 td.ok{color:#1a7a3c;font-weight:600}td.bad{color:#b2182b;font-weight:600}
-td.na{color:#777}
+td.na{color:#777}td.id{white-space:nowrap;overflow-wrap:normal}
 table.params td.num{text-align:left}table.params td:first-child{white-space:nowrap}
 table.rules td{max-width:340px}tr.total td{font-weight:600;background:#f7f7f7}
 iframe.map{width:100%;height:660px;border:1px solid #999}
@@ -92,6 +93,8 @@ font-size:12px;color:#444}
 """
 
 _FLAG_COLS = ("passed",)
+#: Id columns kept on one line (an id broken as "D-" / "C040" is misread).
+_ID_COLS = ("station_id", "candidate_id", "facility_id")
 
 #: A table of the HTML report shows at most this many rows (then a note: the full table
 #: is in tables.xlsx), so the page stays light at city scale (10,000 estates).
@@ -113,7 +116,7 @@ def _cell(c: str, v, lang: str) -> str:
             return f"<td class='na'>{esc(t('not_evaluated', lang) if c == 'passed' else '–')}</td>"
         return f"<td class='{'ok' if f else 'bad'}'>{esc(fmt(f, lang))}</td>"
     numeric = num(v) is not None or (isinstance(v, str) and _NUMERIC_TEXT.match(v) is not None)
-    style = " class='num'" if numeric else ""
+    style = " class='num'" if numeric else " class='id'" if c in _ID_COLS else ""
     return f"<td{style}>{esc(fmt(v, lang))}</td>"
 
 
@@ -294,13 +297,16 @@ def _proposed_section(plan: LayoutPlan, lang: str) -> list[str]:
         pr = pd.DataFrame(plan.proposed.drop(columns=plan.proposed.geometry.name))
         if "kind" in pr.columns:
             pr["kind"] = [kind_label(k, lang) for k in pr["kind"]]
+        pr["level"] = [level_label(lv, lang) for lv in proposed_levels(plan)]
         if "areas_served" in pr.columns:  # comma-separated ids -> names where areas have one
             names = dict(zip(plan.areas["area_id"].astype(str), area_names(plan.areas),
                              strict=True))
             pr["areas_served"] = [", ".join(names.get(x.strip(), x.strip())
                                             for x in v.split(",") if x.strip())
                                   if isinstance(v, str) else v for v in pr["areas_served"]]
-        cols = [(c, t(c, lang)) for c in PROPOSED_COLS if c in pr.columns]
+        shown = [c for c in PROPOSED_COLS if c in pr.columns]
+        shown.insert(shown.index("kind") + 1 if "kind" in shown else 1, "level")
+        cols = [(c, t(c, lang)) for c in shown]
         pr, capped = _capped(pr, lang)
         parts.append(_html_table(pr, cols, lang) + capped)
     else:
