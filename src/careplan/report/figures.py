@@ -428,11 +428,20 @@ def _draw_layers(ax, plan: LayoutPlan, when: str, flang: str) -> list:
                       linewidth=BOUNDARY_STYLE[name][1] * 0.6, zorder=4, linestyle="--")
         handles.append(Line2D([], [], color=color, lw=BOUNDARY_STYLE[name][1] * 0.6, ls="--",
                               label=t(f"lg_{name}", flang)))
-        # names just inside the top of each polygon (the middle is where its centre goes)
+        # names just inside the top (streets) / bottom (districts) of each polygon's part on
+        # the map (the middle is where its centre goes)
+        from shapely.geometry import box
+
+        frame = box(*a.total_bounds)  # the map shows the areas: name the part drawn
         for geom, n in zip(g.geometry, boundary_names(g), strict=True):
-            x_ = geom.representative_point().x
-            ax.annotate(figure_text(n), (x_, geom.bounds[3]), xytext=(0, -4),
-                        textcoords="offset points", ha="center", va="top", fontsize=8,
+            seen = geom.intersection(frame) if geom is not None else None
+            if seen is None or seen.is_empty:
+                continue
+            x_ = seen.representative_point().x
+            top = name == "streets"  # streets named at the top, districts at the bottom
+            ax.annotate(figure_text(n), (x_, seen.bounds[3 if top else 1]),
+                        xytext=(0, -4 if top else 4), textcoords="offset points",
+                        ha="center", va="top" if top else "bottom", fontsize=8,
                         color=color, zorder=4, annotation_clip=True, gid=_BOUNDARY_NAME)
     ex = plan.existing
     if len(ex):
@@ -538,6 +547,8 @@ def place_labels(ax, plan: LayoutPlan) -> list:
     list of matplotlib.text.Annotation
         The labels drawn, in placement order.
     """
+    from matplotlib.transforms import Bbox
+
     fig = ax.figure
     ax.apply_aspect()
     renderer = fig.canvas.get_renderer()
@@ -545,6 +556,9 @@ def place_labels(ax, plan: LayoutPlan) -> list:
     placed: list = []
     boxes: list = [a.get_window_extent(renderer) for a in ax.texts
                    if a.get_gid() == _BOUNDARY_NAME]  # the boundary names stay readable
+    pts = plan.proposed.geometry.representative_point()  # and the markers stay visible
+    for px, py in ax.transData.transform(np.column_stack([pts.x, pts.y])):
+        boxes.append(Bbox.from_extents(px - 5, py - 5, px + 5, py + 5))
     for x, y, text, _fa in _label_groups(ax, plan):
         best = None
         for dx, dy, ha, va in _LABEL_SLOTS:
