@@ -174,6 +174,9 @@ class _Search:
         free = (self.lo < 0.5) & (self.hi > 0.5)
         nfree = A @ free.astype(float)
         cand = np.flatnonzero(uncovered)
+        if not len(cand):  # the columns fixed to 1 cover every row (the LP would have said so)
+            ones = self.lo > 0.5
+            return ones if ones.sum() <= self.t else None
         # fewest free columns first, then the row the LP covers least
         i = cand[np.lexsort(((A @ x)[cand], nfree[cand]))[0]]
         cols = A.indices[A.indptr[i]:A.indptr[i + 1]]
