@@ -163,6 +163,12 @@ def test_check_and_standards(tmp_path, capsys):
 #: every area's provided/deficit, the summary, the rules and the added floor area
 #: (6,394.35 m2) are unchanged. The parameters gain on_site_below_minimum ('none': the
 #: sample's only on-site room, R-blk-23, is 252.2 m2 >= 200 m2).
+#: Tester's finding 2 (fixes): stations re-sized to the floor area they finally supply
+#: (plan/_propose.fit_to_allocation): the street centres placed after the stations take
+#: part of their deficits, so S004 512.10 -> 318.60 m2 (C-C041 in the same building takes
+#: 193.50) and X-F03 157.80 -> 124.20 m2 (C-C025 takes 33.60); added floor area 6,394.35 ->
+#: 6,167.25 m2; the allocation sheet holds S004's and X-F03's final shares (36 -> 35
+#: rows); the parameters gain stations_resized_to_allocation. Deficits after stay 0.
 _UNCHANGED_SINCE_PIPELINE = {
     "existing": None,
     "summary": ["households", "households_covered", "households_covered_share",

@@ -17,7 +17,7 @@ from careplan.plan._canteens import canteen_sites, canteens
 from careplan.plan._config import PlanConfig
 from careplan.plan._district import district_centres
 from careplan.plan._levels import street_centres
-from careplan.plan._propose import choose, size
+from careplan.plan._propose import choose, fit_to_allocation, size
 from careplan.plan._result import LayoutPlan
 from careplan.plan._sizes import candidate_caps, pooling_cutoff_m
 from careplan.plan._steps import NEW_STATION_LEVEL, Inputs, assess, distances, prepare
@@ -109,6 +109,7 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
     sizing = canteens(inp, sites, sizing)
     next(steps, None)
     after = assess_after(inp, sites, sizing)
+    sizing, after, resized = fit_to_allocation(inp, sites, sizing, after)  # fixes finding 2
     next(steps, None)
     if sizing.unresolved_areas:
         ids = list(map(str, sizing.unresolved_areas))
@@ -118,7 +119,8 @@ def plan_layout(areas: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None = N
     plan = assemble(inp, sites, before, choice, sizing, after, time.perf_counter() - t0)
     plan = _with_sizing_parameters(plan, inp, too_small)
     plan = dataclasses.replace(plan, parameters={**plan.parameters,
-                                                 "candidates_unsuitable": unsuitable})
+                                                 "candidates_unsuitable": unsuitable,
+                                                 "stations_resized_to_allocation": resized})
     plan = _with_cost_and_phases(plan, cfg)
     next(steps, None)
     return plan

@@ -14,7 +14,7 @@ import pandas as pd
 from careplan._errors import CareplanWarning
 from careplan.plan._steps import NEW_STATION_LEVEL, Inputs, Sites, State
 
-__all__ = ["Choice", "Sizing", "choose", "size"]
+__all__ = ["Choice", "Sizing", "choose", "fit_to_allocation", "size"]
 
 _PROPOSED_COLUMNS = ["station_id", "kind", "candidate_id", "facility_id", "floor_area_m2",
                      "households_served", "elderly_served", "areas_served", "n_areas_served",
@@ -302,3 +302,104 @@ def _served_sum(areas: pd.DataFrame, col: str, served: list) -> float:
     if (pos < 0).any():  # as .loc: a label not in areas is an error
         raise KeyError([a for a, p in zip(served, pos, strict=True) if p < 0])
     return float(np.nansum(areas[col].to_numpy(dtype=float)[pos]))
+
+
+def fit_to_allocation(inp: Inputs, sites: Sites, sizing: Sizing,
+                      after: State) -> tuple[Sizing, State, str]:
+    """New stations and expansions shrunk to the floor area they finally supply.
+
+    :func:`size` sizes a station by the deficits given to it; the street and district
+    centres placed afterwards (:mod:`careplan.plan._levels`, :mod:`careplan.plan._district`)
+    also count toward the floor-area rule and take over part of those deficits in the
+    final allocation (:func:`careplan.compliance.check`, exact transportation LP). Each new
+    station is then re-sized to its final allocation, at least the single-site minimum
+    (:func:`careplan.plan._sizes.station_size`), each expansion to its final allocation
+    (an expansion given nothing is dropped); sizes only shrink. The state after is
+    re-assessed until no size changes (at most 5 rounds). When centres take deficits,
+    ``allocation`` becomes the final allocation of the proposed facilities (centres
+    included: the deficits each supplies, m2) and a station's ``areas_served`` gains the
+    areas it finally supplies.
+
+    Parameters
+    ----------
+    inp : Inputs
+    sites : Sites
+    sizing : Sizing
+        After the centres are placed.
+    after : State
+        :func:`careplan.plan._assemble.assess_after` of ``sizing``.
+
+    Returns
+    -------
+    (Sizing, State, str)
+        The re-sized stations, the state after with them, and what changed
+        (``'S004 512.1 -> 318.6 m2, ...'``; ``'none'``), for the parameter table.
+    """
+    from careplan.plan._assemble import assess_after
+    from careplan.plan._sizes import station_size
+
+    first = sizing.proposed["floor_area_m2"].astype(float).to_dict()
+    for _ in range(5):
+        got = after.compliance.allocation.groupby("facility_id")["floor_area_m2"].sum()
+        p = sizing.proposed
+        resized = {}
+        for sid, kind, cid, m2 in zip(p["station_id"], p["kind"], p["candidate_id"],
+                                      p["floor_area_m2"], strict=True):
+            if kind not in ("new", "expansion"):
+                continue
+            final = float(got.get(sid, 0.0))
+            fit = round(station_size(inp, cid, final) if kind == "new" else final, 2)
+            if fit < float(m2) - 0.005:
+                resized[sid] = fit
+        if not resized:
+            break
+        sizing = _resized(sizing, resized)
+        after = assess_after(inp, sites, sizing)
+    final = after.compliance.allocation
+    centres = sizing.proposed.index[sizing.proposed["kind"] == "centre"]
+    if len(final) and (final["facility_id"].isin(list(centres))
+                       & (final["floor_area_m2"] > 1e-9)).any():
+        sizing = _final_shares(inp, sizing, final)
+    last = sizing.proposed["floor_area_m2"].astype(float).to_dict()
+    changes = [f"{sid} {m2:.1f} -> {last.get(sid, 0.0):.1f} m2" for sid, m2 in first.items()
+               if last.get(sid, 0.0) < m2 - 0.005]
+    return sizing, after, ", ".join(changes) or "none"
+
+
+def _resized(sizing: Sizing, resized: dict) -> Sizing:
+    """``sizing`` with the stations of ``resized`` (id -> m2) at their new size and an
+    expansion at 0 m2 dropped."""
+    drop = [sid for sid, m2 in resized.items() if m2 <= 0.005 and sid.startswith("X-")]
+    sizes = pd.Series(resized, dtype=float)
+    prop = sizing.proposed.drop(index=drop)
+    prop = prop.assign(floor_area_m2=sizes.reindex(prop.index).fillna(prop["floor_area_m2"]))
+    added = sizing.added.drop(index=drop)
+    added = added.assign(floor_area_m2=sizes.reindex(added.index).fillna(added["floor_area_m2"]))
+    return dataclasses.replace(sizing, proposed=prop, added=added)
+
+
+def _final_shares(inp: Inputs, sizing: Sizing, final: pd.DataFrame) -> Sizing:
+    """``sizing`` whose ``allocation`` is the final one of the proposed facilities
+    (stations, expansions, rooms and the centres that took deficits), each station's
+    ``areas_served`` gaining the areas it finally supplies."""
+    p = sizing.proposed
+    mine = final.loc[final["facility_id"].isin(list(p.index))
+                     & (final["floor_area_m2"] > 1e-9), ["facility_id", "area_id",
+                                                          "floor_area_m2"]]
+    mine = mine.reset_index(drop=True)
+    by = mine.groupby("facility_id")["area_id"].agg(set)
+    rows = p.copy()
+    for sid in by.index:
+        if rows.at[sid, "kind"] == "centre":  # a centre serves its whole zone already
+            continue
+        old = {a for a in str(rows.at[sid, "areas_served"] or "").split(",") if a}
+        served = sorted(old | set(map(str, by[sid])), key=str)
+        if len(served) == len(old):
+            continue
+        rows.at[sid, "areas_served"] = ",".join(served)
+        rows.at[sid, "n_areas_served"] = len(served)
+        ids = [a for a in inp.areas.index if str(a) in set(served)]
+        rows.at[sid, "households_served"] = _served_sum(inp.areas, "households", ids)
+        if "elderly" in inp.areas.columns:
+            rows.at[sid, "elderly_served"] = _served_sum(inp.areas, "elderly", ids)
+    return dataclasses.replace(sizing, proposed=rows, allocation=mine)
