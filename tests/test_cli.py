@@ -168,7 +168,9 @@ def test_check_and_standards(tmp_path, capsys):
 #: part of their deficits, so S004 512.10 -> 318.60 m2 (C-C041 in the same building takes
 #: 193.50) and X-F03 157.80 -> 124.20 m2 (C-C025 takes 33.60); added floor area 6,394.35 ->
 #: 6,167.25 m2; the allocation sheet holds S004's and X-F03's final shares (36 -> 35
-#: rows); the parameters gain stations_resized_to_allocation. Deficits after stay 0.
+#: rows, the final shares); X-F03 also supplies blk-03 and blk-04 in the final allocation
+#: (areas_served gains them, households_served 1,745 -> 2,196); the parameters gain
+#: stations_resized_to_allocation. Deficits after stay 0.
 _UNCHANGED_SINCE_PIPELINE = {
     "existing": None,
     "summary": ["households", "households_covered", "households_covered_share",

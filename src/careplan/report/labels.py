@@ -404,6 +404,9 @@ PARAMETERS: dict[str, dict[str, str]] = {
                              "en": "Candidate sites too small for a station"},
     "candidates_unsuitable": {"zh": "建筑类型不适宜而未采用的候选点（商业、办公、工业等）",
                               "en": "Candidate sites left out: unsuitable building type"},
+    "stations_resized_to_allocation": {
+        "zh": "按最终分配面积缩减的站点（街道、区级中心承担了部分缺口）",
+        "en": "Stations re-sized to their final allocation (centres took part of the deficits)"},
     "on_site_below_minimum": {"zh": "低于单处最小面积的小区内配建用房（已在未达标表中说明）",
                               "en": "On-site rooms below the site minimum (see rules not met)"},
     "unit_costs": {"zh": "单位造价与租金", "en": "Unit costs"},
