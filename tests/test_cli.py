@@ -19,11 +19,25 @@ EXAMPLE = ROOT / "examples" / "plan.toml"
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo") / "careplan-demo"
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
+    err, std = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(std):
         assert main(["demo", "--out", str(out), "--quiet", "--lang", "en"]) == 0
     (out.parent / "stderr.txt").write_text(err.getvalue(), encoding="utf-8")
+    (out.parent / "stdout.txt").write_text(std.getvalue(), encoding="utf-8")
     return out
+
+
+def test_demo_prints_the_rules_before_like_the_rules_after(demo_dir):
+    """Tester's finding 5: the "before" table printed raw (service_circle 15 / 0.73,
+    station_coverage 1 / 0.3); both tables go through report.tables.rules_frame."""
+    import re
+
+    text = (demo_dir.parent / "stdout.txt").read_text(encoding="utf-8")
+    before = text.split("Compliance (before any new station):")[1].split("\n\n")[0]
+    rows = {ln.split()[0]: ln.split()[1:] for ln in before.strip().splitlines()[1:]}
+    assert rows["station_coverage"][:2] == ["100%", "30%"]
+    assert rows["service_circle"][:2] == ["100%", "73.2%"]  # = the summary's share covered
+    assert not re.search(r"\b0\.73\b|\b0\.3\b", before)
 
 
 def test_demo_prints_each_warning_once_and_quiet_keeps_them(demo_dir):

@@ -59,7 +59,11 @@ def _cmd_demo(args) -> int:
                           verbose=False if args.quiet else None)
     print()
     echo("Compliance (before any new station):")
-    print_table(plan.rules_before, ["rule_id", "required", "found", "passed"])
+    from careplan.report.tables import rules_frame
+
+    # formatted like the "after" table and the report (shares as %, the circle as a share)
+    print_table(rules_frame(plan.rules_before, "en"), ["rule_id", "required", "found",
+                                                        "passed"])
     out = Path(args.out)
     files = plan.to_file(out, lang=args.lang)
     print()
