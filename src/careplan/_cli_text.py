@@ -96,14 +96,19 @@ def columns_found(reader: Callable[..., Any], path: str | Path, options: dict[st
     if "require_households" not in params or "default_built" not in params:
         return None
     lenient = {**options, "require_households": False}
-    added = set()
+    tries = [(lenient, set())]  # the file's own built column first (tester's finding 8)
     if lenient.get("default_built") is None:
-        lenient["default_built"], added = "existing", {"built"}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            frame = reader(path, **lenient)
-    except Exception:  # noqa: BLE001 - a best-effort addition to an error already raised
+        tries.append(({**lenient, "default_built": "existing"}, {"built"}))
+    frame, dropped = None, set()
+    for opts, added in tries:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                frame, dropped = reader(path, **opts), added
+            break
+        except Exception:  # noqa: BLE001, S112 - a best-effort addition to an error raised
+            continue
+    if frame is None:
         return None
     geom = getattr(frame, "_geometry_column_name", None)
-    return [str(c) for c in frame.columns if c != geom and c not in added]
+    return [str(c) for c in frame.columns if c != geom and c not in dropped]
