@@ -59,6 +59,9 @@ Candidates (layer ``candidates``)
     (not school/university/college/hospital/kindergarten buildings),
     at most one per 250 m grid cell (the largest), ``max_floor_area_m2`` =
     min(footprint x levels, 2000).
+    ``amenity``, ``office``, ``shop``, ``tourism``: the building's own OSM tags, plus
+    ``CURATED_TAGS`` (buildings OSM tags only ``building=yes`` + a name: a school, a
+    bureau, a court), ``tag_source`` says which.
 Network: ``nanjing_xuanwu.osm.bz2`` = the original OSM file, bz2-compressed.
 """
 
@@ -97,6 +100,14 @@ STREET_CLASSES = {
 EXPLICIT_RESIDENTIAL = {"residential", "apartments", "house", "dormitory", "terrace"}
 NON_RESIDENTIAL_TAGS = ["amenity", "shop", "office", "tourism", "leisure", "healthcare", "name"]
 NON_RESIDENTIAL_GROUNDS = {"school", "university", "college", "hospital", "kindergarten"}
+#: Use tags of a candidate's building carried into the candidates layer.
+USE_TAGS = ["amenity", "office", "shop", "tourism"]
+#: Buildings OSM tags only building=yes + a name that says their use (set by hand, the
+#: plan never reads names): osm_ref -> (tag, value).
+CURATED_TAGS = {"way/680512978": ("amenity", "school"),       # 石鼓路小学
+                "way/322655633": ("office", "government"),    # 江苏省烟草专卖局
+                "way/857726120": ("office", "government"),    # 南京市规划和自然资源局
+                "way/156068417": ("amenity", "courthouse")}   # people's court
 
 # Illustrative facilities: (facility_id, level, OSM element, OSM id, floor_area_m2, beds,
 # nursing_beds, name). Placed at real OSM features; every number is assumed.
@@ -283,6 +294,19 @@ def build(osm_path: Path = DEFAULT_OSM, out_dir: Path = DEFAULT_OUT, *, quiet: b
         geometry=shapely.set_precision(cand.representative_point().to_numpy(), 0.01), crs=CRS,
     )
     candidates.index = candidates["candidate_id"].to_numpy()
+    # the building's own use tags (the plan leaves out schools, offices, banks, shops, ...:
+    # careplan.plan._unsuitable.UNSUITABLE_TAGS), then the curated ones (CURATED_TAGS)
+    source = pd.Series(None, index=candidates.index, dtype=object)
+    for col in USE_TAGS:
+        own = cand[col].to_numpy() if col in cand.columns else [None] * len(cand)
+        candidates[col] = pd.Series(own, index=candidates.index, dtype=object).where(
+            lambda v: v.notna(), None)
+        source = source.where(source.notna() | candidates[col].isna(), "osm")
+    for ref, (col, value) in CURATED_TAGS.items():
+        hit = candidates.index[candidates["osm_ref"] == ref]
+        candidates.loc[hit, col] = value
+        source.loc[hit] = "curated from the name; OSM has building=yes only"
+    candidates["tag_source"] = source
     facilities["geometry"] = shapely.set_precision(facilities.geometry.to_numpy(), 0.01)
 
     # ---------------------------------------------------------------- write
