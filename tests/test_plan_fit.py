@@ -80,3 +80,16 @@ def test_demo_has_no_station_in_the_school_or_the_bureau(demo):
     assert not used & {"C050", "C030"}  # 石鼓路小学, 江苏省烟草专卖局
     listed = demo.parameters["candidates_unsuitable"]
     assert "C050 (amenity=school)" in listed and "C030 (office=government)" in listed
+
+
+def test_plan_layout_warns_once_at_the_callers_line(sample, sample_network):
+    """Tester's finding 9: a data warning (blk-19 cut off the kept network) came up to 3
+    times from careplan's internals (plan/_pipeline.py, canteen_sites, ...)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cp.plan_layout(sample.areas, sample.facilities, sample.candidates, sample_network,
+                       standard="jinwan-2020")
+    texts = [str(w.message) for w in caught]
+    assert any("blk-19" in t for t in texts)
+    assert len(texts) == len(set(texts)), texts
+    assert {w.filename for w in caught} == {__file__}

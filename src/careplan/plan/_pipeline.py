@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import time
 import warnings
@@ -203,5 +204,29 @@ def _signature() -> inspect.Signature:
     return base.replace(parameters=params)
 
 
+def _warn_once(func):
+    """``func`` whose warnings are each shown once (same category and text), pointing at
+    the caller's line, not at careplan's internals (tester's finding 9: the same data
+    warning came up to 3 times, from the steps that walk the network)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        caught: list = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                return func(*args, **kwargs)
+        finally:
+            seen = set()
+            for w in caught:
+                key = (w.category, str(w.message))
+                if key not in seen:
+                    seen.add(key)
+                    warnings.warn(str(w.message), w.category, stacklevel=2)
+
+    return wrapper
+
+
+plan_layout = _warn_once(plan_layout)
 plan_layout.__doc__ = (plan_layout.__doc__ or "") + _options_doc()
 plan_layout.__signature__ = _signature()  # type: ignore[attr-defined]
