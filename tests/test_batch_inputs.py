@@ -68,8 +68,19 @@ def test_cli_batch_with_plan_style_inputs(tmp_path, small_areas, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         code = main(["batch", str(cfg), "--out", str(tmp_path / "out"), "-q"])
-    assert code == 0, capsys.readouterr().err
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
     assert (tmp_path / "out" / "province.xlsx").is_file()
+    # shares printed as % like careplan plan's tables (tester's finding 10), from the table
+    import re
+
+    import pandas as pd
+
+    d = pd.read_excel(tmp_path / "out" / "province.xlsx", sheet_name="districts")
+    row = [ln for ln in cap.out.splitlines() if ln.strip().startswith("r0c0")][0]
+    b, a = (d[f"households_covered_share_{k}"].iloc[0] for k in ("before", "after"))
+    pct = re.findall(r"(\d+(?:\.\d)?)%", row)
+    assert [float(x) for x in pct] == [round(100 * b, 1), round(100 * a, 1)]
 
 
 def test_cli_batch_plan_style_bad_layer_is_one_line_naming_the_file(tmp_path, small_areas,

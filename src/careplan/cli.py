@@ -99,8 +99,13 @@ def _cmd_batch(args) -> int:
                         "households_covered_share_before", "households_covered_share_after",
                         "new_stations_after") if c in d.columns]
     from careplan.report.console import echo, print_table
+    from careplan.report.format import fmt_percent
 
-    print_table(d, cols)
+    shown = d.copy()  # shares as % like careplan plan's tables (tester's finding 10)
+    for c in cols:
+        if "share" in c:
+            shown[c] = [fmt_percent(v) for v in shown[c]]
+    print_table(shown, cols)
     print()
     echo(f"wrote {res.out}/ (index.html, province.gpkg, province.xlsx, districts/)")
     print("Map data © OpenStreetMap contributors (ODbL).")

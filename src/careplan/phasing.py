@@ -18,13 +18,20 @@ area counts once, from the first phase in which a facility serving it exists, so
 objective is the area under the "elderly served" curve. It is solved exactly as a MIP
 with HiGHS (:func:`scipy.optimize.milp`); :func:`phase_layout` applies it to a
 :class:`~careplan.plan.LayoutPlan`. Facilities the budgets cannot fit get no phase
-(``phase = None``) and are listed as such, never dropped.
+go to a last phase, milestone ``"beyond budget"`` (:data:`BEYOND_BUDGET`), never dropped.
+
+Benefit (tester's finding 4): an area's older people count only when a *station* brings
+them into a walking circle (not a street or district centre, whose ``areas_served`` is its
+whole zone), and every facility also counts the floor-area deficit it meets (its
+``plan.allocation``), each m2 as the older people one m2 of the requirement serves (total
+elderly / total required m2 of the plan), in every phase from the one it is built in.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,7 +40,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from careplan._errors import InputError, SolverError
+from careplan._errors import CareplanWarning, InputError, SolverError
 
 __all__ = ["cost_table", "phase_layout", "phase_order"]
 
@@ -84,12 +91,20 @@ def cost_table(proposed: pd.DataFrame, unit_costs: Mapping[str, Mapping[str, flo
         rent = _number(f"unit_costs[{lv!r}].rent_per_m2_year", uc.get("rent_per_m2_year", 0))
         rows.append({"station_id": r["station_id"], "level": lv, "floor_area_m2": m2,
                      "construction_cost": c * m2, "rent_per_year": rent * m2, "note": note})
-    return pd.DataFrame(rows, columns=["station_id", "level", "floor_area_m2",
-                                       "construction_cost", "rent_per_year", "note"])
+    out = pd.DataFrame(rows, columns=["station_id", "level", "floor_area_m2",
+                                      "construction_cost", "rent_per_year", "note"])
+    free = out[(out["note"] != "") & (out["floor_area_m2"] > 0)]
+    if len(free):  # tester's finding 4: a district centre at 0 yuan, said only in a note
+        lv = sorted(set(map(str, free["level"])))
+        warnings.warn(f"no unit cost for level(s) {lv}: {len(free)} proposed facilit(y/ies) "
+                      f"({', '.join(map(str, free['station_id'][:10]))}) cost 0 yuan; add "
+                      f"unit_costs for {', '.join(lv)}", CareplanWarning, stacklevel=3)
+    return out
 
 
 def phase_order(serves: pd.DataFrame, weights: pd.Series, cost: pd.Series,
-                budgets: Sequence[float], *, time_limit_s: float = 60.0) -> pd.Series:
+                budgets: Sequence[float], *, time_limit_s: float = 60.0,
+                benefit: pd.Series | None = None) -> pd.Series:
     """The phase of every facility that serves the most weight earliest within budgets.
 
     Parameters
@@ -104,6 +119,10 @@ def phase_order(serves: pd.DataFrame, weights: pd.Series, cost: pd.Series,
         Budget of each phase, in order.
     time_limit_s : float
         HiGHS time limit, seconds.
+    benefit : Series of shape (n_facilities,), optional
+        A facility's own benefit in the weights' unit, counted in every phase from the
+        one it is built in (added to the objective: ``+ sum_f,t benefit_f x_ft``);
+        :func:`phase_layout` gives the floor-area deficit it meets.
 
     Returns
     -------
@@ -179,9 +198,11 @@ def phase_order(serves: pd.DataFrame, weights: pd.Series, cost: pd.Series,
             obj[yi(a, t)] = -w[a]
     # tie-break: among equally good orders, build what fits earlier (tiny reward)
     eps = 1e-6 * (1.0 + w.sum()) / (1.0 + n_f * n_t)
+    own = np.zeros(n_f) if benefit is None else np.array(
+        [_number(f"benefit[{f!r}]", float(benefit.get(f, 0.0))) for f in fac])
     for f in range(n_f):
         for t in range(n_t):
-            obj[xi(f, t)] -= eps
+            obj[xi(f, t)] -= eps + own[f]
     res = milp(obj, constraints=LinearConstraint(a_mat, lo, hi), integrality=np.ones(n),
                bounds=Bounds(0, 1), options={"time_limit": time_limit_s})
     if res.x is None:
@@ -282,24 +303,56 @@ def phase_layout(plan: Any, *, milestones: Sequence[tuple[Any, float]] | None,
     areas = plan.areas
     wcol = "elderly" if "elderly" in areas.columns else "households"
     weights = areas[wcol].astype(float)
+    per_m2 = _per_m2(areas, weights)
     if "covered_before" in areas.columns:  # only the newly covered count (tester finding 2)
         weights = weights.where(~areas["covered_before"].fillna(False).astype(bool), 0.0)
-    serves = pd.DataFrame([(s, a) for s, served in zip(prop["station_id"], prop["areas_served"],
+    # coverage is credited to stations only (tester's finding 4): a centre's areas_served is
+    # its whole street or district, not a walking circle
+    station = ~prop["kind"].isin(["centre", "canteen"]) if "kind" in prop.columns else \
+        pd.Series(True, index=prop.index)
+    serves = pd.DataFrame([(s, a) for s, served in zip(prop.loc[station, "station_id"],
+                                                       prop.loc[station, "areas_served"],
                                                        strict=True)
                            for a in str(served or "").split(",") if a],
                           columns=["facility_id", "area_id"])
-    phase = phase_order(serves, weights, construction, budgets, time_limit_s=time_limit_s)
-    order = sorted(phase.index, key=lambda s: (phase[s] is None, phase[s] or 0, str(s)))
+    met = _deficit_met(plan, construction.index)
+    phase = phase_order(serves, weights, construction, budgets, time_limit_s=time_limit_s,
+                        benefit=met * per_m2)
+    beyond = len(budgets)  # the facilities no budget fits: a last phase, "beyond budget"
+    phase = phase.map(lambda p: beyond if p is None else p)
+    order = sorted(phase.index, key=lambda s: (phase[s], str(s)))
     rows, built = [], []
     for s in order:
         p = phase[s]
         before = served_weight(serves, weights, built)
-        if p is not None:
-            built.append(s)
-        rows.append({"phase": None if p is None else p + 1,
-                     "milestone": None if p is None else milestones[p][0],
+        built.append(s)
+        new = served_weight(serves, weights, built) - before
+        rows.append({"phase": p + 1,
+                     "milestone": BEYOND_BUDGET if p == beyond else milestones[p][0],
                      "station_id": s, "construction_cost": float(construction[s]),
-                     f"{wcol}_served_new": served_weight(serves, weights, built) - before,
-                     f"{wcol}_served_total": served_weight(serves, weights, built)})
+                     f"{wcol}_served_new": new,
+                     f"{wcol}_served_total": served_weight(serves, weights, built),
+                     "deficit_met_m2": float(met[s]),
+                     "benefit": new + float(met[s]) * per_m2})
     phases = pd.DataFrame(rows)
     return dataclasses.replace(plan, cost=cost, phases=phases)
+
+
+#: Milestone of the last phase: the facilities the budgets cannot fit (tester's finding 4).
+BEYOND_BUDGET = "beyond budget"
+
+
+def _per_m2(areas: pd.DataFrame, weights: pd.Series) -> float:
+    """Weight (elderly) per m2 of required floor area over the plan's areas: the rate at
+    which a m2 of deficit met counts against a newly covered older person (each m2 counts
+    as much as the older people one m2 of the requirement serves; 0 without requirement)."""
+    req = float(areas["required_m2"].fillna(0).sum()) if "required_m2" in areas.columns else 0.0
+    return float(weights.sum()) / req if req > 0 else 0.0
+
+
+def _deficit_met(plan: Any, ids: pd.Index) -> pd.Series:
+    """Floor-area deficit each proposed facility meets, m2 (``plan.allocation``)."""
+    alloc = getattr(plan, "allocation", None)
+    if alloc is None or not len(alloc):
+        return pd.Series(0.0, index=ids)
+    return alloc.groupby("facility_id")["floor_area_m2"].sum().reindex(ids, fill_value=0.0)

@@ -145,12 +145,15 @@ def _with_cost_and_phases(plan: LayoutPlan, cfg: PlanConfig) -> LayoutPlan:
     if cfg.milestones is not None:
         params["milestones"] = "; ".join(f"{y}: budget {b:,.0f} yuan"
                                          for y, b in cfg.milestones)
-        unphased = list(map(str, plan.phases.loc[plan.phases["phase"].isna(), "station_id"]))
+        from careplan.phasing import BEYOND_BUDGET
+
+        ph = plan.phases
+        unphased = list(map(str, ph.loc[ph["milestone"] == BEYOND_BUDGET, "station_id"]))
         params["unphased_facilities"] = ", ".join(unphased) or "none"
         if unphased:
             warnings.warn(f"{len(unphased)} proposed facilit(y/ies) fit no phase's budget and "
-                          f"have no phase: {', '.join(unphased[:10])}; raise the budgets or "
-                          "add a milestone", CareplanWarning, stacklevel=3)
+                          f"go to a last phase '{BEYOND_BUDGET}': {', '.join(unphased[:10])}; "
+                          "raise the budgets or add a milestone", CareplanWarning, stacklevel=3)
     return dataclasses.replace(plan, parameters=params)
 
 
