@@ -173,3 +173,23 @@ def test_cover_mip_row_generation_from_one_row():
     x, _, status = _cover_mip(A, one, _problem(A.shape[1]), max_sites=opt,
                               more_rows=np.ones(A.shape[0], dtype=bool), info=info)
     assert status == "optimal" and x.sum() == opt and info["mip_rows"] == A.shape[0]
+
+
+def test_set_covering_proves_each_connected_component_alone():
+    """Three clustered instances far apart (a city's neighbourhoods): the optimum is the sum
+    of theirs (scipy's MILP on each block and on the whole matrix), proven by component."""
+    blocks = [_clustered(s)[0] for s in (0, 6, 10)]
+    cut = _clustered(0)[1]
+    n, m = sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)
+    D = np.full((n, m), 1e9)
+    i = j = 0
+    for b in blocks:
+        D[i:i + b.shape[0], j:j + b.shape[1]] = b
+        i, j = i + b.shape[0], j + b.shape[1]
+    A = sp.csr_array((D <= cut).astype(float))
+    r = SetCovering(cutoff_m=cut).solve(D)
+    opt = sum(milp_cover(sp.csr_array((b <= cut).astype(float))) for b in blocks)
+    assert r.objective == opt == milp_cover(A)
+    assert r.status == "optimal" and r.bound == r.objective
+    assert r.info["bb_components"] >= 3 and r.info["bb_components_searched"] >= 1
+    assert (A[:, [int(s) for s in r.new]].sum(axis=1) > 0).all()
