@@ -81,6 +81,11 @@ def test_cli_batch_with_plan_style_inputs(tmp_path, small_areas, capsys):
     b, a = (d[f"households_covered_share_{k}"].iloc[0] for k in ("before", "after"))
     pct = re.findall(r"(\d+(?:\.\d)?)%", row)
     assert [float(x) for x in pct] == [round(100 * b, 1), round(100 * a, 1)]
+    # the total row: covered households over households of the districts done (by hand)
+    tot = [ln for ln in cap.out.splitlines() if ln.strip().startswith("total")][0]
+    cov = d["households_covered_before"].sum() / d["households_before"].sum()
+    assert float(re.findall(r"(\d+(?:\.\d)?)%", tot)[0]) == round(100 * cov, 1)
+    assert "1 of 1 done" in tot
 
 
 def test_cli_batch_plan_style_bad_layer_is_one_line_naming_the_file(tmp_path, small_areas,

@@ -87,6 +87,27 @@ def _cmd_plan(args) -> int:
     return 0
 
 
+def _batch_total(d):
+    """The province's total row (a one-row DataFrame) of the districts table (tester's
+    finding 10): sums of the counts, shares as covered households over households, of the
+    districts done."""
+    import pandas as pd
+
+    done = d[d["status"] == "done"] if "status" in d.columns else d
+    row: dict = {"district_id": "total", "status": f"{len(done)} of {len(d)} done",
+                 "reused": ""}
+    for c in ("n_areas", "new_stations_after"):
+        if c in d.columns:
+            row[c] = pd.to_numeric(done[c], errors="coerce").sum()
+    for k in ("before", "after"):
+        num, den = f"households_covered_{k}", f"households_{k}"
+        if {num, den} <= set(d.columns):
+            tot = pd.to_numeric(done[den], errors="coerce").sum()
+            row[f"households_covered_share_{k}"] = (
+                pd.to_numeric(done[num], errors="coerce").sum() / tot if tot else float("nan"))
+    return pd.DataFrame([row])
+
+
 def _cmd_batch(args) -> int:
     from careplan.batch import batch_from_config
 
@@ -98,11 +119,13 @@ def _cmd_batch(args) -> int:
     cols = [c for c in ("district_id", "status", "reused", "n_areas",
                         "households_covered_share_before", "households_covered_share_after",
                         "new_stations_after") if c in d.columns]
+    import pandas as pd
+
     from careplan.report.console import echo, print_table
     from careplan.report.format import fmt_percent
 
-    shown = d.copy()  # shares as % like careplan plan's tables (tester's finding 10)
-    for c in cols:
+    shown = pd.concat([d, _batch_total(d)], ignore_index=True)
+    for c in cols:  # shares as % like careplan plan's tables (tester's finding 10)
         if "share" in c:
             shown[c] = [fmt_percent(v) for v in shown[c]]
     print_table(shown, cols)
