@@ -367,7 +367,7 @@ def test_html_report_zh(plan, out_dir):
     assert "Community care floor area per 100 households" not in page
     # proposed stations
     # (ids kept on one line; the level of each proposed facility after its kind)
-    assert ("<td class='id'>S1</td><td>社区级</td><td class='id'>c7</td><td class='num'>110</td>"
+    assert ("<td class='id'>S1</td><td class='id'>社区级</td><td class='id'>c7</td><td class='num'>110</td>"
             "<td class='num'>850</td>") in page
     # parameters and attribution
     assert "zhuhai-jinwan-2020" in page and "SetCovering" in page
@@ -694,7 +694,7 @@ def test_expansions_na_flags_and_rule_notes(plan, tmp_path):
     pngs = report.write_png_maps(p, tmp_path, lang="en", dpi=40)
     assert [x.name for x in pngs] == ["map_before.png", "map_after.png"]
     page, mp = _unescaped_report(paths["report"])
-    assert ("<td class='id'>S2</td><td>扩建</td><td>街道级</td><td class='id'>c9</td>"
+    assert ("<td class='id'>S2</td><td class='id'>扩建</td><td class='id'>街道级</td><td class='id'>c9</td>"
             "<td class='id'>E2</td><td class='num'>500</td>") in page
     assert "现状街道级设施扩建" in mp  # legend entry for expansions (E2 is a street centre)
     assert report._common.C_NA in mp and "无需配置" in mp  # NA areas drawn grey, in the legend

@@ -93,8 +93,9 @@ font-size:12px;color:#444}
 """
 
 _FLAG_COLS = ("passed",)
-#: Id columns kept on one line (an id broken as "D-" / "C040" is misread).
-_ID_COLS = ("station_id", "candidate_id", "facility_id")
+#: Id columns and short label columns kept on one line (an id broken as "D-" / "C040" is
+#: misread; a level or kind of 3-6 characters set one character per line, 社/区/级, is hard to read).
+_ID_COLS = ("station_id", "candidate_id", "facility_id", "level", "kind")
 
 #: A table of the HTML report shows at most this many rows (then a note: the full table
 #: is in tables.xlsx), so the page stays light at city scale (10,000 estates).
