@@ -295,5 +295,7 @@ def test_example_cost_and_phase_options_parse_when_uncommented(tmp_path):
     assert cfg.unit_costs == {"community": {"construction_per_m2": 5000.0,
                                             "rent_per_m2_year": 300.0},
                               "street": {"construction_per_m2": 6000.0,
-                                         "rent_per_m2_year": 0.0}}
+                                         "rent_per_m2_year": 0.0},
+                              "district": {"construction_per_m2": 6000.0,  # fixes, finding 4
+                                           "rent_per_m2_year": 0.0}}
     assert cfg.milestones == ((2022, 4e6), (2025, 2e7))
