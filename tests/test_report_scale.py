@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import re
 
 import geopandas as gpd
@@ -15,6 +16,7 @@ from test_report import X0, Y0, _plan
 
 import careplan.report as report
 from careplan.report import maps
+from careplan.report.format import fmt
 from careplan.report.html import HTML_MAX_ROWS
 
 #: The bound asserted on the generated city below (bytes); main's writer made 9.7 MB of a
@@ -102,8 +104,10 @@ def test_city_report_stays_within_its_size_bound(city, tmp_path):
     page = path.read_text(encoding="utf-8")
     # the report says what the map left out or merged, with the numbers
     for text in (f"路网共 {len(city.network_edges)} 条路段，超过 {maps.MAX_MAP_EDGES} 条",
-                 "居住区共 2500 个，超过 2000 个，交互地图中以圆点表示",
-                 "服务范围共 400 个，超过 300 个", "容差：居住区 1 m，路网 2 m，服务范围 10 m"):
+                 "居住区共 2500 个，超过 2000 个，交互地图中以圆点表示（每个小区一个点",
+                 "服务范围共 400 个，超过 300 个", "容差：居住区 1 m，路网 2 m，服务范围 10 m",
+                 # a 16 km city: the floor of the merged shapes' tolerance
+                 "合并后简化容差 25 m，即地图范围的 1/1,000、不小于 25 m"):
         assert text in page, text
     # long tables are cut with a note; the full tables are in the workbook
     assert page.count(f"仅列出前 {HTML_MAX_ROWS} 行") >= 2  # areas, allocation
@@ -116,8 +120,8 @@ def test_city_map_layers_are_reduced_not_lost(city):
     # two merged service-area shapes (existing, proposed), no per-facility tooltip
     feats = [json_obj for json_obj in re.findall(r'"facility_id": "F\d+"', doc)]
     assert feats == []
-    # every estate is still on the map, as a point
-    assert doc.count('"area_id": "A0') == 2 * 2_500  # before and after layers
+    # every estate is still on the map, as a point written once for both layers
+    assert doc.count('"A0') == 2_500 and '"area_id": "A0' not in doc
     # every station too, in one point layer (no per-station script)
     assert doc.count('"station_id": "S0') == 400
     assert doc.count("bindPopup") == 2  # the 2 existing facilities keep their markers
@@ -138,6 +142,87 @@ def test_below_the_limits_nothing_is_dropped_and_shapes_are_simplified_only_slig
     big_hole = shapely.Polygon(shapely.box(0, 0, 1000, 1000).exterior.coords,
                                [shapely.box(100, 100, 400, 400).exterior.coords])
     assert len(maps._without_small_holes(big_hole, maps.FILL_HOLES_M2).interiors) == 1
+
+
+def _area_points(doc: str) -> tuple[dict, list[tuple[str, str]]]:
+    """The estates' point array of a rendered map and its (layer, ok array) draw calls."""
+    data = json.loads(re.search(r"var d = (\{.*?\});\n", doc).group(1))
+    draws = re.findall(r"draw\((feature_group_\w+), d\.(ok_\w+),", doc)
+    return data, draws
+
+
+def test_estates_above_the_limit_are_one_point_array_drawn_by_both_layers(city):
+    """Issue 15.1: the before/after estate layers draw from one array; each estate's
+    colour in each layer is its compliance in the plan's table; points are the estates'
+    representative points in WGS84 to 5 decimals (pyproj via GeoPandas here)."""
+    areas = city.areas.copy()
+    areas["compliant_before"] = areas["compliant_before"].astype(object)
+    areas.iloc[:7, areas.columns.get_loc("compliant_before")] = None  # not assessed
+    areas.iloc[7:9, areas.columns.get_loc("compliant_after")] = False
+    plan = dataclasses.replace(city, areas=areas)
+    doc = report.folium_map(plan, lang="en").get_root().render()
+    data, draws = _area_points(doc)
+    assert data["cols"]["area_id"] == list(areas["area_id"])
+    exp_before = [None if v is None else bool(v) for v in areas["compliant_before"]]
+    assert data["ok_before"] == exp_before and data["ok_before"][:7] == [None] * 7
+    assert data["ok_after"] == [bool(v) for v in areas["compliant_after"]]
+    assert data["ok_after"][7:10] == [False, False, True]
+    assert sum(v is False for v in data["ok_before"]) == int((~city.areas[
+        "compliant_before"].iloc[7:]).sum())
+    pts = gpd.GeoSeries(areas.geometry.representative_point(), crs=areas.crs).to_crs(4326)
+    assert np.allclose(data["x"], pts.x, atol=6e-6) and np.allclose(data["y"], pts.y, atol=6e-6)
+    assert data["x"] == [round(v, 5) for v in data["x"]]
+    # two layers, the before one hidden at first, each coloured by its own status
+    assert [ok for _, ok in draws] == ["ok_before", "ok_after"]
+    for (fg, _), name in zip(draws, ("Areas: compliance before", "Areas: compliance after"),
+                             strict=True):
+        assert re.search(rf'"{re.escape(name)}"\s*:\s*{fg}', doc), name
+    assert doc.count(draws[1][0] + ".addTo(") >= 1 and draws[0][0] + ".addTo(" not in doc
+    # the tooltip fields are those of the layer's moment
+    assert data["cols"]["compliant_after"][7] == fmt(False, "en")
+    assert data["cols"]["compliant_before"][0] == fmt(None, "en")
+
+
+def test_merged_service_area_tolerance_scales_with_the_extent_above_the_limit():
+    """The merged shapes' tolerance is max(25 m, extent / 1,000) (hand values), stated in
+    the note; the drawn shape is shapely's simplify of the union to that tolerance."""
+    small = _city_plan(20, 50, 6, 5)
+    assert maps.merged_service_area_tolerance_m(small) == 25.0  # 1.9 km: the floor
+    assert "service_areas_merged" not in maps.map_reductions(small)
+    assert "var d = {" not in report.folium_map(small, lang="en").get_root().render()
+    # 302 service areas (> 300) and estates spread over 80 km: 80 m
+    plan = _city_plan(20, 60, 302, 5)
+    from shapely import affinity
+
+    far = plan.areas.copy()
+    geoms = far.geometry.to_numpy().copy()
+    geoms[0] = affinity.translate(geoms[0], xoff=80_000 - (geoms[0].centroid.x - X0) + 30)
+    far = far.set_geometry(geoms, crs=far.crs)
+    b = far.total_bounds
+    plan = dataclasses.replace(plan, areas=far)
+    tol_m = max(b[2] - b[0], b[3] - b[1]) / 1000
+    assert maps.merged_service_area_tolerance_m(plan) == pytest.approx(tol_m)
+    assert 79.5 < tol_m < 80.5
+    from careplan.report.html import _map_notes
+
+    assert ("simplified to 80 m: 1/1,000 of the map's extent, at least 25 m"
+            in html.unescape(_map_notes(plan, "en")))
+    doc = report.folium_map(plan, lang="en").get_root().render()
+    shapes = [json.loads(x) for x in re.findall(r"_add\((\{.*?\})\);\n", doc)]
+    merged = [f for fc in shapes for f in fc["features"]
+              if f["geometry"]["type"] in ("Polygon", "MultiPolygon") and not f["properties"]]
+    assert len(merged) == 2  # existing, proposed
+    sa = plan.service_areas
+    for f, status in zip(merged, ("existing", "proposed"), strict=True):
+        drawn = gpd.GeoSeries([shapely.geometry.shape(f["geometry"])], crs=4326).to_crs(
+            plan.crs).iloc[0]
+        # the union of the shapes as drawn below the limit (holes filled, 10 m), unsimplified
+        exact = shapely.union_all(maps._service_shapes(sa[sa["status"] == status]).geometry)
+        exact = maps._without_small_holes(exact, maps.FILL_HOLES_M2)
+        expected = shapely.simplify(exact, tol_m, preserve_topology=True)
+        assert shapely.get_num_coordinates(drawn) == shapely.get_num_coordinates(expected)
+        assert shapely.get_num_coordinates(drawn) < shapely.get_num_coordinates(exact)
+        assert shapely.hausdorff_distance(drawn, expected) < 1.5  # 5 decimals (~1 m)
 
 
 # ----------------------------------------------------- PNG maps at city scale (issue 15.1)

@@ -51,9 +51,11 @@ from careplan.report.maps import (
     MAX_MAP_AREA_POLYGONS,
     MAX_MAP_EDGES,
     MAX_MAP_SERVICE_AREAS,
+    MERGED_SA_EXTENT_FRACTION,
     SIMPLIFY_M,
     folium_map,
     map_reductions,
+    merged_service_area_tolerance_m,
     standalone_map_html,
 )
 from careplan.report.phrases import parameter_text, value_text
@@ -152,7 +154,9 @@ def _map_notes(plan: LayoutPlan, lang: str) -> str:
         decimals=MAP_DECIMALS, holes=f"{FILL_HOLES_M2 / 10_000:g}",
         **{k: f"{v:g}" for k, v in SIMPLIFY_M.items()})]
     notes += [t(f"map_note_{k}", lang).format(n=n, limit=limits[k],
-                                              tol=f"{SIMPLIFY_M['service_areas_merged']:g}",
+                                              tol=f"{merged_service_area_tolerance_m(plan):.0f}",
+                                              floor=f"{SIMPLIFY_M['service_areas_merged']:g}",
+                                              frac=f"{MERGED_SA_EXTENT_FRACTION:,}",
                                               buffer=f"{_coverage.DEFAULT_BUFFER_M:g}")
               for k, n in map_reductions(plan).items()]
     return "".join(f"<p class='note'>{esc(n)}</p>" for n in notes)

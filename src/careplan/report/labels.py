@@ -244,14 +244,18 @@ UI: dict[str, dict[str, str]] = {
         "en": "The street layer ({n} edges, more than {limit}) is left out of the interactive "
               "map; it is in plan.gpkg and on the PNG maps."},
     "map_note_areas_as_points": {
-        "zh": "居住区共 {n} 个，超过 {limit} 个，交互地图中以圆点表示（完整范围见 plan.gpkg）。",
-        "en": "The {n} areas (more than {limit}) are drawn as points on the interactive map; "
-              "their outlines are in plan.gpkg."},
+        "zh": "居住区共 {n} 个，超过 {limit} 个，交互地图中以圆点表示（每个小区一个点，按规划前、后的"
+              "达标状态着色；完整范围见 plan.gpkg）。",
+        "en": "The {n} areas (more than {limit}) are drawn as points on the interactive map "
+              "(one point per area, coloured by its status before or after); their outlines "
+              "are in plan.gpkg."},
     "map_note_service_areas_merged": {
         "zh": "服务范围共 {n} 个，超过 {limit} 个，交互地图中按现状、新增各合并为一个范围显示"
-              "（合并后简化容差 {tol} m；逐个设施的范围见 plan.gpkg）。",
+              "（合并后简化容差 {tol} m，即地图范围的 1/{frac}、不小于 {floor} m；"
+              "逐个设施的范围见 plan.gpkg）。",
         "en": "The {n} service areas (more than {limit}) are merged into one shape for existing "
-              "and one for proposed facilities on the interactive map (simplified to {tol} m); "
+              "and one for proposed facilities on the interactive map (simplified to {tol} m: "
+              "1/{frac} of the map's extent, at least {floor} m); "
               "each facility's is in plan.gpkg."},
     "map_note_service_areas_hull": {
         "zh": "服务范围共 {n} 个，超过 {limit} 个，每个以步行可达路网点的凹包外扩 {buffer} m 表示"

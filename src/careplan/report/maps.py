@@ -82,6 +82,15 @@ MAX_MAP_AREA_POLYGONS = 2_000
 MAX_MAP_MARKERS = 300
 #: Above this many service areas those of each status are merged into one shape.
 MAX_MAP_SERVICE_AREAS = 300
+#: The merged service areas are simplified to the larger of
+#: ``SIMPLIFY_M["service_areas_merged"]`` and the map's extent (the longer side of the
+#: areas' bounding box, m) divided by this: 1/1,000 of the extent is under one pixel of
+#: the map's first view (the whole city fitted into the 660 px high frame), so the shape
+#: the planner first sees does not change; zoomed in, the outline moves by at most the
+#: tolerance (a 100 km city: 100 m; the floor, 25 m, up to a 25 km one).  Issue 15.1: at
+#: 1M nodes the two merged shapes were half of report.html (existing: 3.4 MB at 25 m,
+#: 2.0 MB at 50 m, 0.5 MB at 100 m).
+MERGED_SA_EXTENT_FRACTION = 1_000
 
 
 def map_reductions(plan: LayoutPlan) -> dict[str, int]:
@@ -110,6 +119,26 @@ def map_reductions(plan: LayoutPlan) -> dict[str, int]:
     if "shape" in sa.columns and (sa["shape"] == "hull").any():
         out["service_areas_hull"] = int((sa["shape"] == "hull").sum())
     return out
+
+
+def merged_service_area_tolerance_m(plan: LayoutPlan) -> float:
+    """Tolerance (m) to which the merged service areas are simplified on the map.
+
+    ``max(SIMPLIFY_M["service_areas_merged"], extent_m / MERGED_SA_EXTENT_FRACTION)``
+    where ``extent_m`` is the longer side of the bounding box of ``plan.areas`` in the
+    plan's projected CRS (metres).  Used only above :data:`MAX_MAP_SERVICE_AREAS`.
+
+    Returns
+    -------
+    float
+        Metres; the 25 m floor when the areas' bounds are not finite.
+    """
+    floor = float(SIMPLIFY_M["service_areas_merged"])
+    b = np.asarray(plan.areas.total_bounds, dtype=float)
+    if not len(plan.areas) or not np.all(np.isfinite(b)):
+        return floor
+    extent_m = max(b[2] - b[0], b[3] - b[1])
+    return max(floor, float(extent_m) / MERGED_SA_EXTENT_FRACTION)
 
 
 def _simplified(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
@@ -345,12 +374,14 @@ def _add_network(m, plan: LayoutPlan, lang: str) -> None:
     fg.add_to(m)
 
 
-def _service_shapes(part: gpd.GeoDataFrame, key: str = "service_areas") -> gpd.GeoDataFrame:
+def _service_shapes(part: gpd.GeoDataFrame, key: str = "service_areas", *,
+                    tolerance_m: float | None = None) -> gpd.GeoDataFrame:
     """Service areas as drawn: small holes filled, then simplified to ``SIMPLIFY_M[key]``
-    (before any union: the union of the full shapes took minutes at 900 facilities)."""
+    or *tolerance_m* when given (before any union: the union of the full shapes took
+    minutes at 900 facilities)."""
     part = part.set_geometry([_without_small_holes(g, FILL_HOLES_M2) for g in part.geometry],
                              crs=part.crs)
-    return _simplified(part, SIMPLIFY_M[key])
+    return _simplified(part, SIMPLIFY_M[key] if tolerance_m is None else tolerance_m)
 
 
 def _add_service_areas(m, plan: LayoutPlan, lang: str) -> None:
@@ -358,6 +389,7 @@ def _add_service_areas(m, plan: LayoutPlan, lang: str) -> None:
 
     sa = plan.service_areas
     merge = "service_areas_merged" in map_reductions(plan)
+    tol_m = merged_service_area_tolerance_m(plan)
     for status, key, color in (("existing", "lyr_sa_existing", C_SA_EXISTING),
                                ("proposed", "lyr_sa_proposed", C_SA_PROPOSED)):
         part = sa[sa["status"] == status] if len(sa) else sa
@@ -367,7 +399,7 @@ def _add_service_areas(m, plan: LayoutPlan, lang: str) -> None:
         if merge:  # one shape per status: where any facility of it is within the walk
             shape = shapely.union_all(part.geometry.to_numpy())
             part = _service_shapes(gpd.GeoDataFrame({"n": [len(part)]}, geometry=[shape],
-                                                    crs=part.crs), "service_areas_merged")
+                                                    crs=part.crs), tolerance_m=tol_m)
         fg = folium.FeatureGroup(name=t(key, lang), show=status == "proposed")
         tip = None if merge else folium.GeoJsonTooltip(
             ["facility_id", "cutoff_m"],
@@ -387,10 +419,10 @@ def _add_areas(m, plan: LayoutPlan, lang: str) -> None:
     areas = plan.areas
     as_points = "areas_as_points" in map_reductions(plan)
     shown = [c for c in ("area_id", "name", "households", "required_m2") if c in areas.columns]
-    if as_points:  # a circle per area
-        areas = areas.set_geometry(areas.geometry.representative_point())
-    else:
-        areas = _simplified(areas, SIMPLIFY_M["areas"])
+    if as_points:  # a circle per area, both layers drawn from one data array
+        _add_area_points(m, plan, lang)
+        return
+    areas = _simplified(areas, SIMPLIFY_M["areas"])
     point_areas = bool(areas.geom_type.isin(["Point", "MultiPoint"]).any())
     for when, key in (("before", "lyr_areas_before"), ("after", "lyr_areas_after")):
         data = areas.copy()
@@ -402,9 +434,6 @@ def _add_areas(m, plan: LayoutPlan, lang: str) -> None:
         fields = shown + [c for c in (f"provided_{when}_m2", f"deficit_{when}_m2",
                                       f"compliant_{when}", f"covered_{when}",
                                       f"nearest_distance_{when}_m") if c in areas.columns]
-        if as_points:
-            fields = [c for c in fields if c in ("area_id", "name", "households",
-                                                 f"deficit_{when}_m2", f"compliant_{when}")]
         if when == "after" and "served_by" in areas.columns:
             fields.append("served_by")
         fg = folium.FeatureGroup(name=t(key, lang), show=when == "after")
@@ -421,10 +450,111 @@ def _add_areas(m, plan: LayoutPlan, lang: str) -> None:
                 fields, aliases=[html_text(column_label(c, lang)) for c in fields],
                 localize=False),
             # areas given as points (allowed by read_areas) are drawn as circles, not pins
-            marker=(folium.CircleMarker(radius=4 if as_points else 7, fill=True)
-                    if point_areas else None),
+            marker=folium.CircleMarker(radius=7, fill=True) if point_areas else None,
         ).add_to(fg)
         fg.add_to(m)
+
+
+#: Name of the JavaScript variable holding the estates' point data above
+#: :data:`MAX_MAP_AREA_POLYGONS` (one array, drawn by the before and the after layer).
+AREA_POINTS_VAR = "careplan_area_points"
+
+_AREA_POINTS_JS = """(function () {
+  var d = %(data)s;
+  function table(i, fields, aliases) {
+    var rows = "";
+    for (var k = 0; k < fields.length; k++) {
+      var v = d.cols[fields[k]][i];
+      rows += "<tr><th style='text-align:left;padding-right:6px'>" + aliases[k] +
+              "</th><td>" + (v === null ? "" : v) + "</td></tr>";
+    }
+    return "<table>" + rows + "</table>";
+  }
+  function draw(fg, ok, fields, aliases) {
+    var colors = %(colors)s;
+    d.x.forEach(function (x, i) {
+      if (x === null) return;
+      var c = ok[i] === true ? colors[0] : (ok[i] === false ? colors[1] : colors[2]);
+      L.circleMarker([d.y[i], x], {radius: 4, color: "#333333", weight: 1, fill: true,
+                                   fillColor: c, fillOpacity: 0.45})
+        .bindTooltip(function () { return table(i, fields, aliases); }, {sticky: true})
+        .on("mouseover", function (e) { e.target.setStyle({weight: 3}); })
+        .on("mouseout", function (e) { e.target.setStyle({weight: 1}); })
+        .addTo(fg);
+    });
+  }
+  window.%(var)s = d;
+%(draws)s})();
+"""
+
+
+def area_points_data(plan: LayoutPlan, lang: str = "zh") -> dict:
+    """The estates as one columnar point array for the map's before/after layers.
+
+    Used above :data:`MAX_MAP_AREA_POLYGONS`: each estate's point (shapely
+    ``representative_point`` in the plan's CRS, then WGS84 to :data:`MAP_DECIMALS`
+    decimals) and tooltip values are written once, and both layers draw from them,
+    coloured by ``ok_before`` / ``ok_after``.
+
+    Returns
+    -------
+    dict
+        ``x``, ``y``: lists of longitude / latitude (degrees), length n_areas, None for
+        an area without a geometry; ``ok_before``, ``ok_after``: lists of True / False /
+        None (``compliant_before`` / ``compliant_after``; None = not assessed);
+        ``cols``: {column: list of n_areas values}, text HTML-escaped, floats to two
+        decimals; ``fields``: {"before": [...], "after": [...]}, the columns each
+        layer's tooltip shows, in order.
+    """
+    areas = plan.areas
+    pts = areas.set_geometry(areas.geometry.representative_point())
+    data = pts.copy()
+    fields = {}
+    for when in ("before", "after"):
+        data[f"_ok_{when}"] = pd.Series([flag(v) for v in areas[f"compliant_{when}"]],
+                                        index=data.index, dtype=object)
+        data[f"compliant_{when}"] = pd.Series(
+            [fmt(flag(v), lang) for v in areas[f"compliant_{when}"]], index=data.index,
+            dtype=object)
+        f = [c for c in ("area_id", "name", "households", f"deficit_{when}_m2",
+                         f"compliant_{when}") if c in areas.columns]
+        if when == "after" and "served_by" in areas.columns:
+            f.append("served_by")
+        fields[when] = f
+    cols = list(dict.fromkeys(fields["before"] + fields["after"]))
+    feats = _geojson_frame(data, cols + ["_ok_before", "_ok_after"])["features"]
+    xy = [f["geometry"]["coordinates"] if f["geometry"] else [None, None] for f in feats]
+    return {"x": [c[0] for c in xy], "y": [c[1] for c in xy],
+            "ok_before": [f["properties"]["_ok_before"] for f in feats],
+            "ok_after": [f["properties"]["_ok_after"] for f in feats],
+            "cols": {c: [f["properties"][c] for f in feats] for c in cols},
+            "fields": fields}
+
+
+def _add_area_points(m, plan: LayoutPlan, lang: str) -> None:
+    """The before and after estate layers as circles drawn from one data array (see
+    :func:`area_points_data`), a tooltip table each built when hovered."""
+    import folium
+
+    from careplan.report.escape import json_script
+
+    data = area_points_data(plan, lang)
+    groups = {}
+    for when, key in (("before", "lyr_areas_before"), ("after", "lyr_areas_after")):
+        groups[when] = folium.FeatureGroup(name=t(key, lang), show=when == "after")
+        groups[when].add_to(m)
+    draws = "".join(
+        f"  draw({groups[w].get_name()}, d.ok_{w}, {json_script(data['fields'][w])}, "
+        f"{json_script([html_text(column_label(c, lang)) for c in data['fields'][w]])});\n"
+        for w in ("before", "after"))
+    js = _AREA_POINTS_JS % {"data": json_script({k: v for k, v in data.items()
+                                                 if k != "fields"}),
+                            "colors": json_script([C_OK, C_BAD, C_NA]),
+                            "var": AREA_POINTS_VAR, "draws": draws}
+    el = folium.MacroElement()
+    el.js = js
+    el._template = _template("{% macro script(this, kwargs) %}{{ this.js }}{% endmacro %}")
+    m.add_child(el)
 
 
 def _add_boundaries(m, plan: LayoutPlan, lang: str) -> None:
