@@ -159,6 +159,7 @@ def test_estates_above_the_limit_are_one_point_array_drawn_by_both_layers(city):
     areas["compliant_before"] = areas["compliant_before"].astype(object)
     areas.iloc[:7, areas.columns.get_loc("compliant_before")] = None  # not assessed
     areas.iloc[7:9, areas.columns.get_loc("compliant_after")] = False
+    areas.iloc[10, areas.columns.get_loc("name")] = "</script><script>alert(1)</script>"
     plan = dataclasses.replace(city, areas=areas)
     doc = report.folium_map(plan, lang="en").get_root().render()
     data, draws = _area_points(doc)
@@ -181,6 +182,9 @@ def test_estates_above_the_limit_are_one_point_array_drawn_by_both_layers(city):
     # the tooltip fields are those of the layer's moment
     assert data["cols"]["compliant_after"][7] == fmt(False, "en")
     assert data["cols"]["compliant_before"][0] == fmt(None, "en")
+    # text reaches the script as an escaped JSON literal, shown as text by the tooltip
+    assert "<script>alert" not in doc
+    assert data["cols"]["name"][10] == html.escape("</script><script>alert(1)</script>")
 
 
 def test_merged_service_area_tolerance_scales_with_the_extent_above_the_limit():
