@@ -94,8 +94,8 @@ def _batch_total(d):
     import pandas as pd
 
     done = d[d["status"] == "done"] if "status" in d.columns else d
-    row: dict = {"district_id": "total", "status": f"{len(done)} of {len(d)} done",
-                 "reused": ""}
+    row = {"district_id": "total", "status": f"{len(done)} of {len(d)} done",
+           "reused": ""}
     for c in ("n_areas", "new_stations_after"):
         if c in d.columns:
             row[c] = pd.to_numeric(done[c], errors="coerce").sum()
