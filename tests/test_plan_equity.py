@@ -131,7 +131,7 @@ def test_equity_in_html_xlsx_gpkg_and_lorenz_chart(tmp_path):
     sec = zh[zh.index("<h2 id='equity'>"):]
     sec = sec[:sec.index("</table>")]
     assert "公平性（规划前后）" in sec and "规划前基尼系数" in sec and "帕尔玛" in sec
-    assert "<td>区县</td><td>D1</td>" in sec and "<td>全部</td><td>全部</td>" in sec
+    assert "<td class='id'>区县</td><td>D1</td>" in sec and "<td class='id'>全部</td><td>全部</td>" in sec
     g = eq.set_index("group").loc["all", "gini_before"]
     assert f"<td class='num'>{g:.3f}</td>" in sec
     share = eq.set_index("group").loc["all", "outside_share_before"]
