@@ -122,8 +122,8 @@ def test_city_map_layers_are_reduced_not_lost(city):
     assert feats == []
     # every estate is still on the map, as a point written once for both layers
     assert doc.count('"A0') == 2_500 and '"area_id": "A0' not in doc
-    # every station too, in one point layer (no per-station script)
-    assert doc.count('"station_id": "S0') == 400
+    # every station too, in one point array (no per-station script, no GeoJSON feature)
+    assert doc.count('"S0') == 400 and '"station_id": "S0' not in doc
     assert doc.count("bindPopup") == 2  # the 2 existing facilities keep their markers
 
 
@@ -185,6 +185,24 @@ def test_estates_above_the_limit_are_one_point_array_drawn_by_both_layers(city):
     # text reaches the script as an escaped JSON literal, shown as text by the tooltip
     assert "<script>alert" not in doc
     assert data["cols"]["name"][10] == html.escape("</script><script>alert(1)</script>")
+
+
+def test_stations_above_the_marker_limit_are_one_point_array_in_their_level_colour(city):
+    """Above MAX_MAP_MARKERS the stations are one columnar array: each station's id,
+    point (pyproj) and colour (its level's, from the plan's tables) as in plan.proposed."""
+    from careplan.report._common import LEVEL_COLORS, proposed_levels
+
+    assert len(city.proposed) > maps.MAX_MAP_MARKERS
+    doc = report.folium_map(city, lang="en").get_root().render()
+    blocks = [json.loads(x) for x in re.findall(r"var d = (\{.*?\});\n", doc)]
+    data = next(b for b in blocks if "station_id" in b["cols"])
+    assert data["cols"]["station_id"] == list(city.proposed["station_id"])
+    assert [data["palette"][i] for i in data["color"]] == [
+        LEVEL_COLORS.get(lv, "#7f7f7f") for lv in proposed_levels(city)]
+    pts = city.proposed.geometry.to_crs(4326)
+    assert np.allclose(data["x"], pts.x, atol=6e-6) and np.allclose(data["y"], pts.y, atol=6e-6)
+    fa = data["cols"]["floor_area_m2"]
+    assert fa == [round(v, 2) for v in city.proposed["floor_area_m2"]]
 
 
 def test_merged_service_area_tolerance_scales_with_the_extent_above_the_limit():
