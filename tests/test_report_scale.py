@@ -302,3 +302,44 @@ def test_png_after_map_labels_stations_only_up_to_the_limit(city):
             assert len(ids) == len(texts) and len(set(re.findall(r"S\d{4}", " ".join(ids)))) > 150
         else:
             assert ids == [] and texts == [f"{len(city.proposed)} stations: ids in tables.xlsx"]
+
+
+def _browser():
+    from _chromium import chromium_path
+
+    return chromium_path()
+
+
+@pytest.mark.skipif(_browser() is None, reason="no chromium on this machine")
+def test_estate_layers_draw_each_estate_in_its_status_colour_in_a_browser(city, tmp_path):
+    """In headless Chromium: the hidden 'before' and shown 'after' layers each hold one
+    circle per estate, filled with the colour of its compliance in plan.areas; the
+    stations' layer one circle per station; no script error."""
+    from _chromium import Browser
+
+    from careplan.report._common import C_BAD, C_NA, C_OK
+
+    areas = city.areas.copy()
+    areas["compliant_after"] = areas["compliant_after"].astype(object)
+    areas.iloc[:5, areas.columns.get_loc("compliant_after")] = None
+    plan = dataclasses.replace(city, areas=areas)
+    path = report.write_html(plan, tmp_path / "report.html", lang="en")
+    js = ("(() => { const w = document.querySelector('iframe').contentWindow;"
+          " const m = w[Object.keys(w).find(k => k.startsWith('map_'))]; const out = [];"
+          " for (const k of Object.keys(w)) { if (!k.startsWith('feature_group_')) continue;"
+          " const g = w[k]; out.push({shown: m.hasLayer(g), fill: g.getLayers().map("
+          " l => l.options.fillColor || null)}); }"
+          " return JSON.stringify(out); })()")
+    with Browser(width=1280, height=900, timeout_s=120) as b:
+        b.open(path, settle_s=0.5)
+        groups = json.loads(b.eval(js))
+        errors = b.errors()
+    assert errors == []
+    colour = {True: C_OK, False: C_BAD, None: C_NA}
+    exp = {when: [colour[None if v is None else bool(v)] for v in areas[f"compliant_{when}"]]
+           for when in ("before", "after")}
+    estates = [g for g in groups if len(g["fill"]) == len(areas)]
+    assert [g["shown"] for g in estates] == [False, True]
+    assert estates[0]["fill"] == exp["before"] and estates[1]["fill"] == exp["after"]
+    assert exp["after"][:6] == [C_NA] * 5 + [C_OK]
+    assert sum(len(g["fill"]) == len(city.proposed) for g in groups) == 1
