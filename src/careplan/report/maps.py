@@ -225,6 +225,17 @@ def _template(text: str):
     return Template(text)
 
 
+def _verbatim_script(js: str):
+    """A map child whose script is *js* verbatim (no ``{map}`` substitution: *js* holds
+    data); *js* must already be safe (JSON literals from ``json_script``)."""
+    import folium
+
+    el = folium.MacroElement()
+    el.js = js
+    el._template = _template("{% macro script(this, kwargs) %}{{ this.js }}{% endmacro %}")
+    return el
+
+
 def _popup(content_html: str, *, max_width_px: int = 320):
     """A Leaflet popup bound with plain ``bindPopup`` (folium's Popup needs jQuery)."""
     return _script(f"{{map}}.bindPopup({js_string(content_html)}, "
@@ -459,9 +470,8 @@ def _add_areas(m, plan: LayoutPlan, lang: str) -> None:
 #: :data:`MAX_MAP_AREA_POLYGONS` (one array, drawn by the before and the after layer).
 AREA_POINTS_VAR = "careplan_area_points"
 
-_AREA_POINTS_JS = """(function () {
-  var d = %(data)s;
-  function table(i, fields, aliases) {
+#: A tooltip table of point *i* of the columnar array ``d`` (values already HTML-escaped).
+_JS_TABLE = """  function table(i, fields, aliases) {
     var rows = "";
     for (var k = 0; k < fields.length; k++) {
       var v = d.cols[fields[k]][i];
@@ -470,7 +480,11 @@ _AREA_POINTS_JS = """(function () {
     }
     return "<table>" + rows + "</table>";
   }
-  function draw(fg, ok, fields, aliases) {
+"""
+
+_AREA_POINTS_JS = """(function () {
+  var d = %(data)s;
+%(table)s  function draw(fg, ok, fields, aliases) {
     var colors = %(colors)s;
     d.x.forEach(function (x, i) {
       if (x === null) return;
@@ -550,11 +564,8 @@ def _add_area_points(m, plan: LayoutPlan, lang: str) -> None:
     js = _AREA_POINTS_JS % {"data": json_script({k: v for k, v in data.items()
                                                  if k != "fields"}),
                             "colors": json_script([C_OK, C_BAD, C_NA]),
-                            "var": AREA_POINTS_VAR, "draws": draws}
-    el = folium.MacroElement()
-    el.js = js
-    el._template = _template("{% macro script(this, kwargs) %}{{ this.js }}{% endmacro %}")
-    m.add_child(el)
+                            "var": AREA_POINTS_VAR, "draws": draws, "table": _JS_TABLE}
+    m.add_child(_verbatim_script(js))
 
 
 def _add_boundaries(m, plan: LayoutPlan, lang: str) -> None:
@@ -618,20 +629,11 @@ def _add_existing(m, plan: LayoutPlan, lang: str) -> None:
 _FACILITY_POINTS_JS = """(function () {
   var d = %(data)s;
   var fields = %(fields)s, aliases = %(aliases)s;
-  function table(i) {
-    var rows = "";
-    for (var k = 0; k < fields.length; k++) {
-      var v = d.cols[fields[k]][i];
-      rows += "<tr><th style='text-align:left;padding-right:6px'>" + aliases[k] +
-              "</th><td>" + (v === null ? "" : v) + "</td></tr>";
-    }
-    return "<table>" + rows + "</table>";
-  }
-  d.x.forEach(function (x, i) {
+%(table)s  d.x.forEach(function (x, i) {
     if (x === null) return;
     L.circleMarker([d.y[i], x], {radius: %(radius)d, color: "#222222", weight: 1, fill: true,
                                  fillColor: d.palette[d.color[i]], fillOpacity: 0.9})
-      .bindTooltip(function () { return table(i); }, {sticky: true})
+      .bindTooltip(function () { return table(i, fields, aliases); }, {sticky: true})
       .addTo(%(fg)s);
   });
 })();
@@ -665,7 +667,6 @@ def _point_layer(fg, pts: gpd.GeoDataFrame, fields: list[str], lang: str, *,
     """Points as circles (colour ``_color``) drawn from one columnar array (many
     facilities at city scale: a GeoJSON feature and a style case per point were ~0.5 kB
     each), a tooltip of *fields* built when hovered."""
-    import folium
 
     from careplan.report.escape import json_script
 
@@ -673,11 +674,8 @@ def _point_layer(fg, pts: gpd.GeoDataFrame, fields: list[str], lang: str, *,
     js = _FACILITY_POINTS_JS % {
         "data": json_script(point_layer_data(pts, fields)), "fields": json_script(fields),
         "aliases": json_script([html_text(t(c, lang)) for c in fields]),
-        "radius": int(radius), "fg": fg.get_name()}
-    el = folium.MacroElement()
-    el.js = js
-    el._template = _template("{% macro script(this, kwargs) %}{{ this.js }}{% endmacro %}")
-    fg.add_child(el)
+        "radius": int(radius), "fg": fg.get_name(), "table": _JS_TABLE}
+    fg.add_child(_verbatim_script(js))
 
 
 def marker_radii(proposed: gpd.GeoDataFrame, *, same_site_m: float = 5.0) -> np.ndarray:
