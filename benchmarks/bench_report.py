@@ -97,13 +97,14 @@ def browser_times(html: Path, *, timeout_s: float = 300.0) -> dict:
 
 def run(n_nodes: int) -> None:
     import careplan.report as report
-    from careplan.report.maps import map_reductions
+    from careplan.report.maps import map_reductions, merged_service_area_tolerance_m
 
     plan = city_plan(n_nodes)
     edges = 0 if plan.network_edges is None else len(plan.network_edges)
     print(f"{n_nodes:>8} nodes: {len(plan.areas)} estates, {edges} street edges, "
           f"{len(plan.service_areas)} service areas, {len(plan.proposed)} stations")
-    print(f"          map reductions: {map_reductions(plan) or 'none'}")
+    print(f"          map reductions: {map_reductions(plan) or 'none'}; merged service "
+          f"areas simplified to {merged_service_area_tolerance_m(plan):.0f} m if merged")
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
         path = report.write_html(plan, Path(d) / "report.html", lang="zh")
