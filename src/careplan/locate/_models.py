@@ -271,10 +271,11 @@ def _prove_by_component(A: sp.csr_array, lp, sol: np.ndarray, prob: Problem, cpu
         first = max(1, int(np.ceil(lp_by[c] - 1e-6)))
         k = int(round(sol_by[c]))
         t = first
-        while t < k:  # is there a cover of this group with t sites?
+        if t < k:  # the group's matrix, cut once for all its questions
             rc, kc = rlab == c, clab == c
-            res = cover_at_most(submatrix(A, rc, kc)[0], t, rows=lp.active[rc], deadline=prob.deadline,
-                                cpu_deadline=cpu_end)
+            Ac = submatrix(A, rc, kc)[0]
+        while t < k:  # is there a cover of this group with t sites?
+            res = cover_at_most(Ac, t, rows=lp.active[rc], deadline=prob.deadline, cpu_deadline=cpu_end)
             nodes += res.nodes
             if res.status in ("time_limit", "budget"):
                 return None
